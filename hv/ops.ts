@@ -1,0 +1,169 @@
+// The hypercall surface: Xen's constant names and public field names, as the public contract of
+// Hypervisor.hypercall(caller, op, args) promises. Arguments arrive untrusted (they may come out
+// of a mailbox slot or a fuzzer), so every field is typed `unknown`-tolerant at the memop boundary
+// and validated there; these interfaces document what a well-formed call looks like.
+
+/** DOMID_SELF (xen/include/public/xen.h): "the calling domain" for reservation ops. */
+export const DOMID_SELF = 0x7ff0;
+export const DOMID_IO = 0x7ff1;
+export const DOMID_XEN = 0x7ff2;
+export const DOMID_INVALID = 0x7ff4;
+/** Highest domid a real domain can have (DOMID_FIRST_RESERVED - 1). */
+export const DOMID_MAX = 0x7fef;
+
+/** struct xen_memory_reservation, plus the continuation index carried in cmd >> 6. */
+export interface ReservationArgs {
+  domid: number;
+  nr_extents: number;
+  extent_order?: number;
+  mem_flags?: number;
+  /** Guest frame numbers (populate/decrease) or output buffer (increase); null = NULL handle. */
+  extent_start?: number[] | null;
+  /** cmd >> MEMOP_EXTENT_SHIFT: where a continuation resumes. */
+  start_extent?: number;
+}
+
+/** struct xen_memory_exchange (PV only). */
+export interface ExchangeArgs {
+  in: { domid: number; nr_extents: number; extent_order?: number; mem_flags?: number; extent_start: number[] };
+  out: { domid: number; nr_extents: number; extent_order?: number; mem_flags?: number; extent_start: number[] };
+  nr_exchanged?: number;
+}
+
+export interface CreateDomainArgs {
+  /** Requested domid, or 0 / absent to let Xen choose (domid_policy="xen"). */
+  domid?: number;
+  /** 'pv' | 'pvh' | 'hvm' — recorded for reporting; memory rules do not depend on it. */
+  type?: 'pv' | 'pvh' | 'hvm';
+  name?: string;
+  max_vcpus?: number;
+  /** This domain acts as device model for `target` (XSM_DM_PRIV / XSM_TARGET checks). */
+  target?: number;
+}
+
+export interface DomidArgs {
+  domid: number;
+}
+
+export interface MaxMemArgs {
+  domid: number;
+  max_memkb: number;
+}
+
+export interface PagingMempoolArgs {
+  domid: number;
+  /** Bytes (XEN_DOMCTL_set_paging_mempool_size, 4.17+ name). */
+  size: number;
+}
+
+/** Every op name Hypervisor.hypercall understands, with its argument shape. */
+export interface OpArgs {
+  XENMEM_claim_pages: ReservationArgs;
+  XENMEM_populate_physmap: ReservationArgs;
+  XENMEM_increase_reservation: ReservationArgs;
+  XENMEM_decrease_reservation: ReservationArgs;
+  XENMEM_exchange: ExchangeArgs;
+  XEN_DOMCTL_createdomain: CreateDomainArgs;
+  XEN_DOMCTL_max_mem: MaxMemArgs;
+  XEN_DOMCTL_destroydomain: DomidArgs;
+  XEN_DOMCTL_getdomaininfo: DomidArgs;
+  XEN_DOMCTL_pausedomain: DomidArgs;
+  XEN_DOMCTL_unpausedomain: DomidArgs;
+  XEN_DOMCTL_set_paging_mempool_size: PagingMempoolArgs;
+  XEN_SYSCTL_physinfo: Record<string, never>;
+  XEN_SYSCTL_numainfo: Record<string, never>;
+  TMEM_CONTROL: TmemArgs;
+  TMEM_NEW_POOL: TmemArgs;
+  TMEM_DESTROY_POOL: TmemArgs;
+  TMEM_PUT_PAGE: TmemArgs;
+  TMEM_GET_PAGE: TmemArgs;
+  TMEM_FLUSH_PAGE: TmemArgs;
+  TMEM_FLUSH_OBJECT: TmemArgs;
+}
+export type OpName = keyof OpArgs;
+
+/** struct tmem_op fields, as the tmem contract names them. */
+export interface TmemArgs {
+  pool_id?: number;
+  /** 192-bit object id as three 64-bit numbers. */
+  oid?: [number, number, number];
+  index?: number;
+  /** The caller's own frame copied in (put) or out (get), given as its gfn. */
+  cmfn?: number;
+  flags?: number;
+  /** 128-bit UUID as two 64-bit halves (shared pools). */
+  uuid?: [number, number];
+  subop?: number;
+  /** TMEM_CONTROL argument words (cli_id, arg1, arg2 …). */
+  cli_id?: number;
+  arg1?: number;
+  arg2?: number;
+}
+
+/** Every result carries Xen's return value in rc; some ops add output fields. */
+export interface HypercallResult {
+  rc: number;
+  [field: string]: unknown;
+}
+
+export interface DomainInfo {
+  domid: number;
+  tot_pages: number;
+  max_pages: number;
+  outstanding_pages: number;
+  shr_pages: number;
+  paged_pages: number;
+  nr_online_vcpus: number;
+  max_vcpu_id: number;
+  cpu_time: number;
+  /** XEN_DOMINF_* bits: dying 1<<0, hvm_guest 1<<1, shutdown 1<<2, paused 1<<3, blocked 1<<4, running 1<<5. */
+  flags: number;
+  name: string;
+  type: 'pv' | 'pvh' | 'hvm';
+}
+
+export interface PhysInfo {
+  total_pages: number;
+  free_pages: number;
+  scrub_pages: number;
+  outstanding_pages: number;
+  nr_nodes: number;
+  nr_cpus: number;
+}
+
+export const XEN_DOMINF = {
+  dying: 1 << 0,
+  hvm_guest: 1 << 1,
+  shutdown: 1 << 2,
+  paused: 1 << 3,
+  blocked: 1 << 4,
+  running: 1 << 5,
+} as const;
+
+export const ALL_OPS: readonly OpName[] = [
+  'XENMEM_claim_pages',
+  'XENMEM_populate_physmap',
+  'XENMEM_increase_reservation',
+  'XENMEM_decrease_reservation',
+  'XENMEM_exchange',
+  'XEN_DOMCTL_createdomain',
+  'XEN_DOMCTL_max_mem',
+  'XEN_DOMCTL_destroydomain',
+  'XEN_DOMCTL_getdomaininfo',
+  'XEN_DOMCTL_pausedomain',
+  'XEN_DOMCTL_unpausedomain',
+  'XEN_DOMCTL_set_paging_mempool_size',
+  'XEN_SYSCTL_physinfo',
+  'XEN_SYSCTL_numainfo',
+  'TMEM_CONTROL',
+  'TMEM_NEW_POOL',
+  'TMEM_DESTROY_POOL',
+  'TMEM_PUT_PAGE',
+  'TMEM_GET_PAGE',
+  'TMEM_FLUSH_PAGE',
+  'TMEM_FLUSH_OBJECT',
+];
+
+export function isOpName(x: unknown): x is OpName {
+  return typeof x === 'string' && (ALL_OPS as readonly string[]).includes(x);
+}
