@@ -1,0 +1,49 @@
+// struct domain, reduced to what memory management reads and writes (≈ xen/include/xen/sched.h).
+// Counters are unsigned int in Xen; here they are plain numbers kept in range by asserts.
+
+import { P2m } from './p2m.ts';
+
+/** d->is_dying (xen/include/xen/sched.h: DOMDYING_alive / _dying / _dead). */
+export const DOMDYING = { alive: 0, dying: 1, dead: 2 } as const;
+export type DomDying = (typeof DOMDYING)[keyof typeof DOMDYING];
+
+export type GuestType = 'pv' | 'pvh' | 'hvm';
+
+export class Domain {
+  /** Pages charged to the domain: counted, limited by maxPages (except where Xen lets it slip). */
+  totPages = 0;
+  /** Upper bound for totPages set by XEN_DOMCTL_max_mem; 0 for a fresh domain. */
+  maxPages = 0;
+  /** max_mem was set below tot_pages (Xen allows it): tot <= max no longer holds for this domain. */
+  maxLoweredBelowTot = false;
+  /** Remaining claim; written only together with Hypervisor.outstandingClaims (heap_lock). */
+  outstandingPages = 0;
+  /** MEMF_no_refcount pages owned but not in totPages (PGC_extra in master). */
+  extraPages = 0;
+  isDying: DomDying = DOMDYING.alive;
+  paused = true;
+  /** gpfn → mfn of every mapped frame; every entry's frame is owned by this domain. */
+  readonly p2m = new P2m();
+  /** Extents owned but not mapped (increase_reservation, paging pool): head mfn → order. */
+  readonly unmappedExtents = new Map<number, number>();
+  /** Round-robin NUMA cursor (d->last_alloc_node). */
+  lastAllocNode = -1;
+  /** Paging-pool frames (XEN_DOMCTL_set_paging_mempool_size), allocated MEMF_no_refcount. */
+  readonly pagingPool: number[] = [];
+  /** Frames still counted in totPages but stolen by an XENMEM_exchange in progress. */
+  stolenPages = 0;
+
+  constructor(
+    readonly domid: number,
+    readonly type: GuestType,
+    public name: string,
+    readonly maxVcpus: number,
+    /** The domain this one is device model for (XSM_DM_PRIV), or -1. */
+    readonly target: number,
+  ) {}
+
+  /** domain_tot_pages(d) (4.14+): tot_pages - extra_pages; extra pages are kept apart here. */
+  get domainTotPages(): number {
+    return this.totPages;
+  }
+}

@@ -1,0 +1,220 @@
+// The emulated hypervisor: state, the hypercall entry point and the stepping model.
+// A hypercall in flight runs on a virtual pCPU as a sequence of critical sections (one per Xen
+// lock region, plus preemption points of long memory ops). Each op is a generator: the code up to
+// each `yield` is one section, atomic with respect to every other section, and the yielded value
+// names it. Whoever owns the hypervisor chooses which in-flight call's next section runs; that
+// choice is the only nondeterminism here. This module reads no clock and draws no random number.
+
+import { assert, AssertionError } from './assert.ts';
+import { DEFAULT_COSTS, type CostModel } from './cost-model.ts';
+import { Domain, DOMDYING, type GuestType } from './domain.ts';
+import { ENOSYS, ESRCH } from './errno.ts';
+import { dispatchDomctl, isDomctlOp } from './domctl.ts';
+import { dispatchMemop, isMemop } from './memop.ts';
+import { isOpName, type HypercallResult, type OpName } from './ops.ts';
+import { PageAllocator } from './page-allocator.ts';
+import { features, isHvBug, isXenVersion, type Features, type XenVersion } from './version.ts';
+import type { HvEvent } from './events.ts';
+import { Tmem, dispatchTmem, isTmemOp } from './tmem.ts';
+
+/** A critical section's generator: yields section labels, returns Xen's result. */
+export type Sections = Generator<string, HypercallResult, void>;
+
+export interface HypervisorOptions {
+  memoryMiB: number;
+  xen?: XenVersion;
+  nodes?: number;
+  /** dom0_mem; default min(1024, memoryMiB / 8). */
+  dom0MiB?: number;
+  /** Historical bugs to inject (B1 …), on top of the version's own. */
+  inject?: string[];
+  /** Xen's `tmem` boot option (4.3 only; off by default, as in Xen). */
+  tmem?: boolean;
+  costs?: Partial<CostModel>;
+  /** Number of physical CPUs reported by physinfo. */
+  nrCpus?: number;
+}
+
+/** One hypercall in flight. */
+export class Call {
+  /** Sections run so far. */
+  sections = 0;
+  /** Label of the last section run. */
+  lastLabel = '';
+  /** Set when the last section has run. */
+  result: HypercallResult | undefined;
+  constructor(
+    readonly id: number,
+    readonly caller: number,
+    readonly op: string,
+    readonly args: unknown,
+    /** @internal */ readonly gen: Sections,
+  ) {}
+  get done(): boolean {
+    return this.result !== undefined;
+  }
+}
+
+export const PAGES_PER_MIB = 256;
+
+export class Hypervisor {
+  readonly feat: Features;
+  readonly heap: PageAllocator;
+  readonly costs: Readonly<CostModel>;
+  /** Live and dying domains by domid; a domain leaves the map when its destruction completes. */
+  readonly domains = new Map<number, Domain>();
+  /** tmem (4.3 with the tmem boot option), else null. */
+  readonly tmem: Tmem | null;
+  readonly nrCpus: number;
+  /** Virtual time in ns; advanced only by sections (cost model) and by advanceClockTo(). */
+  now = 0;
+  /** Observers of hypervisor events (allocation failures, leaks …): properties and reports. */
+  readonly listeners: Array<(e: HvEvent) => void> = [];
+  /** Domid rover of XEN_DOMCTL_createdomain (domctl.c). */
+  domidRover = 0;
+  private nextCallId = 1;
+
+  constructor(opts: HypervisorOptions) {
+    assert(typeof opts === 'object' && opts !== null, 'new Hypervisor(options): options must be an object');
+    const { memoryMiB, xen = '4.22', nodes = 1, inject = [], tmem = false } = opts;
+    assert(Number.isSafeInteger(memoryMiB) && memoryMiB >= 4 && memoryMiB <= 16 * 1024 * 1024,
+      'new Hypervisor: memoryMiB must be an integer in [4, 16 TiB]');
+    assert(isXenVersion(xen), `new Hypervisor: xen must be one of 4.3, 4.13, 4.21, 4.22 (got ${String(xen)})`);
+    assert(Number.isSafeInteger(nodes) && nodes >= 1 && nodes <= 64, 'new Hypervisor: nodes must be in [1, 64]');
+    assert(Array.isArray(inject) && inject.every((b) => typeof b === 'string'), 'new Hypervisor: inject must be an array of bug names');
+    for (const b of inject) assert(/^B\d+$/.test(b), `new Hypervisor: unknown bug name ${b}`);
+    assert(!tmem || xen === '4.3', 'new Hypervisor: tmem exists only in Xen 4.3 (removed in 4.13)');
+    this.feat = features(xen, inject);
+    this.costs = { ...DEFAULT_COSTS, ...opts.costs };
+    this.nrCpus = opts.nrCpus ?? 8;
+    this.heap = new PageAllocator(memoryMiB * PAGES_PER_MIB, nodes, this.feat);
+    this.tmem = tmem ? new Tmem(this) : null;
+    if (this.tmem !== null) this.heap.tmem = this.tmem;
+    const dom0MiB = opts.dom0MiB ?? Math.min(1024, Math.floor(memoryMiB / 8));
+    assert(Number.isSafeInteger(dom0MiB) && dom0MiB >= 0 && dom0MiB < memoryMiB, 'new Hypervisor: dom0MiB must be in [0, memoryMiB)');
+    this.bootDom0(dom0MiB * PAGES_PER_MIB);
+  }
+
+  get version(): XenVersion {
+    return this.feat.version;
+  }
+
+  /** Which injected names this hypervisor acts on (others belong to tmem/toolstack layers). */
+  static knownBug(name: string): boolean {
+    return isHvBug(name);
+  }
+
+  /** construct_dom0: dom0 gets its memory at boot, mapped from gpfn 0, and no max_pages limit. */
+  private bootDom0(pages: number): void {
+    const d0 = new Domain(0, 'pv', 'Domain-0', this.nrCpus, -1);
+    d0.maxPages = 0xffffffff; // ~0U
+    d0.paused = false;
+    this.domains.set(0, d0);
+    let gpfn = 0;
+    while (gpfn < pages) {
+      let order = 18;
+      while (2 ** order > pages - gpfn) order--;
+      const mfn = this.heap.allocHeapPages(order, 0, d0);
+      assert(typeof mfn === 'number', 'boot: not enough memory for dom0');
+      assert(this.heap.assignPages(d0, mfn, order, 0), 'boot: dom0 assign');
+      for (let i = 0; i < 2 ** order; i++) d0.p2m.set(gpfn + i, mfn + i);
+      gpfn += 2 ** order;
+    }
+  }
+
+  emit(e: HvEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  charge(ns: number): void {
+    this.now += ns;
+  }
+
+  /** Moves virtual time forward (actors sleeping); never backwards. */
+  advanceClockTo(t: number): void {
+    assert(t >= this.now, 'advanceClockTo: time goes backwards');
+    this.now = t;
+  }
+
+  domain(domid: number): Domain | undefined {
+    return this.domains.get(domid);
+  }
+
+  /** is_control_domain(current->domain): dom0 is the only privileged domain here. */
+  isControl(caller: number): boolean {
+    return caller === 0;
+  }
+
+  /** XSM_TARGET (dummy policy): self, the control domain, or d's device model. */
+  xsmTarget(caller: number, d: Domain): boolean {
+    if (caller === d.domid || this.isControl(caller)) return true;
+    return this.domains.get(caller)?.target === d.domid;
+  }
+
+  /**
+   * Starts a hypercall: nothing runs until step(). Unknown ops answer -ENOSYS (one section);
+   * a caller that is not a live domain answers -ESRCH (no vCPU could have issued it).
+   */
+  begin(caller: number, op: string, args: unknown): Call {
+    const id = this.nextCallId++;
+    return new Call(id, caller, op, args, this.sections(caller, op, args));
+  }
+
+  private *sections(caller: number, op: string, args: unknown): Sections {
+    const c = this.domains.get(caller);
+    if (!Number.isSafeInteger(caller) || c === undefined || c.isDying !== DOMDYING.alive) {
+      yield 'entry';
+      return { rc: -ESRCH };
+    }
+    this.charge(this.costs.hypercallNs);
+    if (!isOpName(op)) {
+      yield 'entry';
+      return { rc: -ENOSYS };
+    }
+    if (isMemop(op)) return yield* dispatchMemop(this, caller, op, args);
+    if (isDomctlOp(op)) return yield* dispatchDomctl(this, caller, op, args);
+    if (isTmemOp(op)) return yield* dispatchTmem(this, caller, op, args);
+    yield 'entry';
+    return { rc: -ENOSYS };
+  }
+
+  /**
+   * Runs the next critical section of `call`. @returns the section's label. Throws (tier 2) only
+   * on a broken invariant.
+   */
+  step(call: Call): string {
+    assert(!call.done, 'step: call already finished');
+    const r = call.gen.next();
+    call.sections++;
+    if (r.done) {
+      call.result = r.value;
+      return call.lastLabel === '' ? 'return' : call.lastLabel;
+    }
+    call.lastLabel = r.value;
+    return r.value;
+  }
+
+  /** Runs a call's remaining sections back to back (no other call interleaves). */
+  finish(call: Call): HypercallResult {
+    while (!call.done) this.step(call);
+    return call.result!;
+  }
+
+  /**
+   * Run-to-completion convenience: issues `op` from domain `caller` and runs all its sections.
+   * @returns Xen's result: `rc` is extents done for reservation ops, else 0 or a negative errno.
+   */
+  hypercall(caller: number, op: OpName | string, args: object = {}): HypercallResult {
+    return this.finish(this.begin(caller, op, args));
+  }
+
+  /** Creates a domain directly (boot-time helper for tests and scenarios). @internal */
+  newDomain(domid: number, type: GuestType, name: string, maxVcpus: number, target: number): Domain {
+    assert(!this.domains.has(domid), 'newDomain: domid in use');
+    const d = new Domain(domid, type, name, maxVcpus, target);
+    this.domains.set(domid, d);
+    return d;
+  }
+}
+
+export { AssertionError };

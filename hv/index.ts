@@ -1,0 +1,10 @@
+// Public surface of the hypervisor core. Other layers import from here, never from workers/.
+export { Hypervisor, Call, PAGES_PER_MIB, type HypervisorOptions, type Sections } from './hypervisor.ts';
+export { checkInvariants, InvariantViolation } from './invariants.ts';
+export * from './ops.ts';
+export * from './errno.ts';
+export { XEN_VERSIONS, HV_BUGS, NATIVE_BUGS, isXenVersion, isHvBug, type XenVersion, type HvBug } from './version.ts';
+export type { HvEvent } from './events.ts';
+export { DEFAULT_COSTS, type CostModel } from './cost-model.ts';
+export { XENMEMF, xenmemfNode } from './flags.ts';
+export { physinfo, domainInfo } from './domctl.ts';

@@ -1,0 +1,92 @@
+// The standing state checker (TigerBeetle's StateChecker): structural invariants that hold in
+// every Xen version at every point where no lock is held — i.e. between any two critical
+// sections. Tests call it after every section. Each invariant is its own assert, so a failure
+// names exactly one. Version promises that buggy versions break (claims <= available, no leaked
+// claims) are properties, not invariants: see prop-tests/properties.ts.
+
+import { AssertionError } from './assert.ts';
+import type { Hypervisor } from './hypervisor.ts';
+import { MAX_ORDER, OWNER_FREE, PageAllocator } from './page-allocator.ts';
+
+export class InvariantViolation extends AssertionError {
+  override name = 'InvariantViolation';
+  constructor(
+    readonly invariant: string,
+    detail: string,
+  ) {
+    super(`invariant ${invariant} violated: ${detail}`);
+  }
+}
+
+function check(cond: boolean, invariant: string, detail: () => string): void {
+  if (!cond) throw new InvariantViolation(invariant, detail());
+}
+
+/** Frame-table scans cost O(frames); by default they run for hosts up to 4 GiB. */
+const DEEP_DEFAULT_MAX_PAGES = 1 << 20;
+
+/**
+ * Checks every structural invariant; throws InvariantViolation naming the first broken one.
+ * @param deep also scan the frame table and free lists (buddy structure, ownership).
+ */
+export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_DEFAULT_MAX_PAGES): void {
+  const heap = hv.heap;
+  let claims = heap.leakedClaimPages;
+  let charged = 0;
+  for (const d of hv.domains.values()) {
+    check(d.outstandingPages >= 0 && Number.isSafeInteger(d.outstandingPages), 'claim-nonnegative', () => `d${d.domid}.outstanding_pages = ${d.outstandingPages}`);
+    check(d.totPages <= d.maxPages || d.maxLoweredBelowTot, 'tot-within-max', () => `d${d.domid}: tot_pages ${d.totPages} > max_pages ${d.maxPages}`);
+    claims += d.outstandingPages;
+    charged += d.totPages + d.extraPages - d.stolenPages;
+    let owned = d.p2m.size + d.pagingPool.length + (hv.tmem?.clientPages(d.domid) ?? 0);
+    for (const order of d.unmappedExtents.values()) owned += 2 ** order;
+    check(owned === d.totPages + d.extraPages - d.stolenPages, 'owned-equals-charged',
+      () => `d${d.domid}: ${owned} frames held, tot ${d.totPages} + extra ${d.extraPages} - stolen ${d.stolenPages}`);
+  }
+  check(claims === heap.outstandingClaims, 'claims-sum', () => `outstanding_claims ${heap.outstandingClaims} != Σ claims ${claims}`);
+  let availSum = 0;
+  for (const a of heap.avail) availSum += a;
+  check(availSum === heap.totalAvailPages, 'avail-sum', () => `total_avail_pages ${heap.totalAvailPages} != Σ avail ${availSum}`);
+  check(heap.totalAvailPages + heap.anonPages + charged === heap.managedPages, 'conservation',
+    () => `free ${heap.totalAvailPages} + anon ${heap.anonPages} + charged ${charged} != ${heap.managedPages}`);
+  if (deep) checkFrameTable(hv);
+}
+
+/** Buddy structure and frame ownership, by scanning the whole frame table. */
+function checkFrameTable(hv: Hypervisor): void {
+  const heap = hv.heap;
+  const freeSeen = new Uint8Array(heap.nrPages);
+  let freeTotal = 0;
+  for (const [mfn, order, node, zone] of heap.freeBlocks()) {
+    const n = 2 ** order;
+    check(mfn > 0 && mfn % n === 0 && mfn + n <= heap.nrPages, 'buddy-aligned', () => `free block ${mfn}/${order}`);
+    check(heap.nodeOf(mfn) === node && heap.nodeOf(mfn + n - 1) === node, 'buddy-node', () => `free block ${mfn}/${order} not on node ${node}`);
+    check(PageAllocator.zoneOf(mfn) === zone && PageAllocator.zoneOf(mfn + n - 1) === zone, 'buddy-zone', () => `free block ${mfn}/${order} crosses zone ${zone}`);
+    check(heap.freeOrder[mfn] === order, 'buddy-head', () => `free block ${mfn} records order ${heap.freeOrder[mfn]} not ${order}`);
+    for (let i = mfn; i < mfn + n; i++) {
+      check(freeSeen[i] === 0, 'buddy-disjoint', () => `frame ${i} in two free blocks`);
+      check(heap.pageOwner[i] === OWNER_FREE, 'free-unowned', () => `free frame ${i} owned by ${heap.pageOwner[i]}`);
+      freeSeen[i] = 1;
+    }
+    if (order < MAX_ORDER) {
+      const buddy = Math.floor(mfn / n) % 2 === 1 ? mfn - n : mfn + n;
+      const merged = buddy > 0 && buddy < heap.nrPages && heap.freeOrder[buddy] === order && heap.nodeOf(buddy) === node;
+      check(!merged, 'buddy-merged', () => `free buddies ${mfn} and ${buddy} of order ${order} not merged`);
+    }
+    freeTotal += n;
+  }
+  check(freeTotal === heap.totalAvailPages, 'free-lists-sum', () => `free lists hold ${freeTotal}, total_avail_pages ${heap.totalAvailPages}`);
+  const ownedCount = new Map<number, number>();
+  for (let mfn = 0; mfn < heap.nrPages; mfn++) {
+    const o = heap.pageOwner[mfn];
+    if (o === OWNER_FREE) check(freeSeen[mfn] === 1, 'free-on-list', () => `frame ${mfn} marked free but on no list`);
+    else if (hv.domains.has(o)) ownedCount.set(o, (ownedCount.get(o) ?? 0) + 1);
+  }
+  for (const d of hv.domains.values()) {
+    for (const [gpfn, mfn] of d.p2m.entries()) {
+      check(heap.pageOwner[mfn] === d.domid, 'p2m-owned', () => `d${d.domid} maps gpfn ${gpfn} to frame ${mfn} owned by ${heap.pageOwner[mfn]}`);
+    }
+    const held = d.totPages + d.extraPages - d.stolenPages;
+    check((ownedCount.get(d.domid) ?? 0) === held, 'frame-owner-count', () => `d${d.domid} owns ${ownedCount.get(d.domid) ?? 0} frames, charged ${held}`);
+  }
+}

@@ -1,0 +1,346 @@
+// ≈ xen/common/memory.c, do_memory_op: decodes and validates each field in Xen's order, returns
+// early with Xen's errno (or, for the reservation ops, the extents done), and then runs exactly
+// one core loop per op. Leaves out: PoD, vNUMA translation, M2P, grant/foreign mappings; every
+// guest is modelled auto-translated (a p2m indexed by gpfn), so PV's MFN-based decrease becomes
+// gpfn-based (DIVERGENCE: keeps one ownership model; accounting is unaffected).
+
+import { assert, assertNever } from './assert.ts';
+import type { Domain } from './domain.ts';
+import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
+import { MEMF, memfBits, memfNode } from './flags.ts';
+import { copyReservation, isRecord, isU32, isU64, startExtentOf, type Reservation } from './guest-args.ts';
+import type { Hypervisor, Sections } from './hypervisor.ts';
+import { DOMID_SELF, type HypercallResult } from './ops.ts';
+import { MAX_ORDER, PAGE_SHIFT } from './page-allocator.ts';
+
+export const MEMOPS = [
+  'XENMEM_claim_pages',
+  'XENMEM_populate_physmap',
+  'XENMEM_increase_reservation',
+  'XENMEM_decrease_reservation',
+  'XENMEM_exchange',
+] as const;
+export type Memop = (typeof MEMOPS)[number];
+type ReservationOp = Exclude<Memop, 'XENMEM_claim_pages' | 'XENMEM_exchange'>;
+
+/** nr_extents must leave room for the continuation index in cmd (UINT_MAX >> MEMOP_EXTENT_SHIFT). */
+const MAX_NR_EXTENTS = 0xffffffff >>> 6;
+/** MAX_NUMNODES on x86. */
+const MAX_NUMNODES = 64;
+
+export function isMemop(op: string): op is Memop {
+  return (MEMOPS as readonly string[]).includes(op);
+}
+
+export function* dispatchMemop(hv: Hypervisor, caller: number, op: Memop, args: unknown): Sections {
+  switch (op) {
+    case 'XENMEM_claim_pages':
+      return yield* claimPages(hv, caller, args);
+    case 'XENMEM_exchange':
+      return yield* memoryExchange(hv, caller, args);
+    case 'XENMEM_populate_physmap':
+    case 'XENMEM_increase_reservation':
+    case 'XENMEM_decrease_reservation':
+      return yield* reservationOp(hv, caller, op, args);
+    default:
+      return assertNever(op, 'memop');
+  }
+}
+
+/**
+ * XENMEM_claim_pages: one non-preemptible section under page_alloc_lock + heap_lock.
+ * @returns 0, -EINVAL (bad fields, unknown or dying domain, rule 2/3), -EFAULT, -EPERM, -ENOMEM.
+ */
+function* claimPages(hv: Hypervisor, caller: number, args: unknown): Sections {
+  const rc = claimPagesRc(hv, caller, args);
+  yield 'claim';
+  return { rc };
+}
+
+function claimPagesRc(hv: Hypervisor, caller: number, args: unknown): number {
+  const start = startExtentOf(args);
+  if (start === undefined) return -EFAULT;
+  if (start !== 0 && hv.feat.claimStartExtentErrno !== 0) return -hv.feat.claimStartExtentErrno;
+  const r = copyReservation(args);
+  if (r === undefined) return -EFAULT;
+  if (r.list !== null || r.extentOrder !== 0 || r.memFlags !== 0) return -EINVAL;
+  const d = hv.domains.get(r.domid); // rcu_lock_domain_by_id: DOMID_SELF is not accepted
+  if (d === undefined) return -EINVAL;
+  if (!hv.isControl(caller)) return -EPERM; // xsm_claim_pages(XSM_PRIV, d)
+  if (hv.feat.claimRefusesDying && d.isDying !== 0) return -EINVAL;
+  const rc = hv.heap.setOutstandingPages(d, r.nrExtents);
+  hv.emit({ kind: 'claim', domid: d.domid, pages: r.nrExtents, rc });
+  return rc;
+}
+
+/** The reservation ops' validated arguments (struct memop_args). */
+interface MemopArgs {
+  d: Domain;
+  r: Reservation;
+  memflags: number;
+}
+
+/** Runs a reservation op across its continuations; the final rc is the total of extents done. */
+function* reservationOp(hv: Hypervisor, caller: number, op: ReservationOp, args: unknown): Sections {
+  const first = startExtentOf(args);
+  if (first === undefined) {
+    yield 'memory_op';
+    return { rc: 0 };
+  }
+  let start = first;
+  const mfnsOut: number[] = [];
+  for (;;) {
+    const a = decodeReservation(hv, caller, op, args, start);
+    if (typeof a === 'number') {
+      yield 'memory_op';
+      return { rc: a };
+    }
+    const entry = hv.now;
+    const loop: Generator<string, { done: number; preempted: boolean }, void> =
+      op === 'XENMEM_decrease_reservation'
+        ? decreaseReservation(hv, a, start, entry)
+        : populate(hv, a, start, entry, op === 'XENMEM_populate_physmap', mfnsOut);
+    const { done, preempted } = yield* loop;
+    if (!preempted) {
+      const result: HypercallResult = { rc: done };
+      if (op === 'XENMEM_increase_reservation' && a.r.list !== null) result.extent_start = mfnsOut;
+      return result;
+    }
+    // hypercall_create_continuation(op | done << 6): the vCPU re-enters with the new index.
+    start = done;
+    yield 'continuation';
+    hv.charge(hv.costs.hypercallNs);
+  }
+}
+
+/** do_memory_op's argument checks, in Xen's order. @returns the args, or the rc to return. */
+function decodeReservation(hv: Hypervisor, caller: number, op: ReservationOp, args: unknown, start: number): MemopArgs | number {
+  const r = copyReservation(args);
+  if (r === undefined) return start;
+  if (r.nrExtents > MAX_NR_EXTENTS) return start;
+  if (start >= r.nrExtents) return start;
+  if (r.list !== null && r.list.length < r.nrExtents) return start; // guest_handle_subrange_okay
+  const d = hv.domains.get(r.domid === DOMID_SELF ? caller : r.domid); // rcu_lock_domain_by_any_id
+  if (d === undefined) return start;
+  const memflags = constructMemflags(hv, caller, op, r.memFlags);
+  if (memflags === undefined) return start;
+  if (!hv.xsmTarget(caller, d)) return hv.feat.xsmDenialReturnsExtents ? start : -EPERM; // B12
+  if (r.extentOrder > maxOrder(hv, caller)) return start;
+  return { d, r, memflags };
+}
+
+/** memop max order per caller kind: 9 for guests, MAX_ORDER for the control domain (§5.4). */
+function maxOrder(hv: Hypervisor, caller: number): number {
+  return hv.isControl(caller) ? MAX_ORDER : 9;
+}
+
+/** construct_memop_from_reservation + propagate_node: XENMEMF_* → MEMF_*, or undefined. */
+function constructMemflags(hv: Hypervisor, caller: number, op: ReservationOp, xmf: number): number | undefined {
+  let memflags = 0;
+  const bits = xmf & 0xff;
+  const needBits = Math.ceil(Math.log2(hv.heap.nrPages)) + PAGE_SHIFT;
+  if (bits !== 0 && bits < needBits) {
+    if (bits <= PAGE_SHIFT) return undefined;
+    memflags |= memfBits(bits);
+  }
+  const node = ((xmf >>> 8) & 0xff) - 1; // XENMEMF_get_node: 0xff means none
+  const exact = (xmf & (1 << 17)) !== 0;
+  if (xmf & (1 << 18)) return undefined; // XENMEMF_vnode: no vNUMA topology is modelled
+  if (node === -1) {
+    if (exact) return undefined;
+  } else if (!hv.feat.nodeHintChecked) {
+    // B15 (XSA-231): any caller's node byte indexes per-node arrays unchecked.
+    if (node >= hv.heap.nodes) hv.emit({ kind: 'xsa231', caller, node });
+    memflags |= memfNode(node);
+    if (exact) memflags |= MEMF.exact_node;
+  } else if (hv.isControl(caller)) {
+    if (node >= MAX_NUMNODES) return undefined;
+    memflags |= memfNode(node);
+    if (exact) memflags |= MEMF.exact_node;
+  } else if (exact) {
+    return undefined;
+  }
+  if (op === 'XENMEM_populate_physmap' && xmf & (1 << 16)) {
+    // DIVERGENCE: populate-on-demand is not modelled; such a request populates nothing.
+    return undefined;
+  }
+  return memflags;
+}
+
+/** hypercall_preempt_check() at the top of each iteration; never on the first from 4.5 (B13). */
+function preemptPending(hv: Hypervisor, i: number, start: number, entry: number): boolean {
+  if (i === start && hv.feat.firstExtentNotPreempted) return false;
+  return hv.now - entry >= hv.costs.preemptSliceNs;
+}
+
+/**
+ * increase_reservation / populate_physmap: per extent, alloc_heap_pages (heap_lock) then
+ * assign_pages + p2m update (page_alloc_lock) as two sections; a failure stops the loop.
+ */
+function* populate(
+  hv: Hypervisor, a: MemopArgs, start: number, entry: number, mapIt: boolean, mfnsOut: number[],
+): Generator<string, { done: number; preempted: boolean }, void> {
+  const { d, r, memflags } = a;
+  const n = 2 ** r.extentOrder;
+  for (let i = start; i < r.nrExtents; i++) {
+    if (preemptPending(hv, i, start, entry)) return { done: i, preempted: true };
+    let gpfn = -1;
+    if (mapIt) {
+      const g = r.list === null ? undefined : r.list[i];
+      if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || anyMapped(d, g, n)) {
+        // DIVERGENCE: populating over an existing mapping stops the loop instead of replacing it.
+        yield 'memory_op';
+        return { done: i, preempted: false };
+      }
+      gpfn = g;
+    }
+    const before = d.outstandingPages;
+    const mfn = hv.heap.allocHeapPages(r.extentOrder, memflags, d);
+    hv.charge(hv.costs.extentNs);
+    if (typeof mfn !== 'number') {
+      hv.emit({ kind: 'alloc_failed', domid: d.domid, order: r.extentOrder, outstanding: before, reason: mfn });
+      yield 'alloc_heap_pages';
+      return { done: i, preempted: false };
+    }
+    yield 'alloc_heap_pages';
+    // A concurrent populate may have mapped the same gpfns meanwhile.
+    if ((mapIt && anyMapped(d, gpfn, n)) || !hv.heap.assignPages(d, mfn, r.extentOrder, memflags)) {
+      // E4 consumed the claim already: that share is lost, as 75d29d9b5e accepts (B5).
+      yield 'assign_pages';
+      hv.heap.freeHeapPages(mfn, r.extentOrder);
+      yield 'free_heap_pages';
+      return { done: i, preempted: false };
+    }
+    if (mapIt) for (let j = 0; j < n; j++) d.p2m.set(gpfn + j, mfn + j);
+    else {
+      d.unmappedExtents.set(mfn, r.extentOrder);
+      mfnsOut.push(mfn);
+    }
+    hv.charge(n * hv.costs.pagePopulateNs);
+    yield 'assign_pages';
+  }
+  return { done: r.nrExtents, preempted: false };
+}
+
+function anyMapped(d: Domain, gpfn: number, n: number): boolean {
+  for (let j = 0; j < n; j++) if (d.p2m.lookup(gpfn + j) >= 0) return true;
+  return false;
+}
+
+/**
+ * decrease_reservation: per extent, guest_remove_page for each of its 2^order gfns (p2m +
+ * page_alloc_lock, where E1/E2 re-grow a claim), then free_heap_pages (heap_lock). A gfn that
+ * is not mapped stops the loop after the pages before it were removed, as in Xen.
+ */
+function* decreaseReservation(
+  hv: Hypervisor, a: MemopArgs, start: number, entry: number,
+): Generator<string, { done: number; preempted: boolean }, void> {
+  const { d, r } = a;
+  const n = 2 ** r.extentOrder;
+  for (let i = start; i < r.nrExtents; i++) {
+    if (preemptPending(hv, i, start, entry)) return { done: i, preempted: true };
+    const g = r.list === null ? undefined : r.list[i];
+    if (!isU64(g)) {
+      yield 'memory_op';
+      return { done: i, preempted: false };
+    }
+    const mfns: number[] = [];
+    for (let j = 0; j < n; j++) {
+      if (d.p2m.lookup(g + j) < 0) break;
+      mfns.push(d.p2m.clear(g + j));
+    }
+    hv.heap.dropFrames(mfns, d.domid);
+    hv.heap.domainAdjustTotPages(d, -mfns.length);
+    yield 'guest_remove_page';
+    hv.heap.freeFrames(mfns);
+    hv.charge(hv.costs.extentNs + mfns.length * hv.costs.pageFreeNs);
+    yield 'free_heap_pages';
+    if (mfns.length < n) return { done: i, preempted: false };
+  }
+  return { done: r.nrExtents, preempted: false };
+}
+
+/**
+ * XENMEM_exchange (PV): trades input extents for output extents of another order, chunk by chunk.
+ * Input pages are stolen with MEMF_no_refcount (tot_pages unchanged), output pages are allocated
+ * anonymously (so the claim gate treats them as anybody's) and assigned MEMF_no_refcount.
+ * @returns 0 with nr_exchanged, or -EINVAL / -EFAULT / -EPERM / -ESRCH / -ENOMEM.
+ */
+function* memoryExchange(hv: Hypervisor, caller: number, args: unknown): Sections {
+  if (!isRecord(args) || !isRecord(args.in) || !isRecord(args.out)) {
+    yield 'memory_op';
+    return { rc: -EFAULT };
+  }
+  const inR = copyReservation(args.in);
+  const outR = copyReservation(args.out);
+  const nrExchanged = args.nr_exchanged ?? 0;
+  const bad = (rc: number): Sections => (function* () { yield 'memory_op'; return { rc, nr_exchanged: isU64(nrExchanged) ? nrExchanged : 0 }; })();
+  if (inR === undefined || outR === undefined || !isU64(nrExchanged)) return yield* bad(-EFAULT);
+  if (nrExchanged > inR.nrExtents || inR.domid !== outR.domid) return yield* bad(-EINVAL);
+  if (inR.nrExtents > MAX_NR_EXTENTS || outR.nrExtents > MAX_NR_EXTENTS || inR.extentOrder > 63 || outR.extentOrder > 63) return yield* bad(-EINVAL);
+  if (inR.nrExtents * 2 ** inR.extentOrder !== outR.nrExtents * 2 ** outR.extentOrder) return yield* bad(-EINVAL);
+  if (inR.list === null || outR.list === null || inR.list.length < inR.nrExtents || outR.list.length < outR.nrExtents) return yield* bad(-EFAULT);
+  const limit = maxOrder(hv, caller);
+  if (inR.extentOrder > limit || outR.extentOrder > limit) return yield* bad(-EPERM);
+  const d = hv.domains.get(inR.domid === DOMID_SELF ? caller : inR.domid);
+  if (d === undefined) return yield* bad(-ESRCH);
+  if (!hv.xsmTarget(caller, d)) return yield* bad(-EPERM);
+
+  const chunkOrder = Math.max(inR.extentOrder, outR.extentOrder);
+  const inPerChunk = 2 ** (chunkOrder - inR.extentOrder);
+  const outPerChunk = 2 ** (chunkOrder - outR.extentOrder);
+  let done = nrExchanged;
+  while (done < inR.nrExtents) {
+    const chunk = done / inPerChunk;
+    // Section 1: steal the input pages (steal_page with MEMF_no_refcount: tot_pages unchanged).
+    const inGpfns: number[] = [];
+    for (let k = 0; k < inPerChunk; k++) {
+      const g = inR.list[done + k];
+      for (let j = 0; j < 2 ** inR.extentOrder; j++) inGpfns.push(isU64(g) ? g + j : -1);
+    }
+    if (inGpfns.some((g) => g < 0 || d.p2m.lookup(g) < 0)) {
+      yield 'steal_page';
+      return { rc: -EINVAL, nr_exchanged: done };
+    }
+    const stolen = inGpfns.map((g) => d.p2m.clear(g));
+    hv.heap.dropFrames(stolen, d.domid);
+    d.stolenPages += stolen.length;
+    yield 'steal_page';
+    // Section 2: allocate the output extents anonymously (d === NULL at the gate).
+    const outMfns: number[] = [];
+    let failed = false;
+    for (let k = 0; k < outPerChunk && !failed; k++) {
+      const mfn = hv.heap.allocHeapPages(outR.extentOrder, 0, null);
+      hv.charge(hv.costs.extentNs);
+      if (typeof mfn === 'number') outMfns.push(mfn);
+      else failed = true;
+    }
+    yield 'alloc_heap_pages';
+    const outGpfns = Array.from({ length: outPerChunk }, (_, k) => outR.list![chunk * outPerChunk + k]);
+    const outOk = outGpfns.every((g) => isU64(g) && g % 2 ** outR.extentOrder === 0 && !anyMapped(d, g, 2 ** outR.extentOrder));
+    if (failed || !outOk || d.isDying !== 0) {
+      // Give the stolen pages back; free what was allocated (-ENOMEM in Xen for a failed alloc).
+      for (const m of outMfns) hv.heap.freeHeapPages(m, outR.extentOrder);
+      d.stolenPages -= stolen.length;
+      for (let k = 0; k < stolen.length; k++) {
+        hv.heap.takeFrames(stolen[k], 1, d.domid);
+        d.p2m.set(inGpfns[k], stolen[k]);
+      }
+      yield 'assign_pages';
+      return { rc: failed ? -ENOMEM : -EINVAL, nr_exchanged: done };
+    }
+    // Section 3: assign outputs (MEMF_no_refcount: tot_pages unchanged) and free the inputs.
+    // DIVERGENCE: the outputs then count as ordinary pages in place of the inputs (no extra_pages).
+    d.stolenPages -= stolen.length;
+    outMfns.forEach((mfn, k) => {
+      const n = 2 ** outR.extentOrder;
+      hv.heap.takeFrames(mfn, n, d.domid);
+      for (let j = 0; j < n; j++) d.p2m.set((outGpfns[k] as number) + j, mfn + j);
+    });
+    hv.heap.freeFrames(stolen);
+    yield 'assign_pages';
+    done += inPerChunk;
+  }
+  assert(done === inR.nrExtents, 'exchange: progress');
+  return { rc: 0, nr_exchanged: done };
+}

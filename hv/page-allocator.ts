@@ -1,0 +1,361 @@
+// ≈ xen/common/page_alloc.c: the binary buddy heap, total_avail_pages, outstanding claims, the
+// claim gate in alloc_heap_pages, domain_set_outstanding_pages and domain_adjust_tot_pages.
+// Leaves out: the Xen heap zone and dma_bitsize fallback, page offlining, scrub bookkeeping
+// (dirty pages are counted free, as Xen ≥ 4.10 does), LLC colouring, static memory.
+//
+// The heap: per NUMA node and zone, one free list per order 0..MAX_ORDER. Zone z holds the
+// frames whose most significant set bit is z (4.3's fls(mfn) - 1). Blocks are 2^order frames,
+// naturally aligned; a split keeps the lower halves free and hands out the upper one; a free
+// merges with an equal-order free buddy on the same node; MFN 0 is never in the heap, which is
+// also what keeps merges from crossing a zone boundary.
+//
+// Callers validated their input (hv/memop.ts); this module asserts instead of re-validating.
+
+import { assert } from './assert.ts';
+import type { Domain } from './domain.ts';
+import { MEMF, memfGetBits, memfGetNode } from './flags.ts';
+import type { Features } from './version.ts';
+
+export const PAGE_SHIFT = 12;
+/** CONFIG_PAGEALLOC_MAX_ORDER on x86: 18 (1 GiB). */
+export const MAX_ORDER = 18;
+/** pageOwner values that are not domids. */
+export const OWNER_FREE = 0xffff;
+export const OWNER_ANON = 0xfffe;
+/** freeOrder value of a frame that is not the head of a free block. */
+const NOT_FREE_HEAD = 0xff;
+/** 2^64 as a double: what `unsigned long` wraps around. */
+const ULONG_WRAP = 2 ** 64;
+
+/** Where a refused allocation was refused, for events and properties. */
+export type AllocFailure = 'gate' | 'buddy' | 'tmem' | 'order';
+
+/** The tmem seam: 4.3's allocator consults tmem (hv/tmem.ts) without importing it. */
+export interface TmemHooks {
+  /** tmem_freeable_pages(): free-list pages + heap pages holding ephemeral data. */
+  freeablePages(): number;
+  /** tmem_relinquish_pages(order, memflags): a frame off tmem's free list, or -1. */
+  relinquishPages(order: number, memflags: number): number;
+}
+
+/**
+ * The heap and the claim counters. Invariants (checked by hv/invariants.ts):
+ * - outstandingClaims === Σ d.outstandingPages + leakedClaimPages (Xen updates both under heap_lock);
+ * - totalAvailPages === Σ avail[node][zone] === frames on the free lists;
+ * - conservation: totalAvailPages + anonPages + Σ (d.totPages + d.extraPages) === managedPages.
+ */
+export class PageAllocator {
+  /** Frames on the free lists (total_avail_pages); written only in allocHeapPages/freeHeapPages. */
+  totalAvailPages = 0;
+  /** Σ claims (outstanding_claims); written only with a domain's outstandingPages. */
+  outstandingClaims = 0;
+  /** Claims of domains freed while still claiming (bug B1): never released, until reboot. */
+  leakedClaimPages = 0;
+  /** Frames allocated without a domain owner (in flight, exchange, tmem, Xen itself). */
+  anonPages = 0;
+  /** 4.3 tmem: high-water mark of totalAvailPages / 128, raised in free_heap_pages. */
+  midsizeAllocZonePages = 0;
+  /** Frames handed to the heap at boot (all but MFN 0). */
+  readonly managedPages: number;
+  readonly nrZones: number;
+  /** Owner of each frame: a domid, OWNER_FREE or OWNER_ANON. 2 bytes per frame. */
+  readonly pageOwner: Uint16Array;
+  /** Order of the free block headed by each frame, or NOT_FREE_HEAD. 1 byte per frame. */
+  readonly freeOrder: Uint8Array;
+  /** avail[node * nrZones + zone]: free frames per node and zone. */
+  readonly avail: Float64Array;
+  /** Free lists, indexed by listIndex(node, zone, order); a Set keeps FIFO order and O(1) removal. */
+  private readonly lists: Set<number>[];
+  tmem: TmemHooks | null = null;
+
+  constructor(
+    readonly nrPages: number,
+    readonly nodes: number,
+    private readonly feat: Features,
+  ) {
+    assert(Number.isSafeInteger(nrPages) && nrPages >= 2 && nrPages < 2 ** 32, 'PageAllocator: nrPages');
+    assert(Number.isSafeInteger(nodes) && nodes >= 1 && nodes <= 64, 'PageAllocator: nodes');
+    this.nrZones = Math.floor(Math.log2(nrPages - 1)) + 1;
+    this.pageOwner = new Uint16Array(nrPages).fill(OWNER_FREE);
+    this.freeOrder = new Uint8Array(nrPages).fill(NOT_FREE_HEAD);
+    this.avail = new Float64Array(nodes * this.nrZones);
+    this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>());
+    this.pageOwner[0] = OWNER_ANON; // MFN 0 is never in the heap
+    this.managedPages = nrPages - 1;
+    for (let node = 0; node < nodes; node++) {
+      const [lo, hi] = this.nodeRange(node);
+      this.initHeapRange(Math.max(lo, 1), hi, node);
+    }
+  }
+
+  /** [first, end) frames of a node: memory is split into equal contiguous node ranges. */
+  nodeRange(node: number): [number, number] {
+    const per = Math.ceil(this.nrPages / this.nodes);
+    return [Math.min(node * per, this.nrPages), Math.min((node + 1) * per, this.nrPages)];
+  }
+
+  nodeOf(mfn: number): number {
+    return Math.min(this.nodes - 1, Math.floor(mfn / Math.ceil(this.nrPages / this.nodes)));
+  }
+
+  /** The zone of a frame: position of its most significant set bit. */
+  static zoneOf(mfn: number): number {
+    return 31 - Math.clz32(mfn);
+  }
+
+  /** init_heap_pages: inserts [lo, hi) as maximal naturally aligned blocks. */
+  private initHeapRange(lo: number, hi: number, node: number): void {
+    let mfn = lo;
+    while (mfn < hi) {
+      let order = Math.min(MAX_ORDER, mfn === 0 ? MAX_ORDER : 31 - Math.clz32(mfn & -mfn));
+      while (mfn + 2 ** order > hi) order--;
+      this.insertFree(mfn, order, node);
+      mfn += 2 ** order;
+    }
+  }
+
+  private listIndex(node: number, zone: number, order: number): number {
+    return (node * this.nrZones + zone) * (MAX_ORDER + 1) + order;
+  }
+
+  private insertFree(mfn: number, order: number, node: number): void {
+    const n = 2 ** order;
+    this.freeOrder[mfn] = order;
+    this.pageOwner.fill(OWNER_FREE, mfn, mfn + n);
+    this.lists[this.listIndex(node, PageAllocator.zoneOf(mfn), order)].add(mfn);
+    this.avail[node * this.nrZones + PageAllocator.zoneOf(mfn)] += n;
+    this.totalAvailPages += n;
+  }
+
+  private removeFree(mfn: number, order: number, node: number): void {
+    const removed = this.lists[this.listIndex(node, PageAllocator.zoneOf(mfn), order)].delete(mfn);
+    assert(removed, () => `heap: block ${mfn}/${order} not on its free list`);
+    this.freeOrder[mfn] = NOT_FREE_HEAD;
+    this.avail[node * this.nrZones + PageAllocator.zoneOf(mfn)] -= 2 ** order;
+    this.totalAvailPages -= 2 ** order;
+  }
+
+  /** AVAIL of the claim rules: free heap (+ tmem freeable pages in the tmem era). */
+  availForClaims(): number {
+    return this.totalAvailPages + (this.tmem?.freeablePages() ?? 0);
+  }
+
+  /**
+   * `AVAIL - outstanding_claims` as Xen computes it in an unsigned long: if claims ever exceed
+   * AVAIL (bug B3's window, B11) the subtraction wraps and any claim "fits".
+   */
+  unclaimedAvail(): number {
+    const diff = this.availForClaims() - this.outstandingClaims;
+    return diff >= 0 ? diff : ULONG_WRAP + diff;
+  }
+
+  /**
+   * alloc_heap_pages(zone_lo, zone_hi, order, memflags, d): the claim gate, the tmem detour (4.3),
+   * the buddy search and split. Returns the head mfn (owned by OWNER_ANON) or the failure reason.
+   * One heap_lock region. E4 consumes the claim here.
+   */
+  allocHeapPages(order: number, memflags: number, d: Domain | null): number | AllocFailure {
+    assert(Number.isInteger(order) && order >= 0, 'allocHeapPages: order');
+    if (order > MAX_ORDER) return 'order';
+    const request = 2 ** order;
+    // The claim gate: unclaimed memory is first-come-first-served; claimed memory only serves a
+    // domain whose own remaining claim covers the whole request (page_alloc.c, §2.1).
+    const mayUseClaim =
+      d !== null && d.outstandingPages >= request && !(this.feat.gateHonoursNoRefcount && memflags & MEMF.no_refcount);
+    if (this.outstandingClaims + request > this.availForClaims() && !mayUseClaim) return 'gate';
+
+    // 4.3's tmem detour: with tmem holding freeable pages and the heap below the mid-size mark,
+    // order 0 and order >= 9 requests are served by tmem only (tmem refuses order > 0).
+    const tmem = this.tmem;
+    if (tmem !== null && (order === 0 || order >= 9) && this.totalAvailPages <= this.midsizeAllocZonePages && tmem.freeablePages() > 0) {
+      const mfn = tmem.relinquishPages(order, memflags);
+      if (mfn < 0) return 'tmem';
+      // The frame never was on the heap: total_avail_pages is not decremented.
+      this.consumeClaimAtAlloc(d, request, memflags);
+      return mfn;
+    }
+
+    const found = this.getFreeBuddy(order, memflags, d);
+    if (found === null) return 'buddy';
+    let [mfn, j, node] = found;
+    this.removeFree(mfn, j, node);
+    // Split: the lower half goes back on the order-(j-1) list, allocation continues in the upper.
+    while (j > order) {
+      j--;
+      this.insertFree(mfn, j, node);
+      mfn += 2 ** j;
+    }
+    this.pageOwner.fill(OWNER_ANON, mfn, mfn + request);
+    this.anonPages += request;
+    this.consumeClaimAtAlloc(d, request, memflags);
+    return mfn;
+  }
+
+  /** E4 (75d29d9b5e): the claim is consumed in the same heap_lock region as total_avail_pages. */
+  private consumeClaimAtAlloc(d: Domain | null, request: number, memflags: number): void {
+    if (!this.feat.claimConsumedAtAlloc || d === null || d.outstandingPages === 0) return;
+    if (memflags & MEMF.no_refcount) return;
+    const consumed = Math.min(d.outstandingPages, request);
+    assert(consumed <= this.outstandingClaims, 'BUG_ON: claim consumption exceeds outstanding_claims');
+    d.outstandingPages -= consumed;
+    this.outstandingClaims -= consumed;
+  }
+
+  /** get_free_buddy(): [head mfn, order of the block found, node], or null. */
+  private getFreeBuddy(order: number, memflags: number, d: Domain | null): [number, number, number] | null {
+    const request = 2 ** order;
+    const bits = memfGetBits(memflags);
+    const zoneHi = bits === 0 ? this.nrZones - 1 : Math.min(this.nrZones - 1, Math.max(1, bits - PAGE_SHIFT - 1));
+    const reqNode = memfGetNode(memflags);
+    const exact = (memflags & MEMF.exact_node) !== 0 && reqNode >= 0;
+    const start = reqNode >= 0 && reqNode < this.nodes ? reqNode : d !== null ? (d.lastAllocNode + 1) % this.nodes : 0;
+    for (let k = 0; k < (exact ? 1 : this.nodes); k++) {
+      const node = (start + k) % this.nodes;
+      for (let zone = zoneHi; zone >= 0; zone--) {
+        if (this.avail[node * this.nrZones + zone] < request) continue;
+        for (let j = order; j <= MAX_ORDER; j++) {
+          const list = this.lists[this.listIndex(node, zone, j)];
+          if (list.size === 0) continue;
+          const head: number = list.values().next().value!;
+          if (d !== null && reqNode < 0) d.lastAllocNode = node;
+          return [head, j, node];
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * free_heap_pages(pg, order): merge with free buddies of equal order on the same node, then put
+   * the block on its list. The frames must be anonymous (removed from their domain already).
+   */
+  freeHeapPages(mfn: number, order: number): void {
+    const n = 2 ** order;
+    assert(mfn > 0 && mfn % n === 0 && mfn + n <= this.nrPages, () => `freeHeapPages: bad block ${mfn}/${order}`);
+    for (let i = mfn; i < mfn + n; i++) assert(this.pageOwner[i] === OWNER_ANON, () => `freeHeapPages: frame ${i} not anonymous`);
+    this.anonPages -= n;
+    const node = this.nodeOf(mfn);
+    while (order < MAX_ORDER) {
+      const size = 2 ** order;
+      const buddy = Math.floor(mfn / size) % 2 === 1 ? mfn - size : mfn + size;
+      if (buddy <= 0 || buddy >= this.nrPages || this.freeOrder[buddy] !== order || this.nodeOf(buddy) !== node) break;
+      this.removeFree(buddy, order, node);
+      mfn = Math.min(mfn, buddy);
+      order++;
+    }
+    this.insertFree(mfn, order, node);
+    if (this.tmem !== null) {
+      this.midsizeAllocZonePages = Math.max(this.midsizeAllocZonePages, Math.floor(this.totalAvailPages / 128));
+    }
+  }
+
+  /** Frees an arbitrary set of anonymous frames as maximal aligned blocks. */
+  freeFrames(mfns: readonly number[]): void {
+    const sorted = [...mfns].sort((a, b) => a - b);
+    let i = 0;
+    while (i < sorted.length) {
+      let j = i + 1;
+      while (j < sorted.length && sorted[j] === sorted[j - 1] + 1) j++;
+      this.freeRun(sorted[i], sorted[j - 1] + 1);
+      i = j;
+    }
+  }
+
+  /** Frees the anonymous frames [lo, hi) as maximal aligned blocks. */
+  freeRun(lo: number, hi: number): void {
+    let mfn = lo;
+    while (mfn < hi) {
+      let order = Math.min(MAX_ORDER, 31 - Math.clz32(mfn & -mfn));
+      while (mfn + 2 ** order > hi) order--;
+      this.freeHeapPages(mfn, order);
+      mfn += 2 ** order;
+    }
+  }
+
+  /**
+   * domain_set_outstanding_pages(d, pages): every rule in Xen's order (§1.3). Both locks held.
+   * @returns 0, or -EINVAL / -ENOMEM.
+   */
+  setOutstandingPages(d: Domain, pages: number): number {
+    if (pages === 0) {
+      this.outstandingClaims -= d.outstandingPages;
+      d.outstandingPages = 0;
+      return 0;
+    }
+    if (d.outstandingPages !== 0) return -22; // only one active claim per domain please
+    const current = this.feat.claimUsesDomainTotPages ? d.domainTotPages : d.totPages;
+    if (pages <= current || pages > d.maxPages) return -22;
+    const claim = pages - current;
+    if (claim > this.unclaimedAvail()) return -12;
+    d.outstandingPages = claim;
+    this.outstandingClaims += claim;
+    return 0;
+  }
+
+  /**
+   * domain_adjust_tot_pages(d, pages), per version: E1/E2 consume on growth and re-grow on frees
+   * (B2); E3 only consumes; E4 only counts (consumption moved into allocHeapPages).
+   */
+  domainAdjustTotPages(d: Domain, pages: number): void {
+    d.totPages += pages;
+    assert(d.totPages >= 0, 'domain_adjust_tot_pages: tot_pages underflow');
+    if (d.outstandingPages === 0) return;
+    if (pages > 0 && !this.feat.claimConsumedAtAlloc) {
+      const consumed = Math.min(d.outstandingPages, pages);
+      d.outstandingPages -= consumed;
+      this.outstandingClaims -= consumed;
+    } else if (pages < 0 && this.feat.freesRegrowClaim) {
+      d.outstandingPages += -pages;
+      this.outstandingClaims += -pages;
+    }
+  }
+
+  /**
+   * assign_pages(d, pg, order, memflags): charges 2^order anonymous frames to d. Fails (returns
+   * false) when d is dying or the extent would take tot_pages above max_pages ("Over-allocation").
+   * One page_alloc_lock region (with heap_lock nested for claims in E1–E3).
+   */
+  assignPages(d: Domain, mfn: number, order: number, memflags: number): boolean {
+    const n = 2 ** order;
+    if (d.isDying !== 0) return false;
+    const refcounted = !(memflags & MEMF.no_refcount);
+    if (refcounted && d.totPages + n > d.maxPages) return false;
+    this.takeFrames(mfn, n, d.domid);
+    if (refcounted) this.domainAdjustTotPages(d, n);
+    else d.extraPages += n;
+    return true;
+  }
+
+  /** Moves anonymous frames to a domain owner (no accounting beyond anonPages). */
+  takeFrames(mfn: number, n: number, domid: number): void {
+    for (let i = mfn; i < mfn + n; i++) assert(this.pageOwner[i] === OWNER_ANON, () => `assign: frame ${i} not anonymous`);
+    this.pageOwner.fill(domid, mfn, mfn + n);
+    this.anonPages -= n;
+  }
+
+  /** Moves a domain's frames back to anonymous (steal_page / the first half of a free). */
+  dropFrames(mfns: readonly number[], domid: number): void {
+    for (const mfn of mfns) {
+      assert(this.pageOwner[mfn] === domid, () => `drop: frame ${mfn} not owned by d${domid}`);
+      this.pageOwner[mfn] = OWNER_ANON;
+    }
+    this.anonPages += mfns.length;
+  }
+
+  /** Number of free blocks per order, for reports and the buddy invariant. */
+  freeBlockCounts(): number[] {
+    const counts = new Array<number>(MAX_ORDER + 1).fill(0);
+    this.lists.forEach((list, i) => (counts[i % (MAX_ORDER + 1)] += list.size));
+    return counts;
+  }
+
+  /** Every free block as [mfn, order, node, zone] (invariant checker, small hosts). */
+  *freeBlocks(): IterableIterator<[number, number, number, number]> {
+    for (let i = 0; i < this.lists.length; i++) {
+      const order = i % (MAX_ORDER + 1);
+      const zone = Math.floor(i / (MAX_ORDER + 1)) % this.nrZones;
+      const node = Math.floor(i / ((MAX_ORDER + 1) * this.nrZones));
+      for (const mfn of this.lists[i]) yield [mfn, order, node, zone];
+    }
+  }
+}
