@@ -127,11 +127,11 @@ export class GuestMm {
     return true;
   }
 
-  /** A page for the kernel: free list, else drop cache, else (if allowed) swap anon out. */
-  private async allocPage(maySwap: boolean): Promise<number | undefined> {
+  /** A page for the kernel: free list, else drop clean cache, else swap the oldest anon page out. */
+  private async allocPage(): Promise<number | undefined> {
     let pfn = this.pfns.allocPage();
     if (pfn !== undefined) return pfn;
-    if ((await this.reclaimCache(1)) === 0 && !(maySwap && (await this.swapOutOne()))) {
+    if ((await this.reclaimCache(1)) === 0 && !(await this.swapOutOne())) {
       this.stats.ooms++;
       return undefined;
     }
@@ -142,7 +142,7 @@ export class GuestMm {
   private async adjustAnon(targetAnon: number): Promise<void> {
     let total = this.anonResident.size + this.swapped.size;
     while (total < targetAnon) {
-      const pfn = await this.allocPage(true);
+      const pfn = await this.allocPage();
       if (pfn === undefined) return;
       this.anonResident.add(pfn);
       total++;
@@ -171,7 +171,7 @@ export class GuestMm {
     let done = 0;
     for (const offset of slots) {
       if (!this.swapped.has(offset)) continue;
-      const pfn = await this.allocPage(false);
+      const pfn = await this.allocPage();
       if (pfn === undefined) break;
       // A frontswap load that misses (or is skipped) reads the slot from disk instead.
       if (this.frontswap?.has(offset) && this.spendTmem()) await this.frontswap.load(offset, pfn);
@@ -200,7 +200,7 @@ export class GuestMm {
       return;
     }
     this.stats.cacheMisses++;
-    const pfn = await this.allocPage(false);
+    const pfn = await this.allocPage();
     if (pfn === undefined) return;
     if (this.cleancache?.enabled && this.spendTmem()) await this.cleancache.getPage(key, pfn);
     this.pageCache.set(k, { pfn, key });
