@@ -1,0 +1,214 @@
+// Messages through a mailbox slot: the two discriminated unions (one per direction), their
+// opcodes, and the JSON-over-UTF-8 codec that moves them in and out of a slot's payload bytes.
+// Leaves out: the slot protocol (channel.ts) and any hypercall semantics (hv/memop.ts validates
+// `args`; here they are only required to be JSON).
+//
+// Decoding is a trust boundary: the bytes may be garbage (a fuzzer, a dying writer). decode*()
+// never throws; every failure is a DecodeError value naming the first thing that did not fit.
+
+/** Any value JSON can carry; what crosses the thread boundary instead of `any`. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** Messages a caller (toolstack or guest actor) sends to the hypervisor owner. */
+export type CallerToOwner =
+  /** One hypercall; `args` is validated by the owner (hv/memop.ts), not here. */
+  | { readonly kind: 'hypercall'; readonly op: string; readonly args: JsonValue }
+  /** Block this actor for `ns` of virtual time. */
+  | { readonly kind: 'sleep'; readonly ns: number }
+  | { readonly kind: 'xsWrite'; readonly path: string; readonly value: string }
+  | { readonly kind: 'xsRead'; readonly path: string }
+  /** A trace annotation; answered with `ack`. */
+  | { readonly kind: 'note'; readonly text: string }
+  /** Transport test and benchmark message; an echo owner answers with the same payload. */
+  | { readonly kind: 'echo'; readonly payload: JsonValue };
+
+/** Why the owner could not answer a message normally. */
+export type OwnerErrorCode = 'decode' | 'unsupported' | 'crashed' | 'tooLarge';
+
+/** Messages the owner sends back; each carries the virtual time (ns) at which it was answered. */
+export type OwnerToCaller =
+  | { readonly kind: 'result'; readonly now: number; readonly result: { readonly rc: number; readonly [field: string]: JsonValue } }
+  | { readonly kind: 'slept'; readonly now: number }
+  | { readonly kind: 'xsValue'; readonly now: number; readonly value: string | null }
+  | { readonly kind: 'ack'; readonly now: number }
+  | { readonly kind: 'echo'; readonly now: number; readonly payload: JsonValue }
+  /** Tier-1 failure of the transport or the owner ("hv crashed"), never a Xen errno. */
+  | { readonly kind: 'error'; readonly now: number; readonly code: OwnerErrorCode; readonly message: string };
+
+/** Opcodes live in disjoint ranges per direction, so a message read the wrong way is caught. */
+export const CALLER_TO_OWNER_OPCODES = {
+  hypercall: 0x101,
+  sleep: 0x102,
+  xsWrite: 0x103,
+  xsRead: 0x104,
+  note: 0x105,
+  echo: 0x106,
+} as const satisfies Record<CallerToOwner['kind'], number>;
+
+export const OWNER_TO_CALLER_OPCODES = {
+  result: 0x201,
+  slept: 0x202,
+  xsValue: 0x203,
+  ack: 0x204,
+  echo: 0x205,
+  error: 0x206,
+} as const satisfies Record<OwnerToCaller['kind'], number>;
+
+/** A message that could not be decoded; `reason` names the first check that failed. */
+export interface DecodeError {
+  readonly kind: 'decodeError';
+  readonly reason: 'length' | 'opcode' | 'utf8' | 'json' | 'shape';
+  readonly detail: string;
+}
+
+/** A message that could not be encoded into the payload area. */
+export interface EncodeError {
+  readonly kind: 'encodeError';
+  readonly reason: 'tooLarge' | 'unserialisable';
+  readonly detail: string;
+}
+
+export interface Encoded {
+  readonly opcode: number;
+  readonly length: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Bounds on string fields (a limit on everything; the payload capacity bounds the rest). */
+export const OP_NAME_LENGTH_MAX = 64;
+
+function encodeInto(opcode: number, msg: CallerToOwner | OwnerToCaller, dest: Uint8Array): Encoded | EncodeError {
+  let text: string;
+  try {
+    text = JSON.stringify(msg);
+  } catch (e) {
+    return { kind: 'encodeError', reason: 'unserialisable', detail: String(e) };
+  }
+  // Fast path first: encodeInto stops short when `dest` is too small, and only then do we pay for
+  // measuring the full size for the error message.
+  const { read, written } = encoder.encodeInto(text, dest);
+  if (read !== text.length) {
+    const bytes = encoder.encode(text).length;
+    return { kind: 'encodeError', reason: 'tooLarge', detail: `${msg.kind} message is ${bytes} bytes, slot payload capacity is ${dest.length}` };
+  }
+  return { opcode, length: written };
+}
+
+export function encodeCallerToOwner(msg: CallerToOwner, dest: Uint8Array): Encoded | EncodeError {
+  return encodeInto(CALLER_TO_OWNER_OPCODES[msg.kind], msg, dest);
+}
+
+export function encodeOwnerToCaller(msg: OwnerToCaller, dest: Uint8Array): Encoded | EncodeError {
+  return encodeInto(OWNER_TO_CALLER_OPCODES[msg.kind], msg, dest);
+}
+
+export function isDecodeError(x: unknown): x is DecodeError {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'decodeError';
+}
+
+export function isEncodeError(x: unknown): x is EncodeError {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'encodeError';
+}
+
+/** Reverse opcode tables: opcode -> kind. */
+const CALLER_TO_OWNER_KINDS = new Map<number, CallerToOwner['kind']>(
+  Object.entries(CALLER_TO_OWNER_OPCODES).map(([k, v]) => [v, k as CallerToOwner['kind']]),
+);
+const OWNER_TO_CALLER_KINDS = new Map<number, OwnerToCaller['kind']>(
+  Object.entries(OWNER_TO_CALLER_OPCODES).map(([k, v]) => [v, k as OwnerToCaller['kind']]),
+);
+
+type Obj = Record<string, unknown>;
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const has = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Shape check per kind; returns the name of the first bad field, or null when the shape fits. */
+const CALLER_TO_OWNER_SHAPES: Record<CallerToOwner['kind'], (o: Obj) => string | null> = {
+  hypercall: (o) => (!isStr(o.op) || o.op.length === 0 || o.op.length > OP_NAME_LENGTH_MAX ? 'op' : !has(o, 'args') ? 'args' : null),
+  sleep: (o) => (!isNum(o.ns) || o.ns < 0 ? 'ns' : null),
+  xsWrite: (o) => (!isStr(o.path) ? 'path' : !isStr(o.value) ? 'value' : null),
+  xsRead: (o) => (!isStr(o.path) ? 'path' : null),
+  note: (o) => (!isStr(o.text) ? 'text' : null),
+  echo: (o) => (!has(o, 'payload') ? 'payload' : null),
+};
+
+const OWNER_ERROR_CODES: ReadonlySet<unknown> = new Set<OwnerErrorCode>(['decode', 'unsupported', 'crashed', 'tooLarge']);
+
+const OWNER_TO_CALLER_SHAPES: Record<OwnerToCaller['kind'], (o: Obj) => string | null> = {
+  result: (o) => {
+    const r = o.result;
+    return typeof r !== 'object' || r === null || Array.isArray(r) || !isNum((r as Obj).rc) ? 'result' : null;
+  },
+  slept: () => null,
+  xsValue: (o) => (o.value !== null && !isStr(o.value) ? 'value' : null),
+  ack: () => null,
+  echo: (o) => (!has(o, 'payload') ? 'payload' : null),
+  error: (o) => (!OWNER_ERROR_CODES.has(o.code) ? 'code' : !isStr(o.message) ? 'message' : null),
+};
+
+function decodeFrom<K extends string>(
+  opcode: number,
+  length: number,
+  payload: Uint8Array,
+  kinds: ReadonlyMap<number, K>,
+  shapes: Record<K, (o: Obj) => string | null>,
+  needsNow: boolean,
+): Obj | DecodeError {
+  if (!Number.isInteger(length) || length < 0 || length > payload.length) {
+    return { kind: 'decodeError', reason: 'length', detail: `length ${length} outside 0…${payload.length}` };
+  }
+  const kind = kinds.get(opcode);
+  if (kind === undefined) {
+    return { kind: 'decodeError', reason: 'opcode', detail: `unknown opcode 0x${(opcode >>> 0).toString(16)}` };
+  }
+  let text: string;
+  try {
+    text = decoder.decode(payload.subarray(0, length));
+  } catch (e) {
+    return { kind: 'decodeError', reason: 'utf8', detail: String(e) };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { kind: 'decodeError', reason: 'json', detail: String(e) };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { kind: 'decodeError', reason: 'shape', detail: 'message is not a JSON object' };
+  }
+  const o = value as Obj;
+  if (o.kind !== kind) {
+    return { kind: 'decodeError', reason: 'shape', detail: `opcode says ${kind}, payload says ${JSON.stringify(o.kind)}` };
+  }
+  if (needsNow && !isNum(o.now)) return { kind: 'decodeError', reason: 'shape', detail: `${kind}: bad field now` };
+  const bad = shapes[kind](o);
+  if (bad !== null) return { kind: 'decodeError', reason: 'shape', detail: `${kind}: bad field ${bad}` };
+  return o;
+}
+
+/**
+ * Decodes a request from a slot. Never throws.
+ * @param opcode  the slot's opcode field, as read
+ * @param length  the slot's payload length field, as read
+ * @param payload the slot's whole payload area (its length is the capacity)
+ */
+export function decodeCallerToOwner(opcode: number, length: number, payload: Uint8Array): CallerToOwner | DecodeError {
+  try {
+    return decodeFrom(opcode, length, payload, CALLER_TO_OWNER_KINDS, CALLER_TO_OWNER_SHAPES, false) as CallerToOwner | DecodeError;
+  } catch (e) {
+    // Unreachable by design (every step above is guarded); kept so the boundary never throws.
+    return { kind: 'decodeError', reason: 'shape', detail: `unexpected: ${String(e)}` };
+  }
+}
+
+/** Decodes a reply from a slot. Never throws. Parameters as decodeCallerToOwner. */
+export function decodeOwnerToCaller(opcode: number, length: number, payload: Uint8Array): OwnerToCaller | DecodeError {
+  try {
+    return decodeFrom(opcode, length, payload, OWNER_TO_CALLER_KINDS, OWNER_TO_CALLER_SHAPES, true) as OwnerToCaller | DecodeError;
+  } catch (e) {
+    return { kind: 'decodeError', reason: 'shape', detail: `unexpected: ${String(e)}` };
+  }
+}

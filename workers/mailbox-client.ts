@@ -1,0 +1,242 @@
+// Caller side of the hypercall mailbox: one claimed slot, one synchronous call at a time. The
+// calling thread blocks like a vCPU trapped in a hypercall: spin briefly, then Atomics.wait in
+// bounded slices, watching the owner's heartbeat. Leaves out: message meaning (codec.ts) and
+// anything async (an actor that wants a Promise wraps call() itself).
+
+import { threadId } from 'node:worker_threads';
+import { assert } from '../hv/assert.ts';
+import { OwnerGoneError } from '../sim/port.ts';
+import {
+  decodeOwnerToCaller,
+  encodeCallerToOwner,
+  isDecodeError,
+  isEncodeError,
+  type CallerToOwner,
+  type OwnerToCaller,
+} from './codec.ts';
+import {
+  isLayoutError,
+  kDoorbellField,
+  kOwnerHeartbeatField,
+  kOwnerSleepingField,
+  kOwnerStateField,
+  kSlotCallerWaitingField,
+  kSlotOpcodeField,
+  kSlotPayloadLengthField,
+  kSlotReqSeqField,
+  kSlotRespSeqField,
+  kSlotStateField,
+  OwnerState,
+  readLayout,
+  SLOT_ABANDONED,
+  SLOT_FREE,
+  slotPayload,
+  slotWord,
+  type MailboxLayout,
+} from './mailbox-layout.ts';
+
+export interface MailboxClientOptions {
+  /** Atomics.load polls of the response before sleeping (0 = pure wait). Default 2000. */
+  spinIterations?: number;
+  /** Length of one Atomics.wait slice, after which liveness is re-checked. Default 50 ms. */
+  waitSliceMs?: number;
+  /** An owner whose heartbeat has not moved for this long is declared gone. Default 2000 ms. */
+  ownerSilenceLimitMs?: number;
+  /** Upper bound on one call, heartbeat or not (retry limit = this / waitSliceMs). Default 60 s. */
+  callTimeoutMs?: number;
+}
+
+/** Returned by MailboxClient.open when every slot is claimed (an operating condition). */
+export interface NoFreeSlot {
+  readonly kind: 'noFreeSlot';
+  readonly slotCount: number;
+}
+
+/** A message too large for the slot's payload capacity (a caller bug: throws). */
+export class MailboxPayloadTooLargeError extends RangeError {
+  override name = 'MailboxPayloadTooLargeError';
+}
+
+const DEFAULTS: Required<MailboxClientOptions> = {
+  spinIterations: 2000,
+  waitSliceMs: 50,
+  ownerSilenceLimitMs: 2000,
+  callTimeoutMs: 60_000,
+};
+
+function validate(options: MailboxClientOptions): Required<MailboxClientOptions> {
+  const o = { ...DEFAULTS, ...options };
+  const check = (name: keyof MailboxClientOptions, min: number, max: number): void => {
+    const v = o[name];
+    if (!Number.isSafeInteger(v) || v < min || v > max) {
+      throw new RangeError(`MailboxClient: options.${name} must be an integer in ${min}…${max}, got ${v}`);
+    }
+  };
+  check('spinIterations', 0, 10_000_000);
+  check('waitSliceMs', 1, 10_000);
+  check('ownerSilenceLimitMs', 1, 600_000);
+  check('callTimeoutMs', 1, 3_600_000);
+  return o;
+}
+
+/**
+ * A caller's end of one mailbox slot.
+ *
+ * State (all owned by the calling thread):
+ * - `seq`: the request sequence of the last published request; equals the slot's kSlotReqSeqField.
+ * - `outstanding`: a request was published and its reply not consumed (only after a throw).
+ * - `closed`: the slot was released; no further calls.
+ * Invariant between calls: !outstanding ⇒ slot's respSeq === reqSeq === seq.
+ */
+export class MailboxClient {
+  readonly slot: number;
+  private readonly layout: MailboxLayout;
+  private readonly options: Required<MailboxClientOptions>;
+  private readonly claimValue: number;
+  private readonly reqIdx: number;
+  private readonly respIdx: number;
+  private readonly waitingIdx: number;
+  private readonly stateIdx: number;
+  private readonly payload: Uint8Array;
+  private seq: number;
+  private outstanding = false;
+  private closed = false;
+
+  private constructor(layout: MailboxLayout, slot: number, claimValue: number, options: Required<MailboxClientOptions>) {
+    this.layout = layout;
+    this.slot = slot;
+    this.claimValue = claimValue;
+    this.options = options;
+    this.reqIdx = slotWord(layout, slot, kSlotReqSeqField);
+    this.respIdx = slotWord(layout, slot, kSlotRespSeqField);
+    this.waitingIdx = slotWord(layout, slot, kSlotCallerWaitingField);
+    this.stateIdx = slotWord(layout, slot, kSlotStateField);
+    this.payload = slotPayload(layout, slot);
+    // Loads after the claim CAS: the owner restored respSeq === reqSeq before freeing the slot.
+    this.seq = Atomics.load(layout.words, this.reqIdx);
+    assert(Atomics.load(layout.words, this.respIdx) === this.seq, `slot ${slot} claimed while a request is in flight`);
+  }
+
+  /**
+   * Claims a free slot of `buffer` for the current thread. Asserts the layout's magic and version.
+   * @returns the client, or NoFreeSlot when every slot is claimed or awaiting reclaim.
+   */
+  static open(buffer: SharedArrayBuffer, options: MailboxClientOptions = {}): MailboxClient | NoFreeSlot {
+    const layout = readLayout(buffer);
+    assert(!isLayoutError(layout), () => `MailboxClient.open: ${isLayoutError(layout) ? layout.detail : ''}`);
+    const resolved = validate(options);
+    const claimValue = threadId + 1;
+    for (let slot = 0; slot < layout.slotCount; slot++) {
+      const idx = slotWord(layout, slot, kSlotStateField);
+      // CAS is the whole claim: exactly one thread moves a slot off SLOT_FREE.
+      if (Atomics.compareExchange(layout.words, idx, SLOT_FREE, claimValue) === SLOT_FREE) {
+        return new MailboxClient(layout, slot, claimValue, resolved);
+      }
+    }
+    return { kind: 'noFreeSlot', slotCount: layout.slotCount };
+  }
+
+  /**
+   * Sends one message and blocks until the owner answers it.
+   * @throws OwnerGoneError when the owner stopped, was marked dead, stayed silent beyond
+   *   ownerSilenceLimitMs, or did not answer within callTimeoutMs.
+   * @throws MailboxPayloadTooLargeError when `msg` does not fit the slot.
+   */
+  call(msg: CallerToOwner): OwnerToCaller {
+    assert(!this.closed, 'MailboxClient.call after close');
+    if (this.outstanding) throw new OwnerGoneError(`slot ${this.slot}: an earlier call was abandoned; the owner is gone`);
+    this.throwIfOwnerEnded();
+    const { words } = this.layout;
+    const encoded = encodeCallerToOwner(msg, this.payload);
+    if (isEncodeError(encoded)) throw new MailboxPayloadTooLargeError(`MailboxClient.call: ${encoded.detail}`);
+    words[slotWord(this.layout, this.slot, kSlotOpcodeField)] = encoded.opcode;
+    words[slotWord(this.layout, this.slot, kSlotPayloadLengthField)] = encoded.length;
+    const prev = this.seq;
+    const seq = (prev + 1) | 0;
+    this.seq = seq;
+    this.outstanding = true;
+    // Publish after writing payload, opcode and length: the owner reads them only after it
+    // observes the new reqSeq (SC store/load pair).
+    Atomics.store(words, this.reqIdx, seq);
+    // Ring after publishing, so an owner woken by the bell finds the new reqSeq in its poll.
+    Atomics.add(words, kDoorbellField, 1);
+    // Load the sleeping flag after the add (Dekker with the owner's store-flag-then-wait): either
+    // the owner's wait sees the new doorbell value, or we see its flag and wake it.
+    if (Atomics.load(words, kOwnerSleepingField) === 1) Atomics.notify(words, kDoorbellField, 1);
+    this.awaitResponse(prev, seq);
+    this.outstanding = false;
+    const reply = decodeOwnerToCaller(
+      words[slotWord(this.layout, this.slot, kSlotOpcodeField)],
+      words[slotWord(this.layout, this.slot, kSlotPayloadLengthField)],
+      this.payload,
+    );
+    assert(!isDecodeError(reply), () => `slot ${this.slot}: owner wrote an undecodable reply: ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  /** Spin, then wait in bounded slices until respSeq === seq; throws OwnerGoneError on the bounds. */
+  private awaitResponse(prev: number, seq: number): void {
+    const { words } = this.layout;
+    const { spinIterations, waitSliceMs, ownerSilenceLimitMs, callTimeoutMs } = this.options;
+    for (let i = 0; i < spinIterations; i++) {
+      // Payload reads happen after this load returns seq: the owner stored respSeq after the payload.
+      if (Atomics.load(words, this.respIdx) === seq) return;
+    }
+    const slicesMax = Math.ceil(callTimeoutMs / waitSliceMs);
+    let beat = Atomics.load(words, kOwnerHeartbeatField);
+    let beatSeenAt = performance.now();
+    for (let slice = 0; slice < slicesMax; slice++) {
+      // Raise the flag before waiting (Dekker with the owner's store-respSeq-then-load-flag).
+      Atomics.store(words, this.waitingIdx, 1);
+      // Atomics.wait re-checks respSeq === prev atomically, so a reply stored before it returns at once.
+      Atomics.wait(words, this.respIdx, prev, waitSliceMs);
+      Atomics.store(words, this.waitingIdx, 0);
+      // Same acquire argument as in the spin loop.
+      if (Atomics.load(words, this.respIdx) === seq) return;
+      this.throwIfOwnerEnded();
+      const now = performance.now();
+      const beatNow = Atomics.load(words, kOwnerHeartbeatField);
+      if (beatNow !== beat) {
+        beat = beatNow;
+        beatSeenAt = now;
+      } else if (now - beatSeenAt > ownerSilenceLimitMs) {
+        throw new OwnerGoneError(`slot ${this.slot}: no owner heartbeat for ${Math.round(now - beatSeenAt)} ms`);
+      }
+    }
+    throw new OwnerGoneError(`slot ${this.slot}: no reply within ${callTimeoutMs} ms (${slicesMax} waits)`);
+  }
+
+  private throwIfOwnerEnded(): void {
+    // A plain status read; ordering does not matter, the caller re-checks after every slice.
+    const state = Atomics.load(this.layout.words, kOwnerStateField);
+    if (state === OwnerState.Stopped || state === OwnerState.Dead) {
+      throw new OwnerGoneError(`slot ${this.slot}: hypervisor owner ${state === OwnerState.Stopped ? 'stopped' : 'died'}`);
+    }
+  }
+
+  /**
+   * Releases the slot. Idle: back to free. With a request still outstanding (after an
+   * OwnerGoneError): marked abandoned, for the owner (if any) to free once it drops the reply.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const { words } = this.layout;
+    const next = this.outstanding ? SLOT_ABANDONED : SLOT_FREE;
+    // CAS from our own claim value: the slot may already have been abandoned on our behalf.
+    Atomics.compareExchange(words, this.stateIdx, this.claimValue, next);
+    // Ring after the state change so an owner parked on the doorbell notices the abandonment.
+    if (next === SLOT_ABANDONED) ringDoorbell(words);
+  }
+}
+
+/** Bumps the doorbell and wakes the owner unconditionally (rare paths only). */
+export function ringDoorbell(words: Int32Array): void {
+  // Add before notify: a woken owner must see the new doorbell value, or it would sleep again.
+  Atomics.add(words, kDoorbellField, 1);
+  Atomics.notify(words, kDoorbellField);
+}
+
+export function isNoFreeSlot(x: MailboxClient | NoFreeSlot): x is NoFreeSlot {
+  return !(x instanceof MailboxClient);
+}

@@ -1,0 +1,243 @@
+// Owner side of the hypercall mailbox: non-blocking poll of every slot, replies in any order,
+// a bounded sleep on the doorbell, and the heartbeat callers watch. Leaves out: what a request
+// means and when it is answered (the owner's serve/schedule logic decides; see issue 4).
+//
+// Owner loop this is built for:
+//   for (;;) { for (const ev of server.poll()) hand(ev); …run sections, server.reply(t, msg)…;
+//              if (idle && server.waitForWork(ms) === 'shutdown') break; }  server.stop();
+
+import { assert } from '../hv/assert.ts';
+import {
+  decodeCallerToOwner,
+  encodeOwnerToCaller,
+  isEncodeError,
+  type CallerToOwner,
+  type DecodeError,
+  type OwnerToCaller,
+} from './codec.ts';
+import {
+  isLayoutError,
+  kDoorbellField,
+  kOwnerHeartbeatField,
+  kOwnerSleepingField,
+  kOwnerStateField,
+  kShutdownField,
+  kSlotCallerWaitingField,
+  kSlotOpcodeField,
+  kSlotPayloadLengthField,
+  kSlotReqSeqField,
+  kSlotRespSeqField,
+  kSlotStateField,
+  OwnerState,
+  readLayout,
+  SLOT_ABANDONED,
+  SLOT_FREE,
+  slotPayload,
+  slotWord,
+  type MailboxLayout,
+} from './mailbox-layout.ts';
+
+/** Identifies one request: the slot it came from and its request sequence. */
+export interface RequestTicket {
+  readonly slot: number;
+  readonly seq: number;
+}
+
+/** What poll() reports. Every `request` and `invalid` ticket must be answered with reply(). */
+export type PollEvent =
+  | { readonly kind: 'request'; readonly ticket: RequestTicket; readonly msg: CallerToOwner }
+  /** Garbage in the slot: answer it (e.g. an `error` with code 'decode'); the caller is waiting. */
+  | { readonly kind: 'invalid'; readonly ticket: RequestTicket; readonly error: DecodeError }
+  /**
+   * The slot's thread is gone. `inFlight` is its unanswered request, if any: the owner may cancel
+   * the work, and must still reply() to it (the reply is dropped and the slot freed).
+   */
+  | { readonly kind: 'abandoned'; readonly slot: number; readonly inFlight: RequestTicket | null };
+
+export type WaitOutcome = 'work' | 'timeout' | 'shutdown';
+
+/** Upper bound on one doorbell wait, so the heartbeat moves at least this often when idle. */
+export const OWNER_WAIT_MS_MAX = 250;
+
+/**
+ * The hypervisor owner's end of a mailbox. Exactly one per mailbox, used from one thread.
+ *
+ * State (owned by the owner thread; mirrors of the shared fields it alone writes):
+ * - `lastSeen[s]`: the reqSeq of slot s last taken by poll (or dropped); respSeq trails or equals it.
+ * - `inFlight[s]`: 1 iff lastSeen[s] was handed out and not yet replied to.
+ * - `abandonReported[s]`: 1 iff an `abandoned` event for the current abandonment was emitted.
+ * - `doorbellSeen`: the doorbell value read at the start of the last poll.
+ * Invariant: inFlight[s] === 0 ⇒ respSeq[s] === lastSeen[s].
+ */
+export class MailboxServer {
+  readonly slotCount: number;
+  private readonly layout: MailboxLayout;
+  private readonly lastSeen: Int32Array;
+  private readonly inFlight: Uint8Array;
+  private readonly abandonReported: Uint8Array;
+  private doorbellSeen: number;
+  private stopped = false;
+
+  /** Attaches as the mailbox's one owner. Asserts magic, version and that no owner ran before. */
+  constructor(buffer: SharedArrayBuffer) {
+    const layout = readLayout(buffer);
+    assert(!isLayoutError(layout), () => `MailboxServer: ${isLayoutError(layout) ? layout.detail : ''}`);
+    this.layout = layout;
+    this.slotCount = layout.slotCount;
+    this.lastSeen = new Int32Array(layout.slotCount);
+    this.inFlight = new Uint8Array(layout.slotCount);
+    this.abandonReported = new Uint8Array(layout.slotCount);
+    for (let s = 0; s < layout.slotCount; s++) {
+      // Requests published before we attached have reqSeq !== respSeq and are seen by the first poll.
+      this.lastSeen[s] = Atomics.load(layout.words, slotWord(layout, s, kSlotRespSeqField));
+    }
+    // Read the doorbell before announcing ourselves: anything rung later makes waitForWork return.
+    this.doorbellSeen = Atomics.load(layout.words, kDoorbellField);
+    // CAS so that a second owner on the same mailbox is a loud programmer error.
+    const was = Atomics.compareExchange(layout.words, kOwnerStateField, OwnerState.Starting, OwnerState.Running);
+    assert(was === OwnerState.Starting, `MailboxServer: mailbox already had an owner (state ${was})`);
+    this.heartbeat();
+  }
+
+  /** Proves liveness to callers; poll and waitForWork call it, a long-busy owner calls it too. */
+  heartbeat(): void {
+    // Ordering-free counter: callers only compare successive values.
+    Atomics.add(this.layout.words, kOwnerHeartbeatField, 1);
+  }
+
+  /** Number of requests handed out by poll and not yet replied to. */
+  inFlightCount(): number {
+    let n = 0;
+    for (let s = 0; s < this.slotCount; s++) n += this.inFlight[s];
+    return n;
+  }
+
+  /** Non-blocking: every new request, undecodable request and abandonment since the last poll. */
+  poll(): PollEvent[] {
+    assert(!this.stopped, 'MailboxServer.poll after stop');
+    const { words } = this.layout;
+    this.heartbeat();
+    // Read the doorbell before scanning: a request published after this read rings it again, so
+    // waitForWork cannot sleep through it; one published before is found by the scan below.
+    this.doorbellSeen = Atomics.load(words, kDoorbellField);
+    const events: PollEvent[] = [];
+    for (let s = 0; s < this.slotCount; s++) {
+      // Claim state first: a free slot has nothing for us, an abandoned one needs cleanup.
+      const state = Atomics.load(words, slotWord(this.layout, s, kSlotStateField));
+      if (state === SLOT_FREE) continue;
+      if (state === SLOT_ABANDONED) {
+        this.collectAbandoned(s, events);
+        continue;
+      }
+      if (this.inFlight[s] === 1) continue;
+      // Load reqSeq before reading the payload: the caller wrote the payload before storing it.
+      const seq = Atomics.load(words, slotWord(this.layout, s, kSlotReqSeqField));
+      if (seq === this.lastSeen[s]) continue;
+      this.lastSeen[s] = seq;
+      this.inFlight[s] = 1;
+      const ticket: RequestTicket = { slot: s, seq };
+      const msg = decodeCallerToOwner(
+        words[slotWord(this.layout, s, kSlotOpcodeField)],
+        words[slotWord(this.layout, s, kSlotPayloadLengthField)],
+        slotPayload(this.layout, s),
+      );
+      events.push(msg.kind === 'decodeError' ? { kind: 'invalid', ticket, error: msg } : { kind: 'request', ticket, msg });
+    }
+    return events;
+  }
+
+  private collectAbandoned(s: number, events: PollEvent[]): void {
+    const { words } = this.layout;
+    if (this.inFlight[s] === 1) {
+      if (this.abandonReported[s] === 0) events.push({ kind: 'abandoned', slot: s, inFlight: { slot: s, seq: this.lastSeen[s] } });
+      this.abandonReported[s] = 1;
+      return;
+    }
+    if (this.abandonReported[s] === 0) events.push({ kind: 'abandoned', slot: s, inFlight: null });
+    this.abandonReported[s] = 0;
+    // The claimant is dead, so reqSeq is final; a request it published but we never took is dropped.
+    const seq = Atomics.load(words, slotWord(this.layout, s, kSlotReqSeqField));
+    this.lastSeen[s] = seq;
+    // Restore respSeq === reqSeq before freeing: the next claimant asserts it right after its CAS.
+    Atomics.store(words, slotWord(this.layout, s, kSlotRespSeqField), seq);
+    // Free last (CAS, since only an abandoned slot is ours to free).
+    Atomics.compareExchange(words, slotWord(this.layout, s, kSlotStateField), SLOT_ABANDONED, SLOT_FREE);
+  }
+
+  /**
+   * Answers a request from poll(), in any order relative to other slots.
+   * @returns 'delivered', or 'dropped' when the slot was abandoned meanwhile (freed at next poll).
+   */
+  reply(ticket: RequestTicket, msg: OwnerToCaller): 'delivered' | 'dropped' {
+    const { slot, seq } = ticket;
+    assert(slot >= 0 && slot < this.slotCount && this.inFlight[slot] === 1 && this.lastSeen[slot] === seq, () => `reply to a request not in flight: ${JSON.stringify(ticket)}`);
+    const { words } = this.layout;
+    this.inFlight[slot] = 0;
+    // Any order is fine here: an abandonment we miss now is collected by the next poll.
+    if (Atomics.load(words, slotWord(this.layout, slot, kSlotStateField)) === SLOT_ABANDONED) {
+      Atomics.store(words, slotWord(this.layout, slot, kSlotRespSeqField), seq);
+      return 'dropped';
+    }
+    const payload = slotPayload(this.layout, slot);
+    let encoded = encodeOwnerToCaller(msg, payload);
+    if (isEncodeError(encoded)) {
+      encoded = encodeOwnerToCaller({ kind: 'error', now: 'now' in msg ? msg.now : 0, code: 'tooLarge', message: encoded.detail.slice(0, 512) }, payload);
+      assert(!isEncodeError(encoded), 'error reply does not fit the payload');
+    }
+    words[slotWord(this.layout, slot, kSlotOpcodeField)] = encoded.opcode;
+    words[slotWord(this.layout, slot, kSlotPayloadLengthField)] = encoded.length;
+    const respIdx = slotWord(this.layout, slot, kSlotRespSeqField);
+    // Publish after payload, opcode and length: the caller reads them only after seeing respSeq === seq.
+    Atomics.store(words, respIdx, seq);
+    // Load the flag after the store (Dekker with the caller's store-flag-then-wait): a caller that
+    // raised it later will find respSeq already changed and not sleep.
+    if (Atomics.load(words, slotWord(this.layout, slot, kSlotCallerWaitingField)) === 1) Atomics.notify(words, respIdx, 1);
+    return 'delivered';
+  }
+
+  /**
+   * Sleeps until a caller rings the doorbell, shutdown is requested, or `timeoutMs` passes.
+   * Spins `spinIterations` loads first. Call only after poll() (it compares with poll's doorbell read).
+   */
+  waitForWork(timeoutMs: number, spinIterations = 0): WaitOutcome {
+    assert(timeoutMs >= 0 && timeoutMs <= OWNER_WAIT_MS_MAX, `waitForWork: timeoutMs must be in 0…${OWNER_WAIT_MS_MAX} (heartbeat bound)`);
+    const { words } = this.layout;
+    this.heartbeat();
+    if (this.shutdownRequested()) return 'shutdown';
+    for (let i = 0; i < spinIterations; i++) {
+      // Any change means a request published after our poll's doorbell read.
+      if (Atomics.load(words, kDoorbellField) !== this.doorbellSeen) return 'work';
+    }
+    // Flag before waiting (Dekker with the caller's add-doorbell-then-load-flag).
+    Atomics.store(words, kOwnerSleepingField, 1);
+    // wait re-checks doorbell === doorbellSeen atomically: a ring since poll returns at once.
+    const r = Atomics.wait(words, kDoorbellField, this.doorbellSeen, timeoutMs);
+    // Clear after waking: a stale 1 only costs callers a needless notify.
+    Atomics.store(words, kOwnerSleepingField, 0);
+    this.heartbeat();
+    if (this.shutdownRequested()) return 'shutdown';
+    return r === 'timed-out' ? 'timeout' : 'work';
+  }
+
+  shutdownRequested(): boolean {
+    // Status read; requestShutdown rings the doorbell after setting it, which wakes us to see it.
+    return Atomics.load(this.layout.words, kShutdownField) !== 0;
+  }
+
+  /** Stops serving: callers blocked now or later get OwnerGoneError. Unanswered requests stay so. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    announceOwnerEnd(this.layout.words, this.layout, OwnerState.Stopped);
+  }
+}
+
+/** Sets the owner state to Stopped/Dead and wakes every caller so it sees the state at once. */
+export function announceOwnerEnd(words: Int32Array, layout: MailboxLayout, state: typeof OwnerState.Stopped | typeof OwnerState.Dead): void {
+  // State before the wake-ups: a woken caller re-reads it and throws OwnerGoneError.
+  Atomics.store(words, kOwnerStateField, state);
+  for (let s = 0; s < layout.slotCount; s++) {
+    // Unconditional: callers' waiting flags do not matter once the owner is gone.
+    Atomics.notify(words, slotWord(layout, s, kSlotRespSeqField));
+  }
+}
