@@ -147,7 +147,8 @@ function constructMemflags(hv: Hypervisor, caller: number, op: ReservationOp, xm
   const exact = (xmf & (1 << 17)) !== 0;
   if (xmf & (1 << 18)) return undefined; // XENMEMF_vnode: no vNUMA topology is modelled
   if (node === -1) {
-    if (exact) return undefined;
+    // No node: exact_node_request is ignored, not refused (propagate_node returns true early;
+    // 4.3's allocator drops MEMF_exact_node for NUMA_NO_NODE).
   } else if (!hv.feat.nodeHintChecked) {
     // B15 (XSA-231): any caller's node byte indexes per-node arrays unchecked.
     if (node >= hv.heap.nodes) hv.emit({ kind: 'xsa231', caller, node });

@@ -208,6 +208,8 @@ export class PageAllocator {
     const zoneHi = bits === 0 ? this.nrZones - 1 : Math.min(this.nrZones - 1, Math.max(1, bits - PAGE_SHIFT - 1));
     const reqNode = memfGetNode(memflags);
     const exact = (memflags & MEMF.exact_node) !== 0 && reqNode >= 0;
+    // An offline node has no heap (avail[node] == NULL): exact requests fail, others fall back.
+    if (exact && reqNode >= this.nodes) return null;
     const start = reqNode >= 0 && reqNode < this.nodes ? reqNode : d !== null ? (d.lastAllocNode + 1) % this.nodes : 0;
     for (let k = 0; k < (exact ? 1 : this.nodes); k++) {
       const node = (start + k) % this.nodes;
