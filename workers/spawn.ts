@@ -60,7 +60,7 @@ export function spawnTsWorker(file: URL | string, options: WorkerOptions = {}): 
   return new Worker(toFileUrl(file), { ...options, execArgv: tsWorkerExecArgv(options.execArgv ?? process.execArgv) });
 }
 
-export type TsPiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]> & { filename: URL | string };
+export type TsPiscinaOptions = Omit<NonNullable<ConstructorParameters<typeof Piscina>[0]>, 'filename'> & { filename: URL | string };
 
 /**
  * Creates a piscina pool whose workers run a TypeScript module, with tsx loaded in each worker.
