@@ -123,6 +123,18 @@ describe('lexical errors and their messages', () => {
     );
   });
 
+  it('stops quoting at an embedded NUL, as %.*s does', () => {
+    expect(err('a\0b = 1\n')).toBe("t.cfg:1: config parsing error near `': lexical error\n");
+  });
+
+  it('fails a string holding NUL (libxlu would assert) instead of throwing', () => {
+    expect(parse('a = "x\0y"\n').ok).toBe(false);
+  });
+
+  it('quotes non-ASCII tokens whole', () => {
+    expect(err('é = 1\n')).toBe("t.cfg:1: config parsing error near `é': lexical error\n");
+  });
+
   it('decodes octal escapes to nothing, as libxlu does', () => {
     expect(settings('a = "x\\101y"\n')).toEqual([['a', 'xy']]);
     expect(settings('a = "\\t\\n\\\\\\"\'"\n')).toEqual([['a', '\t\n\\"\'']]);
