@@ -22,8 +22,8 @@ function check(cond: boolean, invariant: string, detail: () => string): void {
   if (!cond) throw new InvariantViolation(invariant, detail());
 }
 
-/** Frame-table scans cost O(frames); by default they run for hosts up to 4 GiB. */
-const DEEP_DEFAULT_MAX_PAGES = 1 << 20;
+/** Frame-table scans cost O(frames); by default they run for hosts up to 64 MiB. */
+const DEEP_DEFAULT_MAX_PAGES = 1 << 14;
 
 /**
  * Checks every structural invariant; throws InvariantViolation naming the first broken one.

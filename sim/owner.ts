@@ -1,0 +1,290 @@
+// The hypervisor owner: the single place that holds the Hypervisor and decides, one critical
+// section at a time, what runs next. Both transports feed it: the scheduled world calls submit()
+// directly; the owner worker (workers/hv-worker.ts) calls it from mailbox slots. Its choices go
+// through a SchedulePolicy and into a TraceRecorder, which is what makes a run replayable.
+//
+// Actor lifecycle: running (computing, not in the owner) → blocked (a request in flight) →
+// running … → done. Virtual time only advances when no actor is running and nothing is
+// runnable, so what an actor observes never depends on how fast its thread was.
+
+import { assert } from '../hv/assert.ts';
+import { Hypervisor, type Call } from '../hv/index.ts';
+import type { SchedulePolicy } from './policy.ts';
+import type { ActorRequest, OwnerReply } from './requests.ts';
+import type { ScenarioSpec } from './scenario.ts';
+import { TraceRecorder } from './trace.ts';
+
+type Status = 'starting' | 'running' | 'blocked' | 'sleeping' | 'booting' | 'done';
+
+interface ActorState {
+  readonly name: string;
+  /** Order of registration: breaks ties deterministically. */
+  readonly order: number;
+  caller: number;
+  status: Status;
+  /** The hypercall in flight (status blocked with a hypercall). */
+  call?: Call;
+  /** A xenstore request waiting for its turn (status blocked). */
+  xs?: Extract<ActorRequest, { kind: 'xs_read' | 'xs_write' }>;
+  wakeAt?: number;
+  bootName?: string;
+  reply?: (r: OwnerReply) => void;
+  error?: string;
+  /** The actor's thread died with a call in flight: the call completes, nobody is answered. */
+  dead?: boolean;
+}
+
+/** What the owner reports after each step, for invariant checkers, properties and reports. */
+export interface StepInfo {
+  step: number;
+  actor: string;
+  label: string;
+  /** The hypercall this section belongs to, if any. */
+  op?: string;
+  /** Set when the call completed with this section. */
+  finished?: boolean;
+}
+
+export class Owner {
+  readonly hv: Hypervisor;
+  readonly trace: TraceRecorder;
+  readonly xenstore = new Map<string, string>();
+  /** Sections and wake-ups run so far. */
+  steps = 0;
+  private readonly actors = new Map<string, ActorState>();
+  /** Actors with a runnable item, in round-robin arrival order (index 0 = arrival order's pick). */
+  private readonly queue: string[] = [];
+  readonly afterStep: Array<(info: StepInfo) => void> = [];
+
+  constructor(
+    readonly spec: ScenarioSpec,
+    private readonly policy: SchedulePolicy,
+    mode: 'scheduled' | 'threads',
+  ) {
+    this.hv = new Hypervisor(spec.host);
+    this.trace = new TraceRecorder({ format: 'xen-memsim-trace', version: 1, scenario: spec, policy: policy.name, mode });
+    spec.actors.forEach((a, order) => {
+      assert(!this.actors.has(a.name), `scenario: duplicate actor name ${a.name}`);
+      this.actors.set(a.name, { name: a.name, order, caller: a.caller ?? 0, status: 'starting' });
+    });
+  }
+
+  actorNames(): string[] {
+    return [...this.actors.keys()];
+  }
+
+  callerOf(actor: string): number {
+    return this.state(actor).caller;
+  }
+
+  private state(actor: string): ActorState {
+    const s = this.actors.get(actor);
+    assert(s !== undefined, `owner: unknown actor ${actor}`);
+    return s;
+  }
+
+  /** An actor's request arrives. `reply` is called exactly once, possibly much later. */
+  submit(actor: string, req: ActorRequest, reply: (r: OwnerReply) => void): void {
+    const s = this.state(actor);
+    assert(s.status === 'starting' || s.status === 'running', () => `owner: ${actor} sent a request while ${s.status}`);
+    this.trace.add({ k: 'arrive', a: actor, req });
+    s.reply = reply;
+    switch (req.kind) {
+      case 'note':
+        s.status = 'running';
+        return this.answer(s, { kind: 'ok', now: this.hv.now });
+      case 'exit':
+        s.status = 'done';
+        s.error = req.error;
+        s.reply = undefined;
+        reply({ kind: 'ok', now: this.hv.now });
+        return;
+      case 'sleep': {
+        const until = this.hv.now + Math.max(0, req.ns);
+        if (this.spec.untilNs !== undefined && until > this.spec.untilNs) {
+          s.status = 'running';
+          return this.answer(s, { kind: 'gone', now: this.hv.now });
+        }
+        s.status = 'sleeping';
+        s.wakeAt = until;
+        return;
+      }
+      case 'boot':
+        s.status = 'booting';
+        s.bootName = req.name;
+        this.checkBoots();
+        return;
+      case 'hypercall':
+        if (!this.callerAlive(s)) {
+          s.status = 'running';
+          return this.answer(s, { kind: 'gone', now: this.hv.now });
+        }
+        s.status = 'blocked';
+        s.call = this.hv.begin(s.caller, req.op, req.args);
+        this.queue.push(actor);
+        return;
+      case 'xs_write':
+      case 'xs_read':
+        s.status = 'blocked';
+        s.xs = { ...req, path: this.xsPath(s, req.path) };
+        this.queue.push(actor);
+        return;
+    }
+  }
+
+  /** A relative xenstore path is relative to the domain's home, /local/domain/<domid>/. */
+  private xsPath(s: ActorState, path: string): string {
+    return path.startsWith('/') ? path : `/local/domain/${s.caller}/${path}`;
+  }
+
+  private callerAlive(s: ActorState): boolean {
+    const d = this.hv.domains.get(s.caller);
+    return d !== undefined && d.isDying === 0;
+  }
+
+  private answer(s: ActorState, r: OwnerReply): void {
+    const reply = s.reply;
+    assert(reply !== undefined, () => `owner: no reply channel for ${s.name}`);
+    s.reply = undefined;
+    if (s.status !== 'done') s.status = 'running';
+    this.trace.add({ k: 'reply', a: s.name, r });
+    reply(r);
+  }
+
+  /** Marks an actor dead (its thread died or threw): its call in flight still completes in Xen. */
+  kill(actor: string, error: string): void {
+    const s = this.state(actor);
+    if (s.status === 'done') return;
+    s.error = error;
+    if (s.call !== undefined && !s.call.done) {
+      s.dead = true; // the hypercall runs to completion in Xen; nobody reads the answer
+      return;
+    }
+    const i = this.queue.indexOf(actor);
+    if (i >= 0) this.queue.splice(i, 1);
+    s.xs = undefined;
+    s.status = 'done';
+    s.reply = undefined;
+  }
+
+  /** Names of actors with a runnable item, in the order the policy indexes. */
+  runnable(): readonly string[] {
+    return this.queue;
+  }
+
+  /** True while some actor is computing outside the owner (the owner must wait for it). */
+  anyRunning(): boolean {
+    for (const s of this.actors.values()) if (s.status === 'running' || s.status === 'starting') return true;
+    return false;
+  }
+
+  allDone(): boolean {
+    for (const s of this.actors.values()) if (s.status !== 'done') return false;
+    return true;
+  }
+
+  errors(): Array<{ actor: string; error: string }> {
+    return [...this.actors.values()].filter((s) => s.error !== undefined).map((s) => ({ actor: s.name, error: s.error! }));
+  }
+
+  /**
+   * Runs one unit: a critical section chosen by the policy, or, when nothing is runnable and no
+   * actor is computing, a wake-up of the earliest sleeper (advancing virtual time).
+   * @returns false when nothing can progress without an actor computing (or the run is over).
+   */
+  step(): boolean {
+    if (this.queue.length > 0) {
+      const i = this.policy.choose(this.steps, this.queue);
+      assert(Number.isInteger(i) && i >= 0 && i < this.queue.length, () => `policy ${this.policy.name} chose ${i} of ${this.queue.length}`);
+      this.runItem(this.queue[i], i);
+      return true;
+    }
+    if (this.anyRunning()) return false;
+    return this.wakeEarliest();
+  }
+
+  /** Runs the next section of `actor`'s item (a replay names the actor directly). */
+  runItem(actor: string, index = this.queue.indexOf(actor)): void {
+    assert(index >= 0 && this.queue[index] === actor, () => `owner: ${actor} has nothing runnable`);
+    const s = this.state(actor);
+    this.queue.splice(index, 1);
+    this.steps++;
+    if (s.xs !== undefined) {
+      const req = s.xs;
+      s.xs = undefined;
+      this.trace.add({ k: 'step', a: actor, s: 'xenstore', t: this.hv.now });
+      this.notify({ step: this.steps, actor, label: 'xenstore' });
+      if (req.kind === 'xs_read') return this.answer(s, { kind: 'value', value: this.xenstore.get(req.path), now: this.hv.now });
+      assert(req.kind === 'xs_write', 'owner: xenstore item');
+      this.xenstore.set(req.path, req.value);
+      return this.answer(s, { kind: 'ok', now: this.hv.now });
+    }
+    const call = s.call;
+    assert(call !== undefined, 'owner: runnable actor without a call');
+    const label = this.hv.step(call);
+    this.trace.add({ k: 'step', a: actor, s: label, t: this.hv.now });
+    if (!call.done) {
+      this.queue.push(actor);
+      this.notify({ step: this.steps, actor, label, op: call.op });
+      return;
+    }
+    s.call = undefined;
+    this.notify({ step: this.steps, actor, label, op: call.op, finished: true });
+    if (s.dead) {
+      s.status = 'done';
+      s.reply = undefined;
+    } else {
+      this.answer(s, { kind: 'result', result: call.result!, now: this.hv.now });
+    }
+    this.checkBoots();
+  }
+
+  private notify(info: StepInfo): void {
+    for (const f of this.afterStep) f(info);
+  }
+
+  /** Answers guest kernels waiting for their domain to be unpaused. */
+  private checkBoots(): void {
+    for (const s of this.actors.values()) {
+      if (s.status !== 'booting') continue;
+      for (const d of this.hv.domains.values()) {
+        if (d.name === s.bootName && !d.paused && d.isDying === 0) {
+          s.caller = d.domid;
+          this.answer(s, { kind: 'booted', domid: d.domid, now: this.hv.now });
+          break;
+        }
+      }
+    }
+  }
+
+  /** Advances virtual time to the earliest sleeper and wakes it; false if nobody sleeps. */
+  private wakeEarliest(): boolean {
+    let next: ActorState | undefined;
+    for (const s of this.actors.values()) {
+      if (s.status === 'sleeping' && (next === undefined || s.wakeAt! < next.wakeAt!)) next = s;
+    }
+    if (next === undefined) return false;
+    this.wake(next.name);
+    return true;
+  }
+
+  /** Wakes a sleeping actor at its wake time (a replay names it directly). */
+  wake(actor: string): void {
+    const s = this.state(actor);
+    assert(s.status === 'sleeping', () => `owner: ${actor} is not sleeping`);
+    this.hv.advanceClockTo(Math.max(this.hv.now, s.wakeAt!));
+    this.steps++;
+    this.trace.add({ k: 'wake', a: actor, t: this.hv.now });
+    s.wakeAt = undefined;
+    this.notify({ step: this.steps, actor, label: 'wake' });
+    this.answer(s, { kind: 'woke', now: this.hv.now });
+  }
+
+  /** Ends the run: actors still waiting to boot or sleeping are told they are gone. */
+  finishRun(): string {
+    for (const s of this.actors.values()) {
+      if (s.status === 'booting' || s.status === 'sleeping') this.answer(s, { kind: 'gone', now: this.hv.now });
+    }
+    return this.trace.end(this.steps);
+  }
+}

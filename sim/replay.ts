@@ -1,0 +1,114 @@
+// Replay: re-runs a trace's scenario in the scheduled world, taking exactly the recorded choices
+// (which actor's section ran, which sleeper woke), and checks every request and answer against
+// the record. Works for traces from scheduled runs and from real-thread runs alike, because the
+// choices name actors and the comparison is per actor (see sim/trace.ts).
+
+import { Owner } from './owner.ts';
+import type { SchedulePolicy } from './policy.ts';
+import { parseTrace, traceHash, type TraceEvent, type TraceHeader } from './trace.ts';
+import { runScheduled, type Failure, type RunResult } from './world.ts';
+
+export interface ReplayReport {
+  /** True when every choice, request and answer matched (including a recorded failure). */
+  reproduced: boolean;
+  /** The first divergence, precisely: where, what was recorded, what happened. */
+  divergence?: string;
+  recordedHash?: string;
+  hash: string;
+  steps: number;
+  /** The failure the replay ran into (a reproduced failure is expected here). */
+  failure?: Failure;
+  run: RunResult;
+}
+
+/** A policy that is never consulted: replay drives the owner directly. */
+const NO_POLICY: SchedulePolicy = {
+  name: 'replay',
+  choose: () => {
+    throw new Error('replay: the policy must not be consulted');
+  },
+};
+
+type Choice = Extract<TraceEvent, { k: 'step' | 'wake' }>;
+
+/** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
+export async function replayTrace(text: string): Promise<ReplayReport> {
+  const { header, events } = parseTrace(text);
+  return replayEvents(header, events);
+}
+
+export async function replayEvents(header: TraceHeader, events: readonly TraceEvent[]): Promise<ReplayReport> {
+  const choices = events.filter((e): e is Choice => e.k === 'step' || e.k === 'wake');
+  let next = 0;
+  let divergence: string | undefined;
+  const driver = (owner: Owner): boolean => {
+    if (next >= choices.length) return false;
+    const c = choices[next];
+    const where = `choice ${next + 1} of ${choices.length} (${c.k} ${c.a})`;
+    if (c.k === 'step') {
+      if (!owner.runnable().includes(c.a)) {
+        divergence = `${where}: recorded a section of ${c.a}, but ${c.a} has nothing runnable (runnable: ${owner.runnable().join(', ') || 'none'})`;
+        return false;
+      }
+      owner.runItem(c.a);
+      const got = owner.trace.events.findLast((e) => e.k === 'step')!;
+      if (got.k === 'step' && (got.s !== c.s || got.t !== c.t)) {
+        divergence = `${where}: recorded section "${c.s}" at t=${c.t} ns, replay ran "${got.s}" at t=${got.t} ns`;
+        return false;
+      }
+    } else {
+      try {
+        owner.wake(c.a);
+      } catch {
+        divergence = `${where}: recorded ${c.a} waking at t=${c.t} ns, but it is not sleeping`;
+        return false;
+      }
+      if (owner.hv.now !== c.t) {
+        divergence = `${where}: recorded wake-up at t=${c.t} ns, replay woke at t=${owner.hv.now} ns`;
+        return false;
+      }
+    }
+    next++;
+    return true;
+  };
+  const run = await runScheduled(header.scenario, NO_POLICY, { driver });
+  if (divergence === undefined && run.failure === undefined && next < choices.length) {
+    divergence = `the replay ended after ${next} of ${choices.length} recorded choices`;
+  }
+  divergence ??= firstPerActorDivergence(events, run.owner.trace.events);
+  const recordedFail = events.find((e) => e.k === 'fail');
+  if (divergence === undefined && (recordedFail?.k === 'fail') !== (run.failure !== undefined)) {
+    divergence = recordedFail?.k === 'fail'
+      ? `the recorded run failed (${recordedFail.message}) but the replay did not`
+      : `the replay failed (${run.failure!.message}) but the recorded run did not`;
+  }
+  const recordedEnd = events.find((e) => e.k === 'end');
+  const recordedHash = recordedEnd?.k === 'end' ? recordedEnd.hash : undefined;
+  if (divergence === undefined && recordedHash !== undefined && recordedHash !== run.hash) {
+    divergence = `all events matched but the hash differs: recorded ${recordedHash}, replay ${run.hash}`;
+  }
+  return { reproduced: divergence === undefined, divergence, recordedHash, hash: run.hash, steps: run.steps, failure: run.failure, run };
+}
+
+/** Compares each actor's own requests and answers, in order; the first mismatch, if any. */
+function firstPerActorDivergence(recorded: readonly TraceEvent[], replayed: readonly TraceEvent[]): string | undefined {
+  const byActor = (evs: readonly TraceEvent[]) => {
+    const m = new Map<string, TraceEvent[]>();
+    for (const e of evs) if (e.k === 'arrive' || e.k === 'reply') m.set(e.a, [...(m.get(e.a) ?? []), e]);
+    return m;
+  };
+  const a = byActor(recorded);
+  const b = byActor(replayed);
+  for (const actor of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(actor) ?? [];
+    const y = b.get(actor) ?? [];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+      const rx = JSON.stringify(x[i] ?? null);
+      const ry = JSON.stringify(y[i] ?? null);
+      if (rx !== ry) return `${actor}, its event ${i + 1}: recorded ${rx}, replay ${ry}`;
+    }
+  }
+  return undefined;
+}
+
+export { traceHash };

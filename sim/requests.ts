@@ -1,0 +1,28 @@
+// What an actor asks the hypervisor owner for, and what it gets back. The same messages travel
+// over both transports (in-process calls, SharedArrayBuffer mailboxes), so the owner's logic is
+// written once (sim/owner.ts). Discriminated unions named by direction.
+
+import type { HypercallResult } from '../hv/ops.ts';
+
+export type ActorRequest =
+  /** A hypercall from this actor's domain. */
+  | { kind: 'hypercall'; op: string; args: unknown }
+  /** Block for `ns` of virtual time. */
+  | { kind: 'sleep'; ns: number }
+  | { kind: 'xs_write'; path: string; value: string }
+  | { kind: 'xs_read'; path: string }
+  /** Block until a domain with this name is unpaused; answers its domid (a guest kernel boots). */
+  | { kind: 'boot'; name: string }
+  /** An annotation for the trace; answered at once, changes nothing. */
+  | { kind: 'note'; text: string }
+  /** The actor finished (normally or with an error message). */
+  | { kind: 'exit'; error?: string };
+
+export type OwnerReply =
+  | { kind: 'result'; result: HypercallResult; now: number }
+  | { kind: 'woke'; now: number }
+  | { kind: 'value'; value: string | undefined; now: number }
+  | { kind: 'booted'; domid: number; now: number }
+  | { kind: 'ok'; now: number }
+  /** The actor's domain is gone (destroyed): the kernel stops running. */
+  | { kind: 'gone'; now: number };

@@ -1,0 +1,25 @@
+// A scenario: the host and the actors that run on it, as plain data. A trace carries its
+// scenario, so any run — scheduled or on real threads — can be rebuilt and replayed from it.
+
+import type { HypervisorOptions } from '../hv/index.ts';
+
+export interface ActorSpec {
+  /** Unique name: the actor's identity in schedules, traces and interleaving views. */
+  name: string;
+  /** Which actor program runs (see sim/actor-kinds.ts): 'xl', 'linux', 'script' … */
+  kind: string;
+  /** Domain the actor's calls come from; 0 (dom0) by default. Ignored when `boot` is set. */
+  caller?: number;
+  /** A guest kernel: starts when a domain of this name is unpaused, running as that domain. */
+  boot?: string;
+  /** Kind-specific parameters (JSON). */
+  params?: Record<string, unknown>;
+}
+
+export interface ScenarioSpec {
+  name?: string;
+  host: HypervisorOptions;
+  actors: ActorSpec[];
+  /** Virtual time (ns) after which sleeping actors are stopped; default: run until all finish. */
+  untilNs?: number;
+}

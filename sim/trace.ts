@@ -1,0 +1,110 @@
+// The trace of a run: every choice the owner made and every request and answer, as JSON Lines.
+// Format "xen-memsim-trace" version 1 (documented in docs/trace-format.md):
+//   line 1   {"format":"xen-memsim-trace","version":1,"scenario":{…},"policy":"…","mode":"…"}
+//   then one event per line, in the order the owner saw them:
+//   {"k":"arrive","a":ACTOR,"req":{…}}        an actor's request reached the owner
+//   {"k":"step","a":ACTOR,"s":LABEL,"t":NS}   the owner ran one critical section of ACTOR's call
+//   {"k":"reply","a":ACTOR,"r":{…}}           the owner answered ACTOR
+//   {"k":"wake","a":ACTOR,"t":NS}             virtual time advanced to NS and ACTOR woke
+//   {"k":"fail","kind":K,"message":M,"step":N} the run failed (invariant, property, crash …)
+//   {"k":"end","steps":N,"hash":HEX}          the run ended
+// The hash covers what a run *is*: the sequence of steps and wake-ups, then each actor's own
+// requests and answers in order. Where arrivals fell between steps (which differs between real
+// threads and the scheduled replay of the same run) does not enter it, nor do wall-clock times,
+// the policy's name or the mode — so a real-thread run and its replay hash the same.
+
+import { createHash } from 'node:crypto';
+import type { ActorRequest, OwnerReply } from './requests.ts';
+import type { ScenarioSpec } from './scenario.ts';
+
+export const TRACE_FORMAT = 'xen-memsim-trace';
+export const TRACE_VERSION = 1;
+
+export interface TraceHeader {
+  format: typeof TRACE_FORMAT;
+  version: typeof TRACE_VERSION;
+  scenario: ScenarioSpec;
+  policy: string;
+  /** 'scheduled' (one thread) or 'threads' (owner worker + actor workers). */
+  mode: 'scheduled' | 'threads';
+}
+
+export type TraceEvent =
+  | { k: 'arrive'; a: string; req: ActorRequest }
+  | { k: 'step'; a: string; s: string; t: number }
+  | { k: 'reply'; a: string; r: OwnerReply }
+  | { k: 'wake'; a: string; t: number }
+  | { k: 'fail'; kind: string; message: string; step: number }
+  | { k: 'end'; steps: number; hash: string };
+
+/** The run's identity (see the header comment): 16 hex digits of a SHA-256. */
+export function traceHash(events: readonly TraceEvent[]): string {
+  const h = createHash('sha256');
+  const perActor = new Map<string, string[]>();
+  for (const e of events) {
+    if (e.k === 'step' || e.k === 'wake' || e.k === 'fail') h.update(JSON.stringify(e) + '\n');
+    else if (e.k === 'arrive' || e.k === 'reply') {
+      const lines = perActor.get(e.a) ?? [];
+      lines.push(JSON.stringify(e));
+      perActor.set(e.a, lines);
+    }
+  }
+  for (const a of [...perActor.keys()].sort()) h.update(perActor.get(a)!.join('\n') + '\n');
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Records events in the order the owner saw them; `toJsonl()` is the trace file. */
+export class TraceRecorder {
+  readonly events: TraceEvent[] = [];
+
+  constructor(readonly header: TraceHeader) {}
+
+  add(e: TraceEvent): void {
+    this.events.push(e);
+  }
+
+  /** Seals the trace with an end event carrying the hash; returns the hash. */
+  end(steps: number): string {
+    const hash = traceHash(this.events);
+    this.add({ k: 'end', steps, hash });
+    return hash;
+  }
+
+  toJsonl(): string {
+    return [JSON.stringify(this.header), ...this.events.map((e) => JSON.stringify(e))].join('\n') + '\n';
+  }
+}
+
+export class TraceFormatError extends Error {
+  override name = 'TraceFormatError';
+}
+
+/** Parses a trace file; throws TraceFormatError with the line number on anything malformed. */
+export function parseTrace(text: string): { header: TraceHeader; events: TraceEvent[] } {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) throw new TraceFormatError('trace: empty file');
+  const parseLine = (i: number): unknown => {
+    try {
+      return JSON.parse(lines[i]);
+    } catch {
+      throw new TraceFormatError(`trace:${i + 1}: not valid JSON`);
+    }
+  };
+  const header = parseLine(0) as Partial<TraceHeader> | null;
+  if (typeof header !== 'object' || header === null || header.format !== TRACE_FORMAT) {
+    throw new TraceFormatError(`trace:1: not a ${TRACE_FORMAT} file`);
+  }
+  if (header.version !== TRACE_VERSION) {
+    throw new TraceFormatError(`trace:1: unsupported version ${String(header.version)} (this build reads ${TRACE_VERSION})`);
+  }
+  if (typeof header.scenario !== 'object' || header.scenario === null) throw new TraceFormatError('trace:1: missing scenario');
+  const events: TraceEvent[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const e = parseLine(i) as { k?: unknown; a?: unknown } | null;
+    const kinds = ['arrive', 'step', 'reply', 'wake', 'fail', 'end'];
+    if (typeof e !== 'object' || e === null || !kinds.includes(e.k as string)) throw new TraceFormatError(`trace:${i + 1}: unknown event`);
+    if (e.k !== 'end' && e.k !== 'fail' && typeof e.a !== 'string') throw new TraceFormatError(`trace:${i + 1}: event without actor`);
+    events.push(e as TraceEvent);
+  }
+  return { header: header as TraceHeader, events };
+}

@@ -1,0 +1,118 @@
+// The scheduled world: the owner and every actor in one thread. Before each choice all actors
+// run until they block on the port, so a run is a pure function of (scenario, policy): the same
+// inputs give the same trace, bit for bit. Property tests, campaigns and replay run here.
+
+import { AssertionError } from '../hv/assert.ts';
+import { checkInvariants, InvariantViolation } from '../hv/index.ts';
+import { actorKind } from './actor-kinds.ts';
+import { ActorStopped, InProcessPort } from './in-process-port.ts';
+import { Owner, type StepInfo } from './owner.ts';
+import type { SchedulePolicy } from './policy.ts';
+import type { ScenarioSpec } from './scenario.ts';
+
+export interface Failure {
+  kind: 'invariant' | 'property' | 'hv-crash' | 'actor-error' | 'step-limit' | 'stuck';
+  message: string;
+  /** The step after which it was detected. */
+  step: number;
+}
+
+export interface RunOptions {
+  /** Abort the run after this many steps (a livelock guard); default 1,000,000. */
+  maxSteps?: number;
+  /** Run checkInvariants after every step (default true). */
+  invariants?: boolean;
+  /** Called after every step; throw a PropertyViolation to fail the run. */
+  onStep?: (info: StepInfo, owner: Owner) => void;
+  /** Treat an actor that throws (other than being stopped) as a failure (default true). */
+  actorErrorsFail?: boolean;
+  /** Drives the run instead of the policy (replay): return false when there is nothing left. */
+  driver?: (owner: Owner) => boolean;
+}
+
+export interface RunResult {
+  owner: Owner;
+  hash: string;
+  steps: number;
+  failure?: Failure;
+}
+
+/** Thrown from an onStep hook to report a broken property. */
+export class PropertyViolation extends Error {
+  override name = 'PropertyViolation';
+}
+
+/** Starts every actor of the scenario on in-process ports. */
+function launchActors(owner: Owner): void {
+  for (const spec of owner.spec.actors) {
+    const port = new InProcessPort(owner, spec.name);
+    const main = actorKind(spec.kind);
+    void (async () => {
+      try {
+        if (spec.boot !== undefined) await port.boot(spec.boot);
+        await main(port, spec.params ?? {});
+        port.exit();
+      } catch (e) {
+        port.exit(e instanceof ActorStopped ? undefined : e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      }
+    })();
+  }
+}
+
+/** Lets actors run until every one of them is blocked on the owner or done. */
+async function settle(owner: Owner): Promise<boolean> {
+  for (let i = 0; owner.anyRunning(); i++) {
+    if (i < 10_000) await Promise.resolve();
+    else if (i < 10_100) await new Promise<void>((r) => setImmediate(r));
+    else return false;
+  }
+  return true;
+}
+
+/** Runs a scenario to completion under a policy, in one thread. */
+export async function runScheduled(spec: ScenarioSpec, policy: SchedulePolicy, opts: RunOptions = {}): Promise<RunResult> {
+  const owner = new Owner(spec, policy, 'scheduled');
+  const maxSteps = opts.maxSteps ?? 1_000_000;
+  let failure: Failure | undefined;
+  owner.afterStep.push((info) => {
+    if (opts.invariants !== false) checkInvariants(owner.hv);
+    opts.onStep?.(info, owner);
+  });
+  launchActors(owner);
+  for (;;) {
+    if (!(await settle(owner))) {
+      failure = { kind: 'stuck', message: 'an actor is blocked on something other than its port', step: owner.steps };
+      break;
+    }
+    if (opts.actorErrorsFail !== false) {
+      const err = owner.errors()[0];
+      if (err !== undefined) {
+        failure = { kind: 'actor-error', message: `${err.actor}: ${err.error}`, step: owner.steps };
+        break;
+      }
+    }
+    let progressed: boolean;
+    try {
+      progressed = opts.driver !== undefined ? opts.driver(owner) : owner.step();
+    } catch (e) {
+      failure = classify(e, owner.steps);
+      break;
+    }
+    if (!progressed) break;
+    if (owner.steps >= maxSteps) {
+      failure = { kind: 'step-limit', message: `no end after ${maxSteps} steps`, step: owner.steps };
+      break;
+    }
+  }
+  if (failure !== undefined) owner.trace.add({ k: 'fail', kind: failure.kind, message: failure.message, step: failure.step });
+  const hash = owner.finishRun();
+  await settle(owner);
+  return { owner, hash, steps: owner.steps, failure };
+}
+
+function classify(e: unknown, step: number): Failure {
+  if (e instanceof InvariantViolation) return { kind: 'invariant', message: e.message, step };
+  if (e instanceof PropertyViolation) return { kind: 'property', message: e.message, step };
+  if (e instanceof AssertionError) return { kind: 'hv-crash', message: e.message, step };
+  throw e;
+}
