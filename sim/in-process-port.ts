@@ -4,6 +4,7 @@
 import type { HypercallResult, OpArgs, OpName } from '../hv/ops.ts';
 import type { Owner } from './owner.ts';
 import type { HypercallPort } from './port.ts';
+import type { ActorSpec } from './scenario.ts';
 import type { ActorRequest, OwnerReply } from './requests.ts';
 
 /** Thrown out of a port call when the actor must stop: its domain is gone or the run ended. */
@@ -62,6 +63,11 @@ export class InProcessPort implements HypercallPort {
 
   note(text: string): void {
     this.owner.submit(this.actor, { kind: 'note', text }, (r) => (this.lastNow = r.now));
+  }
+
+  async spawn(spec: ActorSpec): Promise<void> {
+    const r = await this.request({ kind: 'spawn', spec: structuredClone(spec) });
+    if (r.kind === 'gone') throw new Error(`${this.actor}: cannot spawn ${spec.name}: the name is taken`);
   }
 
   /** Blocks until the named domain is unpaused; the port then speaks as that domain. */

@@ -11,7 +11,7 @@ import { assert } from '../hv/assert.ts';
 import { Hypervisor, type Call } from '../hv/index.ts';
 import type { SchedulePolicy } from './policy.ts';
 import type { ActorRequest, OwnerReply } from './requests.ts';
-import type { ScenarioSpec } from './scenario.ts';
+import type { ActorSpec, ScenarioSpec } from './scenario.ts';
 import { TraceRecorder } from './trace.ts';
 
 type Status = 'starting' | 'running' | 'blocked' | 'sleeping' | 'booting' | 'done';
@@ -55,6 +55,10 @@ export class Owner {
   /** Actors with a runnable item, in round-robin arrival order (index 0 = arrival order's pick). */
   private readonly queue: string[] = [];
   readonly afterStep: Array<(info: StepInfo) => void> = [];
+  /** The transport starts a spawned actor's program (in-process, or in an actor worker). */
+  onSpawn: (spec: ActorSpec) => void = () => {
+    throw new Error('owner: this transport cannot spawn actors');
+  };
 
   constructor(
     readonly spec: ScenarioSpec,
@@ -63,10 +67,12 @@ export class Owner {
   ) {
     this.hv = new Hypervisor(spec.host);
     this.trace = new TraceRecorder({ format: 'xen-memsim-trace', version: 1, scenario: spec, policy: policy.name, mode });
-    spec.actors.forEach((a, order) => {
-      assert(!this.actors.has(a.name), `scenario: duplicate actor name ${a.name}`);
-      this.actors.set(a.name, { name: a.name, order, caller: a.caller ?? 0, status: 'starting' });
-    });
+    for (const a of spec.actors) this.addActor(a);
+  }
+
+  private addActor(a: ActorSpec): void {
+    assert(!this.actors.has(a.name), `scenario: duplicate actor name ${a.name}`);
+    this.actors.set(a.name, { name: a.name, order: this.actors.size, caller: a.caller ?? 0, status: 'starting' });
   }
 
   actorNames(): string[] {
@@ -92,6 +98,12 @@ export class Owner {
     switch (req.kind) {
       case 'note':
         s.status = 'running';
+        return this.answer(s, { kind: 'ok', now: this.hv.now });
+      case 'spawn':
+        s.status = 'running';
+        if (this.actors.has(req.spec.name)) return this.answer(s, { kind: 'gone', now: this.hv.now });
+        this.addActor(req.spec);
+        this.onSpawn(req.spec);
         return this.answer(s, { kind: 'ok', now: this.hv.now });
       case 'exit':
         s.status = 'done';

@@ -4,6 +4,7 @@
 // Actors are plain async logic with no I/O and no clock of their own: time is what the port says.
 
 import type { HypercallResult, OpArgs, OpName } from '../hv/ops.ts';
+import type { ActorSpec } from './scenario.ts';
 
 export interface HypercallPort {
   /** The domid the calls come from: 0 is the privileged control domain. */
@@ -29,6 +30,11 @@ export interface HypercallPort {
   xsRead(path: string): Promise<string | undefined>;
   /** A free-form annotation that lands in the trace and the report ("balloon: target 512 MiB"). */
   note(text: string): void;
+  /**
+   * Starts another actor (a toolstack starting a guest kernel after `xl create`). Recorded in the
+   * trace like any request, so a replay starts it at the same point.
+   */
+  spawn(spec: ActorSpec): Promise<void>;
 }
 
 /** Rejection when the hypervisor owner died or stopped answering within the bounded wait. */

@@ -3,6 +3,7 @@
 // written once (sim/owner.ts). Discriminated unions named by direction.
 
 import type { HypercallResult } from '../hv/ops.ts';
+import type { ActorSpec } from './scenario.ts';
 
 export type ActorRequest =
   /** A hypercall from this actor's domain. */
@@ -13,6 +14,8 @@ export type ActorRequest =
   | { kind: 'xs_read'; path: string }
   /** Block until a domain with this name is unpaused; answers its domid (a guest kernel boots). */
   | { kind: 'boot'; name: string }
+  /** Start another actor now (its name must be new). */
+  | { kind: 'spawn'; spec: ActorSpec }
   /** An annotation for the trace; answered at once, changes nothing. */
   | { kind: 'note'; text: string }
   /** The actor finished (normally or with an error message). */

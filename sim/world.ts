@@ -8,7 +8,7 @@ import { actorKind } from './actor-kinds.ts';
 import { ActorStopped, InProcessPort } from './in-process-port.ts';
 import { Owner, type StepInfo } from './owner.ts';
 import type { SchedulePolicy } from './policy.ts';
-import type { ScenarioSpec } from './scenario.ts';
+import type { ActorSpec, ScenarioSpec } from './scenario.ts';
 
 export interface Failure {
   kind: 'invariant' | 'property' | 'hv-crash' | 'actor-error' | 'step-limit' | 'stuck';
@@ -42,21 +42,25 @@ export class PropertyViolation extends Error {
   override name = 'PropertyViolation';
 }
 
-/** Starts every actor of the scenario on in-process ports. */
+/** Starts one actor's program on an in-process port. */
+function launch(owner: Owner, spec: ActorSpec): void {
+  const port = new InProcessPort(owner, spec.name);
+  void (async () => {
+    try {
+      const main = actorKind(spec.kind);
+      if (spec.boot !== undefined) await port.boot(spec.boot);
+      await main(port, spec.params ?? {});
+      port.exit();
+    } catch (e) {
+      port.exit(e instanceof ActorStopped ? undefined : e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    }
+  })();
+}
+
+/** Starts every actor of the scenario, and any actor spawned later, on in-process ports. */
 function launchActors(owner: Owner): void {
-  for (const spec of owner.spec.actors) {
-    const port = new InProcessPort(owner, spec.name);
-    const main = actorKind(spec.kind);
-    void (async () => {
-      try {
-        if (spec.boot !== undefined) await port.boot(spec.boot);
-        await main(port, spec.params ?? {});
-        port.exit();
-      } catch (e) {
-        port.exit(e instanceof ActorStopped ? undefined : e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-      }
-    })();
-  }
+  owner.onSpawn = (spec) => launch(owner, spec);
+  for (const spec of owner.spec.actors) launch(owner, spec);
 }
 
 /** Lets actors run until every one of them is blocked on the owner or done. */

@@ -116,6 +116,9 @@ export class FakeXen {
       },
       xsRead: async (path) => this.dom(domid).xenstore.get(path),
       note: () => {},
+      spawn: async () => {
+        throw new Error('FakeXen: spawn is not supported');
+      },
     };
   }
 
