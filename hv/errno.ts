@@ -13,6 +13,7 @@ export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
 export const EEXIST = 17;
+export const ENODEV = 19;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ERANGE = 34;
@@ -35,6 +36,7 @@ export const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EFAULT]: 'EFAULT',
   [EBUSY]: 'EBUSY',
   [EEXIST]: 'EEXIST',
+  [ENODEV]: 'ENODEV',
   [EINVAL]: 'EINVAL',
   [ENOSPC]: 'ENOSPC',
   [ERANGE]: 'ERANGE',
@@ -57,6 +59,7 @@ export const STRERROR: Readonly<Record<number, string>> = {
   [EFAULT]: 'Bad address',
   [EBUSY]: 'Device or resource busy',
   [EEXIST]: 'File exists',
+  [ENODEV]: 'No such device',
   [EINVAL]: 'Invalid argument',
   [ENOSPC]: 'No space left on device',
   [ERANGE]: 'Numerical result out of range',

@@ -79,6 +79,8 @@ export interface OpArgs {
   TMEM_GET_PAGE: TmemArgs;
   TMEM_FLUSH_PAGE: TmemArgs;
   TMEM_FLUSH_OBJECT: TmemArgs;
+  /** tmemc_shared_pool_auth: cli_id, uuid, flags (1 authorise, 0 revoke). */
+  TMEM_AUTH: TmemArgs;
 }
 export type OpName = keyof OpArgs;
 
@@ -162,6 +164,7 @@ export const ALL_OPS: readonly OpName[] = [
   'TMEM_GET_PAGE',
   'TMEM_FLUSH_PAGE',
   'TMEM_FLUSH_OBJECT',
+  'TMEM_AUTH',
 ];
 
 export function isOpName(x: unknown): x is OpName {
