@@ -89,6 +89,13 @@ export class Owner {
     return s;
   }
 
+  /** Starts an actor on behalf of the world itself (actor "@" in the trace): a recorded choice. */
+  spawnExternal(spec: ActorSpec): void {
+    this.trace.add({ k: 'arrive', a: '@', req: { kind: 'spawn', spec } });
+    this.addActor(spec);
+    this.onSpawn(spec);
+  }
+
   /** An actor's request arrives. `reply` is called exactly once, possibly much later. */
   submit(actor: string, req: ActorRequest, reply: (r: OwnerReply) => void): void {
     const s = this.state(actor);

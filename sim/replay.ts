@@ -29,7 +29,12 @@ const NO_POLICY: SchedulePolicy = {
   },
 };
 
-type Choice = Extract<TraceEvent, { k: 'step' | 'wake' }>;
+type Choice = Extract<TraceEvent, { k: 'step' | 'wake' }> | Extract<TraceEvent, { k: 'arrive' }>;
+
+/** Choices: sections run, wake-ups, and actors the world itself started (actor "@"). */
+function isChoice(e: TraceEvent): e is Choice {
+  return e.k === 'step' || e.k === 'wake' || (e.k === 'arrive' && e.a === '@');
+}
 
 /** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
 export async function replayTrace(text: string): Promise<ReplayReport> {
@@ -38,14 +43,16 @@ export async function replayTrace(text: string): Promise<ReplayReport> {
 }
 
 export async function replayEvents(header: TraceHeader, events: readonly TraceEvent[]): Promise<ReplayReport> {
-  const choices = events.filter((e): e is Choice => e.k === 'step' || e.k === 'wake');
+  const choices = events.filter(isChoice);
   let next = 0;
   let divergence: string | undefined;
   const driver = (owner: Owner): boolean => {
     if (next >= choices.length) return false;
     const c = choices[next];
     const where = `choice ${next + 1} of ${choices.length} (${c.k} ${c.a})`;
-    if (c.k === 'step') {
+    if (c.k === 'arrive') {
+      if (c.req.kind === 'spawn') owner.spawnExternal(c.req.spec);
+    } else if (c.k === 'step') {
       if (!owner.runnable().includes(c.a)) {
         divergence = `${where}: recorded a section of ${c.a}, but ${c.a} has nothing runnable (runnable: ${owner.runnable().join(', ') || 'none'})`;
         return false;

@@ -42,7 +42,7 @@ export function traceHash(events: readonly TraceEvent[]): string {
   const h = createHash('sha256');
   const perActor = new Map<string, string[]>();
   for (const e of events) {
-    if (e.k === 'step' || e.k === 'wake' || e.k === 'fail') h.update(JSON.stringify(e) + '\n');
+    if (e.k === 'step' || e.k === 'wake' || e.k === 'fail' || (e.k === 'arrive' && e.a === '@')) h.update(JSON.stringify(e) + '\n');
     else if (e.k === 'arrive' || e.k === 'reply') {
       const lines = perActor.get(e.a) ?? [];
       lines.push(JSON.stringify(e));

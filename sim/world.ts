@@ -73,45 +73,85 @@ async function settle(owner: Owner): Promise<boolean> {
   return true;
 }
 
-/** Runs a scenario to completion under a policy, in one thread. */
-export async function runScheduled(spec: ScenarioSpec, policy: SchedulePolicy, opts: RunOptions = {}): Promise<RunResult> {
-  const owner = new Owner(spec, policy, 'scheduled');
-  const maxSteps = opts.maxSteps ?? 1_000_000;
-  let failure: Failure | undefined;
-  owner.afterStep.push((info) => {
-    if (opts.invariants !== false) checkInvariants(owner.hv);
-    opts.onStep?.(info, owner);
-  });
-  launchActors(owner);
-  for (;;) {
-    if (!(await settle(owner))) {
-      failure = { kind: 'stuck', message: 'an actor is blocked on something other than its port', step: owner.steps };
-      break;
-    }
-    if (opts.actorErrorsFail !== false) {
-      const err = owner.errors()[0];
-      if (err !== undefined) {
-        failure = { kind: 'actor-error', message: `${err.actor}: ${err.error}`, step: owner.steps };
-        break;
+/**
+ * A scheduled world that can be driven incrementally: the xl shell runs it until each command's
+ * actor finishes, the demo until a deadline; runScheduled() runs it to the end.
+ */
+export class World {
+  readonly owner: Owner;
+  failure: Failure | undefined;
+  private readonly maxSteps: number;
+
+  constructor(
+    spec: ScenarioSpec,
+    policy: SchedulePolicy,
+    private readonly opts: RunOptions = {},
+  ) {
+    this.owner = new Owner(spec, policy, 'scheduled');
+    this.maxSteps = opts.maxSteps ?? 1_000_000;
+    this.owner.afterStep.push((info) => {
+      if (opts.invariants !== false) checkInvariants(this.owner.hv);
+      opts.onStep?.(info, this.owner);
+    });
+    launchActors(this.owner);
+  }
+
+  /** Starts an actor from outside (the shell's next command); recorded as a choice. */
+  spawn(spec: ActorSpec): void {
+    this.owner.spawnExternal(spec);
+  }
+
+  /**
+   * Runs until `until()` holds after a step, nothing can progress, or the run fails.
+   * @returns false when the world can no longer progress (or failed), true when `until` held.
+   */
+  async runUntil(until: () => boolean = () => false): Promise<boolean> {
+    const { owner, opts } = this;
+    for (;;) {
+      if (this.failure !== undefined) return false;
+      if (!(await settle(owner))) {
+        this.failure = { kind: 'stuck', message: 'an actor is blocked on something other than its port', step: owner.steps };
+        return false;
+      }
+      if (opts.actorErrorsFail !== false) {
+        const err = owner.errors()[0];
+        if (err !== undefined) {
+          this.failure = { kind: 'actor-error', message: `${err.actor}: ${err.error}`, step: owner.steps };
+          return false;
+        }
+      }
+      if (until()) return true;
+      let progressed: boolean;
+      try {
+        progressed = opts.driver !== undefined ? opts.driver(owner) : owner.step();
+      } catch (e) {
+        this.failure = classify(e, owner.steps);
+        return false;
+      }
+      if (!progressed) return false;
+      if (owner.steps >= this.maxSteps) {
+        this.failure = { kind: 'step-limit', message: `no end after ${this.maxSteps} steps`, step: owner.steps };
+        return false;
       }
     }
-    let progressed: boolean;
-    try {
-      progressed = opts.driver !== undefined ? opts.driver(owner) : owner.step();
-    } catch (e) {
-      failure = classify(e, owner.steps);
-      break;
-    }
-    if (!progressed) break;
-    if (owner.steps >= maxSteps) {
-      failure = { kind: 'step-limit', message: `no end after ${maxSteps} steps`, step: owner.steps };
-      break;
-    }
   }
-  if (failure !== undefined) owner.trace.add({ k: 'fail', kind: failure.kind, message: failure.message, step: failure.step });
-  const hash = owner.finishRun();
-  await settle(owner);
-  return { owner, hash, steps: owner.steps, failure };
+
+  /** Ends the run: records a failure, tells waiting actors to stop, seals the trace. */
+  async finish(): Promise<RunResult> {
+    const { owner } = this;
+    const f = this.failure;
+    if (f !== undefined) owner.trace.add({ k: 'fail', kind: f.kind, message: f.message, step: f.step });
+    const hash = owner.finishRun();
+    await settle(owner);
+    return { owner, hash, steps: owner.steps, failure: f };
+  }
+}
+
+/** Runs a scenario to completion under a policy, in one thread. */
+export async function runScheduled(spec: ScenarioSpec, policy: SchedulePolicy, opts: RunOptions = {}): Promise<RunResult> {
+  const world = new World(spec, policy, opts);
+  await world.runUntil();
+  return world.finish();
 }
 
 function classify(e: unknown, step: number): Failure {
