@@ -36,7 +36,12 @@ import {
 } from './mailbox-layout.ts';
 
 export interface MailboxClientOptions {
-  /** Atomics.load polls of the response before sleeping (0 = pure wait). Default 2000. */
+  /**
+   * Upper bound on Atomics.load polls of the response before sleeping (0 = pure wait). The actual
+   * budget adapts: it doubles after a reply caught while spinning and halves after one that needed
+   * a sleep, so a caller stops burning a shared core when the owner is not answering that fast.
+   * Default 2000.
+   */
   spinIterations?: number;
   /** Length of one Atomics.wait slice, after which liveness is re-checked. Default 50 ms. */
   waitSliceMs?: number;
@@ -56,6 +61,9 @@ export interface NoFreeSlot {
 export class MailboxPayloadTooLargeError extends RangeError {
   override name = 'MailboxPayloadTooLargeError';
 }
+
+/** The adaptive spin budget never drops below this (so a fast owner can win it back). */
+const SPIN_BUDGET_FLOOR = 32;
 
 const DEFAULTS: Required<MailboxClientOptions> = {
   spinIterations: 2000,
@@ -99,6 +107,8 @@ export class MailboxClient {
   private readonly stateIdx: number;
   private readonly payload: Uint8Array;
   private seq: number;
+  /** Current spin budget, in SPIN_BUDGET_FLOOR…options.spinIterations (or 0 when that is 0). */
+  private spinBudget: number;
   private outstanding = false;
   private closed = false;
 
@@ -112,6 +122,7 @@ export class MailboxClient {
     this.waitingIdx = slotWord(layout, slot, kSlotCallerWaitingField);
     this.stateIdx = slotWord(layout, slot, kSlotStateField);
     this.payload = slotPayload(layout, slot);
+    this.spinBudget = options.spinIterations;
     // Loads after the claim CAS: the owner restored respSeq === reqSeq before freeing the slot.
     this.seq = Atomics.load(layout.words, this.reqIdx);
     assert(Atomics.load(layout.words, this.respIdx) === this.seq, `slot ${slot} claimed while a request is in flight`);
@@ -178,10 +189,14 @@ export class MailboxClient {
   private awaitResponse(prev: number, seq: number): void {
     const { words } = this.layout;
     const { spinIterations, waitSliceMs, ownerSilenceLimitMs, callTimeoutMs } = this.options;
-    for (let i = 0; i < spinIterations; i++) {
+    for (let i = 0; i < this.spinBudget; i++) {
       // Payload reads happen after this load returns seq: the owner stored respSeq after the payload.
-      if (Atomics.load(words, this.respIdx) === seq) return;
+      if (Atomics.load(words, this.respIdx) === seq) {
+        this.spinBudget = Math.min(spinIterations, this.spinBudget * 2);
+        return;
+      }
     }
+    this.spinBudget = Math.min(spinIterations, Math.max(SPIN_BUDGET_FLOOR, this.spinBudget >> 1));
     const slicesMax = Math.ceil(callTimeoutMs / waitSliceMs);
     let beat = Atomics.load(words, kOwnerHeartbeatField);
     let beatSeenAt = performance.now();
