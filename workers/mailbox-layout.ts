@@ -167,6 +167,8 @@ export function readLayout(buffer: SharedArrayBuffer): MailboxLayout | LayoutErr
     return { kind: 'layoutError', reason: 'tooSmall', detail: `need at least ${HEADER_BYTES} bytes of SharedArrayBuffer` };
   }
   const words = new Int32Array(buffer);
+  // Header words are written once before the buffer is shared; these loads need no ordering
+  // beyond the postMessage hand-off (Atomics only so that a torn read is impossible).
   const magic = Atomics.load(words, kMagicField);
   if (magic !== MAILBOX_MAGIC) {
     return { kind: 'layoutError', reason: 'magic', detail: `magic 0x${(magic >>> 0).toString(16)} is not 0x${MAILBOX_MAGIC.toString(16)}` };
