@@ -76,7 +76,8 @@ export class PageAllocator {
     assert(Number.isSafeInteger(nrPages) && nrPages >= 2 && nrPages < 2 ** 32, 'PageAllocator: nrPages');
     assert(Number.isSafeInteger(nodes) && nodes >= 1 && nodes <= 64, 'PageAllocator: nodes');
     this.nrZones = Math.floor(Math.log2(nrPages - 1)) + 1;
-    this.pageOwner = new Uint16Array(nrPages).fill(OWNER_FREE);
+    // Every frame but MFN 0 is set to OWNER_FREE by initHeapRange below: one pass, not two.
+    this.pageOwner = new Uint16Array(nrPages);
     this.freeOrder = new Uint8Array(nrPages).fill(NOT_FREE_HEAD);
     this.avail = new Float64Array(nodes * this.nrZones);
     this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>());
