@@ -50,15 +50,15 @@ export class InProcessPort implements HypercallPort {
   }
 
   async sleep(ns: number): Promise<void> {
-    await this.expect({ kind: 'sleep', ns }, 'woke');
+    await this.expect({ kind: 'sleep', ns }, 'slept');
   }
 
   async xsWrite(path: string, value: string): Promise<void> {
-    await this.expect({ kind: 'xs_write', path, value }, 'ok');
+    await this.expect({ kind: 'xsWrite', path, value }, 'ack');
   }
 
   async xsRead(path: string): Promise<string | undefined> {
-    return (await this.expect({ kind: 'xs_read', path }, 'value')).value;
+    return (await this.expect({ kind: 'xsRead', path }, 'xsValue')).value ?? undefined;
   }
 
   note(text: string): void {

@@ -25,7 +25,7 @@ interface ActorState {
   /** The hypercall in flight (status blocked with a hypercall). */
   call?: Call;
   /** A xenstore request waiting for its turn (status blocked). */
-  xs?: Extract<ActorRequest, { kind: 'xs_read' | 'xs_write' }>;
+  xs?: Extract<ActorRequest, { kind: 'xsRead' | 'xsWrite' }>;
   wakeAt?: number;
   bootName?: string;
   reply?: (r: OwnerReply) => void;
@@ -105,18 +105,18 @@ export class Owner {
     switch (req.kind) {
       case 'note':
         s.status = 'running';
-        return this.answer(s, { kind: 'ok', now: this.hv.now });
+        return this.answer(s, { kind: 'ack', now: this.hv.now });
       case 'spawn':
         s.status = 'running';
         if (this.actors.has(req.spec.name)) return this.answer(s, { kind: 'gone', now: this.hv.now });
         this.addActor(req.spec);
         this.onSpawn(req.spec);
-        return this.answer(s, { kind: 'ok', now: this.hv.now });
+        return this.answer(s, { kind: 'ack', now: this.hv.now });
       case 'exit':
         s.status = 'done';
         s.error = req.error;
         s.reply = undefined;
-        reply({ kind: 'ok', now: this.hv.now });
+        reply({ kind: 'ack', now: this.hv.now });
         return;
       case 'sleep': {
         const until = this.hv.now + Math.max(0, req.ns);
@@ -142,8 +142,8 @@ export class Owner {
         s.call = this.hv.begin(s.caller, req.op, req.args);
         this.queue.push(actor);
         return;
-      case 'xs_write':
-      case 'xs_read':
+      case 'xsWrite':
+      case 'xsRead':
         s.status = 'blocked';
         s.xs = { ...req, path: this.xsPath(s, req.path) };
         this.queue.push(actor);
@@ -233,10 +233,10 @@ export class Owner {
       s.xs = undefined;
       this.trace.add({ k: 'step', a: actor, s: 'xenstore', t: this.hv.now });
       this.notify({ step: this.steps, actor, label: 'xenstore' });
-      if (req.kind === 'xs_read') return this.answer(s, { kind: 'value', value: this.xenstore.get(req.path), now: this.hv.now });
-      assert(req.kind === 'xs_write', 'owner: xenstore item');
+      if (req.kind === 'xsRead') return this.answer(s, { kind: 'xsValue', value: this.xenstore.get(req.path) ?? null, now: this.hv.now });
+      assert(req.kind === 'xsWrite', 'owner: xenstore item');
       this.xenstore.set(req.path, req.value);
-      return this.answer(s, { kind: 'ok', now: this.hv.now });
+      return this.answer(s, { kind: 'ack', now: this.hv.now });
     }
     const call = s.call;
     assert(call !== undefined, 'owner: runnable actor without a call');
@@ -296,7 +296,7 @@ export class Owner {
     this.trace.add({ k: 'wake', a: actor, t: this.hv.now });
     s.wakeAt = undefined;
     this.notify({ step: this.steps, actor, label: 'wake' });
-    this.answer(s, { kind: 'woke', now: this.hv.now });
+    this.answer(s, { kind: 'slept', now: this.hv.now });
   }
 
   /** Ends the run: actors still waiting to boot or sleeping are told they are gone. */

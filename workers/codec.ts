@@ -6,19 +6,17 @@
 // Decoding is a trust boundary: the bytes may be garbage (a fuzzer, a dying writer). decode*()
 // never throws; every failure is a DecodeError value naming the first thing that did not fit.
 
+import type { ActorRequest, OwnerReply } from '../sim/requests.ts';
+
 /** Any value JSON can carry; what crosses the thread boundary instead of `any`. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
-/** Messages a caller (toolstack or guest actor) sends to the hypervisor owner. */
+/** Messages a caller (toolstack or guest actor) sends to the hypervisor owner: the actor
+ * vocabulary of sim/requests.ts, plus what only the transport needs. */
 export type CallerToOwner =
-  /** One hypercall; `args` is validated by the owner (hv/memop.ts), not here. */
-  | { readonly kind: 'hypercall'; readonly op: string; readonly args: JsonValue }
-  /** Block this actor for `ns` of virtual time. */
-  | { readonly kind: 'sleep'; readonly ns: number }
-  | { readonly kind: 'xsWrite'; readonly path: string; readonly value: string }
-  | { readonly kind: 'xsRead'; readonly path: string }
-  /** A trace annotation; answered with `ack`. */
-  | { readonly kind: 'note'; readonly text: string }
+  | ActorRequest
+  /** First message on a slot: which actor of the scenario speaks through it. */
+  | { readonly kind: 'attach'; readonly actor: string }
   /** Transport test and benchmark message; an echo owner answers with the same payload. */
   | { readonly kind: 'echo'; readonly payload: JsonValue };
 
@@ -27,10 +25,7 @@ export type OwnerErrorCode = 'decode' | 'unsupported' | 'crashed' | 'tooLarge';
 
 /** Messages the owner sends back; each carries the virtual time (ns) at which it was answered. */
 export type OwnerToCaller =
-  | { readonly kind: 'result'; readonly now: number; readonly result: { readonly rc: number; readonly [field: string]: JsonValue } }
-  | { readonly kind: 'slept'; readonly now: number }
-  | { readonly kind: 'xsValue'; readonly now: number; readonly value: string | null }
-  | { readonly kind: 'ack'; readonly now: number }
+  | OwnerReply
   | { readonly kind: 'echo'; readonly now: number; readonly payload: JsonValue }
   /** Tier-1 failure of the transport or the owner ("hv crashed"), never a Xen errno. */
   | { readonly kind: 'error'; readonly now: number; readonly code: OwnerErrorCode; readonly message: string };
@@ -43,6 +38,10 @@ export const CALLER_TO_OWNER_OPCODES = {
   xsRead: 0x104,
   note: 0x105,
   echo: 0x106,
+  boot: 0x107,
+  spawn: 0x108,
+  exit: 0x109,
+  attach: 0x10a,
 } as const satisfies Record<CallerToOwner['kind'], number>;
 
 export const OWNER_TO_CALLER_OPCODES = {
@@ -52,6 +51,8 @@ export const OWNER_TO_CALLER_OPCODES = {
   ack: 0x204,
   echo: 0x205,
   error: 0x206,
+  booted: 0x207,
+  gone: 0x208,
 } as const satisfies Record<OwnerToCaller['kind'], number>;
 
 /** A message that could not be decoded; `reason` names the first check that failed. */
@@ -133,6 +134,13 @@ const CALLER_TO_OWNER_SHAPES: Record<CallerToOwner['kind'], (o: Obj) => string |
   xsRead: (o) => (!isStr(o.path) ? 'path' : null),
   note: (o) => (!isStr(o.text) ? 'text' : null),
   echo: (o) => (!has(o, 'payload') ? 'payload' : null),
+  boot: (o) => (!isStr(o.name) ? 'name' : null),
+  spawn: (o) => {
+    const sp = o.spec as Obj | null;
+    return typeof sp !== 'object' || sp === null || !isStr(sp.name) || !isStr(sp.kind) ? 'spec' : null;
+  },
+  exit: (o) => (has(o, 'error') && !isStr(o.error) ? 'error' : null),
+  attach: (o) => (!isStr(o.actor) || o.actor.length === 0 ? 'actor' : null),
 };
 
 const OWNER_ERROR_CODES: ReadonlySet<unknown> = new Set<OwnerErrorCode>(['decode', 'unsupported', 'crashed', 'tooLarge']);
@@ -147,6 +155,8 @@ const OWNER_TO_CALLER_SHAPES: Record<OwnerToCaller['kind'], (o: Obj) => string |
   ack: () => null,
   echo: (o) => (!has(o, 'payload') ? 'payload' : null),
   error: (o) => (!OWNER_ERROR_CODES.has(o.code) ? 'code' : !isStr(o.message) ? 'message' : null),
+  booted: (o) => (!isNum(o.domid) ? 'domid' : null),
+  gone: () => null,
 };
 
 function decodeFrom<K extends string>(
