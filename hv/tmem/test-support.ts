@@ -1,9 +1,8 @@
 // Test drivers for the tmem tests: a 4.3 host with tmem on, guests with mapped frames to copy
 // from, and a hypercall runner that checks the hypervisor's and tmem's invariants after every
-// section. Adds no behaviour to the hypervisor.
+// section. Adds no behaviour to the hypervisor. Test-only: nothing in hv/ imports it.
 
 import { checkInvariants, Hypervisor, type HypercallResult } from '../index.ts';
-import { createDomain, populateArgs } from '../../prop-tests/drive.ts';
 import { TMEM_POOL, TMEM_SPEC_VERSION } from './defs.ts';
 
 /** TMEM_NEW_POOL flags as Linux builds them: kind bits | page size 0 | spec version 1. */
@@ -20,24 +19,42 @@ export function checkAll(hv: Hypervisor): void {
   hv.tmem?.checkInvariants();
 }
 
-/** Runs a hypercall section by section with checkAll after each. */
-export function call(hv: Hypervisor, caller: number, op: string, args: object = {}): HypercallResult {
+/**
+ * Runs a hypercall section by section with the checkers after each (`deep` false: without the
+ * frame-table scan, which then runs once at the end).
+ */
+export function call(hv: Hypervisor, caller: number, op: string, args: object = {}, deep = true): HypercallResult {
   const c = hv.begin(caller, op, args);
   while (!c.done) {
     hv.step(c);
-    checkAll(hv);
+    checkInvariants(hv, deep);
+    hv.tmem?.checkInvariants();
   }
+  if (!deep) checkAll(hv);
   return c.result!;
 }
 
 /** rc of `call`. */
-export function rc(hv: Hypervisor, caller: number, op: string, args: object = {}): number {
-  return call(hv, caller, op, args).rc;
+export function rc(hv: Hypervisor, caller: number, op: string, args: object = {}, deep = true): number {
+  return call(hv, caller, op, args, deep).rc;
 }
 
 /** A 4.3 host with tmem on (16 MiB, dom0 2 MiB unless told otherwise). */
 export function tmemHost(memoryMiB = 16, dom0MiB = 2): Hypervisor {
   return new Hypervisor({ xen: '4.3', tmem: true, memoryMiB, dom0MiB });
+}
+
+/** XEN_DOMCTL_createdomain + max_mem from dom0. @returns the domid. */
+export function createDomain(hv: Hypervisor, maxPages: number): number {
+  const id = hv.hypercall(0, 'XEN_DOMCTL_createdomain', {}).domid as number;
+  if (hv.hypercall(0, 'XEN_DOMCTL_max_mem', { domid: id, max_memkb: maxPages * 4 }).rc !== 0) throw new Error('max_mem failed');
+  return id;
+}
+
+/** XENMEM_populate_physmap args: `nr` extents of `order` at consecutive gfns from `base`. */
+export function populateArgs(domid: number, nr: number, order: number, base = 0): object {
+  const extent_start = Array.from({ length: nr }, (_, i) => base + i * 2 ** order);
+  return { domid, nr_extents: nr, extent_order: order, mem_flags: 0, extent_start };
 }
 
 /** A guest with max_pages `maxPages` and gfns [0, mapped) populated. @returns its domid. */
@@ -47,6 +64,22 @@ export function guest(hv: Hypervisor, maxPages = 4096, mapped = 8): number {
     throw new Error('guest: populate failed');
   }
   return d;
+}
+
+/**
+ * `n` ephemeral puts (oid [7,0,0], indexes 0..n-1, copying gfns 0..3) as fast as checking allows:
+ * counter invariants after every call, the deep and tmem checks every 256 calls and at the end.
+ * @returns how many answered 1.
+ */
+export function putMany(hv: Hypervisor, domid: number, poolId: number, n: number): number {
+  let stored = 0;
+  for (let i = 0; i < n; i++) {
+    if (hv.hypercall(domid, 'TMEM_PUT_PAGE', { pool_id: poolId, oid: [7, 0, 0], index: i, cmfn: i % 4 }).rc === 1) stored++;
+    checkInvariants(hv, false);
+    if (i % 256 === 255) checkAll(hv);
+  }
+  checkAll(hv);
+  return stored;
 }
 
 /** Pool op helpers for one guest. */
