@@ -49,7 +49,10 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
   check(availSum === heap.totalAvailPages, 'avail-sum', () => `total_avail_pages ${heap.totalAvailPages} != Σ avail ${availSum}`);
   check(heap.totalAvailPages + heap.anonPages + charged === heap.managedPages, 'conservation',
     () => `free ${heap.totalAvailPages} + anon ${heap.anonPages} + charged ${charged} != ${heap.managedPages}`);
-  if (deep) checkFrameTable(hv);
+  if (deep) {
+    checkFrameTable(hv);
+    hv.tmem?.checkInvariants(); // O(tmem pages): tmem's own structure (hv/tmem/check.ts)
+  }
 }
 
 /** Buddy structure and frame ownership, by scanning the whole frame table. */

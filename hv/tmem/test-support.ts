@@ -13,9 +13,9 @@ export const EPHEMERAL = poolFlags(0);
 export const PERSISTENT = poolFlags(TMEM_POOL.PERSIST);
 export const SHARED_EPHEMERAL = poolFlags(TMEM_POOL.SHARED);
 
-/** Both checkers: the hypervisor's structural invariants and tmem's own. */
+/** Both checkers: the hypervisor's structural invariants (deep) and tmem's own. */
 export function checkAll(hv: Hypervisor): void {
-  checkInvariants(hv);
+  checkInvariants(hv, true);
   hv.tmem?.checkInvariants();
 }
 
