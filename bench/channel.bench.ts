@@ -14,18 +14,11 @@
 
 import { isMainThread, MessageChannel, parentPort, workerData, type MessagePort, type Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import Comlink from 'comlink';
-import nodeEndpointModule from 'comlink/dist/umd/node-adapter.js';
 import { createMailbox, isNoFreeSlot, MailboxClient, MailboxServer, requestShutdown } from '../workers/channel.ts';
 import type { JsonValue } from '../workers/codec.ts';
 import { spawnTsWorker } from '../workers/spawn.ts';
+import { Comlink, nodeEndpoint } from '../workers/comlink-node.ts';
 
-// The UMD file sets module.exports = nodeEndpoint while its .d.ts declares `export default`, so
-// under NodeNext TypeScript types the default import as { default }; normalise at runtime. (The
-// ESM build, comlink/dist/esm/node-adapter.mjs, has no .d.mts and would be an untyped import.)
-type NodeEndpointFn = typeof nodeEndpointModule.default;
-const nodeEndpoint: NodeEndpointFn =
-  typeof nodeEndpointModule === 'function' ? (nodeEndpointModule as unknown as NodeEndpointFn) : nodeEndpointModule.default;
 
 type Variant = 'mailbox-spin' | 'mailbox-wait' | 'comlink' | 'postMessage';
 const VARIANTS: readonly Variant[] = ['mailbox-spin', 'mailbox-wait', 'comlink', 'postMessage'];
@@ -72,7 +65,7 @@ function runMailboxOwner(buffer: SharedArrayBuffer, control: SharedArrayBuffer):
     for (const ev of events) {
       now++;
       if (ev.kind === 'request' && ev.msg.kind === 'echo') server.reply(ev.ticket, { kind: 'echo', now, payload: ev.msg.payload });
-      else if (ev.kind !== 'abandoned') server.reply(ev.ticket, { kind: 'error', now, code: 'unsupported', message: ev.kind });
+      else if (ev.kind !== 'abandoned') server.reply(ev.ticket, { kind: 'error', now, code: 'unsupported', errno: -22, message: ev.kind });
     }
     // Only sleep when the poll found nothing; the spin budget is re-read so cases can change it.
     if (events.length === 0 && server.waitForWork(100, Atomics.load(ctl, kControlOwnerSpin)) === 'shutdown') break;

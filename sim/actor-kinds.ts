@@ -4,6 +4,7 @@
 
 import { runLinuxGuest, type LinuxGuestOptions } from '../guests/linux-guest.ts';
 import type { HypercallPort } from './port.ts';
+import { runMiniBuilder, runPoke } from '../prop-tests/campaign/actors.ts';
 
 export type ActorMain = (port: HypercallPort, params: Record<string, unknown>) => Promise<void>;
 
@@ -41,6 +42,9 @@ async function runLinux(port: HypercallPort, params: Record<string, unknown>): P
 export const ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
   script: runScript,
   linux: runLinux,
+  /** The race campaign's small libxl-like builder and its "other toolstack thread" (prop-tests/campaign/actors.ts). */
+  'mini-builder': runMiniBuilder,
+  poke: runPoke,
 };
 
 export function actorKind(kind: string): ActorMain {

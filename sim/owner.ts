@@ -96,6 +96,12 @@ export class Owner {
     this.onSpawn(spec);
   }
 
+  /** Whether `actor` may send a request now (it is known and not waiting for an answer). */
+  canSubmit(actor: string): boolean {
+    const s = this.actors.get(actor);
+    return s !== undefined && (s.status === 'starting' || s.status === 'running');
+  }
+
   /** An actor's request arrives. `reply` is called exactly once, possibly much later. */
   submit(actor: string, req: ActorRequest, reply: (r: OwnerReply) => void): void {
     const s = this.state(actor);

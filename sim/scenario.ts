@@ -22,4 +22,9 @@ export interface ScenarioSpec {
   actors: ActorSpec[];
   /** Virtual time (ns) after which sleeping actors are stopped; default: run until all finish. */
   untilNs?: number;
+  /**
+   * Property monitors (names in sim/monitors.ts) checked after every step and at the end of the
+   * run. They travel with the scenario, so a replay checks — and reproduces — the same failure.
+   */
+  monitors?: string[];
 }

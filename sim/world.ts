@@ -6,6 +6,7 @@ import { AssertionError } from '../hv/assert.ts';
 import { checkInvariants, InvariantViolation } from '../hv/index.ts';
 import { actorKind } from './actor-kinds.ts';
 import { ActorStopped, InProcessPort } from './in-process-port.ts';
+import { startMonitors, type Monitor } from './monitors.ts';
 import { Owner, type StepInfo } from './owner.ts';
 import type { SchedulePolicy } from './policy.ts';
 import type { ActorSpec, ScenarioSpec } from './scenario.ts';
@@ -81,6 +82,8 @@ export class World {
   readonly owner: Owner;
   failure: Failure | undefined;
   private readonly maxSteps: number;
+  /** The scenario's property monitors (spec.monitors), in order. */
+  private readonly monitors: Monitor[];
 
   constructor(
     spec: ScenarioSpec,
@@ -89,8 +92,13 @@ export class World {
   ) {
     this.owner = new Owner(spec, policy, 'scheduled');
     this.maxSteps = opts.maxSteps ?? 1_000_000;
+    this.monitors = startMonitors(spec.monitors ?? [], this.owner);
     this.owner.afterStep.push((info) => {
       if (opts.invariants !== false) checkInvariants(this.owner.hv);
+      for (const m of this.monitors) {
+        const breach = m.afterStep?.(info);
+        if (breach != null) throw new PropertyViolation(`${m.name}: ${breach}`);
+      }
       opts.onStep?.(info, this.owner);
     });
     launchActors(this.owner);
@@ -139,6 +147,11 @@ export class World {
   /** Ends the run: records a failure, tells waiting actors to stop, seals the trace. */
   async finish(): Promise<RunResult> {
     const { owner } = this;
+    for (const m of this.monitors) {
+      if (this.failure !== undefined) break;
+      const breach = m.atEnd?.();
+      if (breach != null) this.failure = { kind: 'property', message: `${m.name}: ${breach}`, step: owner.steps };
+    }
     const f = this.failure;
     if (f !== undefined) owner.trace.add({ k: 'fail', kind: f.kind, message: f.message, step: f.step });
     const hash = owner.finishRun();

@@ -80,7 +80,7 @@ describe(`codec (seed: ${seed})`, () => {
       { kind: 'xsValue', now: 7, value: null },
       { kind: 'ack', now: 8 },
       { kind: 'echo', now: 9, payload: 'x' },
-      { kind: 'error', now: 10, code: 'crashed', message: 'AssertionError: heap' },
+      { kind: 'error', now: 10, code: 'crashed', errno: -38, message: 'AssertionError: heap' },
     ];
     for (const m of replies) {
       const e = encodeOwnerToCaller(m, dest);
@@ -156,7 +156,7 @@ describe(`owner poll over fuzzed slots (seed: ${seed})`, () => {
           // The owner answers everything; the good callers get their echo, the fuzzer an error.
           for (const e of events) {
             if (e.kind === 'request') server.reply(e.ticket, { kind: 'echo', now: 1, payload: (e.msg as { payload: null }).payload });
-            if (e.kind === 'invalid') server.reply(e.ticket, { kind: 'error', now: 1, code: 'decode', message: e.error.detail });
+            if (e.kind === 'invalid') server.reply(e.ticket, { kind: 'error', now: 1, code: 'decode', errno: -14, message: e.error.detail });
           }
           expect(replyOf(l, 0)).toEqual({ kind: 'echo', now: 1, payload: { n: 42 } });
           expect(replyOf(l, 1)).toMatchObject({ kind: 'error', code: 'decode' });

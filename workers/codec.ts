@@ -27,8 +27,12 @@ export type OwnerErrorCode = 'decode' | 'unsupported' | 'crashed' | 'tooLarge';
 export type OwnerToCaller =
   | OwnerReply
   | { readonly kind: 'echo'; readonly now: number; readonly payload: JsonValue }
-  /** Tier-1 failure of the transport or the owner ("hv crashed"), never a Xen errno. */
-  | { readonly kind: 'error'; readonly now: number; readonly code: OwnerErrorCode; readonly message: string };
+  /**
+   * Tier-1 failure of the transport or the owner ("hv crashed"). `errno` is what Xen would have
+   * answered the same mistake: -EFAULT for a request whose bytes cannot be read (copy_from_guest
+   * failed), -EINVAL for a message the protocol does not allow now, -ENOSYS if the owner crashed.
+   */
+  | { readonly kind: 'error'; readonly now: number; readonly code: OwnerErrorCode; readonly errno: number; readonly message: string };
 
 /** Opcodes live in disjoint ranges per direction, so a message read the wrong way is caught. */
 export const CALLER_TO_OWNER_OPCODES = {
@@ -154,7 +158,7 @@ const OWNER_TO_CALLER_SHAPES: Record<OwnerToCaller['kind'], (o: Obj) => string |
   xsValue: (o) => (o.value !== null && !isStr(o.value) ? 'value' : null),
   ack: () => null,
   echo: (o) => (!has(o, 'payload') ? 'payload' : null),
-  error: (o) => (!OWNER_ERROR_CODES.has(o.code) ? 'code' : !isStr(o.message) ? 'message' : null),
+  error: (o) => (!OWNER_ERROR_CODES.has(o.code) ? 'code' : !isNum(o.errno) ? 'errno' : !isStr(o.message) ? 'message' : null),
   booted: (o) => (!isNum(o.domid) ? 'domid' : null),
   gone: () => null,
 };

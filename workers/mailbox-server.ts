@@ -181,7 +181,7 @@ export class MailboxServer {
     const payload = slotPayload(this.layout, slot);
     let encoded = encodeOwnerToCaller(msg, payload);
     if (isEncodeError(encoded)) {
-      encoded = encodeOwnerToCaller({ kind: 'error', now: msg.now, code: 'tooLarge', message: encoded.detail.slice(0, 512) }, payload);
+      encoded = encodeOwnerToCaller({ kind: 'error', now: msg.now, code: 'tooLarge', errno: -7, message: encoded.detail.slice(0, 512) }, payload);
       assert(!isEncodeError(encoded), 'error reply does not fit the payload');
     }
     words[slotWord(this.layout, slot, kSlotOpcodeField)] = encoded.opcode;

@@ -1,0 +1,62 @@
+// piscina task: runs ONE actor of a scenario on this worker thread until it finishes. One actor
+// per thread because a hypercall blocks its thread in Atomics.wait, exactly like a vCPU; actors
+// sharing a thread would serialise on each other's hypercalls and hide the races we want to see.
+// The pool runs with atomics: 'disabled' so an idle worker keeps a live event loop.
+
+import { threadId } from 'node:worker_threads';
+import { actorKind } from '../sim/actor-kinds.ts';
+import { ActorStopped } from '../sim/request-port.ts';
+import type { ActorSpec } from '../sim/scenario.ts';
+import { MailboxPort } from './mailbox-port.ts';
+
+export interface ActorTask {
+  buffer: SharedArrayBuffer;
+  spec: ActorSpec;
+  /** threadIds[index] is set to this thread's id before the slot is claimed (for cleanup). */
+  threadIds: Int32Array;
+  index: number;
+  /** Test hook: terminate this thread abruptly after this many port requests. */
+  dieAfterRequests?: number;
+}
+
+export interface ActorOutcome {
+  actor: string;
+  error?: string;
+}
+
+export default async function runActorTask(task: ActorTask): Promise<ActorOutcome> {
+  // Published before the slot claim: whoever sees this thread die can abandon its slots.
+  Atomics.store(task.threadIds, task.index, threadId);
+  const port = new MailboxPort(task.buffer, task.spec.name, task.spec.caller ?? 0);
+  if (task.dieAfterRequests !== undefined) armSuicide(port, task.dieAfterRequests);
+  try {
+    if (task.spec.boot !== undefined) await port.boot(task.spec.boot);
+    await actorKind(task.spec.kind)(port, task.spec.params ?? {});
+    port.exit();
+    return { actor: task.spec.name };
+  } catch (e) {
+    const error = e instanceof ActorStopped ? undefined : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    try {
+      port.exit(error);
+    } catch {
+      // The owner is gone: nobody to tell. The outcome below still reports the error.
+    }
+    return error === undefined ? { actor: task.spec.name } : { actor: task.spec.name, error };
+  } finally {
+    port.close();
+  }
+}
+
+/** Fault injection for tests: the thread exits in the middle of its next hypercall. */
+function armSuicide(port: MailboxPort, after: number): void {
+  let n = 0;
+  const hypercall = port.hypercall.bind(port);
+  port.hypercall = ((op: never, args: never) => {
+    if (++n > after) {
+      // Issue the request, then die before the answer can be read.
+      setImmediate(() => process.exit(1));
+      return new Promise(() => {});
+    }
+    return hypercall(op, args);
+  }) as typeof port.hypercall;
+}

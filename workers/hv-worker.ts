@@ -1,0 +1,170 @@
+// The hypervisor owner worker (a plain worker_threads Worker): it hosts the Owner — the
+// Hypervisor plus the one place that chooses which critical section runs next — and serves it to
+// actor threads through the mailbox. Pure plumbing: decode a slot, hand the request to the
+// Owner, encode the reply. The control plane (stats, snapshot, stop, kill) is exposed with
+// comlink; it is served between owner-loop slices, never on the hypercall path.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { AssertionError } from '../hv/assert.ts';
+import { checkInvariants, EFAULT, EINVAL, physinfo } from '../hv/index.ts';
+import { Owner } from '../sim/owner.ts';
+import { parsePolicy } from '../sim/policy.ts';
+import type { OwnerReply } from '../sim/requests.ts';
+import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
+import { MailboxServer, type RequestTicket } from './channel.ts';
+import { Comlink, nodeEndpoint } from './comlink-node.ts';
+import type { CallerToOwner } from './codec.ts';
+
+export interface HvWorkerData {
+  buffer: SharedArrayBuffer;
+  spec: ScenarioSpec;
+  /** A policy spec for parsePolicy ("arrival", "random:7", "pct:7:3"). */
+  policy: string;
+  /** Run checkInvariants after every section (default true). */
+  invariants?: boolean;
+}
+
+export interface OwnerStats {
+  steps: number;
+  nowNs: number;
+  runnable: number;
+  free_pages: number;
+  outstanding_pages: number;
+  domains: number;
+}
+
+export interface OwnerOutcome {
+  trace: string;
+  hash: string;
+  steps: number;
+  failure?: { kind: string; message: string; step: number };
+  errors: Array<{ actor: string; error: string }>;
+}
+
+/** The control plane, as the main thread sees it through comlink. */
+export interface OwnerControl {
+  stats(): OwnerStats;
+  /** Resolves when the run is over. */
+  outcome(): Promise<OwnerOutcome>;
+  /** Marks an actor dead (its worker could not start or died). */
+  kill(actor: string, why: string): void;
+  /** Registers a callback for spawn requests (the main thread starts the actor). */
+  onSpawn(cb: (spec: ActorSpec) => void): void;
+  /** Subscribes to stats every `everySteps` steps. */
+  subscribe(cb: (s: OwnerStats) => void, everySteps: number): void;
+}
+
+const data = workerData as HvWorkerData;
+const owner = new Owner(data.spec, parsePolicy(data.policy), 'threads');
+const server = new MailboxServer(data.buffer);
+/** slot → actor name, set by each slot's attach message. */
+const actorOfSlot = new Map<number, string>();
+let spawnCb: ((spec: ActorSpec) => void) | undefined;
+const spawnBacklog: ActorSpec[] = [];
+let subscriber: { cb: (s: OwnerStats) => void; every: number } | undefined;
+let failure: OwnerOutcome['failure'];
+let resolveOutcome!: (o: OwnerOutcome) => void;
+const outcomePromise = new Promise<OwnerOutcome>((r) => (resolveOutcome = r));
+
+owner.onSpawn = (spec) => (spawnCb !== undefined ? spawnCb(spec) : spawnBacklog.push(spec));
+if (data.invariants !== false) owner.afterStep.push(() => checkInvariants(owner.hv));
+owner.afterStep.push((info) => {
+  if (subscriber !== undefined && info.step % subscriber.every === 0) subscriber.cb(stats());
+});
+
+function stats(): OwnerStats {
+  const p = physinfo(owner.hv);
+  return {
+    steps: owner.steps,
+    nowNs: owner.hv.now,
+    runnable: owner.runnable().length,
+    free_pages: p.free_pages,
+    outstanding_pages: p.outstanding_pages,
+    domains: owner.hv.domains.size,
+  };
+}
+
+const control: OwnerControl = {
+  stats,
+  outcome: () => outcomePromise,
+  kill: (actor, why) => owner.kill(actor, why),
+  onSpawn: (cb) => {
+    spawnCb = cb;
+    for (const s of spawnBacklog.splice(0)) cb(s);
+  },
+  subscribe: (cb, everySteps) => (subscriber = { cb, every: Math.max(1, everySteps) }),
+};
+Comlink.expose(control, nodeEndpoint(parentPort!));
+
+/** Takes every new slot event: attach, requests (to the Owner), garbage, dead callers. */
+function drainMailbox(): void {
+  for (const ev of server.poll()) {
+    if (ev.kind === 'invalid') {
+      // Garbage in a slot: that caller gets an error, the hypervisor is untouched.
+      server.reply(ev.ticket, { kind: 'error', code: 'decode', errno: -EFAULT, message: `${ev.error.reason}: ${ev.error.detail}`, now: owner.hv.now });
+    } else if (ev.kind === 'abandoned') {
+      const actor = actorOfSlot.get(ev.slot);
+      actorOfSlot.delete(ev.slot);
+      if (actor !== undefined) owner.kill(actor, 'its thread died');
+      if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
+    } else {
+      serve(ev.ticket, ev.msg);
+    }
+  }
+}
+
+function serve(ticket: RequestTicket, msg: CallerToOwner): void {
+  const reply = (r: OwnerReply) => server.reply(ticket, r);
+  if (msg.kind === 'attach') {
+    if (!owner.actorNames().includes(msg.actor) || [...actorOfSlot.values()].includes(msg.actor)) {
+      server.reply(ticket, { kind: 'error', code: 'unsupported', errno: -EINVAL, message: `unknown or already attached actor ${msg.actor}`, now: owner.hv.now });
+      return;
+    }
+    actorOfSlot.set(ticket.slot, msg.actor);
+    server.reply(ticket, { kind: 'ack', now: owner.hv.now });
+    return;
+  }
+  const actor = actorOfSlot.get(ticket.slot);
+  if (msg.kind === 'echo' || actor === undefined || !owner.canSubmit(actor)) {
+    server.reply(ticket, { kind: 'error', code: 'unsupported', errno: -EINVAL, message: `${msg.kind} from ${actor ?? 'an unattached slot'} not accepted now`, now: owner.hv.now });
+    return;
+  }
+  owner.submit(actor, msg, reply);
+}
+
+function fail(kind: string, e: unknown): void {
+  failure = { kind, message: e instanceof Error ? e.message : String(e), step: owner.steps };
+}
+
+/** One slice of the owner loop; returns false when the run is over. */
+function slice(): boolean {
+  const sliceEnd = performance.now() + 20;
+  while (performance.now() < sliceEnd) {
+    server.heartbeat();
+    drainMailbox();
+    let progressed = false;
+    try {
+      progressed = owner.step();
+    } catch (e) {
+      fail(e instanceof AssertionError ? (e.name === 'InvariantViolation' ? 'invariant' : 'hv-crash') : 'hv-crash', e);
+      return false;
+    }
+    if (progressed) continue;
+    if (owner.allDone()) return false;
+    // Nothing to do until an actor asks for something: sleep on the doorbell (bounded).
+    if (server.waitForWork(5) === 'shutdown') return false;
+  }
+  return true;
+}
+
+async function run(): Promise<void> {
+  while (slice()) await new Promise<void>((r) => setImmediate(r)); // let comlink calls in
+  if (failure !== undefined) owner.trace.add({ k: 'fail', kind: failure.kind, message: failure.message, step: failure.step });
+  const hash = owner.finishRun();
+  drainMailbox();
+  // Callers still blocked get an answer rather than a timeout.
+  server.stop();
+  resolveOutcome({ trace: owner.trace.toJsonl(), hash, steps: owner.steps, failure, errors: owner.errors() });
+}
+
+void run();
