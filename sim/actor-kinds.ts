@@ -3,6 +3,8 @@
 // scenario means the same thing on both transports.
 
 import { runLinuxGuest, type LinuxGuestOptions } from '../guests/linux-guest.ts';
+import { lockTicketMain, LOCK_TICKET_KIND } from '../toolstack/xl/lock.ts';
+import { xlActorMain } from '../toolstack/xl/main.ts';
 import type { HypercallPort } from './port.ts';
 import { runMiniBuilder, runPoke } from '../prop-tests/campaign/actors.ts';
 

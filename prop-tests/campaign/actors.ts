@@ -1,0 +1,161 @@
+// Actor programs of the race-hunting campaign: a small libxl-like domain builder and a "poke"
+// (another toolstack thread acting on a domain by domid: destroy it, balloon part of it, grow its
+// paging pool). Plain async logic over a HypercallPort, registered in sim/actor-kinds.ts, so a
+// trace of a campaign run replays anywhere. Used until toolstack/builder's 'xl' actor can carry
+// the same scenarios.
+
+import type { HypercallPort } from '../../sim/port.ts';
+
+/** Parameters of a 'mini-builder' actor: `xl create` of one guest, libxl-style. */
+export interface BuilderParams {
+  /** Domain name. */
+  name: string;
+  type: 'pv' | 'hvm';
+  /** Guest memory in pages (populated from gpfn 0). */
+  pages: number;
+  /** xl.conf claim_mode: claim `pages` before populating, cancel afterwards. */
+  claimMode: 0 | 1;
+  /** Fault: the toolstack process is killed before its n-th hypercall (no clean-up). */
+  dieAfter?: number;
+}
+
+/** Parameters of a 'poke' actor. */
+export interface PokeParams {
+  action: 'destroy' | 'balloon' | 'pool';
+  /** Target domain (domids are handed out 1, 2, … in creation order). */
+  domid: number;
+  /** getdomaininfo polls before giving up (each poll is one critical section). */
+  polls: number;
+  /** balloon: order of the extent released at gpfn 0; pool: pages of paging pool. */
+  size: number;
+}
+
+/** How one build ended, as noted in the trace (`build-outcome {json}`) for the monitors. */
+export interface BuildOutcome {
+  name: string;
+  claimMode: 0 | 1;
+  outcome: 'complete' | 'failed-before-populating' | 'failed-after-populating' | 'died';
+  populated: number;
+  /** For failures: the domain was still alive and not dying (nobody else destroyed it). */
+  alive?: boolean;
+  why?: string;
+}
+
+export const BUILD_NOTE_PREFIX = 'build-outcome ';
+
+/** XEN_DOMINF_dying. */
+const DOMINF_DYING = 1 << 0;
+
+/** Thrown inside a builder when its fault point is reached: the process is gone. */
+class ToolstackKilled extends Error {}
+
+/**
+ * Largest-first binary decomposition of `pages` into extent orders (≤ 2^maxOrder each).
+ * DIVERGENCE: libxc populates 1 GiB/2 MiB superpages then 4 KiB pages; any power of two keeps
+ * a schedule short (a 255-page tail is 8 extents, not 255).
+ */
+export function extentOrders(pages: number, maxOrder = 18): number[] {
+  const out: number[] = [];
+  for (let o = maxOrder; o >= 0; o--) {
+    while (pages >= 2 ** o) {
+      out.push(o);
+      pages -= 2 ** o;
+    }
+  }
+  return out;
+}
+
+/** The 'mini-builder' actor: create, max_mem, [claim], populate with fallback, [cancel], unpause. */
+export async function runMiniBuilder(port: HypercallPort, raw: Record<string, unknown>): Promise<void> {
+  const p = raw as unknown as BuilderParams;
+  let calls = 0;
+  const hc = async (op: string, args: object): Promise<Record<string, unknown>> => {
+    if (p.dieAfter !== undefined && calls >= p.dieAfter) throw new ToolstackKilled();
+    calls++;
+    return (await port.hypercall(op as never, args as never)) as Record<string, unknown>;
+  };
+  const state = { populated: 0 };
+  const done = (o: Omit<BuildOutcome, 'name' | 'claimMode' | 'populated'>): void =>
+    port.note(BUILD_NOTE_PREFIX + JSON.stringify({ name: p.name, claimMode: p.claimMode, populated: state.populated, ...o }));
+  try {
+    done(await build(p, hc, state));
+  } catch (e) {
+    if (!(e instanceof ToolstackKilled)) throw e;
+    done({ outcome: 'died' });
+  }
+}
+
+type Hc = (op: string, args: object) => Promise<Record<string, unknown>>;
+
+async function build(p: BuilderParams, hc: Hc, state: { populated: number }): Promise<Omit<BuildOutcome, 'name' | 'claimMode' | 'populated'>> {
+  if (p.claimMode === 0) {
+    // libxl_domain_need_memory / freemem: check, then act — the race claims exist to close.
+    const pi = await hc('XEN_SYSCTL_physinfo', {});
+    const free = (pi.free_pages as number) - (pi.outstanding_pages as number);
+    if (free < p.pages) return { outcome: 'failed-before-populating', why: `free ${free} < ${p.pages}` };
+  }
+  const c = await hc('XEN_DOMCTL_createdomain', { name: p.name, type: p.type });
+  if (c.rc !== 0) return { outcome: 'failed-before-populating', why: `createdomain rc ${String(c.rc)}` };
+  const domid = c.domid as number;
+  await hc('XEN_DOMCTL_max_mem', { domid, max_memkb: p.pages * 4 + 1024 });
+  if (p.claimMode === 1) {
+    const r = await hc('XENMEM_claim_pages', { domid, nr_extents: p.pages });
+    if (r.rc !== 0) {
+      await hc('XEN_DOMCTL_destroydomain', { domid });
+      return { outcome: 'failed-before-populating', why: `claim rc ${String(r.rc)}` };
+    }
+  }
+  const todo = extentOrders(p.pages);
+  let gpfn = 0;
+  let failed = false;
+  while (todo.length > 0) {
+    const order = todo.shift()!;
+    const r = await hc('XENMEM_populate_physmap', { domid, nr_extents: 1, extent_order: order, extent_start: [gpfn] });
+    if (r.rc === 1) {
+      gpfn += 2 ** order;
+      state.populated += 2 ** order;
+      if (p.type === 'hvm' && state.populated === 2 ** order) {
+        // The HAP/p2m pool grows as the guest is populated: Xen allocates those pages for d with
+        // MEMF_no_refcount (the allocations B4 lets through on d's claim). Best effort: a
+        // refusal here does not fail the build.
+        await hc('XEN_DOMCTL_set_paging_mempool_size', { domid, size: 4096 });
+      }
+    } else if (order > 0) {
+      todo.unshift(order - 1, order - 1); // fall back to smaller extents, as libxc does
+    } else {
+      failed = true;
+      break;
+    }
+  }
+  if (p.claimMode === 1) await hc('XENMEM_claim_pages', { domid, nr_extents: 0 });
+  if (failed) {
+    const i = await hc('XEN_DOMCTL_getdomaininfo', { domid });
+    const alive = i.rc === 0 && i.domid === domid && ((i.flags as number) & DOMINF_DYING) === 0;
+    if (alive) await hc('XEN_DOMCTL_destroydomain', { domid });
+    return state.populated === 0
+      ? { outcome: 'failed-before-populating', alive, why: 'populate refused' }
+      : { outcome: 'failed-after-populating', alive, why: 'populate refused' };
+  }
+  await hc('XEN_DOMCTL_unpausedomain', { domid });
+  return { outcome: 'complete' };
+}
+
+/** The 'poke' actor: polls for domain `domid`, then acts on it once. */
+export async function runPoke(port: HypercallPort, raw: Record<string, unknown>): Promise<void> {
+  const p = raw as unknown as PokeParams;
+  for (let i = 0; i < p.polls; i++) {
+    const r = (await port.hypercall('XEN_DOMCTL_getdomaininfo', { domid: p.domid })) as Record<string, unknown>;
+    if (r.rc !== 0 || r.domid !== p.domid || ((r.flags as number) & DOMINF_DYING) !== 0) continue;
+    if (p.action === 'destroy') {
+      await port.hypercall('XEN_DOMCTL_destroydomain', { domid: p.domid });
+      return;
+    }
+    if (p.action === 'balloon') {
+      if ((r.tot_pages as number) < 2 ** p.size) continue;
+      await port.hypercall('XENMEM_decrease_reservation', { domid: p.domid, nr_extents: 1, extent_order: p.size, extent_start: [0] });
+      return;
+    }
+    await port.hypercall('XEN_DOMCTL_set_paging_mempool_size', { domid: p.domid, size: p.size * 4096 });
+    return;
+  }
+}

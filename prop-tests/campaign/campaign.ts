@@ -1,0 +1,183 @@
+// A race-hunting campaign: search (a portfolio of seeded random, PCT and bounded DFS schedules
+// over generated scenarios), then shrink the first failure with fast-check — scenario and
+// choice sequence together, as one value — and confirm the shrunk run with the full invariant
+// checker after every section, as replay runs it. Deterministic given the seed.
+
+import fc from 'fast-check';
+import { hash32 } from '../../guests/rng.ts';
+import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
+import type { Failure } from '../../sim/world.ts';
+import { dfsRuns } from './dfs.ts';
+import { runOnce, type RunOutcome } from './run.ts';
+import { scenarioArb, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
+
+export const STRATEGIES = ['random', 'pct', 'dfs'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface CampaignOptions extends ScenarioConstraints {
+  seed: number;
+  /** Run budget (schedules executed); default 200 when no timeMs. */
+  runs?: number;
+  /** Wall-time budget for the search, ms. */
+  timeMs?: number;
+  /** The portfolio, used round robin per scenario; default all three. */
+  strategies?: readonly Strategy[];
+  /** DFS: preemption bound (default 2) and schedules per scenario (default 40). */
+  dfsBound?: number;
+  dfsBudget?: number;
+  /** Wall-time budget for shrinking, ms (default 15 s). */
+  shrinkTimeMs?: number;
+  /** Failure keys (failureKey) to ignore: the search goes on past them (hunt one bug among several). */
+  ignore?: readonly string[];
+  /** Called after every run of the search and every shrink attempt. */
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  phase: 'search' | 'shrink';
+  runs: number;
+  elapsedMs: number;
+  /** Steps to the failure of the shortest failing run so far. */
+  bestSteps?: number;
+  bestMessage?: string;
+}
+
+export interface Found {
+  scenario: CampaignScenario;
+  choices: number[];
+  failure: Failure;
+  /** The JSONL trace of the shrunk run, checked like replay checks it. */
+  trace: string;
+  strategy: Strategy;
+  runsToFind: number;
+  msToFind: number;
+  /** Critical sections up to the failure, as first found and after shrinking. */
+  stepsBefore: number;
+  stepsAfter: number;
+  shrinkRuns: number;
+}
+
+export interface CampaignResult {
+  seed: number;
+  runs: number;
+  ms: number;
+  found?: Found;
+}
+
+/** The property (or invariant) a failure broke: shrinking keeps to the same one. */
+export function failureKey(f: Failure): string {
+  const m = /^invariant (\S+)/.exec(f.message) ?? /^([a-z-]+):/.exec(f.message);
+  return `${f.kind}:${m?.[1] ?? ''}`;
+}
+
+function ignored(o: CampaignOptions, f: Failure): boolean {
+  const key = failureKey(f);
+  return (o.ignore ?? []).some((i) => key === i || key.endsWith(`:${i}`));
+}
+
+function policyFor(strategy: 'random' | 'pct', seed: number, j: number): SchedulePolicy {
+  const s = hash32(seed, j);
+  return strategy === 'random' ? new SeededRandom(s) : new Pct(s, 2 + (j % 2), 60);
+}
+
+/** Scenarios from the seeded arbitrary, in batches. */
+function* scenarios(c: ScenarioConstraints, seed: number): Generator<CampaignScenario> {
+  for (let batch = 0; ; batch++) yield* fc.sample(scenarioArb(c), { seed: hash32(seed, 0x5ce, batch), numRuns: 64 });
+}
+
+interface FirstFailure {
+  scenario: CampaignScenario;
+  run: RunOutcome;
+  strategy: Strategy;
+}
+
+/** The search phase: runs schedules until a failure or the budget is spent. */
+async function search(o: CampaignOptions, t0: number): Promise<{ runs: number; first?: FirstFailure }> {
+  const strategies = o.strategies ?? STRATEGIES;
+  const maxRuns = o.runs ?? (o.timeMs === undefined ? 200 : Infinity);
+  const deadline = o.timeMs === undefined ? Infinity : t0 + o.timeMs;
+  let runs = 0;
+  const spent = (): boolean => runs >= maxRuns || performance.now() >= deadline;
+  let j = 0;
+  for (const scenario of scenarios(o, o.seed)) {
+    if (spent()) break;
+    const strategy = strategies[j % strategies.length];
+    const outcomes: AsyncIterable<RunOutcome> | RunOutcome[] =
+      strategy === 'dfs' ? dfsRuns(scenario, o.dfsBound ?? 2, o.dfsBudget ?? 40) : [await runOnce(scenario, policyFor(strategy, o.seed, j))];
+    for await (const run of outcomes) {
+      runs++;
+      o.onProgress?.({ phase: 'search', runs, elapsedMs: performance.now() - t0 });
+      if (run.failure !== undefined && !ignored(o, run.failure)) return { runs, first: { scenario, run, strategy } };
+      if (spent()) break;
+    }
+    j++;
+  }
+  return { runs };
+}
+
+/** Orders failing candidates: fewer steps to the failure, fewer actors, fewer/earlier preemptions. */
+function smaller(a: { scenario: CampaignScenario; steps: number; choices: number[] }, b: typeof a): boolean {
+  const actors = (s: CampaignScenario) => s.guests.length + s.pokes.length;
+  if (a.steps !== b.steps) return a.steps < b.steps;
+  if (actors(a.scenario) !== actors(b.scenario)) return actors(a.scenario) < actors(b.scenario);
+  const weight = (cs: number[]) => cs.reduce((w, c) => w + (c === 0 ? 0 : 1), 0);
+  if (weight(a.choices) !== weight(b.choices)) return weight(a.choices) < weight(b.choices);
+  return a.choices.length < b.choices.length;
+}
+
+/** The shrink phase: fast-check shrinks {scenario, choices} from the first failure. */
+async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Promise<{ best: { scenario: CampaignScenario; choices: number[]; steps: number }; runs: number }> {
+  const key = failureKey(first.run.failure!);
+  let best = { scenario: first.scenario, choices: first.run.choices, steps: first.run.failure!.step };
+  let runs = 0;
+  const arb = fc.record({ scenario: scenarioArb(o), choices: fc.array(fc.nat({ max: 7 }), { maxLength: 100_000 }) });
+  const prop = fc.asyncProperty(arb, async (v) => {
+    runs++;
+    const r = await runOnce(v.scenario, new ChoiceSequence(v.choices));
+    if (r.failure === undefined || failureKey(r.failure) !== key) return true;
+    const cand = { scenario: v.scenario, choices: r.choices, steps: r.failure.step };
+    if (smaller(cand, best)) best = cand;
+    o.onProgress?.({ phase: 'shrink', runs, elapsedMs: performance.now() - t0, bestSteps: best.steps, bestMessage: r.failure.message });
+    return false;
+  });
+  await fc.check(prop, {
+    examples: [[{ scenario: first.scenario, choices: first.run.choices }]],
+    numRuns: 1,
+    seed: o.seed,
+    endOnFailure: false,
+    interruptAfterTimeLimit: o.shrinkTimeMs ?? 15_000,
+  });
+  return { best, runs };
+}
+
+/**
+ * Runs a campaign. @returns the budget used and, if a property or invariant broke, the shrunk
+ * failure with its trace (replayable with `xen-memsim replay`).
+ */
+export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+  const t0 = performance.now();
+  const { runs, first } = await search(o, t0);
+  if (first === undefined) return { seed: o.seed, runs, ms: performance.now() - t0 };
+  const msToFind = performance.now() - t0;
+  const { best, runs: shrinkRuns } = await shrink(o, first, t0);
+  // Confirm with the full checker after every section (what replay runs): the trace to keep.
+  const final = await runOnce(best.scenario, new ChoiceSequence(best.choices), true, 'every-step');
+  const chosen = final.failure !== undefined ? final : await runOnce(first.scenario, new ChoiceSequence(first.run.choices), true, 'every-step');
+  return {
+    seed: o.seed,
+    runs,
+    ms: performance.now() - t0,
+    found: {
+      scenario: final.failure !== undefined ? best.scenario : first.scenario,
+      choices: chosen.choices,
+      failure: chosen.failure!,
+      trace: chosen.trace!,
+      strategy: first.strategy,
+      runsToFind: runs,
+      msToFind,
+      stepsBefore: first.run.failure!.step,
+      stepsAfter: chosen.failure?.step ?? first.run.failure!.step,
+      shrinkRuns,
+    },
+  };
+}
