@@ -47,6 +47,10 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
   /** The race campaign's small libxl-like builder and its "other toolstack thread" (prop-tests/campaign/actors.ts). */
   'mini-builder': runMiniBuilder,
   poke: runPoke,
+  /** One xl command line (toolstack/xl/main.ts; params: XlParams). */
+  xl: xlActorMain,
+  /** Takes a ticket of the xl lock by existing (toolstack/xl/lock.ts). */
+  [LOCK_TICKET_KIND]: lockTicketMain,
 };
 
 export function actorKind(kind: string): ActorMain {
