@@ -1,0 +1,133 @@
+// ≈ libxl's domain creation as far as memory goes (libxl_create.c initiate_domain_create →
+// libxl__domain_make → libxl__build_pre → libxl__build_pv/_hvm → libxl__build_dom →
+// xc_dom_boot_mem_init → meminit_*, then domcreate_rebuild_done), as an actor over a
+// HypercallPort. On a failed build it logs what libxl logs, destroys the half-built domain and
+// returns ERROR_FAIL. Leaves out: devices, the kernel image, vCPU contexts, and xenstore beyond
+// the memory nodes the balloon driver reads.
+
+import { STRERROR } from '../../hv/errno.ts';
+import type { XenVersion } from '../../hv/version.ts';
+import type { HypercallPort } from '../../sim/port.ts';
+import { toolstackBugs } from '../bugs.ts';
+import type { DomainConfig } from '../domain-config.ts';
+import { listDomains } from './domain-info.ts';
+import type { DomImage } from './meminit-context.ts';
+import { meminitHvm } from './meminit-hvm.ts';
+import { meminitPv } from './meminit-pv.ts';
+import { libxlError, SOURCE_SITES, type SourceSites } from './sites.ts';
+import { Xc, type PopulateStats } from './xc.ts';
+
+/** LIBXL_MAXMEM_CONSTANT (x86): slack added to max_mem over the target, in KiB. */
+export const LIBXL_MAXMEM_CONSTANT = 1024;
+/** libxl error codes the builder returns. */
+export const ERROR_FAIL = -3;
+export const ERROR_INVAL = -6;
+
+export interface BuildRequest {
+  readonly config: DomainConfig;
+  /** xl.conf claim_mode (non-zero: claim). */
+  readonly claimMode: number;
+  readonly version: XenVersion;
+  /** Bugs to inject on top of the version's own (toolstack names; others are ignored). */
+  readonly inject?: readonly string[];
+  /** The legacy xm path's `dom->superpages` (4.3 PV only: no claim, exact 2 MiB extents). */
+  readonly superpages?: boolean;
+}
+
+export interface BuildOutcome {
+  /** 0 or a libxl error code (ERROR_FAIL). */
+  readonly rc: number;
+  /** The domain, if one was created (it is destroyed again when rc != 0). */
+  readonly domid: number | undefined;
+  /** What libxl/libxc logged at error level, one line per entry. */
+  readonly stderr: string[];
+  readonly stats: PopulateStats;
+  /** Every claim hypercall the builder issued, with its raw rc. */
+  readonly claims: ReadonlyArray<{ pages: number; rc: number }>;
+}
+
+/**
+ * Creates and builds a domain, leaving it paused.
+ * @returns rc 0 with the domid, or ERROR_FAIL / ERROR_INVAL after logging and (when a domain
+ *   was made) destroying it
+ */
+export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest): Promise<BuildOutcome> {
+  const sites = SOURCE_SITES[req.version];
+  const stderr: string[] = [];
+  const xc = new Xc(port, toolstackBugs(req.version, req.inject), stderr);
+  const outcome = (rc: number, domid: number | undefined): BuildOutcome => ({ rc, domid, stderr, stats: xc.stats, claims: xc.claims });
+  const { config } = req;
+
+  const made = await port.hypercall('XEN_DOMCTL_createdomain', { name: config.name, type: config.type, max_vcpus: config.maxVcpus });
+  if (made.rc < 0) {
+    stderr.push(libxlError(sites, sites.makeDomain, 'initiate_domain_create', undefined, `cannot make domain: ${ERROR_FAIL}`));
+    return outcome(ERROR_FAIL, undefined);
+  }
+  const domid = made.domid as number;
+  if (!(await renameOk(port, sites, domid, config.name, stderr))) {
+    stderr.push(libxlError(sites, sites.makeDomain, 'initiate_domain_create', domid, `cannot make domain: ${ERROR_INVAL}`));
+    await port.hypercall('XEN_DOMCTL_destroydomain', { domid });
+    return outcome(ERROR_FAIL, domid);
+  }
+  // libxl__build_pre: max_mem = target + LIBXL_MAXMEM_CONSTANT (claims above max_pages fail).
+  await port.hypercall('XEN_DOMCTL_max_mem', { domid, max_memkb: config.targetMemkb + LIBXL_MAXMEM_CONSTANT });
+
+  const dom = domImage(xc, domid, req, sites);
+  const rc = config.type === 'pv' ? await meminitPv(dom) : await meminitHvm(dom);
+  if (rc !== 0) {
+    reportBuildFailure(xc, sites, req, domid);
+    await port.hypercall('XEN_DOMCTL_destroydomain', { domid });
+    return outcome(ERROR_FAIL, domid);
+  }
+  await writeMemoryNodes(port, domid, config);
+  return outcome(0, domid);
+}
+
+/** libxc's sizes from libxl's (libxl_dom.c: mem_kb = target for PV, max − video for HVM/PVH). */
+function domImage(xc: Xc, domid: number, req: BuildRequest, sites: SourceSites): DomImage {
+  const { config, version } = req;
+  const pv = config.type === 'pv';
+  return {
+    xc,
+    domid,
+    version,
+    bugs: toolstackBugs(version, req.inject),
+    sites,
+    claimEnabled: req.claimMode !== 0,
+    // xc_dom_mem_init(dom, mem_kb / 1024): whole MiB, × 256 pages.
+    totalPages: Math.floor((pv ? config.targetMemkb : config.maxMemkb - config.videoMemkb) / 1024) * 256,
+    targetPages: Math.floor((config.targetMemkb - config.videoMemkb) / 4),
+    deviceModel: config.type === 'hvm',
+    // xl never sets it; only the 4.3 libxc still had the option (removed in 4.7).
+    superpages: pv && req.superpages === true && version === '4.3',
+  };
+}
+
+/** libxl__domain_rename: a live domain of the same name refuses the new one. */
+async function renameOk(port: HypercallPort, sites: SourceSites, domid: number, name: string, stderr: string[]): Promise<boolean> {
+  const clash = (await listDomains(port)).some((d) => d.domid !== domid && d.name === name);
+  if (clash) stderr.push(libxlError(sites, sites.domainRename, 'libxl__domain_rename', domid, `Domain with name "${name}" already exists.`));
+  return !clash;
+}
+
+/** The error lines after meminit failed: xc_dom_boot_mem_init's panic, libxl's two reports. */
+function reportBuildFailure(xc: Xc, sites: SourceSites, req: BuildRequest, domid: number): void {
+  const errnoText = STRERROR[xc.errno] ?? `Unknown error ${xc.errno}`;
+  if (sites.libxlBuildHvm !== undefined && req.config.type !== 'pv') {
+    // 4.3: xc_hvm_build returns -1; LOGEV(ERROR, -1, …) prints no errno text.
+    xc.stderr.push(libxlError(sites, sites.libxlBuildHvm, 'libxl__build_hvm', domid, 'hvm building failed'));
+  } else {
+    xc.panic(sites.bootMemInit, 'Out of memory', "xc_dom_boot_mem_init: can't allocate low memory for domain");
+    xc.stderr.push(libxlError(sites, sites.libxlMemInit, sites.libxlMemInit.func, undefined, `xc_dom_boot_mem_init failed: ${errnoText}`));
+  }
+  xc.stderr.push(libxlError(sites, sites.rebuildDone, 'domcreate_rebuild_done', domid, `cannot (re-)build domain: ${ERROR_FAIL}`));
+}
+
+/** libxl__build_post: the memory nodes the guest's balloon driver watches (KiB). */
+async function writeMemoryNodes(port: HypercallPort, domid: number, config: DomainConfig): Promise<void> {
+  const home = `/local/domain/${domid}`;
+  await port.xsWrite(`${home}/name`, config.name);
+  await port.xsWrite(`${home}/memory/static-max`, String(config.maxMemkb));
+  await port.xsWrite(`${home}/memory/target`, String(config.targetMemkb - config.videoMemkb));
+  await port.xsWrite(`${home}/memory/videoram`, String(config.videoMemkb));
+}
