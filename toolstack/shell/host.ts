@@ -67,19 +67,30 @@ export class XlHost {
    * @param argv the words after `xl`; @param files guest configs it may read, by path as given
    */
   async xl(argv: string[], files: Record<string, string>): Promise<CommandResult> {
-    const { id, sink } = openSink();
-    const params: XlParams = {
-      argv, version: this.options.xen, files, io: id, xenCommandline: this.commandline,
-      ...(this.options.xlConf === undefined ? {} : { xlConf: this.options.xlConf }),
-      ...(this.options.inject === undefined ? {} : { inject: this.options.inject }),
-    };
-    this.world.spawn({ name: `xl-${++this.serial}`, kind: 'xl', params: params as unknown as Record<string, unknown> });
+    return (await this.xlConcurrently([{ argv, files }]))[0];
+  }
+
+  /**
+   * Starts several xl processes at the same virtual moment (two admins, or two scripts) and
+   * runs until all have exited. @returns their results, in the order given
+   */
+  async xlConcurrently(commands: ReadonlyArray<{ argv: string[]; files: Record<string, string> }>): Promise<CommandResult[]> {
+    const opened = commands.map(({ argv, files }) => {
+      const { id, sink } = openSink();
+      const params: XlParams = {
+        argv, version: this.options.xen, files, io: id, xenCommandline: this.commandline,
+        ...(this.options.xlConf === undefined ? {} : { xlConf: this.options.xlConf }),
+        ...(this.options.inject === undefined ? {} : { inject: this.options.inject }),
+      };
+      this.world.spawn({ name: `xl-${++this.serial}`, kind: 'xl', params: params as unknown as Record<string, unknown> });
+      return { id, sink };
+    });
     try {
-      await this.world.runUntil(() => sink.done);
+      await this.world.runUntil(() => opened.every(({ sink }) => sink.done));
       this.throwIfFailed();
-      return { writes: sink.writes, exitStatus: sink.exitStatus ?? 255 };
+      return opened.map(({ sink }) => ({ writes: sink.writes, exitStatus: sink.exitStatus ?? 255 }));
     } finally {
-      closeSink(id);
+      for (const { id } of opened) closeSink(id);
     }
   }
 
