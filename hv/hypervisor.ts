@@ -187,8 +187,9 @@ export class Hypervisor {
     const r = call.gen.next();
     call.sections++;
     if (r.done) {
+      // The code after the last lock region: the hypercall returns to the guest.
       call.result = r.value;
-      return call.lastLabel === '' ? 'return' : call.lastLabel;
+      return 'return';
     }
     call.lastLabel = r.value;
     return r.value;

@@ -18,8 +18,6 @@ type Status = 'starting' | 'running' | 'blocked' | 'sleeping' | 'booting' | 'don
 
 interface ActorState {
   readonly name: string;
-  /** Order of registration: breaks ties deterministically. */
-  readonly order: number;
   caller: number;
   status: Status;
   /** The hypercall in flight (status blocked with a hypercall). */
@@ -30,8 +28,12 @@ interface ActorState {
   bootName?: string;
   reply?: (r: OwnerReply) => void;
   error?: string;
+  /** Why the actor's thread died (a fault, not an error of the actor's program). */
+  killed?: string;
   /** The actor's thread died with a call in flight: the call completes, nobody is answered. */
   dead?: boolean;
+  /** Virtual time of the last answer this actor got: its own notion of now. */
+  lastNow: number;
 }
 
 /** What the owner reports after each step, for invariant checkers, properties and reports. */
@@ -54,6 +56,8 @@ export class Owner {
   private readonly actors = new Map<string, ActorState>();
   /** Actors with a runnable item, in round-robin arrival order (index 0 = arrival order's pick). */
   private readonly queue: string[] = [];
+  /** Domain name → (domid, virtual time) when first seen unpaused and alive. */
+  private readonly unpausedAt = new Map<string, { domid: number; t: number }>();
   readonly afterStep: Array<(info: StepInfo) => void> = [];
   /** The transport starts a spawned actor's program (in-process, or in an actor worker). */
   onSpawn: (spec: ActorSpec) => void = () => {
@@ -72,7 +76,7 @@ export class Owner {
 
   private addActor(a: ActorSpec): void {
     assert(!this.actors.has(a.name), `scenario: duplicate actor name ${a.name}`);
-    this.actors.set(a.name, { name: a.name, order: this.actors.size, caller: a.caller ?? 0, status: 'starting' });
+    this.actors.set(a.name, { name: a.name, caller: a.caller ?? 0, status: 'starting', lastNow: this.hv.now });
   }
 
   actorNames(): string[] {
@@ -111,24 +115,25 @@ export class Owner {
     switch (req.kind) {
       case 'note':
         s.status = 'running';
-        return this.answer(s, { kind: 'ack', now: this.hv.now });
+        return this.answer(s, { kind: 'ack', now: s.lastNow });
       case 'spawn':
         s.status = 'running';
-        if (this.actors.has(req.spec.name)) return this.answer(s, { kind: 'gone', now: this.hv.now });
+        if (this.actors.has(req.spec.name)) return this.answer(s, { kind: 'gone', now: s.lastNow });
         this.addActor(req.spec);
         this.onSpawn(req.spec);
-        return this.answer(s, { kind: 'ack', now: this.hv.now });
+        return this.answer(s, { kind: 'ack', now: s.lastNow });
       case 'exit':
         s.status = 'done';
         s.error = req.error;
         s.reply = undefined;
-        reply({ kind: 'ack', now: this.hv.now });
+        reply({ kind: 'ack', now: s.lastNow });
         return;
       case 'sleep': {
-        const until = this.hv.now + Math.max(0, req.ns);
+        // From the actor's own time, not the clock at arrival (which depends on thread timing).
+        const until = s.lastNow + Math.max(0, req.ns);
         if (this.spec.untilNs !== undefined && until > this.spec.untilNs) {
           s.status = 'running';
-          return this.answer(s, { kind: 'gone', now: this.hv.now });
+          return this.answer(s, { kind: 'gone', now: s.lastNow });
         }
         s.status = 'sleeping';
         s.wakeAt = until;
@@ -172,19 +177,23 @@ export class Owner {
     assert(reply !== undefined, () => `owner: no reply channel for ${s.name}`);
     s.reply = undefined;
     if (s.status !== 'done') s.status = 'running';
+    s.lastNow = r.now;
     this.trace.add({ k: 'reply', a: s.name, r });
     reply(r);
   }
 
   /** Marks an actor dead (its thread died or threw): its call in flight still completes in Xen. */
-  kill(actor: string, error: string): void {
+  kill(actor: string, why: string): void {
     const s = this.state(actor);
     if (s.status === 'done') return;
-    s.error = error;
-    if (s.call !== undefined && !s.call.done) {
-      s.dead = true; // the hypercall runs to completion in Xen; nobody reads the answer
+    s.killed = why;
+    this.trace.add({ k: 'kill', a: actor, why });
+    if (s.call !== undefined && s.call.sections > 0 && !s.call.done) {
+      s.dead = true; // the hypercall is executing in Xen and runs to completion; nobody reads the answer
       return;
     }
+    // A request that has not started is as if never sent.
+    s.call = undefined;
     const i = this.queue.indexOf(actor);
     if (i >= 0) this.queue.splice(i, 1);
     s.xs = undefined;
@@ -208,6 +217,7 @@ export class Owner {
     return true;
   }
 
+  /** Actors whose program failed (threw or exited with an error); killed actors are not here. */
   errors(): Array<{ actor: string; error: string }> {
     return [...this.actors.values()].filter((s) => s.error !== undefined).map((s) => ({ actor: s.name, error: s.error! }));
   }
@@ -258,6 +268,8 @@ export class Owner {
     if (s.dead) {
       s.status = 'done';
       s.reply = undefined;
+    } else if (!this.callerAlive(s)) {
+      this.answer(s, { kind: 'gone', now: this.hv.now }); // its domain died: the kernel stops
     } else {
       this.answer(s, { kind: 'result', result: call.result!, now: this.hv.now });
     }
@@ -268,16 +280,22 @@ export class Owner {
     for (const f of this.afterStep) f(info);
   }
 
-  /** Answers guest kernels waiting for their domain to be unpaused. */
+  /**
+   * Notes domains that became unpaused (after each step) and answers guest kernels waiting to
+   * boot on them. A boot request that arrives late is answered with the unpause time, so what
+   * the kernel sees does not depend on when its thread got there.
+   */
   private checkBoots(): void {
+    for (const d of this.hv.domains.values()) {
+      if (!d.paused && d.isDying === 0 && !this.unpausedAt.has(d.name)) this.unpausedAt.set(d.name, { domid: d.domid, t: this.hv.now });
+    }
     for (const s of this.actors.values()) {
       if (s.status !== 'booting') continue;
-      for (const d of this.hv.domains.values()) {
-        if (d.name === s.bootName && !d.paused && d.isDying === 0) {
-          s.caller = d.domid;
-          this.answer(s, { kind: 'booted', domid: d.domid, now: this.hv.now });
-          break;
-        }
+      const u = this.unpausedAt.get(s.bootName!);
+      const d = u === undefined ? undefined : this.hv.domains.get(u.domid);
+      if (u !== undefined && d !== undefined && d.isDying === 0) {
+        s.caller = u.domid;
+        this.answer(s, { kind: 'booted', domid: u.domid, now: Math.max(u.t, s.lastNow) });
       }
     }
   }
@@ -286,7 +304,8 @@ export class Owner {
   private wakeEarliest(): boolean {
     let next: ActorState | undefined;
     for (const s of this.actors.values()) {
-      if (s.status === 'sleeping' && (next === undefined || s.wakeAt! < next.wakeAt!)) next = s;
+      // Ties break by name: registration order of spawned actors depends on thread timing.
+      if (s.status === 'sleeping' && (next === undefined || s.wakeAt! < next.wakeAt! || (s.wakeAt === next.wakeAt && s.name < next.name))) next = s;
     }
     if (next === undefined) return false;
     this.wake(next.name);

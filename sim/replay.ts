@@ -5,7 +5,7 @@
 
 import { Owner } from './owner.ts';
 import type { SchedulePolicy } from './policy.ts';
-import { parseTrace, traceHash, type TraceEvent, type TraceHeader } from './trace.ts';
+import { isChoiceEvent, parseTrace, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from './trace.ts';
 import { runScheduled, type Failure, type RunResult } from './world.ts';
 
 export interface ReplayReport {
@@ -29,11 +29,11 @@ const NO_POLICY: SchedulePolicy = {
   },
 };
 
-type Choice = Extract<TraceEvent, { k: 'step' | 'wake' }> | Extract<TraceEvent, { k: 'arrive' }>;
+type Choice = Extract<TraceEvent, { k: 'step' | 'wake' | 'kill' | 'arrive' }>;
 
-/** Choices: sections run, wake-ups, and actors the world itself started (actor "@"). */
+/** Choices: sections run, wake-ups, kills, and actors the world itself started (actor "@"). */
 function isChoice(e: TraceEvent): e is Choice {
-  return e.k === 'step' || e.k === 'wake' || (e.k === 'arrive' && e.a === '@');
+  return isChoiceEvent(e);
 }
 
 /** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
@@ -52,6 +52,8 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
     const where = `choice ${next + 1} of ${choices.length} (${c.k} ${c.a})`;
     if (c.k === 'arrive') {
       if (c.req.kind === 'spawn') owner.spawnExternal(c.req.spec);
+    } else if (c.k === 'kill') {
+      owner.kill(c.a, c.why);
     } else if (c.k === 'step') {
       if (!owner.runnable().includes(c.a)) {
         divergence = `${where}: recorded a section of ${c.a}, but ${c.a} has nothing runnable (runnable: ${owner.runnable().join(', ') || 'none'})`;
@@ -99,13 +101,8 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
 
 /** Compares each actor's own requests and answers, in order; the first mismatch, if any. */
 function firstPerActorDivergence(recorded: readonly TraceEvent[], replayed: readonly TraceEvent[]): string | undefined {
-  const byActor = (evs: readonly TraceEvent[]) => {
-    const m = new Map<string, TraceEvent[]>();
-    for (const e of evs) if (e.k === 'arrive' || e.k === 'reply') m.set(e.a, [...(m.get(e.a) ?? []), e]);
-    return m;
-  };
-  const a = byActor(recorded);
-  const b = byActor(replayed);
+  const a = perActorEvents(recorded);
+  const b = perActorEvents(replayed);
   for (const actor of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(actor) ?? [];
     const y = b.get(actor) ?? [];

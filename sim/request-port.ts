@@ -58,7 +58,8 @@ export abstract class RequestPort implements HypercallPort {
   }
 
   note(text: string): void {
-    void this.send({ kind: 'note', text });
+    // Fire and forget: an annotation that cannot be delivered (owner gone) changes nothing.
+    this.send({ kind: 'note', text }).catch(() => {});
   }
 
   async spawn(spec: ActorSpec): Promise<void> {
@@ -73,6 +74,7 @@ export abstract class RequestPort implements HypercallPort {
 
   /** The actor is finished (with an error message if it failed). */
   exit(error?: string): void {
-    void this.send(error === undefined ? { kind: 'exit' } : { kind: 'exit', error });
+    // If the owner is gone there is nobody to tell; the transport reports the outcome itself.
+    this.send(error === undefined ? { kind: 'exit' } : { kind: 'exit', error }).catch(() => {});
   }
 }

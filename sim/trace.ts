@@ -6,6 +6,7 @@
 //   {"k":"step","a":ACTOR,"s":LABEL,"t":NS}   the owner ran one critical section of ACTOR's call
 //   {"k":"reply","a":ACTOR,"r":{…}}           the owner answered ACTOR
 //   {"k":"wake","a":ACTOR,"t":NS}             virtual time advanced to NS and ACTOR woke
+//   {"k":"kill","a":ACTOR,"why":TEXT}        the actor's thread died (a fault); a recorded choice
 //   {"k":"fail","kind":K,"message":M,"step":N} the run failed (invariant, property, crash …)
 //   {"k":"end","steps":N,"hash":HEX}          the run ended
 // The hash covers what a run *is*: the sequence of steps and wake-ups, then each actor's own
@@ -34,22 +35,47 @@ export type TraceEvent =
   | { k: 'step'; a: string; s: string; t: number }
   | { k: 'reply'; a: string; r: OwnerReply }
   | { k: 'wake'; a: string; t: number }
+  | { k: 'kill'; a: string; why: string }
   | { k: 'fail'; kind: string; message: string; step: number }
   | { k: 'end'; steps: number; hash: string };
+
+/** Events that are the owner's choices, in global order: what a replay must follow. */
+export function isChoiceEvent(e: TraceEvent): boolean {
+  return e.k === 'step' || e.k === 'wake' || e.k === 'kill' || (e.k === 'arrive' && e.a === '@');
+}
+
+/**
+ * Each actor's own requests and answers, in order. A killed actor's last request is dropped when
+ * it never ran: whether a dying thread got it out before it died is timing, not behaviour.
+ */
+export function perActorEvents(events: readonly TraceEvent[]): Map<string, TraceEvent[]> {
+  const m = new Map<string, TraceEvent[]>();
+  const killed = new Set<string>();
+  /** Actors whose latest request has had a section run (or a wake-up). */
+  const ran = new Set<string>();
+  for (const e of events) {
+    if (e.k === 'kill') killed.add(e.a);
+    else if (e.k === 'step' || e.k === 'wake') ran.add(e.a);
+    else if ((e.k === 'arrive' && e.a !== '@') || e.k === 'reply') {
+      if (e.k === 'arrive') ran.delete(e.a);
+      const list = m.get(e.a) ?? [];
+      list.push(e);
+      m.set(e.a, list);
+    }
+  }
+  for (const a of killed) {
+    const list = m.get(a);
+    if (list !== undefined && list.at(-1)?.k === 'arrive' && !ran.has(a)) list.pop();
+  }
+  return m;
+}
 
 /** The run's identity (see the header comment): 16 hex digits of a SHA-256. */
 export function traceHash(events: readonly TraceEvent[]): string {
   const h = createHash('sha256');
-  const perActor = new Map<string, string[]>();
-  for (const e of events) {
-    if (e.k === 'step' || e.k === 'wake' || e.k === 'fail' || (e.k === 'arrive' && e.a === '@')) h.update(JSON.stringify(e) + '\n');
-    else if (e.k === 'arrive' || e.k === 'reply') {
-      const lines = perActor.get(e.a) ?? [];
-      lines.push(JSON.stringify(e));
-      perActor.set(e.a, lines);
-    }
-  }
-  for (const a of [...perActor.keys()].sort()) h.update(perActor.get(a)!.join('\n') + '\n');
+  for (const e of events) if (isChoiceEvent(e) || e.k === 'fail') h.update(JSON.stringify(e) + '\n');
+  const perActor = perActorEvents(events);
+  for (const a of [...perActor.keys()].sort()) h.update(perActor.get(a)!.map((e) => JSON.stringify(e)).join('\n') + '\n');
   return h.digest('hex').slice(0, 16);
 }
 
@@ -101,7 +127,7 @@ export function parseTrace(text: string): { header: TraceHeader; events: TraceEv
   const events: TraceEvent[] = [];
   for (let i = 1; i < lines.length; i++) {
     const e = parseLine(i) as { k?: unknown; a?: unknown } | null;
-    const kinds = ['arrive', 'step', 'reply', 'wake', 'fail', 'end'];
+    const kinds = ['arrive', 'step', 'reply', 'wake', 'kill', 'fail', 'end'];
     if (typeof e !== 'object' || e === null || !kinds.includes(e.k as string)) throw new TraceFormatError(`trace:${i + 1}: unknown event`);
     if (e.k !== 'end' && e.k !== 'fail' && typeof e.a !== 'string') throw new TraceFormatError(`trace:${i + 1}: event without actor`);
     events.push(e as TraceEvent);

@@ -36,11 +36,7 @@ export default async function runActorTask(task: ActorTask): Promise<ActorOutcom
     return { actor: task.spec.name };
   } catch (e) {
     const error = e instanceof ActorStopped ? undefined : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    try {
-      port.exit(error);
-    } catch {
-      // The owner is gone: nobody to tell. The outcome below still reports the error.
-    }
+    port.exit(error);
     return error === undefined ? { actor: task.spec.name } : { actor: task.spec.name, error };
   } finally {
     port.close();
