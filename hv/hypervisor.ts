@@ -112,10 +112,13 @@ export class Hypervisor {
     this.domains.set(0, d0);
     let gpfn = 0;
     while (gpfn < pages) {
+      // The largest block that fits what is left; smaller ones where fragmentation (MFN 0, node
+      // boundaries) leaves no block that large.
       let order = 18;
       while (2 ** order > pages - gpfn) order--;
-      const mfn = this.heap.allocHeapPages(order, 0, d0);
-      assert(typeof mfn === 'number', 'boot: not enough memory for dom0');
+      let mfn = this.heap.allocHeapPages(order, 0, d0);
+      while (typeof mfn !== 'number' && order > 0) mfn = this.heap.allocHeapPages(--order, 0, d0);
+      assert(typeof mfn === 'number', 'new Hypervisor: not enough memory for dom0MiB');
       assert(this.heap.assignPages(d0, mfn, order, 0), 'boot: dom0 assign');
       for (let i = 0; i < 2 ** order; i++) d0.p2m.set(gpfn + i, mfn + i);
       gpfn += 2 ** order;

@@ -264,12 +264,12 @@ export class PageAllocator {
     }
   }
 
-  /** Frees the anonymous frames [lo, hi) as maximal aligned blocks. */
+  /** Frees the anonymous frames [lo, hi) as maximal aligned blocks, none spanning two nodes. */
   freeRun(lo: number, hi: number): void {
     let mfn = lo;
     while (mfn < hi) {
       let order = Math.min(MAX_ORDER, 31 - Math.clz32(mfn & -mfn));
-      while (mfn + 2 ** order > hi) order--;
+      while (mfn + 2 ** order > hi || this.nodeOf(mfn + 2 ** order - 1) !== this.nodeOf(mfn)) order--;
       this.freeHeapPages(mfn, order);
       mfn += 2 ** order;
     }
