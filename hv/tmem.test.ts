@@ -205,9 +205,9 @@ describe('put / get / flush', () => {
       while (!c.done) out.push(hv.step(c));
       return out;
     };
-    expect(labels('TMEM_NEW_POOL', { flags: EPHEMERAL })).toEqual(['tmem_new_pool', 'tmem_new_pool']);
+    expect(labels('TMEM_NEW_POOL', { flags: EPHEMERAL })).toEqual(['tmem_new_pool', 'return']);
     const t0 = hv.now;
-    expect(labels('TMEM_PUT_PAGE', { pool_id: 0, oid: O, index: 0, cmfn: 1 })).toEqual(['tmem_put', 'tmem_put']);
+    expect(labels('TMEM_PUT_PAGE', { pool_id: 0, oid: O, index: 0, cmfn: 1 })).toEqual(['tmem_put', 'return']);
     expect(hv.now - t0).toBe(hv.costs.hypercallNs + hv.costs.tmemCopyNs);
     expect(labels('TMEM_GET_PAGE', { pool_id: 0, oid: O, index: 0, cmfn: 1 })[0]).toBe('tmem_get');
     expect(labels('TMEM_FLUSH_PAGE', { pool_id: 0, oid: O, index: 0 })[0]).toBe('tmem_flush_page');
