@@ -1,6 +1,7 @@
 // ≈ xen/common/domctl.c + sysctl.c + domain.c (domain_kill, domain_relinquish_resources,
 // complete_domain_destroy): the domain lifecycle and the read paths for claims.
-// XSM: every domctl and sysctl here needs the control domain (dummy policy: -EPERM otherwise).
+// XSM: every domctl and sysctl here needs the control domain (dummy policy: -EPERM otherwise);
+// domctls naming a domain look it up first (-ESRCH), as do_domctl does.
 // Leaves out: vCPU scheduling, event channels, grant tables, cpupools, xenstore introduction.
 
 import { assertNever } from './assert.ts';
@@ -36,7 +37,10 @@ function* once(label: string, result: HypercallResult): Sections {
 
 export function* dispatchDomctl(hv: Hypervisor, caller: number, op: DomctlOp, args: unknown): Sections {
   if (!isRecord(args)) return yield* once('domctl', { rc: -EFAULT });
-  if (!hv.isControl(caller)) return yield* once('domctl', { rc: -EPERM });
+  const privileged = hv.isControl(caller); // xsm_sysctl / xsm_domctl (XSM_PRIV)
+  // do_sysctl checks XSM first; do_domctl has no domain to look up for these two (d = NULL).
+  const noLookup = op === 'XEN_SYSCTL_physinfo' || op === 'XEN_SYSCTL_numainfo' || op === 'XEN_DOMCTL_createdomain' || op === 'XEN_DOMCTL_getdomaininfo';
+  if (noLookup && !privileged) return yield* once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_SYSCTL_physinfo':
       return yield* once('physinfo', { rc: 0, ...physinfo(hv) });
@@ -51,7 +55,10 @@ export function* dispatchDomctl(hv: Hypervisor, caller: number, op: DomctlOp, ar
   }
   if (!isU16(args.domid)) return yield* once('domctl', { rc: -EFAULT });
   const d = hv.domains.get(args.domid);
+  // do_domctl looks the domain up (rcu_lock_domain_by_id) before xsm_domctl, so an unknown
+  // domain — DOMID_SELF included — is -ESRCH even for an unprivileged caller.
   if (d === undefined) return yield* once('domctl', { rc: -ESRCH });
+  if (!privileged) return yield* once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_DOMCTL_max_mem':
       return yield* once('max_mem', maxMem(d, args.max_memkb));

@@ -205,6 +205,10 @@ describe(`memop and domctl reject paths (seed: ${pinnedSeed})`, () => {
 /** do_domctl / do_sysctl then the op's own checks, for the ops the reject property calls. */
 function domctlOracle(hv: Hypervisor, caller: number, op: string, a: unknown): number | 'ok' {
   if (!rec(a)) return -EFAULT;
+  const lookupFirst = op !== 'XEN_SYSCTL_physinfo' && op !== 'XEN_DOMCTL_getdomaininfo' && op !== 'XEN_DOMCTL_createdomain';
+  // do_domctl: rcu_lock_domain_by_id (-ESRCH) before xsm_domctl (-EPERM); sysctls: XSM first.
+  if (lookupFirst && !u16(a.domid)) return -EFAULT;
+  if (lookupFirst && !hv.domains.has(a.domid as number)) return -ESRCH;
   if (caller !== 0) return -EPERM;
   if (op === 'XEN_SYSCTL_physinfo') return 'ok';
   if (op === 'XEN_DOMCTL_getdomaininfo') {
