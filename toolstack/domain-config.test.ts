@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDomainConfig } from './domain-config.ts';
 
-// shared/ sits beside the repository (../shared from the project root).
-const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'xen-examples');
+// Xen's own example configs, shipped byte-identical in scenarios/ (from tools/examples).
+const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 const example = (file: string) => parseDomainConfig(readFileSync(join(EXAMPLES, file), 'utf8'), file);
 
 const ok = (text: string, overrides: string[] = []) => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PYTHON_WARNING } from './config/parser.ts';
 import { autoballoonEnabled, readXlConf, XL_GLOBAL_CONFIG } from './xl-conf.ts';
 
-const XL_CONF_EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'xen-examples', 'xl.conf');
+const XL_CONF_EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios', 'xl.conf');
 const read = (text: string | undefined, version: '4.3' | '4.22' = '4.22') => readXlConf(text, XL_GLOBAL_CONFIG, version);
 
 describe('xl.conf claim_mode', () => {

@@ -27,19 +27,20 @@ export interface ActorOutcome {
 export default async function runActorTask(task: ActorTask): Promise<ActorOutcome> {
   // Published before the slot claim: whoever sees this thread die can abandon its slots.
   Atomics.store(task.threadIds, task.index, threadId);
-  const port = new MailboxPort(task.buffer, task.spec.name, task.spec.caller ?? 0);
-  if (task.dieAfterRequests !== undefined) armSuicide(port, task.dieAfterRequests);
+  let port: MailboxPort | undefined;
   try {
+    port = new MailboxPort(task.buffer, task.spec.name, task.spec.caller ?? 0);
+    if (task.dieAfterRequests !== undefined) armSuicide(port, task.dieAfterRequests);
     if (task.spec.boot !== undefined) await port.boot(task.spec.boot);
     await actorKind(task.spec.kind)(port, task.spec.params ?? {});
     port.exit();
     return { actor: task.spec.name };
   } catch (e) {
     const error = e instanceof ActorStopped ? undefined : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    port.exit(error);
+    port?.exit(error);
     return error === undefined ? { actor: task.spec.name } : { actor: task.spec.name, error };
   } finally {
-    port.close();
+    port?.close();
   }
 }
 
