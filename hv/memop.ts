@@ -299,7 +299,8 @@ function* memoryExchange(hv: Hypervisor, caller: number, args: unknown): Section
       const g = inR.list[done + k];
       for (let j = 0; j < 2 ** inR.extentOrder; j++) inGpfns.push(isU64(g) ? g + j : -1);
     }
-    if (inGpfns.some((g) => g < 0 || d.p2m.lookup(g) < 0)) {
+    // steal_page fails on a page no longer d's: a gpfn listed twice is stolen once, then refused.
+    if (inGpfns.some((g) => g < 0 || d.p2m.lookup(g) < 0) || new Set(inGpfns).size !== inGpfns.length) {
       yield 'steal_page';
       return { rc: -EINVAL, nr_exchanged: done };
     }
@@ -318,7 +319,10 @@ function* memoryExchange(hv: Hypervisor, caller: number, args: unknown): Section
     }
     yield 'alloc_heap_pages';
     const outGpfns = Array.from({ length: outPerChunk }, (_, k) => outR.list![chunk * outPerChunk + k]);
-    const outOk = outGpfns.every((g) => isU64(g) && g % 2 ** outR.extentOrder === 0 && !anyMapped(d, g, 2 ** outR.extentOrder));
+    // DIVERGENCE: two outputs of one chunk at the same gpfn are refused (-EINVAL) rather than one
+    // replacing the other's mapping, which would strand a frame.
+    const outOk = outGpfns.every((g) => isU64(g) && g % 2 ** outR.extentOrder === 0 && !anyMapped(d, g, 2 ** outR.extentOrder))
+      && new Set(outGpfns).size === outGpfns.length;
     if (failed || !outOk || d.isDying !== 0) {
       // Give the stolen pages back; free what was allocated (-ENOMEM in Xen for a failed alloc).
       for (const m of outMfns) hv.heap.freeHeapPages(m, outR.extentOrder);
