@@ -10,19 +10,10 @@ import { EEXIST, EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF } from './flags.ts';
 import { isRecord, isU16, isU64 } from './guest-args.ts';
 import type { Hypervisor, Sections } from './hypervisor.ts';
-import { DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
+import { DOMCTL_OPS, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
 
-export const DOMCTL_OPS = [
-  'XEN_DOMCTL_createdomain',
-  'XEN_DOMCTL_max_mem',
-  'XEN_DOMCTL_destroydomain',
-  'XEN_DOMCTL_getdomaininfo',
-  'XEN_DOMCTL_pausedomain',
-  'XEN_DOMCTL_unpausedomain',
-  'XEN_DOMCTL_set_paging_mempool_size',
-  'XEN_SYSCTL_physinfo',
-  'XEN_SYSCTL_numainfo',
-] as const;
+export { DOMCTL_OPS };
+
 export type DomctlOp = (typeof DOMCTL_OPS)[number];
 
 export function isDomctlOp(op: string): op is DomctlOp {

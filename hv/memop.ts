@@ -10,16 +10,11 @@ import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF, memfBits, memfNode } from './flags.ts';
 import { copyReservation, isRecord, isU32, isU64, startExtentOf, type Reservation } from './guest-args.ts';
 import type { Hypervisor, Sections } from './hypervisor.ts';
-import { DOMID_SELF, type HypercallResult } from './ops.ts';
+import { DOMID_SELF, MEMOPS, type HypercallResult } from './ops.ts';
+
+export { MEMOPS };
 import { MAX_ORDER, PAGE_SHIFT } from './page-allocator.ts';
 
-export const MEMOPS = [
-  'XENMEM_claim_pages',
-  'XENMEM_populate_physmap',
-  'XENMEM_increase_reservation',
-  'XENMEM_decrease_reservation',
-  'XENMEM_exchange',
-] as const;
 export type Memop = (typeof MEMOPS)[number];
 type ReservationOp = Exclude<Memop, 'XENMEM_claim_pages' | 'XENMEM_exchange'>;
 

@@ -142,12 +142,16 @@ export const XEN_DOMINF = {
   running: 1 << 5,
 } as const;
 
-export const ALL_OPS: readonly OpName[] = [
+/** The op families, each dispatched by one module (memop.ts, domctl.ts, tmem.ts). */
+export const MEMOPS = [
   'XENMEM_claim_pages',
   'XENMEM_populate_physmap',
   'XENMEM_increase_reservation',
   'XENMEM_decrease_reservation',
   'XENMEM_exchange',
+] as const satisfies readonly OpName[];
+
+export const DOMCTL_OPS = [
   'XEN_DOMCTL_createdomain',
   'XEN_DOMCTL_max_mem',
   'XEN_DOMCTL_destroydomain',
@@ -157,6 +161,9 @@ export const ALL_OPS: readonly OpName[] = [
   'XEN_DOMCTL_set_paging_mempool_size',
   'XEN_SYSCTL_physinfo',
   'XEN_SYSCTL_numainfo',
+] as const satisfies readonly OpName[];
+
+export const TMEM_OPS = [
   'TMEM_CONTROL',
   'TMEM_NEW_POOL',
   'TMEM_DESTROY_POOL',
@@ -165,7 +172,9 @@ export const ALL_OPS: readonly OpName[] = [
   'TMEM_FLUSH_PAGE',
   'TMEM_FLUSH_OBJECT',
   'TMEM_AUTH',
-];
+] as const satisfies readonly OpName[];
+
+export const ALL_OPS: readonly OpName[] = [...MEMOPS, ...DOMCTL_OPS, ...TMEM_OPS];
 
 export function isOpName(x: unknown): x is OpName {
   return typeof x === 'string' && (ALL_OPS as readonly string[]).includes(x);

@@ -8,7 +8,9 @@
 import { EFAULT, ENODEV, ENOSYS, EPERM } from './errno.ts';
 import { isRecord, isU16, isU32, isU64 } from './guest-args.ts';
 import type { Hypervisor, Sections } from './hypervisor.ts';
-import type { HypercallResult } from './ops.ts';
+import { TMEM_OPS, type HypercallResult } from './ops.ts';
+
+export { TMEM_OPS };
 import { Tmem } from './tmem/core.ts';
 import { doTmemControl, sharedPoolAuth } from './tmem/control.ts';
 import { CLI_ID_NULL, MAX_POOLS_PER_DOMAIN, UUID_NONE, type Oid, type Uuid } from './tmem/defs.ts';
@@ -17,16 +19,6 @@ import { doTmemDestroyPool, doTmemFlushObject, doTmemFlushPage, doTmemGet, doTme
 export { Tmem };
 export { CLI_ID_NULL, MAX_GLOBAL_SHARED_POOLS, MAX_POOLS_PER_DOMAIN, TMEMC, TMEM_POOL, TMEM_SPEC_VERSION, UUID_NONE } from './tmem/defs.ts';
 
-export const TMEM_OPS = [
-  'TMEM_CONTROL',
-  'TMEM_NEW_POOL',
-  'TMEM_DESTROY_POOL',
-  'TMEM_PUT_PAGE',
-  'TMEM_GET_PAGE',
-  'TMEM_FLUSH_PAGE',
-  'TMEM_FLUSH_OBJECT',
-  'TMEM_AUTH',
-] as const;
 export type TmemOp = (typeof TMEM_OPS)[number];
 
 export function isTmemOp(op: string): op is TmemOp {
