@@ -165,7 +165,7 @@ describe(`ballooning on the real hypervisor (seed: ${pinnedSeed})`, () => {
           let pending: { domid: unknown; nr: number } | undefined;
           let decreases = 0;
           for (const e of evs) {
-            if (e.a !== 'linux-g') continue;
+            if (!('a' in e) || e.a !== 'linux-g') continue;
             if (e.k === 'arrive' && e.req.kind === 'hypercall') {
               const a = e.req.args as { domid: unknown; nr_extents: number };
               pending = e.req.op === 'XENMEM_decrease_reservation' ? { domid: a.domid, nr: a.nr_extents } : undefined;
