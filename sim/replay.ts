@@ -6,7 +6,7 @@
 import { Owner } from './owner.ts';
 import type { SchedulePolicy } from './policy.ts';
 import { isChoiceEvent, parseTrace, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from './trace.ts';
-import { runScheduled, type Failure, type RunResult } from './world.ts';
+import { World, type Failure, type RunResult } from './world.ts';
 
 export interface ReplayReport {
   /** True when every choice, request and answer matched (including a recorded failure). */
@@ -36,13 +36,18 @@ function isChoice(e: TraceEvent): e is Choice {
   return isChoiceEvent(e);
 }
 
-/** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
-export async function replayTrace(text: string): Promise<ReplayReport> {
-  const { header, events } = parseTrace(text);
-  return replayEvents(header, events);
+export interface ReplayOptions {
+  /** Called with the replay's owner before anything runs: observers (the report's telemetry) attach here. */
+  attach?: (owner: Owner) => void;
 }
 
-export async function replayEvents(header: TraceHeader, events: readonly TraceEvent[]): Promise<ReplayReport> {
+/** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
+export async function replayTrace(text: string, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  const { header, events } = parseTrace(text);
+  return replayEvents(header, events, opts);
+}
+
+export async function replayEvents(header: TraceHeader, events: readonly TraceEvent[], opts: ReplayOptions = {}): Promise<ReplayReport> {
   const choices = events.filter(isChoice);
   let next = 0;
   let divergence: string | undefined;
@@ -80,7 +85,11 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
     next++;
     return true;
   };
-  const run = await runScheduled(header.scenario, NO_POLICY, { driver });
+  // runScheduled(), with a moment between building the world and running it for `attach`.
+  const world = new World(header.scenario, NO_POLICY, { driver });
+  opts.attach?.(world.owner);
+  await world.runUntil();
+  const run = await world.finish();
   if (divergence === undefined && run.failure === undefined && next < choices.length) {
     divergence = `the replay ended after ${next} of ${choices.length} recorded choices`;
   }
