@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { ActorRequest, OwnerReply } from './requests.ts';
 import type { ScenarioSpec } from './scenario.ts';
+import { isXenVersion, type HypervisorOptions } from '../hv/index.ts';
 
 export const TRACE_FORMAT = 'xen-memsim-trace';
 export const TRACE_VERSION = 1;
@@ -105,6 +106,24 @@ export class TraceFormatError extends Error {
   override name = 'TraceFormatError';
 }
 
+/**
+ * What a header's scenario would trip over when the replay builds it (the Hypervisor
+ * constructor asserts its options: a tier-2 error that a malformed file must not reach).
+ */
+function scenarioError(sc: Partial<ScenarioSpec>): string | undefined {
+  const h = sc.host as Partial<HypervisorOptions> | undefined;
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) return 'host is not an object';
+  if (!Array.isArray(sc.actors) || !sc.actors.every((a) => typeof a === 'object' && a !== null && typeof a.name === 'string')) return 'actors is not a list of named actors';
+  const { memoryMiB, xen = '4.22', nodes = 1, dom0MiB = 0, inject = [], tmem = false } = h;
+  if (!Number.isSafeInteger(memoryMiB) || memoryMiB! < 4 || memoryMiB! > 16 * 1024 * 1024) return `host.memoryMiB ${String(memoryMiB)}`;
+  if (!isXenVersion(xen)) return `host.xen ${String(xen)}`;
+  if (!Number.isSafeInteger(nodes) || nodes < 1 || nodes > 64) return `host.nodes ${String(nodes)}`;
+  if (!Number.isSafeInteger(dom0MiB) || dom0MiB < 0 || dom0MiB >= memoryMiB!) return `host.dom0MiB ${String(dom0MiB)}`;
+  if (!Array.isArray(inject) || !inject.every((b) => typeof b === 'string' && /^B\d+$/.test(b))) return 'host.inject';
+  if (tmem !== false && (tmem !== true || xen !== '4.3')) return 'host.tmem (4.3 only)';
+  return undefined;
+}
+
 /** Parses a trace file; throws TraceFormatError with the line number on anything malformed. */
 export function parseTrace(text: string): { header: TraceHeader; events: TraceEvent[] } {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -132,5 +151,8 @@ export function parseTrace(text: string): { header: TraceHeader; events: TraceEv
     if (e.k !== 'end' && e.k !== 'fail' && typeof e.a !== 'string') throw new TraceFormatError(`trace:${i + 1}: event without actor`);
     events.push(e as TraceEvent);
   }
+  // After the events, so a broken line is reported before a scenario that cannot be built.
+  const bad = scenarioError(header.scenario);
+  if (bad !== undefined) throw new TraceFormatError(`trace:1: scenario: ${bad}`);
   return { header: header as TraceHeader, events };
 }
