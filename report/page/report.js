@@ -17,11 +17,13 @@
     { name: 'balloon moves', color: '#0f8b8d', kinds: ['balloon', 'balloon_target'] },
     { name: 'domains created/destroyed', color: '#8a94a6', kinds: ['domain_created', 'domain_destroyed'] },
   ];
-  const LABEL_COLORS = [
-    [/claim/, '#2f6fde'], [/alloc_heap_pages|assign_pages|populate/, '#1a9a5b'],
-    [/free_heap_pages|remove_page|decrease|relinquish|scrub/, '#e07b00'], [/^tmem/, '#8e44ad'],
-    [/^xenstore$/, '#8a94a6'], [/^wake$/, '#c3c9d4'], [/^return$/, '#3d4a5c'],
-  ];
+  /** Section labels Xen's memory paths use, each its own colour, hues grouped by what they do. */
+  const LABEL_COLORS = {
+    claim: '#2f6fde', alloc_heap_pages: '#1a9a5b', assign_pages: '#7cc49a', free_heap_pages: '#e07b00',
+    guest_remove_page: '#f2b25c', createdomain: '#0f8b8d', max_mem: '#5f9ea0', unpausedomain: '#b8860b',
+    tmem_new_pool: '#6f42c1', tmem_put: '#8e44ad', tmem_get: '#c39bd3', tmem_flush_page: '#d63384',
+    xenstore: '#8a94a6', wake: '#c3c9d4', return: '#3d4a5c',
+  };
   const $ = (id) => document.getElementById(id);
 
   // ---- formatting ---------------------------------------------------------------------------
@@ -34,20 +36,19 @@
   }
   const mib = (p) => (p == null ? null : p / PAGES_PER_MIB);
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-  function labelColor(label, i) {
-    for (const [re, c] of LABEL_COLORS) if (re.test(label)) return c;
-    return PALETTE[i % PALETTE.length];
-  }
+  const labelColor = (label, i) => LABEL_COLORS[label] ?? PALETTE[i % PALETTE.length];
 
   // ---- memory chart -------------------------------------------------------------------------
   /** uPlot's aligned data (x in virtual seconds, y in MiB) and its series options. */
   function memorySeries() {
+    const stepped = uPlot.paths.stepped({ align: 1 });
     const m = R.memory;
     const data = [m.t.map((t) => t / 1e9)];
     const series = [{ label: 'virtual time', value: (u, v) => (v == null ? '–' : v.toFixed(3) + ' s') }];
     const add = (label, values, stroke, extra) => {
       data.push(values.map(mib));
-      series.push(Object.assign({ label, stroke, width: 2, value: (u, v) => (v == null ? '–' : v.toFixed(1) + ' MiB') }, extra));
+      // Memory holds its value until the next sample: draw steps, not slopes.
+      series.push(Object.assign({ label, stroke, width: 2, paths: stepped, points: { show: false }, value: (u, v) => (v == null ? '–' : v.toFixed(1) + ' MiB') }, extra));
     };
     add('free (heap)', m.freePages, '#1a9a5b', { fill: 'rgba(26,154,91,.07)' });
     add('outstanding claims', m.outstandingClaims, '#e07b00', { dash: [6, 4] });

@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'vitest';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ArrivalOrder } from '../sim/policy.ts';
+import { twoBuilders } from '../sim/test-scenarios.ts';
+import { runScheduled } from '../sim/world.ts';
+import { main as reportMain } from '../cli/commands/report.ts';
+import { renderReport } from './html.ts';
+import { collectFromTrace } from './telemetry.ts';
+
+async function traceText(): Promise<string> {
+  return (await runScheduled(twoBuilders('4.22', true), new ArrivalOrder())).owner.trace.toJsonl();
+}
+
+/** The JSON embedded in a report, parsed back. */
+function embedded(html: string): unknown {
+  const m = /<script id="report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
+  expect(m).not.toBeNull();
+  return JSON.parse(m![1]);
+}
+
+describe('HTML report', () => {
+  test('is self-contained: no external scripts, styles or fetches; the data round-trips', async () => {
+    const t = await collectFromTrace(await traceText());
+    const html = renderReport(t, { title: 'two builders', seed: 42 });
+    expect(html).not.toMatch(/<script[^>]+src=|<link\b|<img\b|<iframe\b|url\(\s*['"]?https?:/);
+    expect(html).toContain('uPlot');
+    expect(html).toContain('seed <b>42</b>');
+    expect(embedded(html)).toEqual(t);
+  });
+
+  test('text from the run cannot break out of the data script', async () => {
+    const t = await collectFromTrace(await traceText());
+    t.events.push({ t: 0, step: 0, kind: 'note', text: '</script><script>alert(1)</script>' });
+    t.meta.scenario = '<b>x</b>';
+    const html = renderReport(t);
+    expect(embedded(html)).toEqual(t);
+    expect(html).not.toContain('<b>x</b>');
+    expect(html.match(/<\/script>/g)).toHaveLength(3);
+  });
+});
+
+describe('xen-memsim report', () => {
+  test('writes the report and the Perfetto file for a trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'memsim-report-'));
+    await writeFile(join(dir, 'run.jsonl'), await traceText());
+    const rc = await reportMain([join(dir, 'run.jsonl'), '--perfetto', join(dir, 'run.json')]);
+    expect(rc).toBe(0);
+    expect(await readFile(join(dir, 'run.html'), 'utf8')).toMatch(/^<!doctype html>/);
+    expect(JSON.parse(await readFile(join(dir, 'run.json'), 'utf8'))).toHaveProperty('traceEvents');
+  });
+
+  test('exit 2 on bad usage, 1 on a malformed trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'memsim-report-'));
+    expect(await reportMain([])).toBe(2);
+    expect(await reportMain(['a.jsonl', 'b.jsonl'])).toBe(2);
+    expect(await reportMain(['x.jsonl', '--colour'])).toBe(2);
+    expect(await reportMain([join(dir, 'missing.jsonl')])).toBe(2);
+    const lines = (await traceText()).split('\n');
+    lines[3] = '{"k":"step"';
+    await writeFile(join(dir, 'bad.jsonl'), lines.join('\n'));
+    expect(await reportMain([join(dir, 'bad.jsonl')])).toBe(1);
+  });
+});
