@@ -67,6 +67,8 @@ export function perActorEvents(events: readonly TraceEvent[]): Map<string, Trace
   for (const a of killed) {
     const list = m.get(a);
     if (list !== undefined && list.at(-1)?.k === 'arrive' && !ran.has(a)) list.pop();
+    // Killed before any request got out: no entry at all, as in a run where it never arrived.
+    if (list !== undefined && list.length === 0) m.delete(a);
   }
   return m;
 }
