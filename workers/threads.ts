@@ -27,6 +27,8 @@ export interface ThreadRunOptions {
   /** Stats from the owner every `statsEverySteps` steps. */
   onStats?: (s: OwnerStats) => void;
   statsEverySteps?: number;
+  /** Test hook: the run's mailbox, before any actor starts (fault tests write rogue slots into it). */
+  onMailbox?: (buffer: SharedArrayBuffer) => void;
 }
 
 export interface ThreadRunResult extends Partial<OwnerOutcome> {
@@ -42,6 +44,7 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
   const headroom = opts.spawnHeadroom ?? 16;
   const maxActors = spec.actors.length + headroom;
   const buffer = createMailbox({ slotCount: maxActors });
+  opts.onMailbox?.(buffer);
   const data: HvWorkerData = { buffer, spec, policy: opts.policy ?? 'arrival', invariants: opts.invariants };
   const ownerWorker: Worker = spawnTsWorker(new URL('./hv-worker.ts', import.meta.url), { workerData: data });
   let ownerExit: string | undefined;
