@@ -64,7 +64,9 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
     idleTimeout: Infinity,
     minThreads: Math.min(spec.actors.length, maxActors),
     maxThreads: maxActors,
-    maxQueue: 0,
+    // Spawned actors (guest kernels started by xl create) may arrive while every thread is busy:
+    // they wait for the pool to grow (up to maxThreads) instead of being refused at once.
+    maxQueue: maxActors,
   });
   const threadIds = new Int32Array(new SharedArrayBuffer(4 * maxActors));
   const running: Array<Promise<ActorOutcome>> = [];
