@@ -6,6 +6,7 @@ import { runLinuxGuest, type LinuxGuestOptions } from '../guests/linux-guest.ts'
 import { lockTicketMain, LOCK_TICKET_KIND } from '../toolstack/xl/lock.ts';
 import { xlActorMain } from '../toolstack/xl/main.ts';
 import type { HypercallPort } from './port.ts';
+import { xlTimelineMain, XL_TIMELINE_KIND } from './scenario-file/xl-timeline.ts';
 import { runMiniBuilder, runPoke } from '../prop-tests/campaign/actors.ts';
 
 export type ActorMain = (port: HypercallPort, params: Record<string, unknown>) => Promise<void>;
@@ -51,6 +52,8 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
   xl: xlActorMain,
   /** Takes a ticket of the xl lock by existing (toolstack/xl/lock.ts). */
   [LOCK_TICKET_KIND]: lockTicketMain,
+  /** A scenario file's xl process: timed xl command lines, results noted in the trace (sim/scenario-file/xl-timeline.ts). */
+  [XL_TIMELINE_KIND]: xlTimelineMain,
 };
 
 export function actorKind(kind: string): ActorMain {

@@ -1,0 +1,288 @@
+// Runs one compiled variant of a scenario file — scheduled (one thread, a seeded or arrival
+// policy) or on real threads (workers/threads.ts) — and reads what happened back out of the
+// trace: each xl command's output, exit status, virtual and wall times, and for `xl create` the
+// claims it staked and the pages it populated. Both `xen-memsim run` and `xen-memsim demo` use it.
+//
+// Scheduled runs wake sleepers on time: before the policy picks a critical section, any actor
+// whose sleep has ended by the hypervisor's clock is woken (a recorded 'wake' choice, so replay
+// is unchanged). Without it a long `xl create` would hold guest kernels asleep — the owner only
+// wakes sleepers when nothing is runnable — and no guest could balloon while a domain populates.
+
+import { physinfo } from '../../hv/index.ts';
+import { attachTelemetry, collectFromTrace, type Telemetry } from '../../report/telemetry.ts';
+import { runThreads } from '../../workers/threads.ts';
+import type { Owner } from '../owner.ts';
+import { parsePolicy } from '../policy.ts';
+import { parseTrace, type TraceEvent } from '../trace.ts';
+import { World } from '../world.ts';
+import type { CompiledVariant } from './load.ts';
+import { XL_RESULT_NOTE, XL_START_NOTE, type XlResult } from './xl-timeline.ts';
+
+export interface Progress {
+  label: string;
+  nowNs: number;
+  steps: number;
+  freePages: number;
+  outstandingPages: number;
+  wallMs: number;
+  /** The xl command line started most recently, with its actor. */
+  last?: string;
+}
+
+export interface RunVariantOptions {
+  threads?: boolean;
+  /** Schedule policy ("arrival", "random:SEED", "pct:SEED:DEPTH"); default arrival. */
+  policy?: string;
+  /** Called about every `progressMs` of wall time (default 100). */
+  onProgress?: (p: Progress) => void;
+  progressMs?: number;
+  /** Record telemetry for the HTML report / Perfetto export. */
+  telemetry?: boolean;
+  /** Real threads: give up after this long (wall ms). */
+  timeoutMs?: number;
+}
+
+/** One xl command of the timeline, as it ran. */
+export interface CommandRecord {
+  actor: string;
+  argv: string[];
+  startNs: number;
+  /** Undefined when the xl process was killed (or the run ended) before the command finished. */
+  endNs?: number;
+  status?: number;
+  stdout: string;
+  stderr: string;
+  wallStartMs?: number;
+  wallEndMs?: number;
+  /** Pages populated by this command's XENMEM_populate_physmap calls (2^order per extent). */
+  populatedPages: number;
+  /** Non-zero claims it staked: pages asked, rc, virtual time of the answer. */
+  claims: Array<{ pages: number; rc: number; tNs: number }>;
+  /** First failed claim or short populate: virtual time and wall ms of its answer. */
+  failNs?: number;
+  failWallMs?: number;
+  domid?: number;
+}
+
+export interface VariantRun {
+  label: string;
+  variant: CompiledVariant;
+  commands: CommandRecord[];
+  failure?: { kind: string; message: string };
+  trace: string;
+  hash?: string;
+  steps: number;
+  endNs: number;
+  wallMs: number;
+  mode: 'scheduled' | 'threads';
+  telemetry?: Telemetry;
+}
+
+/** Default virtual-time horizon of a threaded run without "until": the last event + 60 s. */
+const THREADS_TAIL_NS = 60_000_000_000;
+
+/**
+ * Reads the xl commands back out of a trace.
+ * @param wallOf wall ms at which event `index` happened (undefined if unknown)
+ */
+export function commandsFromTrace(events: readonly TraceEvent[], xlActors: readonly string[], wallOf: (index: number) => number | undefined): CommandRecord[] {
+  const actors = new Set(xlActors);
+  const open = new Map<string, CommandRecord>();
+  const pending = new Map<string, { op: string; args: Record<string, unknown> }>();
+  const out: CommandRecord[] = [];
+  events.forEach((e, i) => {
+    if ((e.k !== 'arrive' && e.k !== 'reply') || !actors.has(e.a)) return;
+    const cur = open.get(e.a);
+    if (e.k === 'arrive') {
+      const req = e.req;
+      if (req.kind === 'note' && req.text.startsWith(XL_START_NOTE)) {
+        const s = JSON.parse(req.text.slice(XL_START_NOTE.length)) as { argv: string[]; startNs: number };
+        const rec: CommandRecord = { actor: e.a, argv: s.argv, startNs: s.startNs, stdout: '', stderr: '', populatedPages: 0, claims: [], wallStartMs: wallOf(i) };
+        open.set(e.a, rec);
+        out.push(rec);
+      } else if (req.kind === 'note' && req.text.startsWith(XL_RESULT_NOTE) && cur !== undefined) {
+        const r = JSON.parse(req.text.slice(XL_RESULT_NOTE.length)) as XlResult;
+        cur.endNs = r.endNs;
+        cur.status = r.status;
+        cur.wallEndMs = wallOf(i);
+        for (const w of r.out) cur[w.stream] += w.text;
+        open.delete(e.a);
+      } else if (req.kind === 'hypercall') {
+        pending.set(e.a, { op: req.op, args: (req.args ?? {}) as Record<string, unknown> });
+      }
+      return;
+    }
+    const call = pending.get(e.a);
+    pending.delete(e.a);
+    if (call === undefined || cur === undefined || e.r.kind !== 'result') return;
+    const rc = e.r.result.rc;
+    const fail = (): void => {
+      if (cur.failNs === undefined) {
+        cur.failNs = e.r.now;
+        cur.failWallMs = wallOf(i);
+      }
+    };
+    if (call.op === 'XEN_DOMCTL_createdomain' && rc === 0) cur.domid = e.r.result.domid as number;
+    else if (call.op === 'XENMEM_claim_pages' && (call.args.nr_extents as number) > 0) {
+      cur.claims.push({ pages: call.args.nr_extents as number, rc, tNs: e.r.now });
+      if (rc < 0) fail();
+    } else if (call.op === 'XENMEM_populate_physmap') {
+      const order = (call.args.extent_order as number) ?? 0;
+      if (rc > 0) cur.populatedPages += rc * 2 ** order;
+      if (rc < (call.args.nr_extents as number)) fail();
+    }
+  });
+  return out;
+}
+
+/** Scans a live trace as it grows: sleepers' wake times, exited actors, wall times of xl events. */
+class TraceWatch {
+  private seen = 0;
+  private readonly lastNow = new Map<string, number>();
+  readonly wakeAt = new Map<string, number>();
+  readonly exited = new Set<string>();
+  /** Event index → wall ms, for events of xl actors other than steps. */
+  readonly wall = new Map<number, number>();
+  last: string | undefined;
+
+  constructor(
+    private readonly xlActors: ReadonlySet<string>,
+    private readonly t0: number,
+  ) {}
+
+  scan(owner: Owner): void {
+    const ev = owner.trace.events;
+    for (; this.seen < ev.length; this.seen++) {
+      const e = ev[this.seen];
+      if (e.k === 'reply') {
+        this.lastNow.set(e.a, e.r.now);
+        this.wakeAt.delete(e.a);
+      } else if (e.k === 'arrive') {
+        if (e.req.kind === 'sleep') this.wakeAt.set(e.a, (this.lastNow.get(e.a) ?? owner.hv.now) + Math.max(0, e.req.ns));
+        else if (e.req.kind === 'exit') this.exited.add(e.a);
+        else if (e.req.kind === 'note' && e.req.text.startsWith(XL_START_NOTE) && this.xlActors.has(e.a)) {
+          this.last = `${e.a}: xl ${(JSON.parse(e.req.text.slice(XL_START_NOTE.length)) as { argv: string[] }).argv.join(' ')}`;
+        }
+      } else if (e.k === 'kill') {
+        this.wakeAt.delete(e.a);
+        this.exited.add(e.a);
+      }
+      if ((e.k === 'arrive' || e.k === 'reply') && this.xlActors.has(e.a)) this.wall.set(this.seen, performance.now() - this.t0);
+    }
+  }
+
+  /** The sleeper to wake now: due by the clock, earliest first, ties by name (as the owner's). */
+  due(now: number): string | undefined {
+    let best: [string, number] | undefined;
+    for (const [a, t] of this.wakeAt) if (t <= now && (best === undefined || t < best[1] || (t === best[1] && a < best[0]))) best = [a, t];
+    return best?.[0];
+  }
+
+  earliestWake(): number {
+    let m = Infinity;
+    for (const t of this.wakeAt.values()) m = Math.min(m, t);
+    return m;
+  }
+}
+
+async function runScheduledVariant(v: CompiledVariant, o: RunVariantOptions): Promise<VariantRun> {
+  const t0 = performance.now();
+  const xlActors = new Set(v.xlActors);
+  const watch = new TraceWatch(xlActors, t0);
+  const kills = [...v.kills];
+  const driver = (owner: Owner): boolean => {
+    watch.scan(owner);
+    const k = kills[0];
+    if (k !== undefined && (k.atNs <= owner.hv.now || (owner.runnable().length === 0 && watch.earliestWake() > k.atNs))) {
+      kills.shift();
+      owner.kill(k.actor, `killed by the scenario's timeline at ${k.atNs / 1e9}s`);
+      return true;
+    }
+    if (owner.runnable().length > 0) {
+      const a = watch.due(owner.hv.now);
+      if (a !== undefined) {
+        watch.wakeAt.delete(a);
+        owner.wake(a);
+        return true;
+      }
+    }
+    return owner.step();
+  };
+  const world = new World(v.spec, parsePolicy(o.policy ?? 'arrival'), { driver, maxSteps: Number.MAX_SAFE_INTEGER });
+  const sampler = o.telemetry === true ? attachTelemetry(world.owner) : undefined;
+  const { owner } = world;
+  const every = o.progressMs ?? 100;
+  let lastProgress = performance.now();
+  let calls = 0;
+  const report = (): void => {
+    const pi = physinfo(owner.hv);
+    o.onProgress?.({ label: v.label, nowNs: owner.hv.now, steps: owner.steps, freePages: pi.free_pages, outstandingPages: pi.outstanding_pages, wallMs: performance.now() - t0, last: watch.last });
+  };
+  await world.runUntil(() => {
+    if ((++calls & 1023) === 0 && o.onProgress !== undefined && performance.now() - lastProgress >= every) {
+      lastProgress = performance.now();
+      report();
+    }
+    if (v.spec.untilNs !== undefined) return false; // sleepers are stopped at untilNs; the run ends by itself
+    watch.scan(owner);
+    return v.xlActors.every((a) => watch.exited.has(a)) && kills.length === 0;
+  });
+  report();
+  const res = await world.finish();
+  watch.scan(owner);
+  const wallMs = performance.now() - t0;
+  const commands = commandsFromTrace(owner.trace.events, v.xlActors, (i) => watch.wall.get(i));
+  return {
+    label: v.label, variant: v, commands, trace: owner.trace.toJsonl(), hash: res.hash, steps: res.steps, endNs: owner.hv.now, wallMs, mode: 'scheduled',
+    ...(res.failure === undefined ? {} : { failure: { kind: res.failure.kind, message: res.failure.message } }),
+    ...(sampler === undefined ? {} : { telemetry: sampler.finish() }),
+  };
+}
+
+async function runThreadedVariant(v: CompiledVariant, o: RunVariantOptions): Promise<VariantRun> {
+  if (v.kills.length > 0) throw new Error(`"kill" events need the scheduled mode (they are recorded choices of the owner); run without --threads`);
+  const lastAt = Math.max(0, ...v.timeline.map((t) => t.atNs));
+  const spec = { ...v.spec, untilNs: v.spec.untilNs ?? lastAt + THREADS_TAIL_NS };
+  const samples: Array<{ steps: number; wallMs: number }> = [{ steps: 0, wallMs: 0 }];
+  const t0 = performance.now();
+  const r = await runThreads(spec, {
+    policy: o.policy ?? 'arrival',
+    timeoutMs: o.timeoutMs ?? 300_000,
+    statsEverySteps: 5000,
+    onStats: (s) => {
+      const wallMs = performance.now() - t0;
+      samples.push({ steps: s.steps, wallMs });
+      o.onProgress?.({ label: v.label, nowNs: s.nowNs, steps: s.steps, freePages: s.free_pages, outstandingPages: s.outstanding_pages, wallMs });
+    },
+  });
+  if (r.trace === undefined) throw new Error(`the threaded run lost its owner: ${r.ownerLost ?? 'unknown'}`);
+  const { events } = parseTrace(r.trace);
+  // Wall time of an event ≈ interpolated from the owner's step-count samples.
+  const stepsAt: number[] = [];
+  let steps = 0;
+  for (const e of events) {
+    if (e.k === 'step' || e.k === 'wake') steps++;
+    stepsAt.push(steps);
+  }
+  samples.push({ steps: r.steps ?? steps, wallMs: r.wallMs });
+  const wallOf = (i: number): number => {
+    const s = stepsAt[i];
+    const j = samples.findIndex((x) => x.steps >= s);
+    if (j <= 0) return samples[Math.max(0, j)].wallMs;
+    const a = samples[j - 1];
+    const b = samples[j];
+    return a.wallMs + ((b.wallMs - a.wallMs) * (s - a.steps)) / Math.max(1, b.steps - a.steps);
+  };
+  const end = events.findLast((e) => e.k === 'step' || e.k === 'wake');
+  return {
+    label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), trace: r.trace, hash: r.hash, steps: r.steps ?? steps,
+    endNs: end !== undefined && 't' in end ? end.t : 0, wallMs: r.wallMs, mode: 'threads',
+    ...(r.failure === undefined ? {} : { failure: r.failure }),
+    ...(o.telemetry === true ? { telemetry: await collectFromTrace(r.trace) } : {}),
+  };
+}
+
+/** Runs one variant. @throws on a threaded run whose owner was lost, or kills with threads */
+export function runVariant(v: CompiledVariant, o: RunVariantOptions = {}): Promise<VariantRun> {
+  return o.threads === true ? runThreadedVariant(v, o) : runScheduledVariant(v, o);
+}
