@@ -39,6 +39,9 @@ export interface LinuxGuestOptions {
   frontswapSelfshrinking?: boolean;
 }
 
+/** Prefix of the trace note a guest writes at each frontswap_shrink() (JSON follows). */
+export const FRONTSWAP_SHRINK_NOTE = 'selfballoon: frontswap_shrink ';
+
 /** The scheduler tick of this model: every Linux timer used here is a whole number of seconds. */
 export const GUEST_TICK_NS = NS_PER_SEC;
 
@@ -137,7 +140,12 @@ export class LinuxGuest {
       frontswapCurrPages: this.frontswap?.currPages() ?? 0,
     });
     if (actions.balloonTarget !== undefined) this.balloon.setTarget(actions.balloonTarget);
-    if (actions.frontswapShrinkTo !== undefined) await this.mm.frontswapShrink(actions.frontswapShrinkTo);
+    if (actions.frontswapShrinkTo !== undefined) {
+      // For observers (the campaign's frontswap-inertia property): when, to what, and the knobs.
+      const k = sb.knobs;
+      this.port.note(`${FRONTSWAP_SHRINK_NOTE}${JSON.stringify({ t: this.port.now(), to: actions.frontswapShrinkTo, inertia: k.frontswapInertia, intervalS: k.selfballoonInterval })}`);
+      await this.mm.frontswapShrink(actions.frontswapShrinkTo);
+    }
   }
 
   /** Boots, then ticks once per virtual second until `stop()` is true (checked before each tick). */

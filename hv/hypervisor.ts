@@ -33,6 +33,11 @@ export interface HypervisorOptions {
   costs?: Partial<CostModel>;
   /** Number of physical CPUs reported by physinfo. */
   nrCpus?: number;
+  /**
+   * false: a hypervisor without XENMEM_claim_pages (Xen ≤ 4.2, before claims existed), which
+   * answers it -ENOSYS — what toolstack bug B7 squashes to success. Default true.
+   */
+  claimPages?: boolean;
 }
 
 /** One hypercall in flight. */
@@ -66,6 +71,8 @@ export class Hypervisor {
   /** tmem (4.3 with the tmem boot option), else null. */
   readonly tmem: Tmem | null;
   readonly nrCpus: number;
+  /** XENMEM_claim_pages exists (HypervisorOptions.claimPages). */
+  readonly hasClaimPages: boolean;
   /** Virtual time in ns; advanced only by sections (cost model) and by advanceClockTo(). */
   now = 0;
   /** Observers of hypervisor events (allocation failures, leaks …): properties and reports. */
@@ -87,6 +94,7 @@ export class Hypervisor {
     this.feat = features(xen, inject);
     this.costs = { ...DEFAULT_COSTS, ...opts.costs };
     this.nrCpus = opts.nrCpus ?? 8;
+    this.hasClaimPages = opts.claimPages ?? true;
     this.heap = new PageAllocator(memoryMiB * PAGES_PER_MIB, nodes, this.feat);
     this.tmem = tmem ? new Tmem(this) : null;
     if (this.tmem !== null) this.heap.tmem = this.tmem;
@@ -170,7 +178,7 @@ export class Hypervisor {
       return { rc: -ESRCH };
     }
     this.charge(this.costs.hypercallNs);
-    if (!isOpName(op)) {
+    if (!isOpName(op) || (op === 'XENMEM_claim_pages' && !this.hasClaimPages)) {
       yield 'entry';
       return { rc: -ENOSYS };
     }

@@ -7,7 +7,7 @@ import { lockTicketMain, LOCK_TICKET_KIND } from '../toolstack/xl/lock.ts';
 import { xlActorMain } from '../toolstack/xl/main.ts';
 import type { HypercallPort } from './port.ts';
 import { xlTimelineMain, XL_TIMELINE_KIND } from './scenario-file/xl-timeline.ts';
-import { runMiniBuilder, runPoke } from '../prop-tests/campaign/actors.ts';
+import { runGuestPoke, runMiniBuilder, runPoke } from '../prop-tests/campaign/actors.ts';
 
 export type ActorMain = (port: HypercallPort, params: Record<string, unknown>) => Promise<void>;
 
@@ -48,6 +48,8 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
   /** The race campaign's small libxl-like builder and its "other toolstack thread" (prop-tests/campaign/actors.ts). */
   'mini-builder': runMiniBuilder,
   poke: runPoke,
+  /** A guest kernel making one call of its own (boots on its domain; prop-tests/campaign/actors.ts). */
+  'guest-poke': runGuestPoke,
   /** One xl command line (toolstack/xl/main.ts; params: XlParams). */
   xl: xlActorMain,
   /** Takes a ticket of the xl lock by existing (toolstack/xl/lock.ts). */

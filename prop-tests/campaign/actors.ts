@@ -1,9 +1,12 @@
 // Actor programs of the race-hunting campaign: a small libxl-like domain builder and a "poke"
 // (another toolstack thread acting on a domain by domid: destroy it, balloon part of it, grow its
-// paging pool). Plain async logic over a HypercallPort, registered in sim/actor-kinds.ts, so a
+// paging pool), and a 'guest-poke' (a guest kernel making one call of its own). Plain async logic over a HypercallPort, registered in sim/actor-kinds.ts, so a
 // trace of a campaign run replays anywhere. Used until toolstack/builder's 'xl' actor can carry
 // the same scenarios.
 
+import { tmemNewPoolFlags } from '../../guests/tmem-client.ts';
+import { xenmemfNode } from '../../hv/flags.ts';
+import { DOMID_SELF } from '../../hv/ops.ts';
 import type { HypercallPort } from '../../sim/port.ts';
 
 /** Parameters of a 'mini-builder' actor: `xl create` of one guest, libxl-style. */
@@ -17,6 +20,8 @@ export interface BuilderParams {
   claimMode: 0 | 1;
   /** Fault: the toolstack process is killed before its n-th hypercall (no clean-up). */
   dieAfter?: number;
+  /** Virtual ns to wait before starting (a creation issued later). */
+  startAfterNs?: number;
 }
 
 /** Parameters of a 'poke' actor. */
@@ -77,6 +82,7 @@ export async function runMiniBuilder(port: HypercallPort, raw: Record<string, un
   const state = { populated: 0 };
   const done = (o: Omit<BuildOutcome, 'name' | 'claimMode' | 'populated'>): void =>
     port.note(BUILD_NOTE_PREFIX + JSON.stringify({ name: p.name, claimMode: p.claimMode, populated: state.populated, ...o }));
+  if (p.startAfterNs !== undefined) await port.sleep(p.startAfterNs);
   try {
     done(await build(p, hc, state));
   } catch (e) {
@@ -157,5 +163,43 @@ export async function runPoke(port: HypercallPort, raw: Record<string, unknown>)
     }
     await port.hypercall('XEN_DOMCTL_set_paging_mempool_size', { domid: p.domid, size: p.size * 4096 });
     return;
+  }
+}
+
+/** Parameters of a 'guest-poke' actor: a guest kernel (booted on a domain) doing one thing. */
+export interface GuestPokeParams {
+  /**
+   * node-hint: populate one page of its own with a NUMA node byte beyond the host's nodes (B15).
+   * foreign-populate: populate one page into another guest — an XSM denial (B12).
+   * tmem-fill: free one page, then fill an ephemeral tmem pool with `size` puts (B11's setting).
+   */
+  action: 'node-hint' | 'foreign-populate' | 'tmem-fill';
+  /** foreign-populate: the victim's domid; node-hint: the node; tmem-fill: puts. */
+  size: number;
+}
+
+/** A gfn far above any campaign guest's memory: populating it never collides. */
+const SPARE_GFN = 1 << 20;
+
+/** The 'guest-poke' actor (ActorSpec.boot names its domain): its calls come from that guest. */
+export async function runGuestPoke(port: HypercallPort, raw: Record<string, unknown>): Promise<void> {
+  const p = raw as unknown as GuestPokeParams;
+  const hc = async (op: string, args: object) => (await port.hypercall(op as never, args as never)) as Record<string, unknown>;
+  if (p.action === 'node-hint') {
+    await hc('XENMEM_populate_physmap', { domid: DOMID_SELF, nr_extents: 1, extent_order: 0, mem_flags: xenmemfNode(p.size), extent_start: [SPARE_GFN] });
+    return;
+  }
+  if (p.action === 'foreign-populate') {
+    await hc('XENMEM_populate_physmap', { domid: p.size, nr_extents: 1, extent_order: 0, mem_flags: 0, extent_start: [SPARE_GFN] });
+    return;
+  }
+  // Freeing a page while the heap is large sets tmem's mid-size mark (free_heap_pages), then the
+  // puts move free memory into tmem as ephemeral (freeable) pages.
+  await hc('XENMEM_decrease_reservation', { domid: DOMID_SELF, nr_extents: 1, extent_order: 0, extent_start: [1] });
+  const pool = (await hc('TMEM_NEW_POOL', { flags: tmemNewPoolFlags(0), uuid: [0, 0] })).rc as number;
+  if (pool < 0) return;
+  for (let i = 0; i < p.size; i++) {
+    const r = await hc('TMEM_PUT_PAGE', { pool_id: pool, oid: [9, 0, 0], index: i, cmfn: 0 });
+    if (r.rc !== 1) return;
   }
 }

@@ -66,7 +66,7 @@ export interface CampaignResult {
 
 /** The property (or invariant) a failure broke: shrinking keeps to the same one. */
 export function failureKey(f: Failure): string {
-  const m = /^invariant (\S+)/.exec(f.message) ?? /^([a-z-]+):/.exec(f.message);
+  const m = /^invariant (\S+)/.exec(f.message) ?? /^([a-z0-9-]+):/.exec(f.message);
   return `${f.kind}:${m?.[1] ?? ''}`;
 }
 

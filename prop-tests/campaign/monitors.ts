@@ -3,9 +3,11 @@
 // and names the breach in one line. They reuse the predicates of prop-tests/properties.ts.
 // Which apply to a run is decided per version by monitorsFor() (a scenario records the list).
 
+import { FRONTSWAP_SHRINK_NOTE } from '../../guests/linux-guest.ts';
 import type { HvEvent, XenVersion } from '../../hv/index.ts';
 import type { MonitorFactory } from '../../sim/monitors.ts';
 import type { Owner } from '../../sim/owner.ts';
+import type { TraceEvent } from '../../sim/trace.ts';
 import { claimsExceedAvailable, leakedClaims } from '../properties.ts';
 import { BUILD_NOTE_PREFIX, type BuildOutcome } from './actors.ts';
 
@@ -97,15 +99,157 @@ function outcomeReader(owner: Owner): () => BuildOutcome[] {
  */
 const creationAtomic: MonitorFactory = (owner) => {
   const read = outcomeReader(owner);
+  const xl = xlCreations(owner);
   const check = (): string | null => {
     for (const o of read()) {
       if (o.outcome === 'failed-after-populating' && o.alive === true) {
         return `creation of ${o.name} (claim_mode=${o.claimMode}) failed after populating ${o.populated} pages`;
       }
     }
-    return null;
+    return xl();
   };
   return { name: 'creation-atomic', afterStep: check, atEnd: check };
+};
+
+/** New trace events since the last call (each monitor reads the trace at its own pace). */
+function traceReader(owner: Owner): () => TraceEvent[] {
+  let cursor = 0;
+  return () => {
+    const evs = owner.trace.events;
+    const out = evs.slice(cursor);
+    cursor = evs.length;
+    return out;
+  };
+}
+
+/** A reply's rc, when it is a hypercall result. */
+function replyRc(e: TraceEvent): number | undefined {
+  return e.k === 'reply' && e.r.kind === 'result' ? (e.r.result.rc as number) : undefined;
+}
+
+/**
+ * creation-atomic for real xl processes (kind 'xl'), read from their hypercalls: a toolstack
+ * that staked a claim for the domain it created (claim_mode=1 in effect) and then destroyed it
+ * after populating part of it — while nobody else had destroyed it — failed after populating.
+ */
+function xlCreations(owner: Owner): () => string | null {
+  const read = traceReader(owner);
+  const xlActors = new Set(owner.spec.actors.filter((a) => a.kind === 'xl').map((a) => a.name));
+  const st = new Map<string, { op?: string; domid?: number; claimed: boolean; populated: number }>();
+  const destroyedBy = new Map<number, string>();
+  return () => {
+    for (const e of read()) {
+      if (e.k !== 'arrive' && e.k !== 'reply') continue;
+      if (e.k === 'arrive' && e.req.kind === 'hypercall') {
+        const args = e.req.args as { domid?: number; nr_extents?: number };
+        if (e.req.op === 'XEN_DOMCTL_destroydomain' && args.domid !== undefined && !destroyedBy.has(args.domid)) destroyedBy.set(args.domid, e.a);
+        if (!xlActors.has(e.a)) continue;
+        const s = st.get(e.a) ?? { claimed: false, populated: 0 };
+        st.set(e.a, s);
+        s.op = e.req.op;
+        if (s.domid === undefined || args.domid !== s.domid) continue;
+        if (e.req.op === 'XENMEM_claim_pages' && (args.nr_extents ?? 0) > 0) s.claimed = true;
+        if (e.req.op === 'XEN_DOMCTL_destroydomain' && s.claimed && s.populated > 0 && destroyedBy.get(s.domid) === e.a) {
+          return `xl creation by ${e.a} (a claim staked: claim_mode=1) failed after populating d${s.domid} with ${s.populated} pages`;
+        }
+      } else if (e.k === 'reply' && xlActors.has(e.a)) {
+        const s = st.get(e.a);
+        const rc = replyRc(e);
+        if (s === undefined || rc === undefined) continue;
+        if (s.op === 'XEN_DOMCTL_createdomain' && rc === 0 && e.r.kind === 'result') s.domid = e.r.result.domid as number;
+        if (s.op === 'XENMEM_populate_physmap' && rc > 0) s.populated += rc;
+      }
+    }
+    return null;
+  };
+}
+
+const RESERVATION_OPS = new Set(['XENMEM_populate_physmap', 'XENMEM_increase_reservation', 'XENMEM_decrease_reservation']);
+
+/**
+ * memop-returns-extents: the reservation ops return the number of extents done — never an
+ * errno, whatever went wrong (memory.c; B12 returned the XSM denial's -EPERM).
+ */
+const memopReturnsExtents: MonitorFactory = (owner) => {
+  const read = traceReader(owner);
+  const lastOp = new Map<string, string>();
+  const check = (): string | null => {
+    for (const e of read()) {
+      if (e.k === 'arrive' && e.req.kind === 'hypercall') lastOp.set(e.a, e.req.op);
+      const rc = replyRc(e);
+      if (e.k !== 'reply' || rc === undefined || !RESERVATION_OPS.has(lastOp.get(e.a) ?? '')) continue;
+      if (!Number.isSafeInteger(rc) || rc < 0) return `${e.a}: ${lastOp.get(e.a)} returned ${rc}, an errno instead of the extents done`;
+    }
+    return null;
+  };
+  return { name: 'memop-returns-extents', afterStep: check, atEnd: check };
+};
+
+/**
+ * forward-progress: a preempted memory op completes an extent on every re-entry — it is never
+ * preempted twice in a row without one (8c0eed2cc8; B13 let the first iteration be preempted,
+ * so a busy pCPU re-entered the op for ever).
+ */
+const forwardProgress: MonitorFactory = () => {
+  const last = new Map<string, string>();
+  return {
+    name: 'forward-progress',
+    afterStep: (info) => {
+      const prev = last.get(info.actor);
+      if (info.finished === true || info.op === undefined) last.delete(info.actor);
+      else last.set(info.actor, info.label);
+      if (info.label === 'continuation' && prev === 'continuation') {
+        return `${info.actor}'s ${info.op} was preempted twice in a row without completing an extent`;
+      }
+      return null;
+    },
+  };
+};
+
+/** no-xsa231: a guest's NUMA node byte is never used unchecked (B15, XSA-231's hv event). */
+const noXsa231: MonitorFactory = (owner) => {
+  const p = pending();
+  owner.hv.listeners.push((e: HvEvent) => {
+    if (e.kind === 'xsa231') p.set(`d${e.caller} passed node ${e.node} (the host has ${owner.hv.heap.nodes}) and Xen indexed its per-node arrays with it`);
+  });
+  return { name: 'no-xsa231', afterStep: p.take };
+};
+
+/**
+ * frontswap-inertia: after a frontswap_shrink() a self-ballooning guest waits frontswap_inertia
+ * worker runs before the next one (B14's early driver never re-armed the counter and shrank on
+ * every run). Read from the guests' shrink notes.
+ */
+const frontswapInertia: MonitorFactory = (owner) => {
+  const read = traceReader(owner);
+  const lastShrink = new Map<string, number>();
+  const check = (): string | null => {
+    for (const e of read()) {
+      if (e.k !== 'arrive' || e.req.kind !== 'note' || !e.req.text.startsWith(FRONTSWAP_SHRINK_NOTE)) continue;
+      const n = JSON.parse(e.req.text.slice(FRONTSWAP_SHRINK_NOTE.length)) as { t: number; to: number; inertia: number; intervalS: number };
+      const prev = lastShrink.get(e.a);
+      lastShrink.set(e.a, n.t);
+      const gapNs = n.inertia * n.intervalS * 1e9;
+      if (prev !== undefined && n.t - prev < gapNs) {
+        return `${e.a} shrank frontswap again ${((n.t - prev) / 1e9).toFixed(0)} s after the last shrink (inertia ${n.inertia} × ${n.intervalS} s)`;
+      }
+    }
+    return null;
+  };
+  return { name: 'frontswap-inertia', afterStep: check, atEnd: check };
+};
+
+/**
+ * claim-guarantee-tmem: on 4.3 with tmem, a domain whose claim covers a request is never refused
+ * it by the allocator's tmem detour (which only relinquishes order-0 frames: B11).
+ */
+const claimGuaranteeTmem: MonitorFactory = (owner) => {
+  const p = pending();
+  owner.hv.listeners.push((e: HvEvent) => {
+    if (e.kind !== 'alloc_failed' || e.reason !== 'tmem' || e.outstanding < 2 ** e.order) return;
+    p.set(`d${e.domid} refused an order-${e.order} allocation its claim of ${e.outstanding} covers: the tmem detour holds ${owner.hv.tmem?.freeablePages() ?? 0} freeable pages but relinquishes only order 0`);
+  });
+  return { name: 'claim-guarantee-tmem', afterStep: p.take };
 };
 
 export const CAMPAIGN_MONITORS: Readonly<Record<string, MonitorFactory>> = {
@@ -115,10 +259,18 @@ export const CAMPAIGN_MONITORS: Readonly<Record<string, MonitorFactory>> = {
   'no-leaked-claims': noLeakedClaims,
   'frames-back': framesBack,
   'creation-atomic': creationAtomic,
+  'memop-returns-extents': memopReturnsExtents,
+  'forward-progress': forwardProgress,
+  'no-xsa231': noXsa231,
+  'frontswap-inertia': frontswapInertia,
+  'claim-guarantee-tmem': claimGuaranteeTmem,
 };
 
 /** The properties a run on `version` is held to: claims ≤ available only where promised (4.22). */
 export function monitorsFor(version: XenVersion): string[] {
-  const all = ['no-leaked-claims', 'claim-backed', 'claim-guarantee', 'creation-atomic', 'frames-back'];
+  const all = [
+    'no-leaked-claims', 'claim-backed', 'claim-guarantee', 'creation-atomic', 'frames-back',
+    'memop-returns-extents', 'forward-progress', 'no-xsa231', 'frontswap-inertia', 'claim-guarantee-tmem',
+  ];
   return version === '4.22' ? ['claims-within-available', ...all] : all;
 }

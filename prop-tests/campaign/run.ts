@@ -3,6 +3,7 @@
 // run — found by random, PCT or DFS — becomes the one value fast-check shrinks.
 
 import { checkInvariants } from '../../hv/index.ts';
+import type { Owner } from '../../sim/owner.ts';
 import type { SchedulePolicy } from '../../sim/policy.ts';
 import { runScheduled, type Failure } from '../../sim/world.ts';
 import { toScenarioSpec, type CampaignScenario } from './scenario.ts';
@@ -38,6 +39,27 @@ export interface RunOutcome {
   trace?: string;
 }
 
+/**
+ * The kill faults of `s` as a world driver: between two steps, once `atStep` sections have run,
+ * the owner kills the actor (recorded as a {k:'kill'} choice, which replay applies at the same
+ * point); otherwise the policy steps. Undefined when the scenario has no kills.
+ */
+function killingDriver(s: CampaignScenario, names: readonly string[]): ((owner: Owner) => boolean) | undefined {
+  const kills = (s.kills ?? []).map((k) => ({ actor: names[k.actor % names.length], atStep: k.atStep, done: false }));
+  if (kills.length === 0) return undefined;
+  return (owner) => {
+    for (const k of kills) {
+      if (k.done || owner.steps < k.atStep) continue;
+      k.done = true;
+      if (owner.actorNames().includes(k.actor)) {
+        owner.kill(k.actor, `fault: killed after ${k.atStep} sections`);
+        return true;
+      }
+    }
+    return owner.step();
+  };
+}
+
 /** Steps after which a run counts as a livelock. Campaign scenarios end in well under 1,000. */
 export const CAMPAIGN_MAX_STEPS = 20_000;
 
@@ -50,10 +72,12 @@ export const CAMPAIGN_MAX_STEPS = 20_000;
 export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepTrace = false, deep: 'every-step' | 'at-end' = 'at-end'): Promise<RunOutcome> {
   const rec = new RecordingPolicy(policy);
   const fast = deep === 'at-end';
-  const r = await runScheduled(toScenarioSpec(s), rec, {
+  const spec = toScenarioSpec(s);
+  const r = await runScheduled(spec, rec, {
     maxSteps: CAMPAIGN_MAX_STEPS,
     invariants: !fast,
     onStep: fast ? (_i, owner) => checkInvariants(owner.hv, false) : undefined,
+    driver: killingDriver(s, spec.actors.map((a) => a.name)),
   });
   if (fast && r.failure === undefined) {
     try {

@@ -6,8 +6,11 @@
 import fc from 'fast-check';
 import type { XenVersion } from '../../hv/index.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
-import type { BuilderParams, PokeParams } from './actors.ts';
+import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
+import { isToolstackBug } from '../../toolstack/bugs.ts';
+import type { BuilderParams, GuestPokeParams, PokeParams } from './actors.ts';
 import { monitorsFor } from './monitors.ts';
+import { buildScript } from '../../sim/test-scenarios.ts';
 
 export interface GuestSpec {
   type: 'pv' | 'hvm';
@@ -26,6 +29,47 @@ export interface PokeSpec {
   size: number;
 }
 
+/** A guest kernel's own call (a 'guest-poke' booted on guest `on`). */
+export interface GuestOpSpec {
+  action: GuestPokeParams['action'];
+  /** Index of the guest it runs in. */
+  on: number;
+  /** node-hint: nodes beyond the host's; foreign-populate: picks the victim domid (0 = dom0). */
+  arg: number;
+}
+
+/** An `xl create` (the real toolstack/xl actor, libxl's builder) of a guest. */
+export interface XlCreateSpec {
+  type: 'pv' | 'hvm';
+  /** Guest memory as a percentage of the host's free memory. */
+  memPct: number;
+}
+
+/** A self-ballooning Linux guest with tmem (built by a script, 8 MiB, bursty). */
+export interface LinuxSpec {
+  seed: number;
+}
+
+/** Fault: the owner kills an actor (its thread dies) once this many sections have run. */
+export interface KillSpec {
+  /** Index into the scenario's actor list (mod its length). */
+  actor: number;
+  atStep: number;
+}
+
+/**
+ * Families of actors a campaign may generate besides the mini-builders and pokes: each one
+ * exercises a part of Xen the claim races do not touch.
+ *   xl         real `xl create`s (libxl builder: B6's HVM claim, B7 on hosts without claims)
+ *   guest-ops  guests' own reservation calls: node hints (B15), populating another guest (B12)
+ *   busy-cpus  hosts whose pCPUs always have work pending (hypercall_preempt_check true: B13)
+ *   tmem       4.3's tmem on, a guest filling an ephemeral pool (B11's holes)
+ *   linux      a self-ballooning tmem Linux guest for 70 virtual seconds (B14)
+ *   kills      the owner kills an actor mid-run (a recorded choice; replay applies it)
+ */
+export const FAMILIES = ['xl', 'guest-ops', 'busy-cpus', 'tmem', 'linux', 'kills'] as const;
+export type Family = (typeof FAMILIES)[number];
+
 /** The generated value: everything a run depends on except the schedule. */
 export interface CampaignScenario {
   xen: XenVersion;
@@ -36,6 +80,15 @@ export interface CampaignScenario {
   nodes: number;
   guests: GuestSpec[];
   pokes: PokeSpec[];
+  // Present only when the campaign enables the family (absent keys keep older seeds' scenarios).
+  xls?: XlCreateSpec[];
+  /** xl family: the host has no XENMEM_claim_pages (Xen ≤ 4.2): claims answer -ENOSYS. */
+  noClaims?: boolean;
+  guestOps?: GuestOpSpec[];
+  busyCpus?: boolean;
+  tmem?: boolean;
+  linux?: LinuxSpec[];
+  kills?: KillSpec[];
 }
 
 /** What a campaign fixes for every scenario it generates. */
@@ -53,6 +106,8 @@ export interface ScenarioConstraints {
    * free block hit an hv bug (a freed run's blocks may straddle the boundary: invariant buddy-node).
    */
   nodesMax?: number;
+  /** Extra actor families (default none: builders and pokes only). */
+  families?: readonly Family[];
 }
 
 const guestArb: fc.Arbitrary<GuestSpec> = fc.record({
@@ -70,6 +125,24 @@ const pokeArb: fc.Arbitrary<PokeSpec> = fc.record({
 
 /** Scenarios under `c`: they shrink toward fewer, smaller guests, fewer pokes, a smaller host. */
 export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenario> {
+  const fam = new Set(c.families ?? []);
+  // Only the enabled families' keys: a campaign without families draws exactly as before.
+  const extra: { [K in keyof CampaignScenario]?: fc.Arbitrary<CampaignScenario[K]> } = {};
+  if (fam.has('xl')) {
+    extra.xls = fc.array(fc.record({ type: fc.constantFrom<XlCreateSpec['type']>('hvm', 'pv'), memPct: fc.integer({ min: 20, max: 80 }) }), { minLength: 1, maxLength: 2 });
+    extra.noClaims = fc.boolean();
+  }
+  if (fam.has('guest-ops')) {
+    extra.guestOps = fc.array(fc.record({
+      action: fc.constantFrom<GuestOpSpec['action']>('node-hint', 'foreign-populate'),
+      on: fc.nat({ max: 2 }),
+      arg: fc.nat({ max: 3 }),
+    }), { minLength: 1, maxLength: 2 });
+  }
+  if (fam.has('busy-cpus')) extra.busyCpus = fc.boolean();
+  if (fam.has('tmem')) extra.tmem = fc.boolean();
+  if (fam.has('linux')) extra.linux = fc.array(fc.record({ seed: fc.nat({ max: 0xffff }) }), { minLength: 1, maxLength: 1 });
+  if (fam.has('kills')) extra.kills = fc.array(fc.record({ actor: fc.nat({ max: 7 }), atStep: fc.integer({ min: 1, max: 60 }) }), { maxLength: 1 });
   return fc.record({
     xen: fc.constant(c.xen),
     // Tuples of constants (not fc.constant of an array, compared by identity) so that a value
@@ -81,24 +154,40 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
     nodes: fc.integer({ min: 1, max: c.nodesMax ?? 1 }),
     guests: fc.array(guestArb, { minLength: 1, maxLength: c.guestsMax ?? 3 }),
     pokes: fc.array(pokeArb, { maxLength: c.pokes === false ? 0 : 2 }),
-  });
+    ...extra,
+  }) as fc.Arbitrary<CampaignScenario>;
 }
+
+/** The xl family's host: HVM guests need room (8 MiB of video RAM each), so 8× the base size. */
+export function hostMiBOf(s: CampaignScenario): number {
+  return s.xls !== undefined && s.xls.length > 0 ? s.hostMiB * 8 : s.linux !== undefined && s.linux.length > 0 ? Math.max(32, s.hostMiB) : s.hostMiB;
+}
+
+/** A linux-family guest: 8 MiB, every tmem op allowed a tick can do, bursty, until 70 s. */
+const LINUX_MIB = 8;
+export const LINUX_UNTIL_NS = 70e9;
 
 /** Frames free right after boot (MFN 0 is never in the heap). */
 export function freeAtBoot(s: CampaignScenario): number {
-  return s.hostMiB * 256 - 1 - s.dom0MiB * 256;
+  return hostMiBOf(s) * 256 - 1 - s.dom0MiB * 256;
 }
 
 /** The sim scenario: one 'mini-builder' per guest, one 'poke' per poke, the version's monitors. */
 export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
-  const free = freeAtBoot(s);
+  // Mini-builders size their guests from the base host (the xl family's host is 8× larger and
+  // its xl creates take the rest).
+  const free = s.hostMiB * 256 - 1 - s.dom0MiB * 256;
   const actors: ActorSpec[] = s.guests.map((g, i) => {
     const params: BuilderParams = {
       name: `g${i + 1}`,
       type: g.type,
-      pages: Math.max(1, Math.floor((free * g.memPct) / 100)),
+      // tmem family: g1 only hosts the fill (a small guest), so the fill has memory to take.
+      pages: Math.max(2, Math.floor((free * (s.tmem === true && i === 0 ? Math.min(g.memPct, 10) : g.memPct)) / 100)),
       claimMode: s.claimMode,
       ...(g.dieAfter > 0 ? { dieAfter: g.dieAfter } : {}),
+      // tmem family: g1 hosts the tmem fill; the other creations come a second later, on a host
+      // whose free memory tmem has taken (the seed's world: claims counting freeable pages).
+      ...(s.tmem === true && i > 0 ? { startAfterNs: 1e9 } : {}),
     };
     return { name: `xl-${i + 1}`, kind: 'mini-builder', params: params as unknown as Record<string, unknown> };
   });
@@ -111,12 +200,63 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
     };
     actors.push({ name: `${p.action}-${i + 1}`, kind: 'poke', params: params as unknown as Record<string, unknown> });
   });
+  addFamilies(s, actors, freeAtBoot(s) - (hostMiBOf(s) === s.hostMiB ? 0 : free));
+  const host: ScenarioSpec['host'] = { memoryMiB: hostMiBOf(s), xen: s.xen, dom0MiB: s.dom0MiB, nodes: s.nodes, inject: [...s.inject] };
+  if (s.noClaims === true && (s.xls?.length ?? 0) > 0) host.claimPages = false;
+  if (s.busyCpus === true) host.costs = { preemptSliceNs: 0 }; // hypercall_preempt_check() always true
+  if (s.tmem === true && s.xen === '4.3') host.tmem = true;
+  if ((s.linux?.length ?? 0) > 0 && s.xen === '4.3') host.tmem = true;
   return {
     name: `campaign ${s.xen}${s.inject.length > 0 ? ' +' + s.inject.join('+') : ''} claim_mode=${s.claimMode}`,
-    host: { memoryMiB: s.hostMiB, xen: s.xen, dom0MiB: s.dom0MiB, nodes: s.nodes, inject: [...s.inject] },
+    host,
     actors,
+    ...((s.linux?.length ?? 0) > 0 ? { untilNs: LINUX_UNTIL_NS } : {}),
     monitors: monitorsFor(s.xen),
   };
+}
+
+/** Appends the enabled families' actors (after the builders and pokes, whose indexes stay). */
+function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): void {
+  const n = s.guests.length;
+  for (const [i, g] of (s.guestOps ?? []).entries()) {
+    const on = g.on % n;
+    // foreign-populate: into another guest (domids follow creation order) or dom0 — each an XSM
+    // denial, unless the domid turns out to be the caller's own.
+    const size = g.action === 'node-hint' ? s.nodes + g.arg : (on + 1 + g.arg) % (n + 1);
+    const params: GuestPokeParams = { action: g.action, size };
+    actors.push({ name: `${g.action}-${i + 1}`, kind: 'guest-poke', boot: `g${on + 1}`, params: params as unknown as Record<string, unknown> });
+  }
+  if (s.tmem === true) {
+    // The fill: as many puts as the host has free frames, so tmem ends up holding the heap.
+    const params: GuestPokeParams = { action: 'tmem-fill', size: free };
+    actors.push({ name: 'tmem-fill', kind: 'guest-poke', boot: 'g1', params: params as unknown as Record<string, unknown> });
+  }
+  for (const [i, x] of (s.xls ?? []).entries()) {
+    const name = `x${i + 1}`;
+    const mib = Math.max(16, Math.floor((free / 256) * x.memPct / 100));
+    const file = `${name}.cfg`;
+    actors.push({
+      name: `xl-create-${i + 1}`,
+      kind: 'xl',
+      params: {
+        argv: ['create', file],
+        version: s.xen,
+        inject: s.inject.filter(isToolstackBug),
+        xlConf: { path: '/etc/xen/xl.conf', text: `claim_mode=${s.claimMode}\nautoballoon=0\n` },
+        files: { [file]: `name = "${name}"\ntype = "${x.type}"\nmemory = ${mib}\n` },
+      },
+    });
+  }
+  for (const [i, l] of (s.linux ?? []).entries()) {
+    const name = `lx${i + 1}`;
+    const pages = LINUX_MIB * 256;
+    actors.push({ name: `xl-${name}`, kind: 'script', params: buildScript(name, LINUX_MIB, false) });
+    const params: LinuxGuestOptions = {
+      seed: l.seed, workload: 'bursty', initialPages: pages, maxPfn: pages, tmem: s.xen === '4.3',
+      bugs: s.inject.filter((b) => b === 'B14'), tmemOpsPerTickMax: 256,
+    };
+    actors.push({ name: `linux-${name}`, kind: 'linux', boot: name, params: params as unknown as Record<string, unknown> });
+  }
 }
 
 /** One line per actor: the scenario as a reader wants it ("xl-1: build g1 pv 1023 pages claim"). */
