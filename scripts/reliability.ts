@@ -5,9 +5,8 @@
 //   node --import tsx scripts/reliability.ts [--soak-minutes N] [--runs N]   (defaults 1.5, 300)
 
 import fc from 'fast-check';
-import { existsSync } from 'node:fs';
 import { checkHostileRun, hostileRun, type InputCounts } from '../prop-tests/hostile/hypercall-targets.ts';
-import { applyMutation, checkConfigInput, checkTraceInput, configInput, sampleTrace, traceMutation } from '../prop-tests/hostile/input-targets.ts';
+import { applyMutation, checkConfigInput, checkScenarioFile, checkTraceInput, configInput, sampleTrace, scenarioFileText, traceMutation } from '../prop-tests/hostile/input-targets.ts';
 import { PINNED_SEED_DEFAULT } from '../prop-tests/setup.ts';
 import { replayTrace } from '../sim/replay.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
@@ -52,7 +51,12 @@ const tr = await fc.check(fc.asyncProperty(fc.array(traceMutation, { minLength: 
   traceOutcomes.set(o, (traceOutcomes.get(o) ?? 0) + 1);
 }), { numRuns: Math.max(50, runs) });
 if (tr.failed) problems.push(`trace fuzz: ${fc.defaultReportMessage(tr)}`);
-const scenarioLoader = ['sim/scenario-file.ts', 'scenarios/load.ts', 'scenarios/loader.ts'].find((p) => existsSync(new URL(`../${p}`, import.meta.url)));
+const scenarioOutcomes = new Map<string, number>();
+const sf = fc.check(fc.property(scenarioFileText, (text) => {
+  const o = checkScenarioFile(text);
+  scenarioOutcomes.set(o, (scenarioOutcomes.get(o) ?? 0) + 1);
+}), { numRuns: runs });
+if (sf.failed) problems.push(`scenario-file fuzz: ${fc.defaultReportMessage(sf)}`);
 
 // ---- faults on real threads -------------------------------------------------------------------
 const spec = (): ScenarioSpec => ({
@@ -114,7 +118,7 @@ row('hypercalls, all ops', `${totalCalls} in ${runs} sequences, 4 versions`);
 for (const [op, n] of [...perOp].sort()) row(`  ${op === '' ? "'' (empty op name)" : op}`, n);
 row('domain configs + xl.conf (bytes)', configs);
 row('trace files given to replay', [...traceOutcomes].map(([k, v]) => `${v} ${k}`).join(', '));
-row('scenario files', scenarioLoader === undefined ? '0 (the scenario-file loader has not landed)' : `loader at ${scenarioLoader}: not fuzzed yet`);
+row('scenario files (mutated examples)', [...scenarioOutcomes].map(([k, v]) => `${v} ${k}`).join(', '));
 row('mailbox slots from a rogue thread', `${rogue?.sent ?? 0} sent, ${rogue?.errnos.length ?? 0} answered with an errno, ${rogue?.accepted.length ?? 0} accepted`);
 lines.push('faults on real threads:');
 row('injected / survived', `${faults} / ${survived} (${killPoints.length} actor kills at requests ${killPoints.join(',')}, 1 owner death, 1 rogue thread)`);

@@ -1,10 +1,12 @@
-// Hostile files: domain configs and xl.conf (bytes), and traces given to replay (bytes, truncated
+// Hostile files: domain configs and xl.conf (bytes), scenario files (mutated examples), and traces given to replay (bytes, truncated
 // real traces, mutated lines, wrong versions). Arbitraries and checks shared by the default-suite
 // properties (inputs.prop.test.ts) and scripts/reliability.ts. The raw config parser's own
 // never-throws property is toolstack/config/parser.prop.test.ts; this adds the two levels above it.
 
 import fc from 'fast-check';
-import { XEN_VERSIONS } from '../../hv/index.ts';
+import { readFileSync } from 'node:fs';
+import { Hypervisor, XEN_VERSIONS } from '../../hv/index.ts';
+import { loadScenario } from '../../sim/scenario-file/load.ts';
 import { replayTrace } from '../../sim/replay.ts';
 import { runScheduled } from '../../sim/world.ts';
 import { parsePolicy } from '../../sim/policy.ts';
@@ -149,4 +151,45 @@ export async function checkTraceInput(text: string): Promise<TraceOutcome> {
     }
     throw e;
   }
+}
+
+// ---- scenario files (sim/scenario-file/load.ts; its own test fuzzes raw text) -------------------
+
+const EXAMPLES = ['demo.json', 'check-then-act-4.22.json', 'injected-bug-b6.json', 'tmem-selfballoon-4.3.json']
+  .map((f) => readFileSync(new URL(`../../scenarios/${f}`, import.meta.url), 'utf8'));
+
+/** An example scenario file with its numbers and strings swapped for hostile ones, or cut short. */
+export const scenarioFileText: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.nat({ max: EXAMPLES.length - 1 }),
+    fc.array(fc.tuple(fc.nat(), fc.constantFrom('-1', '0', '1e308', '18446744073709551616', '0.5', '"x"', 'null', '[]', '{}', 'true', '"4.99"', '"-1s"', '"1e999 s"')), { maxLength: 4 }),
+    fc.option(fc.nat(), { nil: undefined }),
+  )
+  .map(([i, edits, cut]) => {
+    let text = EXAMPLES[i];
+    for (const [at, junk] of edits) {
+      const tokens = [...text.matchAll(/-?\d+(\.\d+)?|"[^"\n]*"/g)];
+      if (tokens.length === 0) break;
+      const t = tokens[at % tokens.length];
+      text = text.slice(0, t.index) + junk + text.slice(t.index! + t[0].length);
+    }
+    return cut === undefined ? text : text.slice(0, cut % (text.length + 1));
+  });
+
+/**
+ * loadScenario never throws; it answers errors (non-empty strings) or variants whose host a
+ * Hypervisor accepts (so `xen-memsim run` cannot crash on construction).
+ * @returns 'ok' or 'errors'
+ */
+export function checkScenarioFile(text: string): 'ok' | 'errors' {
+  const r = loadScenario(text, 'hostile.json', { readFile: () => undefined });
+  if (!r.ok) {
+    if (r.errors.length === 0 || !r.errors.every((e) => typeof e === 'string' && e.length > 0)) throw new Error('loadScenario: failed without messages');
+    return 'errors';
+  }
+  for (const v of r.scenario.variants) {
+    if (v.spec.host.memoryMiB > 4096) continue; // building a huge host is slow, not wrong
+    new Hypervisor(v.spec.host); // throws (AssertionError) on options the loader should have refused
+  }
+  return 'ok';
 }

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { pinnedSeed } from '../setup.ts';
-import { applyMutation, checkConfigInput, checkTraceInput, configInput, sampleTrace, traceMutation } from './input-targets.ts';
+import { applyMutation, checkConfigInput, checkScenarioFile, checkTraceInput, configInput, sampleTrace, scenarioFileText, traceMutation } from './input-targets.ts';
 
 describe(`hostile files (seed: ${pinnedSeed})`, () => {
   test('parseDomainConfig and readXlConf never throw on arbitrary bytes and overrides', () => {
@@ -25,4 +25,10 @@ describe(`hostile files (seed: ${pinnedSeed})`, () => {
       { numRuns: 60 },
     );
   }, 60_000);
+});
+
+describe(`hostile scenario files (seed: ${pinnedSeed})`, () => {
+  test('example scenario files with hostile values or cut short: errors with messages, or hosts that can be built', () => {
+    fc.assert(fc.property(scenarioFileText, (text) => void checkScenarioFile(text)), { numRuns: 60 });
+  });
 });
