@@ -1,0 +1,71 @@
+// `xen-memsim bench [--quick]`: runs every bench/*.bench.ts script, one after another, each in
+// its own child process (node --import tsx, with --expose-gc so memory figures are honest), and
+// prints each script's table — every figure already carries its ratio to the comparison the
+// script measured in the same run — followed by a summary of what ran and how long it took.
+// Exit 0 when every script succeeded, 1 otherwise.
+
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const USAGE = `usage: xen-memsim bench [--quick]
+  --quick   smaller samples (channel: fewer calls, one round; campaign: two seeds)
+Runs bench/*.bench.ts sequentially, each in a child process; a full run takes a few minutes.
+`;
+
+const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Per-script arguments and environment: default and --quick. */
+const SETTINGS: Readonly<Record<string, { args: string[]; quickArgs: string[]; env?: Record<string, string>; quickEnv?: Record<string, string> }>> = {
+  'channel.bench.ts': { args: ['--calls=3000', '--rounds=2'], quickArgs: ['--calls=800', '--rounds=1'] },
+  'campaign.bench.ts': { args: [], quickArgs: [], env: { BENCH_SEEDS: '1,2,3' }, quickEnv: { BENCH_SEEDS: '1,2' } },
+  'hv-scale.bench.ts': { args: [], quickArgs: [] },
+};
+
+interface ScriptRun {
+  script: string;
+  status: number | null;
+  wallMs: number;
+}
+
+function runScript(script: string, quick: boolean): Promise<ScriptRun> {
+  const s = SETTINGS[script] ?? { args: [], quickArgs: [] };
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, script), ...(quick ? s.quickArgs : s.args)], {
+      cwd: ROOT,
+      env: { ...process.env, ...(quick ? s.quickEnv ?? s.env : s.env) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d: Buffer) => process.stdout.write(d.toString().replace(/^(?=.)/gm, '  ')));
+    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    child.on('close', (status) => resolve({ script, status, wallMs: performance.now() - t0 }));
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const unknown = argv.filter((a) => a !== '--quick');
+  if (unknown.length > 0) {
+    process.stderr.write(`xen-memsim bench: unknown option ${unknown[0]}\n${USAGE}`);
+    return 2;
+  }
+  const quick = argv.includes('--quick');
+  const scripts = readdirSync(BENCH_DIR).filter((f) => f.endsWith('.bench.ts')).sort();
+  process.stdout.write(`xen-memsim bench${quick ? ' --quick' : ''}: ${scripts.length} scripts, node ${process.version}, ${process.platform}/${process.arch}\n`);
+  const runs: ScriptRun[] = [];
+  for (const script of scripts) {
+    process.stdout.write(`\n== ${script}\n`);
+    runs.push(await runScript(script, quick));
+  }
+  process.stdout.write('\n== summary\n');
+  for (const r of runs) process.stdout.write(`  ${r.script.padEnd(22)} ${r.status === 0 ? 'ok    ' : `FAILED (exit ${r.status})`} ${(r.wallMs / 1000).toFixed(1).padStart(6)} s\n`);
+  const total = runs.reduce((a, r) => a + r.wallMs, 0);
+  process.stdout.write(`  total ${(total / 1000).toFixed(1)} s (ratios in each table compare figures measured in the same run, on this machine)\n`);
+  return runs.every((r) => r.status === 0) ? 0 : 1;
+}
