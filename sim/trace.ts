@@ -47,7 +47,8 @@ export function isChoiceEvent(e: TraceEvent): boolean {
 
 /**
  * Each actor's own requests and answers, in order. A killed actor's last request is dropped when
- * it never ran: whether a dying thread got it out before it died is timing, not behaviour.
+ * it never ran: whether a dying thread got it out before it died is timing, not behaviour; in a
+ * run that failed, every actor's trailing requests that never ran are dropped likewise.
  */
 export function perActorEvents(events: readonly TraceEvent[]): Map<string, TraceEvent[]> {
   const m = new Map<string, TraceEvent[]>();
@@ -62,6 +63,14 @@ export function perActorEvents(events: readonly TraceEvent[]): Map<string, Trace
       const list = m.get(e.a) ?? [];
       list.push(e);
       m.set(e.a, list);
+    }
+  }
+  // A run cut short by a failure: which requests still reached the owner after the failing
+  // section is timing on real threads (the scheduled replay settles every actor), not behaviour.
+  if (events.some((e) => e.k === 'fail')) {
+    for (const [a, list] of m) {
+      while (list.at(-1)?.k === 'arrive' && !ran.has(a)) list.pop();
+      if (list.length === 0) m.delete(a);
     }
   }
   for (const a of killed) {

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AssertionError } from '../hv/assert.ts';
 import { checkInvariants, EFAULT, EINVAL, physinfo } from '../hv/index.ts';
+import { startMonitors } from '../sim/monitors.ts';
 import { Owner } from '../sim/owner.ts';
 import { parsePolicy } from '../sim/policy.ts';
 import type { OwnerReply } from '../sim/requests.ts';
@@ -68,6 +69,19 @@ const outcomePromise = new Promise<OwnerOutcome>((r) => (resolveOutcome = r));
 
 owner.onSpawn = (spec) => (spawnCb !== undefined ? spawnCb(spec) : spawnBacklog.push(spec));
 if (data.invariants !== false) owner.afterStep.push(() => checkInvariants(owner.hv));
+// The scenario's property monitors, as the scheduled world runs them (sim/world.ts): a breach
+// ends the run as a 'property' failure recorded in the trace, so replay reproduces it.
+const monitors = startMonitors(data.spec.monitors ?? [], owner);
+class MonitorBreach extends Error {}
+owner.afterStep.push((info) => {
+  for (const m of monitors) {
+    const breach = m.afterStep?.(info);
+    if (breach != null) {
+      failure = { kind: 'property', message: `${m.name}: ${breach}`, step: owner.steps };
+      throw new MonitorBreach(failure.message);
+    }
+  }
+});
 owner.afterStep.push((info) => {
   if (subscriber !== undefined && info.step % subscriber.every === 0) subscriber.cb(stats());
 });
@@ -146,6 +160,7 @@ function slice(): boolean {
     try {
       progressed = owner.step();
     } catch (e) {
+      if (e instanceof MonitorBreach) return false;
       fail(e instanceof AssertionError ? (e.name === 'InvariantViolation' ? 'invariant' : 'hv-crash') : 'hv-crash', e);
       return false;
     }
@@ -159,6 +174,11 @@ function slice(): boolean {
 
 async function run(): Promise<void> {
   while (slice()) await new Promise<void>((r) => setImmediate(r)); // let comlink calls in
+  for (const m of monitors) {
+    if (failure !== undefined) break;
+    const breach = m.atEnd?.();
+    if (breach != null) failure = { kind: 'property', message: `${m.name}: ${breach}`, step: owner.steps };
+  }
   if (failure !== undefined) owner.trace.add({ k: 'fail', kind: failure.kind, message: failure.message, step: failure.step });
   const hash = owner.finishRun();
   drainMailbox();

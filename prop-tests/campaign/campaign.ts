@@ -12,7 +12,8 @@ import { runOnce, type RunOutcome } from './run.ts';
 import { scenarioArb, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
 
 export const STRATEGIES = ['random', 'pct', 'dfs'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+/** How a failure was first found: a scheduled strategy, or a real-thread run (threads.ts). */
+export type Strategy = (typeof STRATEGIES)[number] | 'threads';
 
 export interface CampaignOptions extends ScenarioConstraints {
   seed: number;
@@ -21,7 +22,7 @@ export interface CampaignOptions extends ScenarioConstraints {
   /** Wall-time budget for the search, ms. */
   timeMs?: number;
   /** The portfolio, used round robin per scenario; default all three. */
-  strategies?: readonly Strategy[];
+  strategies?: readonly (typeof STRATEGIES)[number][];
   /** DFS: preemption bound (default 2) and schedules per scenario (default 40). */
   dfsBound?: number;
   dfsBudget?: number;
@@ -81,11 +82,11 @@ function policyFor(strategy: 'random' | 'pct', seed: number, j: number): Schedul
 }
 
 /** Scenarios from the seeded arbitrary, in batches. */
-function* scenarios(c: ScenarioConstraints, seed: number): Generator<CampaignScenario> {
+export function* scenarios(c: ScenarioConstraints, seed: number): Generator<CampaignScenario> {
   for (let batch = 0; ; batch++) yield* fc.sample(scenarioArb(c), { seed: hash32(seed, 0x5ce, batch), numRuns: 64 });
 }
 
-interface FirstFailure {
+export interface FirstFailure {
   scenario: CampaignScenario;
   run: RunOutcome;
   strategy: Strategy;
@@ -158,26 +159,29 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const t0 = performance.now();
   const { runs, first } = await search(o, t0);
   if (first === undefined) return { seed: o.seed, runs, ms: performance.now() - t0 };
-  const msToFind = performance.now() - t0;
+  const found = await shrinkAndConfirm(o, first, runs, performance.now() - t0, t0);
+  return { seed: o.seed, runs, ms: performance.now() - t0, found };
+}
+
+/**
+ * Shrinks a first failure (scenario + choice sequence, together) in the scheduled world and
+ * confirms the result with the full checker after every section, as replay runs it.
+ */
+export async function shrinkAndConfirm(o: CampaignOptions, first: FirstFailure, runs: number, msToFind: number, t0: number): Promise<Found> {
   const { best, runs: shrinkRuns } = await shrink(o, first, t0);
   // Confirm with the full checker after every section (what replay runs): the trace to keep.
   const final = await runOnce(best.scenario, new ChoiceSequence(best.choices), true, 'every-step');
   const chosen = final.failure !== undefined ? final : await runOnce(first.scenario, new ChoiceSequence(first.run.choices), true, 'every-step');
   return {
-    seed: o.seed,
-    runs,
-    ms: performance.now() - t0,
-    found: {
-      scenario: final.failure !== undefined ? best.scenario : first.scenario,
-      choices: chosen.choices,
-      failure: chosen.failure!,
-      trace: chosen.trace!,
-      strategy: first.strategy,
-      runsToFind: runs,
-      msToFind,
-      stepsBefore: first.run.failure!.step,
-      stepsAfter: chosen.failure?.step ?? first.run.failure!.step,
-      shrinkRuns,
-    },
+    scenario: final.failure !== undefined ? best.scenario : first.scenario,
+    choices: chosen.choices,
+    failure: chosen.failure!,
+    trace: chosen.trace!,
+    strategy: first.strategy,
+    runsToFind: runs,
+    msToFind,
+    stepsBefore: first.run.failure!.step,
+    stepsAfter: chosen.failure?.step ?? first.run.failure!.step,
+    shrinkRuns,
   };
 }

@@ -1,0 +1,32 @@
+// Real-thread hunting end to end: generated scenarios (4.22 with B3 injected, two builders) run on
+// real threads with the owner worker checking the scenario's monitors; every failure found must
+// replay exactly in scheduled mode, become a choice sequence that fails the same way, and shrink
+// there. Which real-thread runs hit the bug is timing: the test asserts only on what is
+// deterministic once a failure exists, and bounds the number of real-thread runs.
+
+import { describe, expect, test } from 'vitest';
+import { replayTrace } from '../../sim/replay.ts';
+import { failureKey } from './campaign.ts';
+import { huntOnThreads } from './threads.ts';
+
+describe('real-thread hunting', () => {
+  test('4.22 + B3 with two or three builders on real threads: each failure replays, converts to a choice sequence and shrinks in the scheduled world', async () => {
+    const r = await huntOnThreads({
+      xen: '4.22', inject: ['B3'], seed: 1, claimMode: 1, pokes: false,
+      threadRuns: 5, all: true, shrinkTimeMs: 1_500,
+    });
+    expect(r.runs).toBeGreaterThanOrEqual(1);
+    expect(r.runs).toBeLessThanOrEqual(5);
+    for (const f of r.failures) {
+      expect(failureKey(f.failure)).toMatch(/^property:(claims-within-available|claim-backed|claim-guarantee)$/);
+      expect(f.replay.divergence).toBeUndefined();
+      expect(f.replay.reproduced).toBe(true);
+      expect(f.choicesReproduce).toBe(true);
+      const found = f.found!;
+      expect(failureKey(found.failure)).toBe(failureKey(f.failure));
+      expect(found.stepsAfter).toBeLessThanOrEqual(found.stepsBefore);
+      expect((await replayTrace(found.trace)).reproduced).toBe(true);
+    }
+    console.log(`real threads: ${r.failures.length} failure(s) in ${r.runs} runs (${(r.ms / 1000).toFixed(1)} s); shrunk to ${r.failures.map((f) => f.found?.stepsAfter).join(', ')} sections`);
+  }, 120_000);
+});

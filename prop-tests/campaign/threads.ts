@@ -1,0 +1,96 @@
+// Real-thread hunting: the campaign's generated scenarios run on real threads (workers/threads.ts:
+// the owner worker runs the scenario's monitors, so a breach is a 'fail' event in the trace).
+// A failing trace is replayed in the scheduled world (it must reproduce exactly), turned into the
+// choice sequence the scheduled world follows, and shrunk there like any campaign failure.
+
+import { hash32 } from '../../guests/rng.ts';
+import type { SchedulePolicy } from '../../sim/policy.ts';
+import { replayTrace, type ReplayReport } from '../../sim/replay.ts';
+import { parseTrace } from '../../sim/trace.ts';
+import type { Failure } from '../../sim/world.ts';
+import { runThreads } from '../../workers/threads.ts';
+import { failureKey, scenarios, shrinkAndConfirm, type CampaignOptions, type Found } from './campaign.ts';
+import { runOnce, type RunOutcome } from './run.ts';
+import { toScenarioSpec, type CampaignScenario } from './scenario.ts';
+
+/** A real-thread failure and what became of it in the scheduled world. */
+export interface ThreadFailure {
+  scenario: CampaignScenario;
+  /** The failure the owner worker recorded. */
+  failure: Failure;
+  /** The real-thread trace (JSONL). */
+  trace: string;
+  replay: Pick<ReplayReport, 'reproduced' | 'divergence'>;
+  /** The recorded schedule as a scheduled-world choice sequence, and whether it fails the same way. */
+  choices: number[];
+  choicesReproduce: boolean;
+  /** The shrunk failure (undefined when the choice sequence did not reproduce it). */
+  found?: Found;
+}
+
+export interface ThreadHuntResult {
+  seed: number;
+  /** Real-thread runs made. */
+  runs: number;
+  ms: number;
+  failures: ThreadFailure[];
+}
+
+export interface ThreadHuntOptions extends CampaignOptions {
+  /** Real-thread runs (default 10); the hunt stops at the first failure unless `all`. */
+  threadRuns?: number;
+  all?: boolean;
+  /** The owner worker's policy per run: 'random' (seeded from the campaign seed) or 'arrival'. */
+  ownerPolicy?: 'random' | 'arrival';
+}
+
+/**
+ * Follows a recorded run's sections: at each choice, the actor whose section the trace ran next
+ * (0 when it is not runnable here — then the scheduled run departs from the recorded one).
+ */
+class FollowTrace implements SchedulePolicy {
+  readonly name = 'follow-trace';
+  private next = 0;
+  constructor(private readonly actors: readonly string[]) {}
+  choose(_step: number, runnable: readonly string[]): number {
+    const want = this.actors[this.next];
+    const i = want === undefined ? -1 : runnable.indexOf(want);
+    if (i >= 0) this.next++;
+    return Math.max(0, i);
+  }
+}
+
+/** The real-thread schedule as a choice sequence for the scheduled world (fast-check's start). */
+export async function choicesOfTrace(s: CampaignScenario, trace: string): Promise<RunOutcome> {
+  const actors = parseTrace(trace).events.flatMap((e) => (e.k === 'step' ? [e.a] : []));
+  return runOnce(s, new FollowTrace(actors));
+}
+
+/** Runs generated scenarios on real threads; each failure is replayed, converted and shrunk. */
+export async function huntOnThreads(o: ThreadHuntOptions): Promise<ThreadHuntResult> {
+  const t0 = performance.now();
+  const maxRuns = o.threadRuns ?? 10;
+  const failures: ThreadFailure[] = [];
+  let runs = 0;
+  for (const scenario of scenarios(o, o.seed)) {
+    if (runs >= maxRuns || (failures.length > 0 && o.all !== true)) break;
+    const policy = o.ownerPolicy === 'arrival' ? 'arrival' : `random:${hash32(o.seed, 0x7d, runs)}`;
+    const r = await runThreads(toScenarioSpec(scenario), { policy, timeoutMs: 60_000 });
+    runs++;
+    o.onProgress?.({ phase: 'search', runs, elapsedMs: performance.now() - t0 });
+    if (r.failure === undefined || r.trace === undefined) continue;
+    const failure = r.failure as Failure;
+    const rep = await replayTrace(r.trace);
+    const conv = await choicesOfTrace(scenario, r.trace);
+    const same = conv.failure !== undefined && failureKey(conv.failure) === failureKey(failure);
+    const f: ThreadFailure = {
+      scenario, failure, trace: r.trace, replay: { reproduced: rep.reproduced, divergence: rep.divergence },
+      choices: conv.choices, choicesReproduce: same,
+    };
+    if (same) {
+      f.found = await shrinkAndConfirm(o, { scenario, run: conv, strategy: 'threads' }, runs, performance.now() - t0, t0);
+    }
+    failures.push(f);
+  }
+  return { seed: o.seed, runs, ms: performance.now() - t0, failures };
+}
