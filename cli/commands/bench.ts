@@ -36,11 +36,11 @@ function runScript(script: string, quick: boolean): Promise<ScriptRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, script), ...(quick ? s.quickArgs : s.args)], {
       cwd: ROOT,
-      env: { ...process.env, ...(quick ? s.quickEnv ?? s.env : s.env) },
+      env: { ...process.env, ...((quick ? s.quickEnv ?? s.env : s.env) ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (d: Buffer) => process.stdout.write(d.toString().replace(/^(?=.)/gm, '  ')));
-    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    child.stderr.on('data', (d: Buffer) => process.stderr.write(d.toString()));
     child.on('close', (status) => resolve({ script, status, wallMs: performance.now() - t0 }));
   });
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pinnedSeed } from '../../prop-tests/setup.ts';
@@ -7,7 +8,7 @@ import { parseJson, toValue } from './json.ts';
 import { loadScenario, parseDuration, splitWords } from './load.ts';
 import { runVariant } from './run.ts';
 
-const SCENARIOS = join(import.meta.dirname, '..', '..', 'scenarios');
+const SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 const examples = readdirSync(SCENARIOS).filter((f) => f.endsWith('.json') && f !== 'scenario.schema.json');
 const read = (f: string) => readFileSync(join(SCENARIOS, f), 'utf8');
 
