@@ -1,5 +1,6 @@
 // `xen-memsim bench [--quick]`: runs every bench/*.bench.ts script, one after another, each in
-// its own child process (node --import tsx, with --expose-gc so memory figures are honest), and
+// its own child process (node --import tsx; hv-scale with --expose-gc so its memory figures are
+// honest — not the others, whose worker threads refuse that flag), and
 // prints each script's table — every figure already carries its ratio to the comparison the
 // script measured in the same run — followed by a summary of what ran and how long it took.
 // Exit 0 when every script succeeded, 1 otherwise.
@@ -18,10 +19,10 @@ const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Per-script arguments and environment: default and --quick. */
-const SETTINGS: Readonly<Record<string, { args: string[]; quickArgs: string[]; env?: Record<string, string>; quickEnv?: Record<string, string> }>> = {
+const SETTINGS: Readonly<Record<string, { args: string[]; quickArgs: string[]; nodeFlags?: string[]; env?: Record<string, string>; quickEnv?: Record<string, string> }>> = {
   'channel.bench.ts': { args: ['--calls=3000', '--rounds=2'], quickArgs: ['--calls=800', '--rounds=1'] },
   'campaign.bench.ts': { args: [], quickArgs: [], env: { BENCH_SEEDS: '1,2,3' }, quickEnv: { BENCH_SEEDS: '1,2' } },
-  'hv-scale.bench.ts': { args: [], quickArgs: [] },
+  'hv-scale.bench.ts': { args: [], quickArgs: [], nodeFlags: ['--expose-gc'] },
 };
 
 interface ScriptRun {
@@ -34,7 +35,7 @@ function runScript(script: string, quick: boolean): Promise<ScriptRun> {
   const s = SETTINGS[script] ?? { args: [], quickArgs: [] };
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, script), ...(quick ? s.quickArgs : s.args)], {
+    const child = spawn(process.execPath, [...(s.nodeFlags ?? []), '--import', 'tsx', join(BENCH_DIR, script), ...(quick ? s.quickArgs : s.args)], {
       cwd: ROOT,
       env: { ...process.env, ...((quick ? s.quickEnv ?? s.env : s.env) ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
