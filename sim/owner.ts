@@ -22,8 +22,8 @@ interface ActorState {
   status: Status;
   /** The hypercall in flight (status blocked with a hypercall). */
   call?: Call;
-  /** A xenstore request waiting for its turn (status blocked). */
-  xs?: Extract<ActorRequest, { kind: 'xsRead' | 'xsWrite' }>;
+  /** A xenstore access or a spawn waiting for its turn (status blocked): one step each. */
+  item?: Extract<ActorRequest, { kind: 'xsRead' | 'xsWrite' | 'spawn' }>;
   wakeAt?: number;
   bootName?: string;
   reply?: (r: OwnerReply) => void;
@@ -116,12 +116,6 @@ export class Owner {
       case 'note':
         s.status = 'running';
         return this.answer(s, { kind: 'ack', now: s.lastNow });
-      case 'spawn':
-        s.status = 'running';
-        if (this.actors.has(req.spec.name)) return this.answer(s, { kind: 'gone', now: s.lastNow });
-        this.addActor(req.spec);
-        this.onSpawn(req.spec);
-        return this.answer(s, { kind: 'ack', now: s.lastNow });
       case 'exit':
         s.status = 'done';
         s.error = req.error;
@@ -145,10 +139,8 @@ export class Owner {
         this.checkBoots();
         return;
       case 'hypercall':
-        if (!this.callerAlive(s)) {
-          s.status = 'running';
-          return this.answer(s, { kind: 'gone', now: this.hv.now });
-        }
+        // A caller whose domain died meanwhile is told so when its call completes (a recorded
+        // step), never at arrival: arrival times differ between threads and replay.
         s.status = 'blocked';
         s.call = this.hv.begin(s.caller, req.op, req.args);
         this.queue.push(actor);
@@ -156,7 +148,14 @@ export class Owner {
       case 'xsWrite':
       case 'xsRead':
         s.status = 'blocked';
-        s.xs = { ...req, path: this.xsPath(s, req.path) };
+        s.item = { ...req, path: this.xsPath(s, req.path) };
+        this.queue.push(actor);
+        return;
+      case 'spawn':
+        // A step, not an answer at arrival: whether the name is still free (the xl lock uses
+        // this as a test-and-set) must be decided at a recorded choice.
+        s.status = 'blocked';
+        s.item = req;
         this.queue.push(actor);
         return;
     }
@@ -196,7 +195,7 @@ export class Owner {
     s.call = undefined;
     const i = this.queue.indexOf(actor);
     if (i >= 0) this.queue.splice(i, 1);
-    s.xs = undefined;
+    s.item = undefined;
     s.status = 'done';
     s.reply = undefined;
   }
@@ -244,16 +243,7 @@ export class Owner {
     const s = this.state(actor);
     this.queue.splice(index, 1);
     this.steps++;
-    if (s.xs !== undefined) {
-      const req = s.xs;
-      s.xs = undefined;
-      this.trace.add({ k: 'step', a: actor, s: 'xenstore', t: this.hv.now });
-      this.notify({ step: this.steps, actor, label: 'xenstore' });
-      if (req.kind === 'xsRead') return this.answer(s, { kind: 'xsValue', value: this.xenstore.get(req.path) ?? null, now: this.hv.now });
-      assert(req.kind === 'xsWrite', 'owner: xenstore item');
-      this.xenstore.set(req.path, req.value);
-      return this.answer(s, { kind: 'ack', now: this.hv.now });
-    }
+    if (s.item !== undefined) return this.runOwnerItem(s, s.item);
     const call = s.call;
     assert(call !== undefined, 'owner: runnable actor without a call');
     const label = this.hv.step(call);
@@ -276,6 +266,26 @@ export class Owner {
     this.checkBoots();
   }
 
+  /** One step for a request the owner serves itself (xenstore, spawn). */
+  private runOwnerItem(s: ActorState, req: NonNullable<ActorState['item']>): void {
+    s.item = undefined;
+    const label = req.kind === 'spawn' ? 'spawn' : 'xenstore';
+    this.trace.add({ k: 'step', a: s.name, s: label, t: this.hv.now });
+    this.notify({ step: this.steps, actor: s.name, label });
+    switch (req.kind) {
+      case 'xsRead':
+        return this.answer(s, { kind: 'xsValue', value: this.xenstore.get(req.path) ?? null, now: this.hv.now });
+      case 'xsWrite':
+        this.xenstore.set(req.path, req.value);
+        return this.answer(s, { kind: 'ack', now: this.hv.now });
+      case 'spawn':
+        if (this.actors.has(req.spec.name)) return this.answer(s, { kind: 'gone', now: this.hv.now });
+        this.addActor(req.spec);
+        this.onSpawn(req.spec);
+        return this.answer(s, { kind: 'ack', now: this.hv.now });
+    }
+  }
+
   private notify(info: StepInfo): void {
     for (const f of this.afterStep) f(info);
   }
@@ -291,9 +301,10 @@ export class Owner {
     }
     for (const s of this.actors.values()) {
       if (s.status !== 'booting') continue;
+      // Only the recorded unpause decides: whether the domain died since is found out by the
+      // kernel's first hypercall (at a step), not by when its boot request happened to arrive.
       const u = this.unpausedAt.get(s.bootName!);
-      const d = u === undefined ? undefined : this.hv.domains.get(u.domid);
-      if (u !== undefined && d !== undefined && d.isDying === 0) {
+      if (u !== undefined) {
         s.caller = u.domid;
         this.answer(s, { kind: 'booted', domid: u.domid, now: Math.max(u.t, s.lastNow) });
       }

@@ -45,7 +45,11 @@ export interface MailboxClientOptions {
   spinIterations?: number;
   /** Length of one Atomics.wait slice, after which liveness is re-checked. Default 50 ms. */
   waitSliceMs?: number;
-  /** An owner whose heartbeat has not moved for this long is declared gone. Default 2000 ms. */
+  /**
+   * An owner whose heartbeat has not moved for this long is declared gone. Default 10 s: a dead
+   * owner is normally announced at once by its supervisor (markOwnerDead); this bound only catches
+   * a hung one, and on a loaded 2-core machine a live owner can be descheduled for seconds.
+   */
   ownerSilenceLimitMs?: number;
   /** Upper bound on one call, heartbeat or not (retry limit = this / waitSliceMs). Default 60 s. */
   callTimeoutMs?: number;
@@ -68,7 +72,7 @@ const SPIN_BUDGET_FLOOR = 32;
 const DEFAULTS: Required<MailboxClientOptions> = {
   spinIterations: 2000,
   waitSliceMs: 50,
-  ownerSilenceLimitMs: 2000,
+  ownerSilenceLimitMs: 10_000,
   callTimeoutMs: 60_000,
 };
 
