@@ -172,10 +172,10 @@ function explain(r: DemoResult): string {
     const f = failedAfter[0];
     const dur = ((f.cmd.failNs ?? f.cmd.endNs ?? f.cmd.startNs) - f.cmd.startNs) / 1e9;
     const others = a.creates.filter((c) => c !== f).map((c) => `${c.guest}'s build took ${mib(c.cmd.populatedPages)}`);
-    const took = a.othersTookMiB === undefined ? '' : a.othersTookMiB >= 0
-      ? ` and the self-ballooning guests and tmem grew by ${a.othersTookMiB} MiB`
-      : ` (the self-ballooning guests gave back ${-a.othersTookMiB} MiB, not enough)`;
-    out.push(`${a.label}: the ${a.info?.freeMiB ?? '?'} MiB free that \`xl info\` showed was stale as soon as it was printed. Each toolstack saw room for its ${r.guestMiB} MiB guest and started populating; while ${f.guest} populated for ${dur.toFixed(1)} virtual seconds the memory it had counted on was eaten (${[...others, ''].join('')}${took}), so its creation failed after populating ${mib(f.cmd.populatedPages)}` +
+    const took = a.othersTookMiB === undefined ? [] : a.othersTookMiB >= 0
+      ? [`the self-ballooning guests and tmem grew by ${a.othersTookMiB} MiB`]
+      : [`the self-ballooning guests gave back only ${-a.othersTookMiB} MiB`];
+    out.push(`${a.label}: the ${a.info?.freeMiB ?? '?'} MiB free that \`xl info\` showed was stale as soon as it was printed. Each toolstack saw room for its ${r.guestMiB} MiB guest and started populating; while ${f.guest} populated for ${dur.toFixed(1)} virtual seconds the memory it had counted on was eaten (${[...others, ...took].join('; ')}), so its creation failed after populating ${mib(f.cmd.populatedPages)}` +
       `${failedAfter.length > 1 ? `, and ${failedAfter.slice(1).map((x) => `${x.guest}'s after ${mib(x.cmd.populatedPages)}`).join(', ')}` : ''} — all that work thrown away.`);
   } else {
     out.push(`${a.label}: no creation failed after populating on this run (see the table).`);

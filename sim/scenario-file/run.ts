@@ -277,7 +277,9 @@ async function runThreadedVariant(v: CompiledVariant, o: RunVariantOptions): Pro
   return {
     label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), trace: r.trace, hash: r.hash, steps: r.steps ?? steps,
     endNs: end !== undefined && 't' in end ? end.t : 0, wallMs: r.wallMs, mode: 'threads',
-    ...(r.failure === undefined ? {} : { failure: r.failure }),
+    // An actor that died of an error (e.g. a hypercall too large for a mailbox slot) fails the run.
+    ...(r.failure !== undefined ? { failure: r.failure }
+      : (r.errors ?? []).length > 0 ? { failure: { kind: 'actor-error', message: r.errors!.map((e) => `${e.actor}: ${e.error}`).join('; ') } } : {}),
     ...(o.telemetry === true ? { telemetry: await collectFromTrace(r.trace) } : {}),
   };
 }
