@@ -4,7 +4,7 @@
 // Owner, encode the reply. The control plane (stats, snapshot, stop, kill) is exposed with
 // comlink; it is served between owner-loop slices, never on the hypercall path.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AssertionError } from '../hv/assert.ts';
 import { checkInvariants, EFAULT, EINVAL, physinfo } from '../hv/index.ts';
 import { startMonitors } from '../sim/monitors.ts';
@@ -49,10 +49,13 @@ export interface OwnerControl {
   outcome(): Promise<OwnerOutcome>;
   /** Marks an actor dead (its worker could not start or died). */
   kill(actor: string, why: string): void;
-  /** Registers a callback for spawn requests (the main thread starts the actor). */
-  onSpawn(cb: (spec: ActorSpec) => void): void;
-  /** Subscribes to stats every `everySteps` steps. */
-  subscribe(cb: (s: OwnerStats) => void, everySteps: number): void;
+  /**
+   * Hands the owner a port for its events to the supervisor: spawn requests (the main thread
+   * starts the actor) and, every `statsEverySteps` steps if given, stats. A plain port the
+   * supervisor owns and closes, rather than comlink callback proxies, whose channels would
+   * outlive a terminated owner and keep each run's supervisor state alive.
+   */
+  connect(events: MessagePort, statsEverySteps?: number): void;
 }
 
 const data = workerData as HvWorkerData;
@@ -60,14 +63,20 @@ const owner = new Owner(data.spec, parsePolicy(data.policy), 'threads');
 const server = new MailboxServer(data.buffer);
 /** slot → actor name, set by each slot's attach message. */
 const actorOfSlot = new Map<number, string>();
-let spawnCb: ((spec: ActorSpec) => void) | undefined;
-const spawnBacklog: ActorSpec[] = [];
-let subscriber: { cb: (s: OwnerStats) => void; every: number } | undefined;
+/** Owner → supervisor events. */
+export type OwnerEvent = { type: 'spawn'; spec: ActorSpec } | { type: 'stats'; stats: OwnerStats };
+let events: MessagePort | undefined;
+const eventBacklog: OwnerEvent[] = [];
+let statsEvery = 0;
+function post(e: OwnerEvent): void {
+  if (events === undefined) eventBacklog.push(e);
+  else events.postMessage(e);
+}
 let failure: OwnerOutcome['failure'];
 let resolveOutcome!: (o: OwnerOutcome) => void;
 const outcomePromise = new Promise<OwnerOutcome>((r) => (resolveOutcome = r));
 
-owner.onSpawn = (spec) => (spawnCb !== undefined ? spawnCb(spec) : spawnBacklog.push(spec));
+owner.onSpawn = (spec) => post({ type: 'spawn', spec });
 if (data.invariants !== false) owner.afterStep.push(() => checkInvariants(owner.hv));
 // The scenario's property monitors, as the scheduled world runs them (sim/world.ts): a breach
 // ends the run as a 'property' failure recorded in the trace, so replay reproduces it.
@@ -83,7 +92,7 @@ owner.afterStep.push((info) => {
   }
 });
 owner.afterStep.push((info) => {
-  if (subscriber !== undefined && info.step % subscriber.every === 0) subscriber.cb(stats());
+  if (statsEvery > 0 && info.step % statsEvery === 0) post({ type: 'stats', stats: stats() });
 });
 
 function stats(): OwnerStats {
@@ -102,11 +111,11 @@ const control: OwnerControl = {
   stats,
   outcome: () => outcomePromise,
   kill: (actor, why) => owner.kill(actor, why),
-  onSpawn: (cb) => {
-    spawnCb = cb;
-    for (const s of spawnBacklog.splice(0)) cb(s);
+  connect: (port, statsEverySteps) => {
+    events = port;
+    statsEvery = Math.max(0, statsEverySteps ?? 0);
+    for (const e of eventBacklog.splice(0)) port.postMessage(e);
   },
-  subscribe: (cb, everySteps) => (subscriber = { cb, every: Math.max(1, everySteps) }),
 };
 Comlink.expose(control, nodeEndpoint(parentPort!));
 

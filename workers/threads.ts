@@ -4,12 +4,12 @@
 // trace. The control plane (stats, kill, spawn relay, outcome) goes through comlink; hypercalls
 // only ever go through the mailbox.
 
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { ScenarioSpec, ActorSpec } from '../sim/scenario.ts';
 import { abandonSlotsOfThread, createMailbox, markOwnerDead } from './channel.ts';
 import { Comlink, nodeEndpoint } from './comlink-node.ts';
 import type { ActorOutcome, ActorTask } from './actor-worker.ts';
-import type { HvWorkerData, OwnerControl, OwnerOutcome, OwnerStats } from './hv-worker.ts';
+import type { HvWorkerData, OwnerControl, OwnerEvent, OwnerOutcome, OwnerStats } from './hv-worker.ts';
 import { createTsPiscina, spawnTsWorker } from './spawn.ts';
 
 export interface ThreadRunOptions {
@@ -87,8 +87,9 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
       }),
     );
   };
-  if (opts.onStats !== undefined) await control.subscribe(Comlink.proxy(opts.onStats), opts.statsEverySteps ?? 1000);
-  await control.onSpawn(Comlink.proxy(start));
+  const events = new MessageChannel();
+  events.port1.on('message', (e: OwnerEvent) => (e.type === 'spawn' ? start(e.spec) : opts.onStats?.(e.stats)));
+  await control.connect(Comlink.transfer(events.port2, [events.port2]), opts.onStats === undefined ? 0 : (opts.statsEverySteps ?? 1000));
   for (const a of spec.actors) start(a);
   const killTimer = opts.killOwnerAfterMs === undefined ? undefined : setTimeout(() => void ownerWorker.terminate(), opts.killOwnerAfterMs);
 
@@ -104,6 +105,7 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
   const actors = await Promise.all(running);
   await pool.destroy();
   control[Comlink.releaseProxy]();
+  events.port1.close();
   await ownerWorker.terminate();
   const wallMs = performance.now() - t0;
   if (outcome === undefined) return { ownerLost: ownerExit ?? `no outcome within ${timeoutMs} ms`, actors, wallMs };
