@@ -35,9 +35,12 @@ export interface SoakFigures {
   /** The distinct error messages (digits elided), for the report. */
   actorErrorKinds: string[];
   rssStartMiB: number;
+  /** After the first round: worker code, tsx's compile cache and the JIT are warm. */
+  rssWarmMiB: number;
   rssEndMiB: number;
   rssMaxMiB: number;
   heapStartMiB: number;
+  heapWarmMiB: number;
   heapEndMiB: number;
 }
 
@@ -90,7 +93,7 @@ export async function runSoak(minutes: number, log: (line: string) => void = () 
   const f: SoakFigures = {
     rounds: 0, wallMs: 0, virtualNs: 0, domainsCreated: 0, domainsDestroyed: 0, invariantChecks: 0, hypercalls: 0, tmemOps: 0,
     framesLeaked: 0, claimsLeaked: 0, ownerFailures: [], actorErrors: 0, actorErrorKinds: [],
-    rssStartMiB: mib(m0.rss), rssEndMiB: 0, rssMaxMiB: mib(m0.rss), heapStartMiB: mib(m0.heapUsed), heapEndMiB: 0,
+    rssStartMiB: mib(m0.rss), rssWarmMiB: 0, rssEndMiB: 0, rssMaxMiB: mib(m0.rss), heapStartMiB: mib(m0.heapUsed), heapWarmMiB: 0, heapEndMiB: 0,
   };
   while (performance.now() - t0 < minutes * 60_000) {
     const round = f.rounds++;
@@ -125,6 +128,10 @@ export async function runSoak(minutes: number, log: (line: string) => void = () 
     }
     const m = memory();
     f.rssMaxMiB = Math.max(f.rssMaxMiB, mib(m.rss));
+    if (round === 0) {
+      f.rssWarmMiB = mib(m.rss);
+      f.heapWarmMiB = mib(m.heapUsed);
+    }
     log(`round ${round}: ${r.steps ?? 0} steps, ${Math.round(r.wallMs)} ms wall, rss ${mib(m.rss)} MiB, heap ${mib(m.heapUsed)} MiB`);
   }
   const m1 = memory();
