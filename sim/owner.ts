@@ -56,6 +56,8 @@ export class Owner {
   private readonly actors = new Map<string, ActorState>();
   /** Actors with a runnable item, in round-robin arrival order (index 0 = arrival order's pick). */
   private readonly queue: string[] = [];
+  /** The scenario's timed faults still to fire, earliest first. */
+  private readonly pendingFaults: Array<{ atNs: number; kill: string }>;
   /** Domain name → (domid, virtual time) when first seen unpaused and alive. */
   private readonly unpausedAt = new Map<string, { domid: number; t: number }>();
   readonly afterStep: Array<(info: StepInfo) => void> = [];
@@ -72,6 +74,8 @@ export class Owner {
     this.hv = new Hypervisor(spec.host);
     this.trace = new TraceRecorder({ format: 'xen-memsim-trace', version: 1, scenario: spec, policy: policy.name, mode });
     for (const a of spec.actors) this.addActor(a);
+    this.pendingFaults = [...(spec.faults ?? [])].sort((x, y) => x.atNs - y.atNs || (x.kill < y.kill ? -1 : 1));
+    for (const f of this.pendingFaults) assert(this.actors.has(f.kill), `scenario: fault names unknown actor ${f.kill}`);
   }
 
   private addActor(a: ActorSpec): void {
@@ -227,6 +231,12 @@ export class Owner {
    * @returns false when nothing can progress without an actor computing (or the run is over).
    */
   step(): boolean {
+    // Timers fire on time, like a timer interrupt between two sections: the hypervisor's clock
+    // has passed them (every section charges it), whatever else is runnable.
+    const fault = this.pendingFaults[0];
+    if (fault !== undefined && fault.atNs <= this.hv.now) return this.fireFault();
+    const due = this.earliestSleeper();
+    if (due !== undefined && due.wakeAt! <= this.hv.now) return this.wake(due.name), true;
     if (this.queue.length > 0) {
       const i = this.policy.choose(this.steps, this.queue);
       assert(Number.isInteger(i) && i >= 0 && i < this.queue.length, () => `policy ${this.policy.name} chose ${i} of ${this.queue.length}`);
@@ -234,7 +244,21 @@ export class Owner {
       return true;
     }
     if (this.anyRunning()) return false;
-    return this.wakeEarliest();
+    // Idle: virtual time jumps to the next timer.
+    if (fault !== undefined && (due === undefined || fault.atNs <= due.wakeAt!)) {
+      this.hv.advanceClockTo(Math.max(this.hv.now, fault.atNs));
+      return this.fireFault();
+    }
+    if (due === undefined) return false;
+    this.wake(due.name);
+    return true;
+  }
+
+  /** Kills the actor of the next scheduled fault (a recorded choice, like any kill). */
+  private fireFault(): boolean {
+    const f = this.pendingFaults.shift()!;
+    this.kill(f.kill, `killed by the scenario at ${f.atNs / 1e9} s`);
+    return true;
   }
 
   /** Runs the next section of `actor`'s item (a replay names the actor directly). */
@@ -311,16 +335,13 @@ export class Owner {
     }
   }
 
-  /** Advances virtual time to the earliest sleeper and wakes it; false if nobody sleeps. */
-  private wakeEarliest(): boolean {
+  private earliestSleeper(): ActorState | undefined {
     let next: ActorState | undefined;
     for (const s of this.actors.values()) {
       // Ties break by name: registration order of spawned actors depends on thread timing.
       if (s.status === 'sleeping' && (next === undefined || s.wakeAt! < next.wakeAt! || (s.wakeAt === next.wakeAt && s.name < next.name))) next = s;
     }
-    if (next === undefined) return false;
-    this.wake(next.name);
-    return true;
+    return next;
   }
 
   /** Wakes a sleeping actor at its wake time (a replay names it directly). */

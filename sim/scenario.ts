@@ -22,6 +22,8 @@ export interface ScenarioSpec {
   actors: ActorSpec[];
   /** Virtual time (ns) after which sleeping actors are stopped; default: run until all finish. */
   untilNs?: number;
+  /** Timed faults: at virtual time `atNs` the named actor's thread dies (recorded as a kill). */
+  faults?: Array<{ atNs: number; kill: string }>;
   /**
    * Property monitors (names in sim/monitors.ts) checked after every step and at the end of the
    * run. They travel with the scenario, so a replay checks — and reproduces — the same failure.

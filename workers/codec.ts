@@ -7,6 +7,7 @@
 // never throws; every failure is a DecodeError value naming the first thing that did not fit.
 
 import type { ActorRequest, OwnerReply } from '../sim/requests.ts';
+import { runsReplacer, runsReviver } from './number-runs.ts';
 
 /** Any value JSON can carry; what crosses the thread boundary instead of `any`. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -87,7 +88,7 @@ export const OP_NAME_LENGTH_MAX = 64;
 function encodeInto(opcode: number, msg: CallerToOwner | OwnerToCaller, dest: Uint8Array): Encoded | EncodeError {
   let text: string;
   try {
-    text = JSON.stringify(msg);
+    text = JSON.stringify(msg, runsReplacer);
   } catch (e) {
     return { kind: 'encodeError', reason: 'unserialisable', detail: String(e) };
   }
@@ -186,7 +187,7 @@ function decodeFrom<K extends string>(
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text, runsReviver());
   } catch (e) {
     return { kind: 'decodeError', reason: 'json', detail: String(e) };
   }

@@ -27,7 +27,6 @@ export interface CompiledVariant {
   label: string;
   spec: ScenarioSpec;
   /** Kills to inject at virtual times (scheduled mode: recorded choices, so replayable). */
-  kills: Array<{ atNs: number; actor: string }>;
   timeline: TimelineItem[];
   xen: XenVersion;
   claimMode: number;
@@ -465,6 +464,7 @@ function compileVariant(c: Ctx, doc: Extract<JsonNode, { kind: 'object' }>, labe
     actors.push({ name, kind: XL_TIMELINE_KIND, caller: 0, params: params as unknown as Record<string, unknown> });
   }
   const name = f.get('name')?.value.kind === 'string' ? (f.get('name')!.value as { value: string }).value : label;
+  const faults = tl.flatMap((t) => ('kill' in t ? [{ atNs: t.atNs, kill: t.kill }] : [])).sort((a, b) => a.atNs - b.atNs);
   const spec: ScenarioSpec = {
     name: label === name ? name : `${name} ${label}`,
     host: {
@@ -476,9 +476,9 @@ function compileVariant(c: Ctx, doc: Extract<JsonNode, { kind: 'object' }>, labe
     actors,
     ...(untilNs === undefined ? {} : { untilNs }),
     ...(mons.length > 0 ? { monitors: mons } : {}),
+    ...(faults.length > 0 ? { faults } : {}),
   };
-  const kills = tl.flatMap((t) => ('kill' in t ? [{ atNs: t.atNs, actor: t.kill }] : [])).sort((a, b) => a.atNs - b.atNs);
-  return { label, spec, kills, timeline: [...tl].sort((a, b) => a.atNs - b.atNs), xen, claimMode: confRead.conf.claimMode, xlActors, files };
+  return { label, spec, timeline: [...tl].sort((a, b) => a.atNs - b.atNs), xen, claimMode: confRead.conf.claimMode, xlActors, files };
 }
 
 /**

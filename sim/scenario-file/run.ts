@@ -3,10 +3,8 @@
 // trace: each xl command's output, exit status, virtual and wall times, and for `xl create` the
 // claims it staked and the pages it populated. Both `xen-memsim run` and `xen-memsim demo` use it.
 //
-// Scheduled runs wake sleepers on time: before the policy picks a critical section, any actor
-// whose sleep has ended by the hypervisor's clock is woken (a recorded 'wake' choice, so replay
-// is unchanged). Without it a long `xl create` would hold guest kernels asleep — the owner only
-// wakes sleepers when nothing is runnable — and no guest could balloon while a domain populates.
+// Timed wake-ups and the timeline's kills are the owner's own (sim/owner.ts step()), so both
+// transports run a scenario file the same way.
 
 import { physinfo } from '../../hv/index.ts';
 import { attachTelemetry, collectFromTrace, type Telemetry } from '../../report/telemetry.ts';
@@ -138,8 +136,6 @@ export function commandsFromTrace(events: readonly TraceEvent[], xlActors: reado
 /** Scans a live trace as it grows: sleepers' wake times, exited actors, wall times of xl events. */
 class TraceWatch {
   private seen = 0;
-  private readonly lastNow = new Map<string, number>();
-  readonly wakeAt = new Map<string, number>();
   readonly exited = new Set<string>();
   /** Event index → wall ms, for events of xl actors other than steps. */
   readonly wall = new Map<number, number>();
@@ -154,61 +150,25 @@ class TraceWatch {
     const ev = owner.trace.events;
     for (; this.seen < ev.length; this.seen++) {
       const e = ev[this.seen];
-      if (e.k === 'reply') {
-        this.lastNow.set(e.a, e.r.now);
-        this.wakeAt.delete(e.a);
-      } else if (e.k === 'arrive') {
-        if (e.req.kind === 'sleep') this.wakeAt.set(e.a, (this.lastNow.get(e.a) ?? owner.hv.now) + Math.max(0, e.req.ns));
-        else if (e.req.kind === 'exit') this.exited.add(e.a);
+      if (e.k === 'arrive') {
+        if (e.req.kind === 'exit') this.exited.add(e.a);
         else if (e.req.kind === 'note' && e.req.text.startsWith(XL_START_NOTE) && this.xlActors.has(e.a)) {
           this.last = `${e.a}: xl ${(JSON.parse(e.req.text.slice(XL_START_NOTE.length)) as { argv: string[] }).argv.join(' ')}`;
         }
       } else if (e.k === 'kill') {
-        this.wakeAt.delete(e.a);
         this.exited.add(e.a);
       }
       if ((e.k === 'arrive' || e.k === 'reply') && this.xlActors.has(e.a)) this.wall.set(this.seen, performance.now() - this.t0);
     }
   }
 
-  /** The sleeper to wake now: due by the clock, earliest first, ties by name (as the owner's). */
-  due(now: number): string | undefined {
-    let best: [string, number] | undefined;
-    for (const [a, t] of this.wakeAt) if (t <= now && (best === undefined || t < best[1] || (t === best[1] && a < best[0]))) best = [a, t];
-    return best?.[0];
-  }
-
-  earliestWake(): number {
-    let m = Infinity;
-    for (const t of this.wakeAt.values()) m = Math.min(m, t);
-    return m;
-  }
 }
 
 async function runScheduledVariant(v: CompiledVariant, o: RunVariantOptions): Promise<VariantRun> {
   const t0 = performance.now();
   const xlActors = new Set(v.xlActors);
   const watch = new TraceWatch(xlActors, t0);
-  const kills = [...v.kills];
-  const driver = (owner: Owner): boolean => {
-    watch.scan(owner);
-    const k = kills[0];
-    if (k !== undefined && (k.atNs <= owner.hv.now || (owner.runnable().length === 0 && watch.earliestWake() > k.atNs))) {
-      kills.shift();
-      owner.kill(k.actor, `killed by the scenario's timeline at ${k.atNs / 1e9}s`);
-      return true;
-    }
-    if (owner.runnable().length > 0) {
-      const a = watch.due(owner.hv.now);
-      if (a !== undefined) {
-        watch.wakeAt.delete(a);
-        owner.wake(a);
-        return true;
-      }
-    }
-    return owner.step();
-  };
-  const world = new World(v.spec, parsePolicy(o.policy ?? 'arrival'), { driver, maxSteps: Number.MAX_SAFE_INTEGER });
+  const world = new World(v.spec, parsePolicy(o.policy ?? 'arrival'), { maxSteps: Number.MAX_SAFE_INTEGER });
   const sampler = o.telemetry === true ? attachTelemetry(world.owner) : undefined;
   const { owner } = world;
   const every = o.progressMs ?? 100;
@@ -225,7 +185,7 @@ async function runScheduledVariant(v: CompiledVariant, o: RunVariantOptions): Pr
     }
     if (v.spec.untilNs !== undefined) return false; // sleepers are stopped at untilNs; the run ends by itself
     watch.scan(owner);
-    return v.xlActors.every((a) => watch.exited.has(a)) && kills.length === 0;
+    return v.xlActors.every((a) => watch.exited.has(a)) && (v.spec.faults ?? []).every((f) => f.atNs <= owner.hv.now);
   });
   report();
   const res = await world.finish();
@@ -240,7 +200,6 @@ async function runScheduledVariant(v: CompiledVariant, o: RunVariantOptions): Pr
 }
 
 async function runThreadedVariant(v: CompiledVariant, o: RunVariantOptions): Promise<VariantRun> {
-  if (v.kills.length > 0) throw new Error(`"kill" events need the scheduled mode (they are recorded choices of the owner); run without --threads`);
   const lastAt = Math.max(0, ...v.timeline.map((t) => t.atNs));
   const spec = { ...v.spec, untilNs: v.spec.untilNs ?? lastAt + THREADS_TAIL_NS };
   const samples: Array<{ steps: number; wallMs: number }> = [{ steps: 0, wallMs: 0 }];
