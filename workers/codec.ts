@@ -7,7 +7,10 @@
 // never throws; every failure is a DecodeError value naming the first thing that did not fit.
 
 import type { ActorRequest, OwnerReply } from '../sim/requests.ts';
-import { runsReplacer, runsReviver } from './number-runs.ts';
+import { RUNS_KEY, runsReplacer, runsReviver } from './number-runs.ts';
+
+/** Messages shorter than this go out as plain JSON without looking for frame-list runs. */
+const RUNS_WORTH_TRYING_CHARS = 1024;
 
 /** Any value JSON can carry; what crosses the thread boundary instead of `any`. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -88,7 +91,9 @@ export const OP_NAME_LENGTH_MAX = 64;
 function encodeInto(opcode: number, msg: CallerToOwner | OwnerToCaller, dest: Uint8Array): Encoded | EncodeError {
   let text: string;
   try {
-    text = JSON.stringify(msg, runsReplacer);
+    text = JSON.stringify(msg);
+    // Only long messages can hold a long frame list; the replacer costs a callback per value.
+    if (text.length > RUNS_WORTH_TRYING_CHARS) text = JSON.stringify(msg, runsReplacer);
   } catch (e) {
     return { kind: 'encodeError', reason: 'unserialisable', detail: String(e) };
   }
@@ -187,7 +192,8 @@ function decodeFrom<K extends string>(
   }
   let value: unknown;
   try {
-    value = JSON.parse(text, runsReviver());
+    // The reviver costs a callback per value: only pay for it when a run list is present.
+    value = text.includes(RUNS_KEY) ? JSON.parse(text, runsReviver()) : JSON.parse(text);
   } catch (e) {
     return { kind: 'decodeError', reason: 'json', detail: String(e) };
   }
