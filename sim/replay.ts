@@ -29,7 +29,7 @@ const NO_POLICY: SchedulePolicy = {
   },
 };
 
-type Choice = Extract<TraceEvent, { k: 'step' | 'wake' | 'kill' | 'arrive' }>;
+type Choice = Extract<TraceEvent, { k: 'step' | 'wake' | 'kill' | 'stop' | 'arrive' }>;
 
 /** Choices: sections run, wake-ups, kills, and actors the world itself started (actor "@"). */
 function isChoice(e: TraceEvent): e is Choice {
@@ -54,11 +54,15 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
   const driver = (owner: Owner): boolean => {
     if (next >= choices.length) return false;
     const c = choices[next];
-    const where = `choice ${next + 1} of ${choices.length} (${c.k} ${c.a})`;
+    const where = `choice ${next + 1} of ${choices.length} (${c.k}${'a' in c ? ` ${c.a}` : ''})`;
     if (c.k === 'arrive') {
       if (c.req.kind === 'spawn') owner.spawnExternal(c.req.spec);
     } else if (c.k === 'kill') {
       owner.kill(c.a, c.why);
+    } else if (c.k === 'stop') {
+      owner.trace.add(c); // the recorded run ended here
+      next++;
+      return false;
     } else if (c.k === 'step') {
       if (!owner.runnable().includes(c.a)) {
         divergence = `${where}: recorded a section of ${c.a}, but ${c.a} has nothing runnable (runnable: ${owner.runnable().join(', ') || 'none'})`;

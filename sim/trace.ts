@@ -8,6 +8,7 @@
 //   {"k":"wake","a":ACTOR,"t":NS}             virtual time advanced to NS and ACTOR woke
 //   {"k":"kill","a":ACTOR,"why":TEXT}        the actor's thread died (a fault); a recorded choice
 //   {"k":"fail","kind":K,"message":M,"step":N} the run failed (invariant, property, crash …)
+//   {"k":"stop","why":TEXT,"step":N}         the run was stopped from outside (control plane)
 //   {"k":"end","steps":N,"hash":HEX}          the run ended
 // The hash covers what a run *is*: the sequence of steps and wake-ups, then each actor's own
 // requests and answers in order. Where arrivals fell between steps (which differs between real
@@ -38,11 +39,12 @@ export type TraceEvent =
   | { k: 'wake'; a: string; t: number }
   | { k: 'kill'; a: string; why: string }
   | { k: 'fail'; kind: string; message: string; step: number }
+  | { k: 'stop'; why: string; step: number }
   | { k: 'end'; steps: number; hash: string };
 
 /** Events that are the owner's choices, in global order: what a replay must follow. */
 export function isChoiceEvent(e: TraceEvent): boolean {
-  return e.k === 'step' || e.k === 'wake' || e.k === 'kill' || (e.k === 'arrive' && e.a === '@');
+  return e.k === 'step' || e.k === 'wake' || e.k === 'kill' || e.k === 'stop' || (e.k === 'arrive' && e.a === '@');
 }
 
 /**
@@ -65,9 +67,9 @@ export function perActorEvents(events: readonly TraceEvent[]): Map<string, Trace
       m.set(e.a, list);
     }
   }
-  // A run cut short by a failure: which requests still reached the owner after the failing
-  // section is timing on real threads (the scheduled replay settles every actor), not behaviour.
-  if (events.some((e) => e.k === 'fail')) {
+  // A run cut short by a failure or a stop: which requests still reached the owner after its
+  // last section is timing on real threads (the scheduled replay settles every actor), not behaviour.
+  if (events.some((e) => e.k === 'fail' || e.k === 'stop')) {
     for (const [a, list] of m) {
       while (list.at(-1)?.k === 'arrive' && !ran.has(a)) list.pop();
       if (list.length === 0) m.delete(a);
@@ -157,9 +159,9 @@ export function parseTrace(text: string): { header: TraceHeader; events: TraceEv
   const events: TraceEvent[] = [];
   for (let i = 1; i < lines.length; i++) {
     const e = parseLine(i) as { k?: unknown; a?: unknown } | null;
-    const kinds = ['arrive', 'step', 'reply', 'wake', 'kill', 'fail', 'end'];
+    const kinds = ['arrive', 'step', 'reply', 'wake', 'kill', 'fail', 'stop', 'end'];
     if (typeof e !== 'object' || e === null || !kinds.includes(e.k as string)) throw new TraceFormatError(`trace:${i + 1}: unknown event`);
-    if (e.k !== 'end' && e.k !== 'fail' && typeof e.a !== 'string') throw new TraceFormatError(`trace:${i + 1}: event without actor`);
+    if (e.k !== 'end' && e.k !== 'fail' && e.k !== 'stop' && typeof e.a !== 'string') throw new TraceFormatError(`trace:${i + 1}: event without actor`);
     events.push(e as TraceEvent);
   }
   // After the events, so a broken line is reported before a scenario that cannot be built.

@@ -6,7 +6,7 @@
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AssertionError } from '../hv/assert.ts';
-import { checkInvariants, EFAULT, EINVAL, physinfo } from '../hv/index.ts';
+import { checkInvariants, domainInfo, EFAULT, EINVAL, physinfo, type DomainInfo, type PhysInfo } from '../hv/index.ts';
 import { startMonitors } from '../sim/monitors.ts';
 import { Owner } from '../sim/owner.ts';
 import { parsePolicy } from '../sim/policy.ts';
@@ -45,6 +45,10 @@ export interface OwnerOutcome {
 /** The control plane, as the main thread sees it through comlink. */
 export interface OwnerControl {
   stats(): OwnerStats;
+  /** The hypervisor's state right now: physinfo and every domain's getdomaininfo. */
+  snapshot(): { physinfo: PhysInfo; domains: DomainInfo[]; nowNs: number; steps: number };
+  /** Ends the run at the next slice boundary (actors still blocked are told the owner stopped). */
+  stop(): void;
   /** Resolves when the run is over. */
   outcome(): Promise<OwnerOutcome>;
   /** Marks an actor dead (its worker could not start or died). */
@@ -107,8 +111,15 @@ function stats(): OwnerStats {
   };
 }
 
+/** Set by the control plane's stop(): the run ends at the next slice boundary. */
+let stopRequested = false;
+
 const control: OwnerControl = {
   stats,
+  snapshot: () => ({ physinfo: physinfo(owner.hv), domains: [...owner.hv.domains.values()].map(domainInfo), nowNs: owner.hv.now, steps: owner.steps }),
+  stop: () => {
+    stopRequested = true;
+  },
   outcome: () => outcomePromise,
   kill: (actor, why) => owner.kill(actor, why),
   connect: (port, statsEverySteps) => {
@@ -182,7 +193,8 @@ function slice(): boolean {
 }
 
 async function run(): Promise<void> {
-  while (slice()) await new Promise<void>((r) => setImmediate(r)); // let comlink calls in
+  while (!stopRequested && slice()) await new Promise<void>((r) => setImmediate(r)); // let comlink calls in
+  if (stopRequested) owner.trace.add({ k: 'stop', why: 'stopped through the control plane', step: owner.steps });
   for (const m of monitors) {
     if (failure !== undefined) break;
     const breach = m.atEnd?.();

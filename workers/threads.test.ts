@@ -7,6 +7,7 @@ import { replayTrace } from '../sim/replay.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 import { buildScript } from '../sim/test-scenarios.ts';
 import { parseTrace } from '../sim/trace.ts';
+import type { OwnerControl } from './hv-worker.ts';
 import { runThreads } from './threads.ts';
 
 /** Two toolstacks build a guest each; the kernels boot and self-balloon with tmem. */
@@ -103,5 +104,37 @@ describe('real threads', () => {
     const r = await runThreads(spec, { killOwnerAfterMs: 1500, timeoutMs: 30_000 });
     expect(r.ownerLost).toMatch(/owner worker exited/);
     expect(r.actors.map((a) => a.error)).toEqual([expect.stringMatching(/OwnerGone/), expect.stringMatching(/OwnerGone/)]);
+  }, 60_000);
+});
+
+describe('the control plane (comlink, never on the hypercall path)', () => {
+  test('stats arrive while the run goes on; snapshot reads the hypervisor; stop ends the run with a trace that replays', async () => {
+    const spec: ScenarioSpec = {
+      host: { memoryMiB: 64, xen: '4.22', dom0MiB: 8 },
+      actors: [{ name: 'poller', kind: 'script', params: { steps: Array.from({ length: 1e6 }, () => ({ op: 'XEN_SYSCTL_physinfo', args: {} })) } }],
+    };
+    const stats: number[] = [];
+    let snapshot: Awaited<ReturnType<OwnerControl['snapshot']>> | undefined;
+    const r = await runThreads(spec, {
+      statsEverySteps: 500,
+      onStats: (s) => stats.push(s.steps),
+      onControl: (control) => {
+        void (async () => {
+          while (stats.length < 2) await new Promise((res) => setTimeout(res, 20));
+          snapshot = await control.snapshot();
+          await control.stop();
+        })();
+      },
+      timeoutMs: 60_000,
+    });
+    expect(stats.length).toBeGreaterThanOrEqual(2);
+    expect(stats[1]).toBeGreaterThan(stats[0]);
+    expect(snapshot?.domains.map((d) => d.domid)).toEqual([0]);
+    expect(snapshot?.physinfo.total_pages).toBe(64 * 256);
+    expect(r.ownerLost).toBeUndefined();
+    expect(r.steps).toBeGreaterThanOrEqual(snapshot!.steps);
+    expect(r.steps).toBeLessThan(2e6); // stopped long before the poller's million calls
+    const rep = await replayTrace(r.trace!);
+    expect(rep.reproduced).toBe(true);
   }, 60_000);
 });

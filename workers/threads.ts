@@ -29,6 +29,8 @@ export interface ThreadRunOptions {
   statsEverySteps?: number;
   /** Test hook: the run's mailbox, before any actor starts (fault tests write rogue slots into it). */
   onMailbox?: (buffer: SharedArrayBuffer) => void;
+  /** Hands the caller the owner's control plane (snapshot, stop, stats, kill) once it is up. */
+  onControl?: (control: Comlink.Remote<OwnerControl>) => void;
 }
 
 export interface ThreadRunResult extends Partial<OwnerOutcome> {
@@ -90,6 +92,7 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
   const events = new MessageChannel();
   events.port1.on('message', (e: OwnerEvent) => (e.type === 'spawn' ? start(e.spec) : opts.onStats?.(e.stats)));
   await control.connect(Comlink.transfer(events.port2, [events.port2]), opts.onStats === undefined ? 0 : (opts.statsEverySteps ?? 1000));
+  opts.onControl?.(control);
   for (const a of spec.actors) start(a);
   const killTimer = opts.killOwnerAfterMs === undefined ? undefined : setTimeout(() => void ownerWorker.terminate(), opts.killOwnerAfterMs);
 

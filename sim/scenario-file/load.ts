@@ -201,7 +201,7 @@ function objectAsConfig(c: Ctx, node: Extract<JsonNode, { kind: 'object' }>): st
   return lines.join('\n') + '\n';
 }
 
-const GUEST_KEYS = ['cfg', 'file', 'workload', 'tmem', 'seed', 'description'] as const;
+const GUEST_KEYS = ['cfg', 'file', 'workload', 'tmem', 'seed', 'surge', 'description'] as const;
 const HOST_KEYS = ['memory', 'xen', 'nodes', 'tmem', 'cpus', 'dom0', 'costs', 'inject', 'description'] as const;
 const TOP_KEYS = ['name', 'description', 'seed', 'host', 'xl.conf', 'guests', 'timeline', 'until', 'monitors', 'variants'] as const;
 const ACTOR_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
@@ -314,16 +314,33 @@ function guests(c: Ctx, node: JsonNode | undefined, seed: number, opts: LoadOpti
     const workload = str(c, f.get('workload'), WORKLOAD_KINDS);
     const tmem = bool(c, f.get('tmem'));
     const gseed = int(c, f.get('seed'), 0, 2 ** 31 - 1, '');
+    const sg = surge(c, f.get('surge'));
     if (text === undefined) continue;
     if (workload !== undefined) {
       text += `memsim_workload=${JSON.stringify(workload)}\nmemsim_seed=${gseed ?? (seed * 100 + index) % 2 ** 31}\n`;
       if (tmem === true) text += 'memsim_tmem=1\n';
-    } else if (tmem !== undefined || gseed !== undefined) {
-      c.err(e.value.pos, `guest "${e.key}": "tmem" and "seed" configure its kernel; give a "workload" too`);
+      if (sg !== undefined) text += `memsim_surge_at_ms=${Math.round(sg.atNs / 1e6)}\nmemsim_surge_pct=${sg.pct}\nmemsim_surge_ramp_ms=${Math.round(sg.rampNs / 1e6)}\n`;
+    } else if (tmem !== undefined || gseed !== undefined || f.has('surge')) {
+      c.err(e.value.pos, `guest "${e.key}": "tmem", "seed" and "surge" configure its kernel; give a "workload" too`);
     }
     out.push({ name: e.key, text });
   }
   return out;
+}
+
+/** A guest's `"surge": { "at": "41s", "level": 2.5, "ramp": "5s" }` (guests/workload.ts). */
+function surge(c: Ctx, e: JsonEntry | undefined): { atNs: number; pct: number; rampNs: number } | undefined {
+  if (e === undefined) return undefined;
+  const f = fields(c, e.value, '"surge"', ['at', 'level', 'ramp', 'description']);
+  if (f === undefined) return undefined;
+  const atNs = f.has('at') ? duration(c, f.get('at')) : (c.err(e.value.pos, '"surge" needs "at": when the load arrives, on the scenario\'s clock (e.g. "41s")'), undefined);
+  const rampNs = f.has('ramp') ? duration(c, f.get('ramp')) : 5 * NS_PER_SEC;
+  const lv = f.get('level');
+  let pct: number | undefined;
+  if (lv === undefined) c.err(e.value.pos, '"surge" needs "level": Committed_AS at its top, as a multiple of the guest\'s memory (e.g. 1.5)');
+  else if (lv.value.kind !== 'number' || !(lv.value.value > 0) || lv.value.value > 64) c.err(lv.value.pos, `"level" must be a number in (0, 64] (a multiple of the guest's memory), got ${shown(lv.value)}`);
+  else pct = Math.max(1, Math.round(lv.value.value * 100));
+  return atNs === undefined || rampNs === undefined || pct === undefined ? undefined : { atNs, pct, rampNs };
 }
 
 function timeline(c: Ctx, node: JsonNode | undefined, xen: XenVersion, files: Record<string, string>): TimelineItem[] {
