@@ -5,23 +5,31 @@ import { describe, expect, it } from 'vitest';
 import { formatDemo, runDemo } from './commands/demo.ts';
 
 describe('xen-memsim demo (default seed)', () => {
-  it('shows the claim_mode contrast: 0 fails after populating, 1 fails with nothing populated or not at all', async () => {
+  it('tells the seed\'s story: the guests grow during the builds; claim_mode=0 fails after populating, claim_mode=1 never does', async () => {
     const out = mkdtempSync(join(tmpdir(), 'xen-memsim-demo-'));
     const r = await runDemo({ out, progress: false });
     const [cm0, cm1] = r.sides;
     expect([cm0.label, cm1.label]).toEqual(['claim_mode=0', 'claim_mode=1']);
-    // claim_mode=0: at least one creation fails after populating something.
+    // What xl info said just before: room for both large guests.
+    expect(cm0.info?.freeMiB).toBeGreaterThan(2 * r.guestMiB);
+    // claim_mode=0: at least one creation fails after populating something, and the
+    // self-ballooning guests grew while the builds populated.
     expect(cm0.creates.some((c) => c.cmd.status !== 0 && c.cmd.populatedPages > 0)).toBe(true);
-    // claim_mode=1: every failure happened before a single page was populated; never after.
+    expect(cm0.guests?.grewMiB).toBeGreaterThan(0);
+    expect(cm0.guests?.gotMiB).toBeGreaterThan(0);
+    // claim_mode=1: no failure after populating (a refused claim has populated nothing) …
     expect(cm1.creates.every((c) => c.cmd.status === 0 || c.cmd.populatedPages === 0)).toBe(true);
     expect(cm1.creates.some((c) => c.cmd.status === 0)).toBe(true);
-    // What xl info said just before, and claims sampled during the build.
-    expect(cm0.info?.freeMiB).toBeGreaterThan(0);
+    // … while the claim gate held the ballooning guests back: short populate_physmap replies.
+    expect(cm1.guests?.shortCalls).toBeGreaterThan(0);
+    expect(cm1.guests!.gotMiB).toBeLessThan(cm1.guests!.wantedMiB);
+    // Claims sampled during the build.
     expect(cm1.claimsSamples.some((s) => (s.claimed.big1 ?? 0) + (s.claimed.big2 ?? 0) > 0)).toBe(true);
     const text = formatDemo(r).replace(/\s*\n\s*/g, ' ');
     expect(text).toMatch(/claim_mode=0\s+claim_mode=1/);
     expect(text).toMatch(/FAILED at [\d.]+ s, wall \d+ ms/);
-    expect(text).toContain('failed at once with ENOMEM having populated nothing');
+    expect(text).toMatch(/their memory grew by \d+ MiB/);
+    expect(text).toMatch(/claim gate held the ballooning guests back|failed at once with ENOMEM having populated nothing/);
     for (const f of ['demo-claim_mode=0.html', 'demo-claim_mode=1.html', 'demo-claim_mode=0.jsonl', 'demo.perfetto.json']) expect(existsSync(join(out, f))).toBe(true);
   });
 });

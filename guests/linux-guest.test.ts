@@ -49,6 +49,22 @@ describe('Linux guest actor', () => {
     expect(xen.accountedPages()).toBe(200_000);
   });
 
+  it('a surge on the host clock: an idle guest balloons down, then back up to maxPfn once the load arrives', async () => {
+    const { xen, port, o } = world({ workload: 'idle', surge: { atNs: 40e9, level: 1.2 } });
+    let before = 0;
+    const guest = await runLinuxGuest(port, o, () => {
+      if (xen.nowNs < 40e9) before = xen.totPages(1);
+      return xen.nowNs >= 60e9;
+    });
+    expect(before).toBeLessThan(o.initialPages);
+    // Committed_AS 1.2 × 16384 pages (+ reserves) is above maxPfn: the balloon deflates until
+    // the domain is (nearly) at max_pages (frontswap's persistent pages count there too).
+    expect(guest.balloon.stats.currentPages).toBeGreaterThan(Math.max(before, 0.9 * o.maxPfn));
+    expect(xen.totPages(1)).toBeGreaterThan(0.99 * o.maxPfn);
+    expect(xen.violations).toEqual([]);
+    expect(agrees(guest, xen)).toBe(true);
+  });
+
   it('idle with tmem: self-balloons down to the piecewise-linear floor and stays there', async () => {
     const { xen, port, o } = world({ workload: 'idle' });
     const guest = await runLinuxGuest(port, o, untilSeconds(xen, 60));

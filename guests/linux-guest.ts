@@ -18,6 +18,11 @@ export interface LinuxGuestOptions {
   /** Seeds the workload; the only source of randomness. */
   seed: number;
   workload: WorkloadKind;
+  /**
+   * Load arriving at a moment of the host's virtual clock (`atNs`, e.g. when a scenario's builds
+   * start): the workload's surge (guests/workload.ts), whatever the guest's boot time.
+   */
+  surge?: { atNs: number; level: number; rampS?: number };
   /** Pages populated at boot: gfns [0, initialPages) (xl.cfg `memory`). */
   initialPages: number;
   /** Size of the pfn space (xl.cfg `maxmem`, static-max); ≥ initialPages. */
@@ -39,6 +44,9 @@ export interface LinuxGuestOptions {
   frontswapSelfshrinking?: boolean;
 }
 
+/** Prefix of the trace note a guest writes when selfballoon sets a balloon target (JSON follows: t, target and current pages). */
+export const SELFBALLOON_TARGET_NOTE = 'selfballoon: target ';
+
 /** Prefix of the trace note a guest writes at each frontswap_shrink() (JSON follows). */
 export const FRONTSWAP_SHRINK_NOTE = 'selfballoon: frontswap_shrink ';
 
@@ -57,7 +65,7 @@ export class LinuxGuest {
   readonly frontswap: Frontswap | undefined;
   /** Undefined without tmem: xen_selfballoon_init() bails out when !tmem_enabled. */
   readonly selfballoon: Selfballoon | undefined;
-  private readonly workload: WorkloadSpec;
+  private workload: WorkloadSpec;
   private readonly kernelReservedPages: number;
   private readonly totalreservePages: number;
   /** Virtual ns at boot; workload time is measured from here. */
@@ -104,6 +112,9 @@ export class LinuxGuest {
   /** Boot: tmem pools (if tmem), then the memory/target watch fires once on registration. */
   async boot(): Promise<void> {
     this.bootNs = this.port.now();
+    const u = this.options.surge;
+    // The workload's clock starts at boot; a surge given on the host's clock is moved onto it.
+    if (u !== undefined) this.workload = { ...this.workload, surge: { startS: Math.floor((u.atNs - this.bootNs) / NS_PER_SEC), level: u.level, ...(u.rampS === undefined ? {} : { rampS: u.rampS }) } };
     if (this.options.tmem) {
       // tmem_frontswap_init() and cleancache's init_fs for the root filesystem; a failure
       // leaves that frontend off (pool id < 0), as in Linux.
@@ -139,7 +150,11 @@ export class LinuxGuest {
       maxPfn: this.pfns.maxPfn,
       frontswapCurrPages: this.frontswap?.currPages() ?? 0,
     });
-    if (actions.balloonTarget !== undefined) this.balloon.setTarget(actions.balloonTarget);
+    if (actions.balloonTarget !== undefined) {
+      // For observers (the demo: how much the guests wanted while a build populated).
+      this.port.note(`${SELFBALLOON_TARGET_NOTE}${JSON.stringify({ t: this.port.now(), target: actions.balloonTarget, current: this.balloon.stats.currentPages })}`);
+      this.balloon.setTarget(actions.balloonTarget);
+    }
     if (actions.frontswapShrinkTo !== undefined) {
       // For observers (the campaign's frontswap-inertia property): when, to what, and the knobs.
       const k = sb.knobs;

@@ -35,6 +35,29 @@ describe('workloads', () => {
     expect(high[0]).toBeLessThan(30);
   });
 
+  it('a surge lifts any curve from its start second, climbing over its ramp to its level, and stays', () => {
+    const surge = { startS: 20, level: 1.5, rampS: 4 };
+    const at = (s: number) => workloadAt({ kind: 'idle', seed: 5, memPages: 65_536, surge }, s * NS_PER_SEC).committedPages / 65_536;
+    const plain = (s: number) => workloadAt({ kind: 'idle', seed: 5, memPages: 65_536 }, s * NS_PER_SEC);
+    // Before the start the curve is untouched (every field, not only Committed_AS).
+    for (let s = 0; s < 20; s++) expect(workloadAt({ kind: 'idle', seed: 5, memPages: 65_536, surge }, s * NS_PER_SEC)).toEqual(plain(s));
+    expect(at(20)).toBeCloseTo(1.5 / 4, 1);
+    expect(at(21)).toBeGreaterThan(at(20));
+    for (let s = 23; s < 120; s++) {
+      expect(at(s)).toBeGreaterThan(1.5 * 0.96);
+      expect(at(s)).toBeLessThan(1.5 * 1.04);
+    }
+    // The curve's own level wins where higher: a spike above a small surge is kept.
+    const spike = (u?: { startS: number; level: number }) => Array.from({ length: 60 }, (_, s) => workloadAt({ kind: 'spike', seed: 3, memPages: 65_536, ...(u ? { surge: u } : {}) }, s * NS_PER_SEC).committedPages);
+    const low = spike({ startS: 0, level: 0.5 });
+    spike().forEach((c, s) => expect(low[s]).toBeGreaterThanOrEqual(Math.min(c, Math.round(0.5 * 0.97 * 65_536))));
+    expect(Math.max(...low)).toBe(Math.max(...spike()));
+    // Seeded: the noise differs between seeds, not between evaluations.
+    const noise = (seed: number) => Array.from({ length: 30 }, (_, s) => workloadAt({ kind: 'idle', seed, memPages: 65_536, surge }, (30 + s) * NS_PER_SEC).committedPages);
+    expect(noise(5)).toEqual(noise(5));
+    expect(noise(5)).not.toEqual(noise(6));
+  });
+
   it('bursty swings by a large fraction of memory within a minute', () => {
     const c = curve('bursty', 11, 60).map((w) => w.committedPages);
     expect(Math.max(...c) - Math.min(...c)).toBeGreaterThan(0.25 * 65_536);

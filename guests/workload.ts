@@ -1,7 +1,8 @@
 // Seeded memory-demand curves for a guest: what the guest's processes ask of its kernel at each
 // virtual second. A pure function of (spec, virtual time): no state, no clock, no Math.random —
 // the same seed gives the same curve in every run and every replay. Shapes are illustrative, not
-// measured: idle, steady, bursty, sawtooth and a one-off big allocation spike.
+// measured: idle, steady, bursty, sawtooth and a one-off big allocation spike. An optional
+// surge lifts any curve from a given second on (load arriving at a chosen moment).
 
 import { NS_PER_SEC } from '../sim/port.ts';
 import { hashFloat } from './rng.ts';
@@ -14,6 +15,22 @@ export interface WorkloadSpec {
   seed: number;
   /** The guest's memory size in pages; curves are fractions of it. */
   memPages: number;
+  /** Load that arrives at a chosen moment and stays; absent = the curve alone. */
+  surge?: WorkloadSurge;
+}
+
+/**
+ * From second `startS` on, Committed_AS climbs linearly over `rampS` seconds to `level` × memPages
+ * (with ±3% seeded noise per second) and stays there; the curve's own level wins where higher.
+ * `level` may exceed 1: a guest whose maxmem is above its memory can balloon up to serve it.
+ */
+export interface WorkloadSurge {
+  /** Seconds on the workload's clock (since the guest booted); may be negative (already surging). */
+  startS: number;
+  /** Committed memory at the top of the surge, as a fraction of memPages; > 0. */
+  level: number;
+  /** Seconds from the base curve to `level`; default 5. */
+  rampS?: number;
 }
 
 /** One second of demand. */
@@ -33,7 +50,7 @@ export interface WorkloadSample {
 }
 
 /** Noise channels: each quantity draws from its own hash stream. */
-const CH = { level: 1, reads: 2, inval: 3, burst: 4, height: 5, period: 6, spike: 7 } as const;
+const CH = { level: 1, reads: 2, inval: 3, burst: 4, height: 5, period: 6, spike: 7, surge: 8 } as const;
 
 /** Fraction of Committed_AS that is actually touched (the rest is reserved, never faulted in). */
 const ANON_TOUCHED = 0.8;
@@ -76,6 +93,15 @@ function shapeAt(spec: WorkloadSpec, s: number): Shape {
   }
 }
 
+/** The surge's committed level at second `s` (0 before it starts). */
+function surgeLevel(spec: WorkloadSpec, s: number): number {
+  const u = spec.surge;
+  if (u === undefined || s < u.startS) return 0;
+  const ramp = u.rampS ?? 5;
+  const climbed = ramp <= 0 ? 1 : Math.min(1, (s - u.startS + 1) / ramp);
+  return u.level * climbed * (1 + 0.06 * (hashFloat(spec.seed, s, CH.surge) - 0.5));
+}
+
 /**
  * Demand at virtual time `tNs` (sampled per whole second).
  * @param spec kind, seed and scale of the curve
@@ -84,7 +110,7 @@ function shapeAt(spec: WorkloadSpec, s: number): Shape {
 export function workloadAt(spec: WorkloadSpec, tNs: number): WorkloadSample {
   const s = Math.floor(tNs / NS_PER_SEC);
   const sh = shapeAt(spec, s);
-  const committedPages = Math.round(sh.level * spec.memPages);
+  const committedPages = Math.round(Math.max(sh.level, surgeLevel(spec, s)) * spec.memPages);
   const readNoise = hashFloat(spec.seed, s, CH.reads);
   return {
     committedPages,

@@ -1,8 +1,10 @@
 // `xen-memsim demo`: the seed's story. scenarios/demo.json (Xen 4.3, a host over-committed
-// with self-ballooning tmem guests, two toolstacks creating two large guests at once) runs twice
-// on the same seed, with claim_mode=0 and claim_mode=1, and the outcomes are printed side by side:
-// which creation failed, when (virtual seconds and wall ms), after populating how much, what
-// `xl info` said just before, and `xl claims` during the build; then why, in one paragraph.
+// with self-ballooning tmem guests whose load surges just as two toolstacks create two large
+// guests that fit in what `xl info` showed) runs twice on the same seed, with claim_mode=0 and
+// claim_mode=1, and the outcomes are printed side by side: which creation failed, when (virtual
+// seconds and wall ms), after populating how much, what `xl info` said just before, what the
+// ballooning guests wanted and got while the builds populated, and `xl claims` during the
+// build; then why, in one paragraph per variant.
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ import { progressLine } from './progress.ts';
 
 const USAGE = `usage: xen-memsim demo [--host-mib N] [--guest-mib N] [--xen VERSION] [--seed N] [--threads] [--out DIR]
   --host-mib   host memory (default 4096, as in scenarios/demo.json)
-  --guest-mib  memory of each of the two large guests (default 1100)
+  --guest-mib  memory of each of the two large guests (default 900)
   --xen        4.3 | 4.13 | 4.21 | 4.22 (default 4.3: the seed's world, with tmem)
   --seed       seeds the guests' workloads (default 1)
   --threads    run each variant on real threads (owner worker + one thread per actor)
@@ -39,6 +41,26 @@ export interface DemoOptions {
   progress?: boolean;
 }
 
+/** The self-ballooning guests while the two large guests populated. */
+export interface GuestsDuringBuild {
+  /** The window: the first build's start … the first failure after populating, else the last build's end. */
+  fromNs: number;
+  toNs: number;
+  /** Growth of the guests' memory (Σ tot_pages, MiB) over the window. */
+  grewMiB: number;
+  /** Change of tmem's ephemeral pool (MiB) over the window. */
+  tmemMiB: number;
+  /**
+   * How far their selfballoon targets rose in the window above what each guest held at its first
+   * selfballoon run of the window (Σ over guests, MiB): the memory they wanted.
+   */
+  wantedMiB: number;
+  /** What their balloon drivers' XENMEM_populate_physmap calls got in the window (MiB). */
+  gotMiB: number;
+  /** populate_physmap replies that came back short. */
+  shortCalls: number;
+}
+
 /** One variant's story, as the demo tells it. */
 export interface DemoSide {
   label: string;
@@ -46,8 +68,7 @@ export interface DemoSide {
   info?: { tNs: number; freeMiB: number; outstandingMiB: number };
   creates: Array<{ guest: string; cmd: CommandRecord }>;
   claimsSamples: Array<{ tNs: number; claimed: Record<string, number>; note?: string }>;
-  /** Net MiB the other domains (guests + tmem ephemeral) took between `xl info` and the first failure (or the last build's end). */
-  othersTookMiB?: number;
+  guests?: GuestsDuringBuild;
 }
 
 export interface DemoResult {
@@ -56,6 +77,8 @@ export interface DemoResult {
   xen: XenVersion;
   hostMiB: number;
   guestMiB: number;
+  /** When the guests' load surges (virtual ns, from their configs' memsim_surge_at_ms), if it does. */
+  surgeNs?: number;
   files: string[];
 }
 
@@ -74,15 +97,42 @@ function parseClaims(stdout: string): Record<string, number> {
   return out;
 }
 
-/** Pages of domains other than dom0 and the two large guests, plus tmem's ephemeral pages, at time t. */
-function othersAt(t: Telemetry, tNs: number): number | undefined {
+const isBig = (name: string): boolean => (BIG as readonly string[]).includes(name);
+
+/** Σ tot_pages of the guests other than dom0 and the two large ones, and tmem's ephemeral pages, at time t. */
+function guestPagesAt(t: Telemetry, tNs: number): { pages: number; tmem: number } | undefined {
   const m = t.memory;
   let i = -1;
   for (let k = 0; k < m.t.length && m.t[k] <= tNs; k++) i = k;
   if (i < 0) return undefined;
-  let pages = m.tmemEphemeral?.[i] ?? 0;
-  for (const d of m.domains) if (d.domid !== 0 && !(BIG as readonly string[]).includes(d.name)) pages += d.totPages[i] ?? 0;
-  return pages;
+  let pages = 0;
+  for (const d of m.domains) if (d.domid !== 0 && !isBig(d.name)) pages += d.totPages[i] ?? 0;
+  return { pages, tmem: m.tmemEphemeral?.[i] ?? 0 };
+}
+
+function guestsDuring(run: VariantRun, creates: DemoSide['creates']): GuestsDuringBuild | undefined {
+  if (creates.length === 0 || run.telemetry === undefined) return undefined;
+  const fromNs = Math.min(...creates.map((c) => c.cmd.startNs));
+  const failedAfter = creates.filter((c) => c.cmd.status !== 0 && c.cmd.populatedPages > 0).map((c) => c.cmd.failNs ?? c.cmd.endNs ?? c.cmd.startNs);
+  const toNs = failedAfter.length > 0 ? Math.min(...failedAfter) : Math.max(...creates.map((c) => c.cmd.endNs ?? c.cmd.failNs ?? c.cmd.startNs));
+  const a = guestPagesAt(run.telemetry, fromNs);
+  const b = guestPagesAt(run.telemetry, toNs);
+  if (a === undefined || b === undefined) return undefined;
+  let wanted = 0;
+  let got = 0;
+  let shortCalls = 0;
+  for (const [actor, k] of run.kernels) {
+    if (isBig(actor.split(':')[1] ?? '')) continue;
+    for (const c of k.populates) {
+      if (c.tNs < fromNs || c.tNs > toNs) continue;
+      got += c.gotPages;
+      if (c.short) shortCalls++;
+    }
+    const inWindow = k.targets.filter((t) => t.tNs >= fromNs && t.tNs <= toNs);
+    if (inWindow.length > 0) wanted += Math.max(0, Math.max(...inWindow.map((t) => t.targetPages)) - inWindow[0].currentPages);
+  }
+  const m = (pages: number): number => Math.round(pages / 256);
+  return { fromNs, toNs, grewMiB: m(b.pages - a.pages), tmemMiB: m(b.tmem - a.tmem), wantedMiB: m(wanted), gotMiB: m(got), shortCalls };
 }
 
 function side(run: VariantRun): DemoSide {
@@ -95,19 +145,12 @@ function side(run: VariantRun): DemoSide {
   const claimsSamples = run.commands.filter((c) => c.argv[0] === 'claims').map((c) => ({
     tNs: c.startNs, claimed: parseClaims(c.stdout), ...(c.stderr.trim() === '' ? {} : { note: c.stderr.trim() }),
   }));
-  const s: DemoSide = {
+  const guests = guestsDuring(run, creates);
+  return {
     label: run.label, run, creates, claimsSamples,
     ...(infoCmd === undefined || free === undefined ? {} : { info: { tNs: infoCmd.startNs, freeMiB: free, outstandingMiB: infoField(infoCmd.stdout, 'outstanding_claims') ?? 0 } }),
+    ...(guests === undefined ? {} : { guests }),
   };
-  const ends = creates.map((c) => c.cmd.failNs ?? c.cmd.endNs).filter((t): t is number => t !== undefined);
-  const firstFail = creates.map((c) => (c.cmd.status !== 0 ? c.cmd.failNs : undefined)).filter((t): t is number => t !== undefined);
-  const until = firstFail.length > 0 && firstFail.some((t) => t > (s.info?.tNs ?? 0) + 1e9) ? Math.max(...firstFail) : Math.max(0, ...ends);
-  if (run.telemetry !== undefined && s.info !== undefined) {
-    const a = othersAt(run.telemetry, s.info.tNs);
-    const b = othersAt(run.telemetry, until);
-    if (a !== undefined && b !== undefined) s.othersTookMiB = Math.round((b - a) / 256);
-  }
-  return s;
 }
 
 const mib = (pages: number): string => `${Math.round(pages / 256)} MiB`;
@@ -144,6 +187,16 @@ export function formatDemo(r: DemoResult): string {
     const cb = b.creates.find((c) => c.guest === g);
     pair(`${g} (${ca?.cmd.actor ?? cb?.cmd.actor ?? '?'})`, outcomeLines(ca), outcomeLines(cb));
   }
+  const guestLines = (s: DemoSide): string[] => {
+    const g = s.guests;
+    if (g === undefined) return ['(no telemetry)'];
+    return [
+      `${secs(g.fromNs)} → ${secs(g.toNs)}: ${g.grewMiB >= 0 ? 'grew' : 'shrank'} ${Math.abs(g.grewMiB)} MiB`,
+      `wanted ${g.wantedMiB} MiB more, got ${g.gotMiB}`,
+      `(${g.shortCalls} populate_physmap short)`,
+    ];
+  };
+  pair('ballooning guests', guestLines(a), guestLines(b));
   const n = Math.max(a.claimsSamples.length, b.claimsSamples.length);
   const claimCell = (s: DemoSide, i: number): string => {
     const c = s.claimsSamples[i];
@@ -159,39 +212,51 @@ export function formatDemo(r: DemoResult): string {
   if (a.run.failure !== undefined || b.run.failure !== undefined) pair('run failure', [a.run.failure?.message ?? ''], [b.run.failure?.message ?? '']);
   const labelW = Math.max(...rows.map((x) => x[0].length)) + 2;
   const table = rows.map(([l, x, y]) => `${l.padEnd(labelW)}${x.padEnd(colW)}${y}`.trimEnd()).join('\n');
+  const surge = r.surgeNs === undefined ? '' : ` The guests' load surges at t=${secs(r.surgeNs)}.`;
   const head = `xen-memsim demo: Xen ${r.xen}, ${r.hostMiB} MiB host over-committed with four self-ballooning${r.xen === '4.3' ? ' tmem' : ''} guests (seed ${r.seed}).\n` +
-    `Two toolstacks each run \`xl create\` of a ${r.guestMiB} MiB guest at the same moment, right after \`xl info\`.\n`;
+    `Two toolstacks each \`xl create\` a guest of ${r.guestMiB} MiB at the same moment, right after \`xl info\`.${surge}\n`;
   return `${head}\n${table}\n\n${explain(r)}\n${r.files.length > 0 ? `\nWritten:\n${r.files.map((f) => `  ${f}`).join('\n')}\n` : ''}`;
 }
 
 function explain(r: DemoResult): string {
   const [a, b] = r.sides;
   const out: string[] = [];
+  const both = 2 * r.guestMiB;
+  const fits = (s: DemoSide): string => s.info === undefined ? ''
+    : both < s.info.freeMiB ? ` — room for both ${r.guestMiB} MiB guests (${both} MiB together)`
+    : ` — not room for both ${r.guestMiB} MiB guests (${both} MiB together)`;
+
   const failedAfter = a.creates.filter((c) => c.cmd.status !== 0 && c.cmd.populatedPages > 0);
   if (failedAfter.length > 0) {
     const f = failedAfter[0];
     const dur = ((f.cmd.failNs ?? f.cmd.endNs ?? f.cmd.startNs) - f.cmd.startNs) / 1e9;
-    const others = a.creates.filter((c) => c !== f).map((c) => `${c.guest}'s build took ${mib(c.cmd.populatedPages)}`);
-    const took = a.othersTookMiB === undefined ? [] : a.othersTookMiB >= 0
-      ? [`the self-ballooning guests and tmem grew by ${a.othersTookMiB} MiB`]
-      : [`the self-ballooning guests gave back only ${-a.othersTookMiB} MiB`];
-    out.push(`${a.label}: the ${a.info?.freeMiB ?? '?'} MiB free that \`xl info\` showed was stale as soon as it was printed. Each toolstack saw room for its ${r.guestMiB} MiB guest and started populating; while ${f.guest} populated for ${dur.toFixed(1)} virtual seconds the memory it had counted on was eaten (${[...others, ...took].join('; ')}), so its creation failed after populating ${mib(f.cmd.populatedPages)}` +
-      `${failedAfter.length > 1 ? `, and ${failedAfter.slice(1).map((x) => `${x.guest}'s after ${mib(x.cmd.populatedPages)}`).join(', ')}` : ''} — all that work thrown away.`);
+    const g = a.guests;
+    const grew = g === undefined ? '' : g.grewMiB > 0
+      ? ` But ${r.surgeNs === undefined ? 'the self-ballooning guests grew' : `the self-ballooning guests' load surged at t=${secs(r.surgeNs)}`}: while the builds populated (${secs(g.fromNs)} → ${secs(g.toNs)}) their selfballoon targets rose by ${g.wantedMiB} MiB, their balloon drivers got ${g.gotMiB} MiB from Xen, and their memory grew by ${g.grewMiB} MiB` +
+        `${g.tmemMiB !== 0 ? ` (tmem's ephemeral pool ${g.tmemMiB > 0 ? 'grew' : 'shrank'} by ${Math.abs(g.tmemMiB)} MiB)` : ''} — the free memory the toolstacks had counted on was gone.`
+      : ` The self-ballooning guests did not grow while the builds populated (${g.grewMiB} MiB); the builds took the memory from each other.`;
+    const rest = failedAfter.slice(1).map((x) => `${x.guest}'s after ${mib(x.cmd.populatedPages)}`);
+    const ok = a.creates.filter((c) => c.cmd.status === 0).map((c) => c.guest);
+    out.push(`${a.label}: at t=${secs(a.info?.tNs ?? 0)} \`xl info\` showed ${a.info?.freeMiB ?? '?'} MiB free${fits(a)}, and both toolstacks went ahead.${grew} ` +
+      `${f.guest}'s creation failed at ${secs(f.cmd.failNs ?? f.cmd.endNs ?? 0)} after populating ${mib(f.cmd.populatedPages)} for ${dur.toFixed(1)} virtual seconds${rest.length > 0 ? `, and ${rest.join(', ')}` : ''} — all that work thrown away` +
+      `${ok.length > 0 ? ` (${ok.join(' and ')} completed)` : ''}.`);
   } else {
     out.push(`${a.label}: no creation failed after populating on this run (see the table).`);
   }
   const refused = b.creates.filter((c) => c.cmd.status !== 0);
   const done = b.creates.filter((c) => c.cmd.status === 0);
+  const g = b.guests;
+  const held = g === undefined ? '' : g.shortCalls > 0
+    ? `${r.surgeNs === undefined ? '' : `when the guests' load surged (t=${secs(r.surgeNs)}), `}Xen's claim gate held the ballooning guests back: they wanted ${g.wantedMiB} MiB more and got ${g.gotMiB} (${g.shortCalls} populate_physmap calls came back short)`
+    : `the ballooning guests got what they asked for (${g.gotMiB} MiB of the ${g.wantedMiB} MiB they wanted) from memory no claim covered`;
   if (refused.length > 0 && refused.every((c) => c.cmd.populatedPages === 0)) {
-    const gate = b.othersTookMiB === undefined ? '' : b.othersTookMiB > 0
-      ? ` (the ballooning guests still moved, but only into memory no claim covered: they grew by ${b.othersTookMiB} MiB)`
-      : '';
-    out.push(`${b.label}: the claim reserved each guest's memory up front, atomically. ${refused.map((c) => c.guest).join(' and ')}'s build failed at once with ENOMEM having populated nothing` +
-      `${done.length > 0 ? `, and ${done.map((c) => c.guest).join(' and ')} completed because the claim gate kept the ballooning guests out of its memory${gate}` : ''}.`);
+    out.push(`${b.label}: each build first claimed its guest's memory (XENMEM_claim_pages), atomically. ${refused.map((c) => c.guest).join(' and ')}'s claim failed at once with ENOMEM having populated nothing` +
+      `${done.length > 0 ? `; ${done.map((c) => c.guest).join(' and ')} completed at ${secs(Math.max(...done.map((c) => c.cmd.endNs ?? 0)))}${held === '' ? '' : `, because ${held}`}` : ''}.`);
   } else if (refused.length === 0) {
-    out.push(`${b.label}: both claims fitted, and both builds completed: the claims kept the ballooning guests out of the memory being populated.`);
+    out.push(`${b.label}: each build first claimed its ${r.guestMiB} MiB (XENMEM_claim_pages), atomically, and both claims fitted. ` +
+      `${held === '' ? 'The claims kept the memory for the builds' : held.charAt(0).toUpperCase() + held.slice(1)}, so both creations completed, at ${secs(Math.max(...done.map((c) => c.cmd.endNs ?? 0)))}.`);
   } else {
-    out.push(`${b.label}: a creation failed after populating ${mib(refused[0].cmd.populatedPages)} — not the guarantee claims promise (see the report).`);
+    out.push(`${b.label}: a creation failed after populating ${mib(refused.find((c) => c.cmd.populatedPages > 0)!.cmd.populatedPages)} — not the guarantee claims promise (see the report).`);
   }
   return wrap(out.join('\n\n'), 100);
 }
@@ -246,8 +311,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     files.push(`${perfetto}  (both runs, one process each: open in https://ui.perfetto.dev)`);
   }
   const first = variants[0];
+  const surgeMs = Object.values(first.files).map((t) => /^memsim_surge_at_ms=(\d+)/m.exec(t)?.[1]).find((x) => x !== undefined);
   return {
     sides: runs.map(side), seed: o.seed ?? 1, xen, hostMiB: first.spec.host.memoryMiB, files,
+    ...(surgeMs === undefined ? {} : { surgeNs: Number(surgeMs) * 1e6 }),
     guestMiB: o.guestMiB ?? Number(/^memory=(\d+)/m.exec(first.files['big1.cfg'])?.[1] ?? 0),
   };
 }

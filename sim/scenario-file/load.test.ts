@@ -63,6 +63,14 @@ describe('scenario files: the shipped examples', () => {
   });
 });
 
+describe('scenario files: a guest\'s surge', () => {
+  it('becomes the memsim_surge_* keys of its config (host-clock ms, percent of memory, ramp ms)', () => {
+    const r = loadScenario(base().replace('"cfg": { "memory": 128 }', '"cfg": { "memory": 128 }, "workload": "idle", "surge": { "at": "41s", "level": 0.9, "ramp": "2.5s" }'), 's.json');
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.scenario.variants[0].files['g.cfg']).toMatch(/memsim_surge_at_ms=41000\nmemsim_surge_pct=90\nmemsim_surge_ramp_ms=2500\n/);
+  });
+});
+
 describe('scenario files: errors name the file position', () => {
   const cases: Array<[string, string, string]> = [
     ['memory not a number', base().replace('"memory": 1024', '"memory": "lots"'), 'f.json:2:23: "memory" must be an integer in [4, 16777216] (MiB), got "lots"'],
@@ -81,6 +89,9 @@ describe('scenario files: errors name the file position', () => {
     ['kill of an unknown actor', base().replace('"timeline": [', '"timeline": [ { "at": "2s", "kill": "nobody" },'), 'f.json:4:15: "kill": "nobody" is not an actor'],
     ['guest with both cfg and file', base().replace('"cfg": { "memory": 128 }', '"cfg": "memory=1", "file": "x.cfg"'), 'f.json:3:20: guest "g" needs exactly one of "cfg"'],
     ['unknown workload', base().replace('"cfg": { "memory": 128 }', '"cfg": { "memory": 128 }, "workload": "busy"'), 'f.json:3:60: "workload" must be one of "idle", "steady", "bursty", "sawtooth", "spike", got "busy"'],
+    ['surge without workload', base().replace('"cfg": { "memory": 128 }', '"cfg": { "memory": 128 }, "surge": { "at": "3s", "level": 1 }'), 'f.json:3:20: guest "g": "tmem", "seed" and "surge" configure its kernel; give a "workload" too'],
+    ['surge level not positive', base().replace('"cfg": { "memory": 128 }', '"cfg": { "memory": 128 }, "workload": "idle", "surge": { "at": "3s", "level": 0 }'), 'f.json:3:100: "level" must be a number in (0, 64]'],
+    ['surge without at', base().replace('"cfg": { "memory": 128 }', '"cfg": { "memory": 128 }, "workload": "idle", "surge": { "level": 1 }'), 'f.json:3:77: "surge" needs "at"'],
     ['unknown bug', base().replace('"memory": 1024 }', '"memory": 1024, "inject": ["B99"] }'), 'f.json:2:40: unknown bug "B99"'],
     ['duplicate key', '{ "host": { "memory": 1024, "memory": 2 } }', 'f.json:1:29: duplicate key "memory" (first at 1:13)'],
     ['not an object', '[1, 2]', 'f.json:1:1: a scenario must be a JSON object, got an array'],

@@ -6,6 +6,7 @@
 // Timed wake-ups and the timeline's kills are the owner's own (sim/owner.ts step()), so both
 // transports run a scenario file the same way.
 
+import { SELFBALLOON_TARGET_NOTE } from '../../guests/linux-guest.ts';
 import { physinfo } from '../../hv/index.ts';
 import { attachTelemetry, collectFromTrace, type Telemetry } from '../../report/telemetry.ts';
 import { runThreads } from '../../workers/threads.ts';
@@ -62,10 +63,31 @@ export interface CommandRecord {
   domid?: number;
 }
 
+/** One guest kernel's XENMEM_populate_physmap call (its balloon driver deflating). */
+export interface KernelPopulate {
+  tNs: number;
+  /** Frames asked for that this kernel had not asked for since they were last populated (a retry of a short call asks again). */
+  newPages: number;
+  /** Frames Xen populated (the reply). */
+  gotPages: number;
+  /** The reply was short: the allocation gate (or memory) refused the rest. */
+  short: boolean;
+}
+
+/** What a guest kernel's balloon did, read from the trace. */
+export interface KernelRecord {
+  /** Its populate_physmap calls, in order. */
+  populates: KernelPopulate[];
+  /** Each balloon target selfballoon set (pages, as current_pages), with current_pages then. */
+  targets: Array<{ tNs: number; targetPages: number; currentPages: number }>;
+}
+
 export interface VariantRun {
   label: string;
   variant: CompiledVariant;
   commands: CommandRecord[];
+  /** Guest kernel actor (`linux:NAME:dN`) → what its balloon did. */
+  kernels: Map<string, KernelRecord>;
   failure?: { kind: string; message: string };
   trace: string;
   hash?: string;
@@ -133,6 +155,53 @@ export function commandsFromTrace(events: readonly TraceEvent[], xlActors: reado
   return out;
 }
 
+/** Guest kernel actors' names, as guests/… spawns them from `xl create`. */
+export const isGuestKernel = (actor: string): boolean => actor.startsWith('linux:');
+
+/** Reads the guest kernels' populate_physmap calls and selfballoon targets back out of a trace. */
+export function kernelsFromTrace(events: readonly TraceEvent[]): Map<string, KernelRecord> {
+  const out = new Map<string, KernelRecord>();
+  const rec = (actor: string): KernelRecord => {
+    let r = out.get(actor);
+    if (r === undefined) out.set(actor, (r = { populates: [], targets: [] }));
+    return r;
+  };
+  const pending = new Map<string, { gpfns: number[]; nr: number }>();
+  const waiting = new Map<string, Set<number>>();
+  for (const e of events) {
+    if ((e.k !== 'arrive' && e.k !== 'reply') || !isGuestKernel(e.a)) continue;
+    if (e.k === 'arrive') {
+      if (e.req.kind === 'hypercall' && e.req.op === 'XENMEM_populate_physmap') {
+        const args = (e.req.args ?? {}) as { nr_extents?: number; extent_order?: number; extent_start?: number[] };
+        pending.set(e.a, { gpfns: (args.extent_start ?? []).slice(0, args.nr_extents ?? 0), nr: (args.nr_extents ?? 0) * 2 ** (args.extent_order ?? 0) });
+      } else {
+        pending.delete(e.a);
+        if (e.req.kind === 'note' && e.req.text.startsWith(SELFBALLOON_TARGET_NOTE)) {
+          const n = JSON.parse(e.req.text.slice(SELFBALLOON_TARGET_NOTE.length)) as { t: number; target: number; current: number };
+          rec(e.a).targets.push({ tNs: n.t, targetPages: n.target, currentPages: n.current });
+        }
+      }
+      continue;
+    }
+    const call = pending.get(e.a);
+    pending.delete(e.a);
+    if (call === undefined || e.r.kind !== 'result') continue;
+    const rc = Math.max(0, e.r.result.rc);
+    const w = waiting.get(e.a) ?? new Set<number>();
+    waiting.set(e.a, w);
+    let fresh = 0;
+    call.gpfns.forEach((g, i) => {
+      if (!w.has(g)) fresh++;
+      // Extents are populated in order: the first rc got a frame, the rest are still wanted.
+      if (i < rc) w.delete(g);
+      else w.add(g);
+    });
+    const per = call.gpfns.length === 0 ? 1 : call.nr / call.gpfns.length;
+    rec(e.a).populates.push({ tNs: e.r.now, newPages: fresh * per, gotPages: rc * per, short: rc < call.gpfns.length });
+  }
+  return out;
+}
+
 /** Scans a live trace as it grows: sleepers' wake times, exited actors, wall times of xl events. */
 class TraceWatch {
   private seen = 0;
@@ -193,7 +262,7 @@ async function runScheduledVariant(v: CompiledVariant, o: RunVariantOptions): Pr
   const wallMs = performance.now() - t0;
   const commands = commandsFromTrace(owner.trace.events, v.xlActors, (i) => watch.wall.get(i));
   return {
-    label: v.label, variant: v, commands, trace: owner.trace.toJsonl(), hash: res.hash, steps: res.steps, endNs: owner.hv.now, wallMs, mode: 'scheduled',
+    label: v.label, variant: v, commands, kernels: kernelsFromTrace(owner.trace.events), trace: owner.trace.toJsonl(), hash: res.hash, steps: res.steps, endNs: owner.hv.now, wallMs, mode: 'scheduled',
     ...(res.failure === undefined ? {} : { failure: { kind: res.failure.kind, message: res.failure.message } }),
     ...(sampler === undefined ? {} : { telemetry: sampler.finish() }),
   };
@@ -234,7 +303,7 @@ async function runThreadedVariant(v: CompiledVariant, o: RunVariantOptions): Pro
   };
   const end = events.findLast((e) => e.k === 'step' || e.k === 'wake');
   return {
-    label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), trace: r.trace, hash: r.hash, steps: r.steps ?? steps,
+    label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), kernels: kernelsFromTrace(events), trace: r.trace, hash: r.hash, steps: r.steps ?? steps,
     endNs: end !== undefined && 't' in end ? end.t : 0, wallMs: r.wallMs, mode: 'threads',
     // An actor that died of an error (e.g. a hypercall too large for a mailbox slot) fails the run.
     ...(r.failure !== undefined ? { failure: r.failure }

@@ -5,6 +5,10 @@
 //   memsim_workload = "idle" | "steady" | "bursty" | "sawtooth" | "spike"   (required for a kernel)
 //   memsim_tmem     = 0 | 1      boot the kernel with tmem (Xen 4.3 with tmem on only)
 //   memsim_seed     = N          workload seed (default: the domid)
+//   memsim_surge_at_ms = N       a workload surge starting at host virtual time N ms …
+//   memsim_surge_pct   = N       … climbing to Committed_AS = N% of `memory` (may exceed 100
+//                                with maxmem > memory) …
+//   memsim_surge_ramp_ms = N     … over N ms (default 5000); see guests/workload.ts
 
 import { WORKLOAD_KINDS, type WorkloadKind } from '../../guests/workload.ts';
 import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
@@ -27,6 +31,15 @@ export function guestKernelSpec(
   if (!workload.ok || !(WORKLOAD_KINDS as readonly string[]).includes(workload.value)) return undefined;
   const tmemRead = getLong(parsed.cfg, 'memsim_tmem', quiet);
   const seedRead = getLong(parsed.cfg, 'memsim_seed', quiet);
+  const surgeAt = getLong(parsed.cfg, 'memsim_surge_at_ms', quiet);
+  const surgePct = getLong(parsed.cfg, 'memsim_surge_pct', quiet);
+  const surgeRamp = getLong(parsed.cfg, 'memsim_surge_ramp_ms', quiet);
+  const surge = surgeAt.ok && surgePct.ok && surgeAt.value >= 0n && surgePct.value > 0n
+    ? {
+        atNs: Number(surgeAt.value) * 1e6, level: Number(surgePct.value) / 100,
+        ...(surgeRamp.ok && surgeRamp.value >= 0n ? { rampS: Number(surgeRamp.value) / 1000 } : {}),
+      }
+    : undefined;
   const video = cfg.type === 'pv' ? 0 : cfg.videoMemkb;
   const params: LinuxGuestOptions = {
     seed: seedRead.ok ? Number(BigInt.asIntN(32, seedRead.value)) : domid,
@@ -34,6 +47,7 @@ export function guestKernelSpec(
     initialPages: Math.floor((cfg.targetMemkb - video) / 4),
     maxPfn: Math.floor((Math.max(cfg.maxMemkb, cfg.targetMemkb) - video) / 4),
     tmem: version === '4.3' && tmemRead.ok && tmemRead.value !== 0n,
+    ...(surge === undefined ? {} : { surge }),
   };
   return { name: `linux:${cfg.name}:d${domid}`, kind: 'linux', boot: cfg.name, params: params as unknown as Record<string, unknown> };
 }
