@@ -68,6 +68,8 @@ export class MailboxPayloadTooLargeError extends RangeError {
 
 /** The adaptive spin budget never drops below this (so a fast owner can win it back). */
 const SPIN_BUDGET_FLOOR = 32;
+/** A reply that arrives within this after the spin gave up counts as "a longer spin would have caught it". */
+const SPIN_WORTH_WAIT_MS = 0.1;
 
 const DEFAULTS: Required<MailboxClientOptions> = {
   spinIterations: 2000,
@@ -200,10 +202,10 @@ export class MailboxClient {
         return;
       }
     }
-    this.spinBudget = Math.min(spinIterations, Math.max(SPIN_BUDGET_FLOOR, this.spinBudget >> 1));
     const slicesMax = Math.ceil(callTimeoutMs / waitSliceMs);
     let beat = Atomics.load(words, kOwnerHeartbeatField);
-    let beatSeenAt = performance.now();
+    const waitStart = performance.now();
+    let beatSeenAt = waitStart;
     for (let slice = 0; slice < slicesMax; slice++) {
       // Raise the flag before waiting (Dekker with the owner's store-respSeq-then-load-flag).
       Atomics.store(words, this.waitingIdx, 1);
@@ -211,7 +213,17 @@ export class MailboxClient {
       Atomics.wait(words, this.respIdx, prev, waitSliceMs);
       Atomics.store(words, this.waitingIdx, 0);
       // Same acquire argument as in the spin loop.
-      if (Atomics.load(words, this.respIdx) === seq) return;
+      if (Atomics.load(words, this.respIdx) === seq) {
+        // A reply that came soon after we gave up spinning would have been caught by spinning a
+        // little longer: grow the budget. One that took long means the owner was busy: spinning
+        // would only have burnt the core it needed, so shrink. (Shrinking on every miss instead
+        // collapses the budget to the floor, where no reply is ever caught and it never regrows.)
+        const waitedMs = performance.now() - waitStart;
+        this.spinBudget = waitedMs < SPIN_WORTH_WAIT_MS
+          ? Math.min(spinIterations, this.spinBudget * 2)
+          : Math.max(SPIN_BUDGET_FLOOR, this.spinBudget >> 1);
+        return;
+      }
       this.throwIfOwnerEnded();
       const now = performance.now();
       const beatNow = Atomics.load(words, kOwnerHeartbeatField);
