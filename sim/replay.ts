@@ -90,7 +90,9 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
     return true;
   };
   // runScheduled(), with a moment between building the world and running it for `attach`.
-  const world = new World(header.scenario, NO_POLICY, { driver });
+  // The recording decides how long the run is: never stop it at World's default step limit
+  // (a demo variant is ~1.3M steps).
+  const world = new World(header.scenario, NO_POLICY, { driver, maxSteps: Math.max(1_000_000, choices.length + 1) });
   opts.attach?.(world.owner);
   await world.runUntil();
   const run = await world.finish();
