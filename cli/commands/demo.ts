@@ -212,9 +212,9 @@ export function formatDemo(r: DemoResult): string {
   if (a.run.failure !== undefined || b.run.failure !== undefined) pair('run failure', [a.run.failure?.message ?? ''], [b.run.failure?.message ?? '']);
   const labelW = Math.max(...rows.map((x) => x[0].length)) + 2;
   const table = rows.map(([l, x, y]) => `${l.padEnd(labelW)}${x.padEnd(colW)}${y}`.trimEnd()).join('\n');
-  const surge = r.surgeNs === undefined ? '' : ` The guests' load surges at t=${secs(r.surgeNs)}.`;
+  const surge = r.surgeNs === undefined ? '' : `The ballooning guests' load surges at t=${secs(r.surgeNs)}, as the builds start.\n`;
   const head = `xen-memsim demo: Xen ${r.xen}, ${r.hostMiB} MiB host over-committed with four self-ballooning${r.xen === '4.3' ? ' tmem' : ''} guests (seed ${r.seed}).\n` +
-    `Two toolstacks each \`xl create\` a guest of ${r.guestMiB} MiB at the same moment, right after \`xl info\`.${surge}\n`;
+    `Two toolstacks each \`xl create\` a guest of ${r.guestMiB} MiB at the same moment, right after \`xl info\`.\n${surge}`;
   return `${head}\n${table}\n\n${explain(r)}\n${r.files.length > 0 ? `\nWritten:\n${r.files.map((f) => `  ${f}`).join('\n')}\n` : ''}`;
 }
 
