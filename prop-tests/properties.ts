@@ -26,6 +26,20 @@ export function leakedClaims(hv: Hypervisor): string | null {
   return leaked === 0 ? null : `${leaked} claimed pages leaked by destroyed domains`;
 }
 
+/**
+ * The claim guarantee for one event: an 'alloc_failed' of 2^order pages for a domain whose own
+ * remaining claim covers it, at a moment when fewer than 2^order frames were free at all (its
+ * claim was not backed by memory). Call it from a listener, inside the refusing section.
+ * @returns the breach, or null when the event is not one (or the refusal was fragmentation,
+ *   placement or an order limit, which Xen never promised against).
+ */
+export function claimGuaranteeBreach(hv: Hypervisor, e: HvEvent): ClaimGuaranteeBreach | null {
+  if (e.kind !== 'alloc_failed' || e.reason === 'order') return null;
+  const request = 2 ** e.order;
+  const free = hv.heap.availForClaims();
+  return e.outstanding >= request && free < request ? { event: e, freeAtEvent: free, claimsAtEvent: hv.heap.outstandingClaims } : null;
+}
+
 /** An allocation refusal that a claim should have prevented, with the heap state at that moment. */
 export interface ClaimGuaranteeBreach {
   event: Extract<HvEvent, { kind: 'alloc_failed' }>;
@@ -45,12 +59,8 @@ export interface ClaimGuaranteeBreach {
 export function watchClaimGuarantee(hv: Hypervisor): { breaches: ClaimGuaranteeBreach[]; stop: () => void } {
   const breaches: ClaimGuaranteeBreach[] = [];
   const listener = (e: HvEvent): void => {
-    if (e.kind !== 'alloc_failed' || e.reason === 'order') return;
-    const request = 2 ** e.order;
-    const free = hv.heap.availForClaims();
-    if (e.outstanding >= request && free < request) {
-      breaches.push({ event: e, freeAtEvent: free, claimsAtEvent: hv.heap.outstandingClaims });
-    }
+    const breach = claimGuaranteeBreach(hv, e);
+    if (breach !== null) breaches.push(breach);
   };
   hv.listeners.push(listener);
   return {

@@ -8,7 +8,7 @@ import type { HvEvent, XenVersion } from '../../hv/index.ts';
 import type { MonitorFactory } from '../../sim/monitors.ts';
 import type { Owner } from '../../sim/owner.ts';
 import type { TraceEvent } from '../../sim/trace.ts';
-import { claimsExceedAvailable, leakedClaims } from '../properties.ts';
+import { claimGuaranteeBreach, claimsExceedAvailable, leakedClaims } from '../properties.ts';
 import { BUILD_NOTE_PREFIX, type BuildOutcome } from './actors.ts';
 
 /** Collects a breach found inside a section (an hv event) and reports it after the step. */
@@ -25,11 +25,9 @@ function pending(): { set: (s: string) => void; take: () => string | null } {
 const claimGuarantee: MonitorFactory = (owner) => {
   const p = pending();
   owner.hv.listeners.push((e: HvEvent) => {
-    if (e.kind !== 'alloc_failed' || e.reason === 'order') return;
-    const request = 2 ** e.order;
-    const free = owner.hv.heap.availForClaims();
-    if (e.outstanding >= request && free < request) {
-      p.set(`d${e.domid} refused an order-${e.order} allocation its claim of ${e.outstanding} covers (${free} free, outstanding_claims ${owner.hv.heap.outstandingClaims})`);
+    const b = claimGuaranteeBreach(owner.hv, e);
+    if (b !== null) {
+      p.set(`d${b.event.domid} refused an order-${b.event.order} allocation its claim of ${b.event.outstanding} covers (${b.freeAtEvent} free, outstanding_claims ${b.claimsAtEvent})`);
     }
   });
   return { name: 'claim-guarantee', afterStep: p.take };
