@@ -3,9 +3,11 @@
 // directly; the owner worker (workers/hv-worker.ts) calls it from mailbox slots. Its choices go
 // through a SchedulePolicy and into a TraceRecorder, which is what makes a run replayable.
 //
-// Actor lifecycle: running (computing, not in the owner) → blocked (a request in flight) →
-// running … → done. Virtual time only advances when no actor is running and nothing is
-// runnable, so what an actor observes never depends on how fast its thread was.
+// Actor lifecycle: starting → running (computing, not in the owner) → blocked / sleeping /
+// booting (a request in flight) → running … → done. Virtual time advances by the cost of each
+// section, and jumps to the next timer only when nothing is runnable and no actor is computing;
+// every answer carries a time derived from recorded choices alone, so what an actor observes
+// never depends on how fast its thread was — which is what lets a real-thread run replay.
 
 import { assert } from '../hv/assert.ts';
 import { Hypervisor, type Call } from '../hv/index.ts';
