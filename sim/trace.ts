@@ -97,16 +97,20 @@ export function traceHash(events: readonly TraceEvent[]): string {
 export class TraceRecorder {
   readonly events: TraceEvent[] = [];
 
+  /** Set by end(): what happens afterwards (actors exiting, late notes) is not part of the run. */
+  private sealed = false;
+
   constructor(readonly header: TraceHeader) {}
 
   add(e: TraceEvent): void {
-    this.events.push(e);
+    if (!this.sealed) this.events.push(e);
   }
 
   /** Seals the trace with an end event carrying the hash; returns the hash. */
   end(steps: number): string {
     const hash = traceHash(this.events);
-    this.add({ k: 'end', steps, hash });
+    this.events.push({ k: 'end', steps, hash });
+    this.sealed = true;
     return hash;
   }
 

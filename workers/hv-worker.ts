@@ -147,6 +147,16 @@ function drainMailbox(): void {
   }
 }
 
+/** After the run: every pending slot event gets 'gone' (or its errno), the owner is not touched. */
+function refuseRemaining(): void {
+  for (const ev of server.poll()) {
+    if (ev.kind === 'invalid') server.reply(ev.ticket, { kind: 'error', code: 'decode', errno: -EFAULT, message: `${ev.error.reason}: ${ev.error.detail}`, now: owner.hv.now });
+    else if (ev.kind === 'abandoned') {
+      if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
+    } else server.reply(ev.ticket, { kind: 'gone', now: owner.hv.now });
+  }
+}
+
 function serve(ticket: RequestTicket, msg: CallerToOwner): void {
   const reply = (r: OwnerReply) => server.reply(ticket, r);
   if (msg.kind === 'attach') {
@@ -208,8 +218,10 @@ async function run(): Promise<void> {
   }
   if (failure !== undefined) owner.trace.add({ k: 'fail', kind: failure.kind, message: failure.message, step: failure.step });
   const hash = owner.finishRun();
-  drainMailbox();
-  // Callers still blocked get an answer rather than a timeout.
+  // The trace is sealed: requests still arriving are answered without reaching the owner (a
+  // late note or kill recorded after the end would be compared by a replay but not hashed).
+  refuseRemaining();
+  // Callers still blocked (their hypercall never ran) get OwnerGoneError from stop().
   server.stop();
   resolveOutcome({ trace: owner.trace.toJsonl(), hash, steps: owner.steps, failure, errors: owner.errors() });
 }
