@@ -41,9 +41,4 @@ export class Domain {
     /** The domain this one is device model for (XSM_DM_PRIV), or -1. */
     readonly target: number,
   ) {}
-
-  /** domain_tot_pages(d) (4.14+): tot_pages - extra_pages; extra pages are kept apart here. */
-  get domainTotPages(): number {
-    return this.totPages;
-  }
 }

@@ -13,7 +13,7 @@ import { dispatchDomctl, isDomctlOp } from './domctl.ts';
 import { dispatchMemop, isMemop } from './memop.ts';
 import { isOpName, type HypercallResult, type OpName } from './ops.ts';
 import { PageAllocator } from './page-allocator.ts';
-import { features, isHvBug, isXenVersion, type Features, type XenVersion } from './version.ts';
+import { features, isXenVersion, type Features, type XenVersion } from './version.ts';
 import type { HvEvent } from './events.ts';
 import { Tmem, dispatchTmem, isTmemOp } from './tmem.ts';
 
@@ -105,11 +105,6 @@ export class Hypervisor {
 
   get version(): XenVersion {
     return this.feat.version;
-  }
-
-  /** Which injected names this hypervisor acts on (others belong to tmem/toolstack layers). */
-  static knownBug(name: string): boolean {
-    return isHvBug(name);
   }
 
   /** construct_dom0: dom0 gets its memory at boot, mapped from gpfn 0, and no max_pages limit. */

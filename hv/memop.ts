@@ -8,7 +8,7 @@ import { assert, assertNever } from './assert.ts';
 import type { Domain } from './domain.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF, memfBits, memfNode } from './flags.ts';
-import { copyReservation, isRecord, isU32, isU64, startExtentOf, type Reservation } from './guest-args.ts';
+import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
 import type { Hypervisor, Sections } from './hypervisor.ts';
 import { DOMID_SELF, MEMOPS, type HypercallResult } from './ops.ts';
 

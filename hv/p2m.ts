@@ -79,10 +79,4 @@ export class P2m {
     this.mappedCount -= out.length;
     return out;
   }
-
-  /** Drops every mapping (domain relinquish). */
-  reset(): void {
-    this.chunks.clear();
-    this.mappedCount = 0;
-  }
 }

@@ -286,7 +286,9 @@ export class PageAllocator {
       return 0;
     }
     if (d.outstandingPages !== 0) return -22; // only one active claim per domain please
-    const current = this.feat.claimUsesDomainTotPages ? d.domainTotPages : d.totPages;
+    // "Current pages": tot_pages to 4.13, domain_tot_pages() = tot - extra from 4.14. Extra
+    // (MEMF_no_refcount) pages are counted apart from totPages here, so both read totPages.
+    const current = d.totPages;
     if (pages <= current || pages > d.maxPages) return -22;
     const claim = pages - current;
     if (claim > this.unclaimedAvail()) return -12;
@@ -343,13 +345,6 @@ export class PageAllocator {
       this.pageOwner[mfn] = OWNER_ANON;
     }
     this.anonPages += mfns.length;
-  }
-
-  /** Number of free blocks per order, for reports and the buddy invariant. */
-  freeBlockCounts(): number[] {
-    const counts = new Array<number>(MAX_ORDER + 1).fill(0);
-    this.lists.forEach((list, i) => (counts[i % (MAX_ORDER + 1)] += list.size));
-    return counts;
   }
 
   /** Every free block as [mfn, order, node, zone] (invariant checker, small hosts). */

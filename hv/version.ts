@@ -48,8 +48,6 @@ export interface Features {
   readonly claimRefusesDying: boolean;
   /** Non-zero continuation index on XENMEM_claim_pages: 0 = unchecked (4.3/4.4), else the errno. */
   readonly claimStartExtentErrno: number;
-  /** "Current pages" in claim rule 3 is domain_tot_pages() (tot - extra) from 4.14. */
-  readonly claimUsesDomainTotPages: boolean;
   /** Memop max-order limits per caller kind (≥ 4.7, XSA-158) instead of "≤ 9 unless I/O caps". */
   readonly perKindMaxOrder: boolean;
   /** Reservation ops return start_extent on XSM denial (fix of B12). */
@@ -84,7 +82,6 @@ export function features(version: XenVersion, inject: readonly string[] = []): F
     gateHonoursNoRefcount: !bugs.has('B4'),
     claimRefusesDying: !bugs.has('B1'),
     claimStartExtentErrno: e1 ? 0 : 22 /* EINVAL since 4.8 */,
-    claimUsesDomainTotPages: version !== '4.3' && version !== '4.13',
     perKindMaxOrder: !e1,
     xsmDenialReturnsExtents: !bugs.has('B12'),
     firstExtentNotPreempted: !bugs.has('B13'),

@@ -1,7 +1,7 @@
 // Toolstack-level historical bugs (the reference's bug table, xen-hypervisor.md), as named
 // switches in the style of hv/version.ts HV_BUGS: a version implies the bugs its libxc shipped
 // with; `inject` adds more, so a race-hunting campaign can prove it finds each one. The
-// hypervisor ignores these names (Hypervisor.knownBug is false for them).
+// hypervisor ignores these names (isHvBug is false for them).
 
 import type { XenVersion } from '../hv/version.ts';
 

@@ -4,7 +4,7 @@
 // out with none, 2 on bad usage.
 
 import { writeFile } from 'node:fs/promises';
-import { HV_BUGS, isXenVersion, type XenVersion } from '../../hv/index.ts';
+import { HV_BUGS, isXenVersion } from '../../hv/index.ts';
 import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
 import { runCampaign, STRATEGIES, type CampaignOptions, type Found, type Progress } from '../../prop-tests/campaign/campaign.ts';
 import { renderInterleaving } from '../../prop-tests/campaign/interleaving.ts';

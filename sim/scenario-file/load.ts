@@ -3,7 +3,7 @@
 // (`demo.json:12:5: "memory" must be …`) and compiled into one ScenarioSpec per variant.
 // loadScenario() never throws on bad input: every problem comes back as a message.
 
-import { DEFAULT_COSTS, HV_BUGS, isXenVersion, type XenVersion } from '../../hv/index.ts';
+import { DEFAULT_COSTS, HV_BUGS, type XenVersion } from '../../hv/index.ts';
 import { WORKLOAD_KINDS } from '../../guests/workload.ts';
 import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
 import { readXlConf, XL_GLOBAL_CONFIG } from '../../toolstack/xl-conf.ts';
