@@ -10,7 +10,7 @@ import { Cleancache } from './cleancache.ts';
 import { Frontswap } from './frontswap.ts';
 import { GuestMm, fileKeyOfPage } from './guest-mm.ts';
 import { PfnSpace } from './pfn-space.ts';
-import { hashFloat } from './rng.ts';
+import { hashFloat } from '../sim/rng.ts';
 import { Selfballoon } from './selfballoon.ts';
 import { workloadAt, type WorkloadKind, type WorkloadSpec } from './workload.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NS_PER_SEC } from '../sim/port.ts';
-import { Mulberry32, hash32 } from './rng.ts';
+import { Mulberry32, hash32 } from '../sim/rng.ts';
 import { WORKLOAD_KINDS, workloadAt, type WorkloadKind } from './workload.ts';
 
 const curve = (kind: WorkloadKind, seed: number, seconds = 120) =>

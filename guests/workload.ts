@@ -5,7 +5,7 @@
 // surge lifts any curve from a given second on (load arriving at a chosen moment).
 
 import { NS_PER_SEC } from '../sim/port.ts';
-import { hashFloat } from './rng.ts';
+import { hashFloat } from '../sim/rng.ts';
 
 export const WORKLOAD_KINDS = ['idle', 'steady', 'bursty', 'sawtooth', 'spike'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];

@@ -11,9 +11,9 @@ import { checkInvariants, physinfo, type XenVersion } from '../hv/index.ts';
 import { DOMID_SELF } from '../hv/ops.ts';
 import { ArrivalOrder, SeededRandom } from '../sim/policy.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
-import { buildScript } from '../sim/test-scenarios.ts';
+import { buildScript } from '../world/test-scenarios.ts';
 import type { TraceEvent } from '../sim/trace.ts';
-import { PropertyViolation, runScheduled } from '../sim/world.ts';
+import { PropertyViolation, runScheduled } from '../world/world.ts';
 import { pinnedSeed } from './setup.ts';
 
 const HOST_MIB = 768;

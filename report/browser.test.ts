@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ArrivalOrder } from '../sim/policy.ts';
-import { World } from '../sim/world.ts';
+import { World } from '../world/world.ts';
 import { writeReport } from './html.ts';
 import { attachTelemetry, type Telemetry } from './telemetry.ts';
 import { ballooningHost } from './test-support.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ArrivalOrder } from '../sim/policy.ts';
-import { twoBuilders } from '../sim/test-scenarios.ts';
-import { World } from '../sim/world.ts';
+import { twoBuilders } from '../world/test-scenarios.ts';
+import { World } from '../world/world.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 import { toTraceEvents, type TraceEventRecord } from './perfetto.ts';
 import { attachTelemetry, type Telemetry } from './telemetry.ts';

@@ -7,7 +7,7 @@
 import type { HvEvent } from '../hv/events.ts';
 import type { Owner, StepInfo } from '../sim/owner.ts';
 import { parseTrace, type TraceEvent } from '../sim/trace.ts';
-import { replayEvents } from '../sim/replay.ts';
+import { replayEvents } from '../world/replay.ts';
 import { callToken } from '../prop-tests/campaign/interleaving.ts';
 import { MemoryRows, type MemorySeries } from './series.ts';
 import { SectionRecorder, type CallTable, type SectionTable } from './sections.ts';

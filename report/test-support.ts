@@ -2,7 +2,7 @@
 // building a 16 MiB guest each with claims, both guests self-ballooning with tmem, and an admin
 // who lowers g1's memory target at 3 s and raises it again at 6 s (balloon moves both ways).
 
-import { buildScript } from '../sim/test-scenarios.ts';
+import { buildScript } from '../world/test-scenarios.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 
 const NS_PER_S = 1e9;

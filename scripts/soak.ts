@@ -10,9 +10,9 @@
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { replayTrace } from '../sim/replay.ts';
+import { replayTrace } from '../world/replay.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
-import { buildScript } from '../sim/test-scenarios.ts';
+import { buildScript } from '../world/test-scenarios.ts';
 import { parseTrace } from '../sim/trace.ts';
 import { leaksAfterCleanup } from '../workers/faults-support.ts';
 import { runThreads } from '../workers/threads.ts';

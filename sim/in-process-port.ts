@@ -1,5 +1,5 @@
 // The in-process transport: requests go straight to an Owner in the same thread. The scheduled
-// world (sim/world.ts) and replay use it.
+// world (world/world.ts) and replay use it.
 
 import type { Owner } from './owner.ts';
 import { RequestPort } from './request-port.ts';

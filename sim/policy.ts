@@ -3,7 +3,7 @@
 // arrival order — index 0 is what "arrival order" picks — so a policy is a pure function from
 // (step number, runnable names) to an index. Every policy is deterministic given its seed.
 
-import { Mulberry32 } from '../guests/rng.ts';
+import { Mulberry32 } from './rng.ts';
 
 export interface SchedulePolicy {
   /** A short description for traces and reports ("pct(seed=7,depth=3)"). */

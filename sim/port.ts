@@ -1,5 +1,5 @@
 // HypercallPort: the one interface through which actors (toolstacks, guest kernels) reach the
-// hypervisor. Two transports implement it: the in-process scheduled world (sim/world.ts, for
+// hypervisor. Two transports implement it: the in-process scheduled world (world/world.ts, for
 // property tests and replay) and SharedArrayBuffer mailboxes to the owner worker (workers/).
 // Actors are plain async logic with no I/O and no clock of their own: time is what the port says.
 

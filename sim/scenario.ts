@@ -6,7 +6,7 @@ import type { HypervisorOptions } from '../hv/index.ts';
 export interface ActorSpec {
   /** Unique name: the actor's identity in schedules, traces and interleaving views. */
   name: string;
-  /** Which actor program runs (see sim/actor-kinds.ts): 'xl', 'linux', 'script' … */
+  /** Which actor program runs (see world/actor-kinds.ts): 'xl', 'linux', 'script' … */
   kind: string;
   /** Domain the actor's calls come from; 0 (dom0) by default. Ignored when `boot` is set. */
   caller?: number;
@@ -25,7 +25,7 @@ export interface ScenarioSpec {
   /** Timed faults: at virtual time `atNs` the named actor's thread dies (recorded as a kill). */
   faults?: Array<{ atNs: number; kill: string }>;
   /**
-   * Property monitors (names in sim/monitors.ts) checked after every step and at the end of the
+   * Property monitors (names in world/monitors.ts) checked after every step and at the end of the
    * run. They travel with the scenario, so a replay checks — and reproduces — the same failure.
    */
   monitors?: string[];

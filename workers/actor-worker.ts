@@ -4,7 +4,7 @@
 // The pool runs with atomics: 'disabled' so an idle worker keeps a live event loop.
 
 import { threadId } from 'node:worker_threads';
-import { actorKind } from '../sim/actor-kinds.ts';
+import { actorKind } from '../world/actor-kinds.ts';
 import { ActorStopped } from '../sim/request-port.ts';
 import type { ActorSpec } from '../sim/scenario.ts';
 import { MailboxPort } from './mailbox-port.ts';

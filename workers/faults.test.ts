@@ -6,9 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EFAULT, EINVAL, Hypervisor, physinfo } from '../hv/index.ts';
-import { replayTrace } from '../sim/replay.ts';
+import { replayTrace } from '../world/replay.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
-import { buildScript } from '../sim/test-scenarios.ts';
+import { buildScript } from '../world/test-scenarios.ts';
 import { leaksAfterCleanup, rogueSlot, runRogue, type RogueReport } from './faults-support.ts';
 import { runThreads } from './threads.ts';
 

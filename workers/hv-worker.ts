@@ -7,7 +7,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AssertionError } from '../hv/assert.ts';
 import { checkInvariants, domainInfo, EFAULT, EINVAL, physinfo, type DomainInfo, type PhysInfo } from '../hv/index.ts';
-import { startMonitors } from '../sim/monitors.ts';
+import { startMonitors } from '../world/monitors.ts';
 import { Owner } from '../sim/owner.ts';
 import { parsePolicy } from '../sim/policy.ts';
 import type { OwnerReply } from '../sim/requests.ts';
@@ -82,7 +82,7 @@ const outcomePromise = new Promise<OwnerOutcome>((r) => (resolveOutcome = r));
 
 owner.onSpawn = (spec) => post({ type: 'spawn', spec });
 if (data.invariants !== false) owner.afterStep.push(() => checkInvariants(owner.hv));
-// The scenario's property monitors, as the scheduled world runs them (sim/world.ts): a breach
+// The scenario's property monitors, as the scheduled world runs them (world/world.ts): a breach
 // ends the run as a 'property' failure recorded in the trace, so replay reproduces it.
 const monitors = startMonitors(data.spec.monitors ?? [], owner);
 class MonitorBreach extends Error {}

@@ -3,9 +3,9 @@
 // bounded in time; none asserts on wall-clock durations.
 
 import { describe, expect, test } from 'vitest';
-import { replayTrace } from '../sim/replay.ts';
+import { replayTrace } from '../world/replay.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
-import { buildScript } from '../sim/test-scenarios.ts';
+import { buildScript } from '../world/test-scenarios.ts';
 import { parseTrace } from '../sim/trace.ts';
 import type { OwnerControl } from './hv-worker.ts';
 import { runThreads } from './threads.ts';

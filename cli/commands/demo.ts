@@ -14,8 +14,8 @@ import { isXenVersion, type XenVersion } from '../../hv/index.ts';
 import { writeReport } from '../../report/html.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
 import type { Telemetry } from '../../report/telemetry.ts';
-import { loadScenario } from '../../sim/scenario-file/load.ts';
-import { runVariant, type CommandRecord, type VariantRun } from '../../sim/scenario-file/run.ts';
+import { loadScenario } from '../../world/scenario-file/load.ts';
+import { runVariant, type CommandRecord, type VariantRun } from '../../world/scenario-file/run.ts';
 import { progressLine } from './progress.ts';
 
 const USAGE = `usage: xen-memsim demo [--host-mib N] [--guest-mib N] [--xen VERSION] [--seed N] [--threads] [--out DIR]

@@ -1,7 +1,7 @@
 // A one-line progress display on stderr for `run` and `demo`: redrawn in place on a terminal,
 // a plain line every few seconds otherwise (logs, CI, tests).
 
-import type { Progress } from '../../sim/scenario-file/run.ts';
+import type { Progress } from '../../world/scenario-file/run.ts';
 
 export interface ProgressLine {
   update: (p: Progress) => void;

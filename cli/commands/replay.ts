@@ -4,7 +4,7 @@
 // divergence otherwise, 2 on bad usage or an unreadable file.
 
 import { readFile } from 'node:fs/promises';
-import { replayTrace } from '../../sim/replay.ts';
+import { replayTrace } from '../../world/replay.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
 
 const USAGE = 'usage: xen-memsim replay FILE\n';

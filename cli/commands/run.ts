@@ -10,8 +10,8 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { writeReport } from '../../report/html.ts';
-import { loadScenario } from '../../sim/scenario-file/load.ts';
-import { runVariant, type VariantRun } from '../../sim/scenario-file/run.ts';
+import { loadScenario } from '../../world/scenario-file/load.ts';
+import { runVariant, type VariantRun } from '../../world/scenario-file/run.ts';
 import { progressLine } from './progress.ts';
 
 const USAGE = `usage: xen-memsim run FILE.json [--threads] [--policy P] [--trace OUT.jsonl] [--report OUT.html] [--variant LABEL]

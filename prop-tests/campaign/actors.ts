@@ -1,6 +1,6 @@
 // Actor programs of the race-hunting campaign: a small libxl-like domain builder and a "poke"
 // (another toolstack thread acting on a domain by domid: destroy it, balloon part of it, grow its
-// paging pool), and a 'guest-poke' (a guest kernel making one call of its own). Plain async logic over a HypercallPort, registered in sim/actor-kinds.ts, so a
+// paging pool), and a 'guest-poke' (a guest kernel making one call of its own). Plain async logic over a HypercallPort, registered in world/actor-kinds.ts, so a
 // trace of a campaign run replays anywhere. Used until toolstack/builder's 'xl' actor can carry
 // the same scenarios.
 

@@ -2,7 +2,7 @@
 // a few seconds on 2 cores). Longer hunts: XEN_MEMSIM_LONG=1 widens the seeds and budgets.
 
 import { describe, expect, test } from 'vitest';
-import { replayTrace } from '../../sim/replay.ts';
+import { replayTrace } from '../../world/replay.ts';
 import { runCampaign, failureKey, type CampaignOptions } from './campaign.ts';
 import { pinnedSeed } from '../setup.ts';
 

@@ -4,9 +4,9 @@
 // checker after every section, as replay runs it. Deterministic given the seed.
 
 import fc from 'fast-check';
-import { hash32 } from '../../guests/rng.ts';
+import { hash32 } from '../../sim/rng.ts';
 import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
-import type { Failure } from '../../sim/world.ts';
+import type { Failure } from '../../world/world.ts';
 import { dfsRuns } from './dfs.ts';
 import { runOnce, type RunOutcome } from './run.ts';
 import { scenarioArb, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';

@@ -1,11 +1,11 @@
-// The campaign's properties as monitors (sim/monitors.ts): each checks one promise Xen (or the
+// The campaign's properties as monitors (world/monitors.ts): each checks one promise Xen (or the
 // toolstack's use of claims) makes, after every critical section and/or at the end of a run,
 // and names the breach in one line. They reuse the predicates of prop-tests/properties.ts.
 // Which apply to a run is decided per version by monitorsFor() (a scenario records the list).
 
 import { FRONTSWAP_SHRINK_NOTE } from '../../guests/linux-guest.ts';
 import type { HvEvent, XenVersion } from '../../hv/index.ts';
-import type { MonitorFactory } from '../../sim/monitors.ts';
+import type { MonitorFactory } from '../../world/monitors.ts';
 import type { Owner } from '../../sim/owner.ts';
 import type { TraceEvent } from '../../sim/trace.ts';
 import { claimGuaranteeBreach, claimsExceedAvailable, leakedClaims } from '../properties.ts';

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { HV_BUGS } from '../../hv/index.ts';
 import { ChoiceSequence } from '../../sim/policy.ts';
-import { replayTrace } from '../../sim/replay.ts';
+import { replayTrace } from '../../world/replay.ts';
 import { parseTrace } from '../../sim/trace.ts';
 import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
 import { pinnedSeed } from '../setup.ts';

@@ -5,7 +5,7 @@
 import { checkInvariants } from '../../hv/index.ts';
 import type { Owner } from '../../sim/owner.ts';
 import type { SchedulePolicy } from '../../sim/policy.ts';
-import { runScheduled, type Failure } from '../../sim/world.ts';
+import { runScheduled, type Failure } from '../../world/world.ts';
 import { toScenarioSpec, type CampaignScenario } from './scenario.ts';
 
 /** Wraps a policy and records its choices by step number (steps that were wake-ups stay 0). */

@@ -10,7 +10,7 @@ import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
 import { isToolstackBug } from '../../toolstack/bugs.ts';
 import type { BuilderParams, GuestPokeParams, PokeParams } from './actors.ts';
 import { monitorsFor } from './monitors.ts';
-import { buildScript } from '../../sim/test-scenarios.ts';
+import { buildScript } from '../../world/test-scenarios.ts';
 
 export interface GuestSpec {
   type: 'pv' | 'hvm';

@@ -5,7 +5,7 @@
 // deterministic once a failure exists, and bounds the number of real-thread runs.
 
 import { describe, expect, test } from 'vitest';
-import { replayTrace } from '../../sim/replay.ts';
+import { replayTrace } from '../../world/replay.ts';
 import { failureKey } from './campaign.ts';
 import { huntOnThreads } from './threads.ts';
 

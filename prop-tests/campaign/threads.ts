@@ -3,11 +3,11 @@
 // A failing trace is replayed in the scheduled world (it must reproduce exactly), turned into the
 // choice sequence the scheduled world follows, and shrunk there like any campaign failure.
 
-import { hash32 } from '../../guests/rng.ts';
+import { hash32 } from '../../sim/rng.ts';
 import type { SchedulePolicy } from '../../sim/policy.ts';
-import { replayTrace, type ReplayReport } from '../../sim/replay.ts';
+import { replayTrace, type ReplayReport } from '../../world/replay.ts';
 import { parseTrace } from '../../sim/trace.ts';
-import type { Failure } from '../../sim/world.ts';
+import type { Failure } from '../../world/world.ts';
 import { runThreads } from '../../workers/threads.ts';
 import { failureKey, scenarios, shrinkAndConfirm, type CampaignOptions, type Found } from './campaign.ts';
 import { runOnce, type RunOutcome } from './run.ts';

@@ -6,11 +6,11 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Hypervisor, XEN_VERSIONS } from '../../hv/index.ts';
-import { loadScenario } from '../../sim/scenario-file/load.ts';
-import { replayTrace } from '../../sim/replay.ts';
-import { runScheduled } from '../../sim/world.ts';
+import { loadScenario } from '../../world/scenario-file/load.ts';
+import { replayTrace } from '../../world/replay.ts';
+import { runScheduled } from '../../world/world.ts';
 import { parsePolicy } from '../../sim/policy.ts';
-import { twoBuilders } from '../../sim/test-scenarios.ts';
+import { twoBuilders } from '../../world/test-scenarios.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
 import { parseDomainConfig } from '../../toolstack/domain-config.ts';
 import { readXlConf } from '../../toolstack/xl-conf.ts';
@@ -153,7 +153,7 @@ export async function checkTraceInput(text: string): Promise<TraceOutcome> {
   }
 }
 
-// ---- scenario files (sim/scenario-file/load.ts; its own test fuzzes raw text) -------------------
+// ---- scenario files (world/scenario-file/load.ts; its own test fuzzes raw text) -------------------
 
 const EXAMPLES = ['demo.json', 'check-then-act-4.22.json', 'injected-bug-b6.json', 'tmem-selfballoon-4.3.json']
   .map((f) => readFileSync(new URL(`../../scenarios/${f}`, import.meta.url), 'utf8'));

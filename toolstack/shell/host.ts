@@ -5,7 +5,7 @@
 
 import { ArrivalOrder } from '../../sim/policy.ts';
 import { NS_PER_SEC } from '../../sim/port.ts';
-import { World } from '../../sim/world.ts';
+import { World } from '../../world/world.ts';
 import type { ActorSpec } from '../../sim/scenario.ts';
 import type { XenVersion } from '../../hv/version.ts';
 import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';

@@ -13,7 +13,7 @@
 import type { HypercallPort } from '../../sim/port.ts';
 
 export const LOCK_POLL_NS = 10_000_000;
-/** The no-op actor kind whose spawn takes a ticket (registered in sim/actor-kinds.ts). */
+/** The no-op actor kind whose spawn takes a ticket (registered in world/actor-kinds.ts). */
 export const LOCK_TICKET_KIND = 'xl-lock-ticket';
 
 const servedPath = (lockfile: string) => `/tool/xen-memsim/xl-lock${lockfile}/served`;

@@ -5,11 +5,11 @@
 import { AssertionError } from '../hv/assert.ts';
 import { checkInvariants, InvariantViolation } from '../hv/index.ts';
 import { actorKind } from './actor-kinds.ts';
-import { ActorStopped, InProcessPort } from './in-process-port.ts';
+import { ActorStopped, InProcessPort } from '../sim/in-process-port.ts';
 import { startMonitors, type Monitor } from './monitors.ts';
-import { Owner, type StepInfo } from './owner.ts';
-import type { SchedulePolicy } from './policy.ts';
-import type { ActorSpec, ScenarioSpec } from './scenario.ts';
+import { Owner, type StepInfo } from '../sim/owner.ts';
+import type { SchedulePolicy } from '../sim/policy.ts';
+import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
 
 export interface Failure {
   kind: 'invariant' | 'property' | 'hv-crash' | 'actor-error' | 'step-limit' | 'stuck';

@@ -5,7 +5,7 @@
 import { runLinuxGuest, type LinuxGuestOptions } from '../guests/linux-guest.ts';
 import { lockTicketMain, LOCK_TICKET_KIND } from '../toolstack/xl/lock.ts';
 import { xlActorMain } from '../toolstack/xl/main.ts';
-import type { HypercallPort } from './port.ts';
+import type { HypercallPort } from '../sim/port.ts';
 import { xlTimelineMain, XL_TIMELINE_KIND } from './scenario-file/xl-timeline.ts';
 import { runGuestPoke, runMiniBuilder, runPoke } from '../prop-tests/campaign/actors.ts';
 
@@ -54,7 +54,7 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
   xl: xlActorMain,
   /** Takes a ticket of the xl lock by existing (toolstack/xl/lock.ts). */
   [LOCK_TICKET_KIND]: lockTicketMain,
-  /** A scenario file's xl process: timed xl command lines, results noted in the trace (sim/scenario-file/xl-timeline.ts). */
+  /** A scenario file's xl process: timed xl command lines, results noted in the trace (world/scenario-file/xl-timeline.ts). */
   [XL_TIMELINE_KIND]: xlTimelineMain,
 };
 

@@ -3,9 +3,9 @@
 // the record. Works for traces from scheduled runs and from real-thread runs alike, because the
 // choices name actors and the comparison is per actor (see sim/trace.ts).
 
-import { Owner } from './owner.ts';
-import type { SchedulePolicy } from './policy.ts';
-import { isChoiceEvent, parseTrace, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from './trace.ts';
+import { Owner } from '../sim/owner.ts';
+import type { SchedulePolicy } from '../sim/policy.ts';
+import { isChoiceEvent, parseTrace, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 import { World, type Failure, type RunResult } from './world.ts';
 
 export interface ReplayReport {

@@ -2,10 +2,10 @@
 // step and at the end of a run, inside the world, so that a replay of a trace checks — and so
 // reproduces — exactly what the recorded run checked. The checks themselves live with the
 // property campaign (prop-tests/campaign/monitors.ts); this table only names them, as
-// sim/actor-kinds.ts names actor programs.
+// world/actor-kinds.ts names actor programs.
 
 import { CAMPAIGN_MONITORS } from '../prop-tests/campaign/monitors.ts';
-import type { Owner, StepInfo } from './owner.ts';
+import type { Owner, StepInfo } from '../sim/owner.ts';
 
 /** A running check. Each hook returns a one-line breach description, or null when it holds. */
 export interface Monitor {

@@ -1,6 +1,6 @@
 // Small scenarios shared by sim tests (and handy in a REPL): two toolstacks racing to build.
 
-import type { ScenarioSpec } from './scenario.ts';
+import type { ScenarioSpec } from '../sim/scenario.ts';
 import type { XenVersion } from '../hv/index.ts';
 
 /** A script that creates `name`, sets max_mem, claims, populates in 2 MiB extents and unpauses. */

@@ -4,7 +4,7 @@
 // `xl-result {json}` — so the same record comes out of a scheduled run, a real-thread run and a
 // replay, and `run`/`demo` read their transcripts from the trace alone.
 
-import type { HypercallPort } from '../port.ts';
+import type { HypercallPort } from '../../sim/port.ts';
 import type { XlParams } from '../../toolstack/xl/context.ts';
 import { XlSink, type XlWrite } from '../../toolstack/xl/io.ts';
 import { xlMain } from '../../toolstack/xl/main.ts';

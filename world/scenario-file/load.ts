@@ -10,7 +10,7 @@ import { readXlConf, XL_GLOBAL_CONFIG } from '../../toolstack/xl-conf.ts';
 import { cmdtableLookup } from '../../toolstack/xl/cmdtable.ts';
 import { xenCommandline } from '../../toolstack/shell/host.ts';
 import { MONITOR_KINDS } from '../monitors.ts';
-import type { ActorSpec, ScenarioSpec } from '../scenario.ts';
+import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import { parseJson, type JsonEntry, type JsonNode, type Pos } from './json.ts';
 import { XL_TIMELINE_KIND, type XlTimelineParams } from './xl-timeline.ts';
 

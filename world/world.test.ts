@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { ArrivalOrder, ChoiceSequence, Pct, SeededRandom, parsePolicy } from './policy.ts';
+import { ArrivalOrder, ChoiceSequence, Pct, SeededRandom, parsePolicy } from '../sim/policy.ts';
 import { replayTrace } from './replay.ts';
-import { parseTrace, TraceFormatError } from './trace.ts';
+import { parseTrace, TraceFormatError } from '../sim/trace.ts';
 import { twoBuilders } from './test-scenarios.ts';
 import { runScheduled } from './world.ts';
 
