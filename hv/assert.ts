@@ -11,6 +11,17 @@ export function assert(cond: unknown, msg: string | (() => string) = 'assertion 
   if (!cond) throw new AssertionError(typeof msg === 'function' ? msg() : msg);
 }
 
+/** A standing invariant (hv/invariants.ts, hv/tmem/check.ts) found broken between two sections. */
+export class InvariantViolation extends AssertionError {
+  override name = 'InvariantViolation';
+  constructor(
+    readonly invariant: string,
+    detail: string,
+  ) {
+    super(`invariant ${invariant} violated: ${detail}`);
+  }
+}
+
 /** Exhaustive switch helper: a compile error if a case is missing, a throw if reached anyway. */
 export function assertNever(x: never, what = 'value'): never {
   throw new AssertionError(`unexpected ${what}: ${JSON.stringify(x)}`);

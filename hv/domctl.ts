@@ -9,7 +9,7 @@ import { DOMDYING, type Domain } from './domain.ts';
 import { EEXIST, EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF } from './flags.ts';
 import { isRecord, isU16, isU64 } from './guest-args.ts';
-import type { Hypervisor, Sections } from './hypervisor.ts';
+import type { HypercallContext, Sections } from './hypercall-context.ts';
 import { DOMCTL_OPS, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
 
 export { DOMCTL_OPS };
@@ -26,7 +26,7 @@ function* once(label: string, result: HypercallResult): Sections {
   return result;
 }
 
-export function* dispatchDomctl(hv: Hypervisor, caller: number, op: DomctlOp, args: unknown): Sections {
+export function* dispatchDomctl(hv: HypercallContext, caller: number, op: DomctlOp, args: unknown): Sections {
   if (!isRecord(args)) return yield* once('domctl', { rc: -EFAULT });
   const privileged = hv.isControl(caller); // xsm_sysctl / xsm_domctl (XSM_PRIV)
   // do_sysctl checks XSM first; do_domctl has no domain to look up for these two (d = NULL).
@@ -70,7 +70,7 @@ export function* dispatchDomctl(hv: Hypervisor, caller: number, op: DomctlOp, ar
  * XEN_SYSCTL_physinfo: free_pages and outstanding_pages read together under heap_lock, so they
  * are mutually consistent. free_pages does not subtract claims and does not include tmem.
  */
-export function physinfo(hv: Hypervisor): PhysInfo {
+export function physinfo(hv: HypercallContext): PhysInfo {
   return {
     total_pages: hv.heap.managedPages + 1,
     free_pages: hv.heap.totalAvailPages,
@@ -81,7 +81,7 @@ export function physinfo(hv: Hypervisor): PhysInfo {
   };
 }
 
-function numainfo(hv: Hypervisor): Array<{ memsize: number; memfree: number }> {
+function numainfo(hv: HypercallContext): Array<{ memsize: number; memfree: number }> {
   return Array.from({ length: hv.heap.nodes }, (_, node) => {
     const [lo, hi] = hv.heap.nodeRange(node);
     let memfree = 0;
@@ -91,7 +91,7 @@ function numainfo(hv: Hypervisor): Array<{ memsize: number; memfree: number }> {
 }
 
 /** XEN_DOMCTL_createdomain: a requested domid, or the next free one after the rover. */
-function createDomain(hv: Hypervisor, args: Record<string, unknown>): HypercallResult {
+function createDomain(hv: HypercallContext, args: Record<string, unknown>): HypercallResult {
   const { domid = 0, type = 'pv', name, max_vcpus = 1, target } = args;
   if (!isU16(domid) || !isU16(max_vcpus) || max_vcpus === 0) return { rc: -EINVAL };
   if (type !== 'pv' && type !== 'pvh' && type !== 'hvm') return { rc: -EINVAL };
@@ -121,7 +121,7 @@ function createDomain(hv: Hypervisor, args: Record<string, unknown>): HypercallR
  * XEN_DOMCTL_getdomaininfo: like Xen, answers for the first domain whose id is >= the one asked
  * for (libxc checks the id it got back); -ESRCH when there is none.
  */
-function getDomainInfo(hv: Hypervisor, domid: unknown): HypercallResult {
+function getDomainInfo(hv: HypercallContext, domid: unknown): HypercallResult {
   if (!isU16(domid)) return { rc: -EFAULT };
   let best: Domain | undefined;
   for (const d of hv.domains.values()) if (d.domid >= domid && (best === undefined || d.domid < best.domid)) best = d;
@@ -164,7 +164,7 @@ function maxMem(d: Domain, maxMemkb: unknown): HypercallResult {
  * and tot_pages under page_alloc_lock, then free_heap_pages with scrubbing); the last section
  * frees the domain structure. A claim staked meanwhile (bug B1) is leaked at that point.
  */
-function* domainKill(hv: Hypervisor, caller: number, d: Domain): Sections {
+function* domainKill(hv: HypercallContext, caller: number, d: Domain): Sections {
   if (d.domid === caller) return yield* once('domain_kill', { rc: -EINVAL });
   if (d.isDying === DOMDYING.dead) return yield* once('domain_kill', { rc: 0 });
   if (d.isDying === DOMDYING.alive) {
@@ -198,7 +198,7 @@ function* domainKill(hv: Hypervisor, caller: number, d: Domain): Sections {
 }
 
 /** One relinquish batch: takes up to `max` of d's frames off the domain (tot_pages and all). */
-function takeRelinquishBatch(hv: Hypervisor, d: Domain, max: number): number[] {
+function takeRelinquishBatch(hv: HypercallContext, d: Domain, max: number): number[] {
   const mfns: number[] = [];
   let extra = 0;
   while (d.pagingPool.length > 0 && mfns.length < max) {
@@ -232,7 +232,7 @@ function takeRelinquishBatch(hv: Hypervisor, d: Domain, max: number): number[] {
  * DIVERGENCE: Xen 4.3 allocated these anonymously; here every version passes d, which gives B4 a
  * hypercall path (the op's name is 4.17's).
  */
-function* setPagingMempoolSize(hv: Hypervisor, d: Domain, size: unknown): Sections {
+function* setPagingMempoolSize(hv: HypercallContext, d: Domain, size: unknown): Sections {
   if (!isU64(size) || size % 4096 !== 0) return yield* once('paging_mempool', { rc: -EINVAL });
   const want = size / 4096;
   while (d.pagingPool.length > want) {

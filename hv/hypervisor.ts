@@ -7,18 +7,17 @@
 
 import { assert, AssertionError } from './assert.ts';
 import { DEFAULT_COSTS, type CostModel } from './cost-model.ts';
-import { Domain, DOMDYING, type GuestType } from './domain.ts';
+import { Domain, DOMDYING } from './domain.ts';
 import { ENOSYS, ESRCH } from './errno.ts';
 import { dispatchDomctl, isDomctlOp } from './domctl.ts';
+import { HypercallContext, type Sections } from './hypercall-context.ts';
 import { dispatchMemop, isMemop } from './memop.ts';
 import { isOpName, type HypercallResult, type OpName } from './ops.ts';
 import { PageAllocator } from './page-allocator.ts';
-import { features, isXenVersion, type Features, type XenVersion } from './version.ts';
-import type { HvEvent } from './events.ts';
+import { features, isXenVersion, type XenVersion } from './version.ts';
 import { Tmem, dispatchTmem, isTmemOp } from './tmem.ts';
 
-/** A critical section's generator: yields section labels, returns Xen's result. */
-export type Sections = Generator<string, HypercallResult, void>;
+export type { Sections };
 
 export interface HypervisorOptions {
   memoryMiB: number;
@@ -62,23 +61,10 @@ export class Call {
 
 export const PAGES_PER_MIB = 256;
 
-export class Hypervisor {
-  readonly feat: Features;
-  readonly heap: PageAllocator;
-  readonly costs: Readonly<CostModel>;
-  /** Live and dying domains by domid; a domain leaves the map when its destruction completes. */
-  readonly domains = new Map<number, Domain>();
+/** The hypervisor: the hypercall context (hypercall-context.ts) plus the stepping model. */
+export class Hypervisor extends HypercallContext {
   /** tmem (4.3 with the tmem boot option), else null. */
   readonly tmem: Tmem | null;
-  readonly nrCpus: number;
-  /** XENMEM_claim_pages exists (HypervisorOptions.claimPages). */
-  readonly hasClaimPages: boolean;
-  /** Virtual time in ns; advanced only by sections (cost model) and by advanceClockTo(). */
-  now = 0;
-  /** Observers of hypervisor events (allocation failures, leaks …): properties and reports. */
-  readonly listeners: Array<(e: HvEvent) => void> = [];
-  /** Domid rover of XEN_DOMCTL_createdomain (domctl.c). */
-  domidRover = 0;
   private nextCallId = 1;
 
   constructor(opts: HypervisorOptions) {
@@ -91,11 +77,9 @@ export class Hypervisor {
     assert(Array.isArray(inject) && inject.every((b) => typeof b === 'string'), 'new Hypervisor: inject must be an array of bug names');
     for (const b of inject) assert(/^B\d+$/.test(b), `new Hypervisor: unknown bug name ${b}`);
     assert(!tmem || xen === '4.3', 'new Hypervisor: tmem exists only in Xen 4.3 (removed in 4.13)');
-    this.feat = features(xen, inject);
-    this.costs = { ...DEFAULT_COSTS, ...opts.costs };
-    this.nrCpus = opts.nrCpus ?? 8;
-    this.hasClaimPages = opts.claimPages ?? true;
-    this.heap = new PageAllocator(memoryMiB * PAGES_PER_MIB, nodes, this.feat);
+    const feat = features(xen, inject);
+    const costs: CostModel = { ...DEFAULT_COSTS, ...opts.costs };
+    super(feat, new PageAllocator(memoryMiB * PAGES_PER_MIB, nodes, feat), costs, opts.nrCpus ?? 8, opts.claimPages ?? true);
     this.tmem = tmem ? new Tmem(this) : null;
     if (this.tmem !== null) this.heap.tmem = this.tmem;
     const dom0MiB = opts.dom0MiB ?? Math.min(1024, Math.floor(memoryMiB / 8));
@@ -128,35 +112,6 @@ export class Hypervisor {
     }
   }
 
-  emit(e: HvEvent): void {
-    for (const l of this.listeners) l(e);
-  }
-
-  charge(ns: number): void {
-    this.now += ns;
-  }
-
-  /** Moves virtual time forward (actors sleeping); never backwards. */
-  advanceClockTo(t: number): void {
-    assert(t >= this.now, 'advanceClockTo: time goes backwards');
-    this.now = t;
-  }
-
-  domain(domid: number): Domain | undefined {
-    return this.domains.get(domid);
-  }
-
-  /** is_control_domain(current->domain): dom0 is the only privileged domain here. */
-  isControl(caller: number): boolean {
-    return caller === 0;
-  }
-
-  /** XSM_TARGET (dummy policy): self, the control domain, or d's device model. */
-  xsmTarget(caller: number, d: Domain): boolean {
-    if (caller === d.domid || this.isControl(caller)) return true;
-    return this.domains.get(caller)?.target === d.domid;
-  }
-
   /**
    * Starts a hypercall: nothing runs until step(). Unknown ops answer -ENOSYS (one section);
    * a caller that is not a live domain answers -ESRCH (no vCPU could have issued it).
@@ -179,7 +134,7 @@ export class Hypervisor {
     }
     if (isMemop(op)) return yield* dispatchMemop(this, caller, op, args);
     if (isDomctlOp(op)) return yield* dispatchDomctl(this, caller, op, args);
-    if (isTmemOp(op)) return yield* dispatchTmem(this, caller, op, args);
+    if (isTmemOp(op)) return yield* dispatchTmem(this, this.tmem, caller, op, args);
     yield 'entry';
     return { rc: -ENOSYS };
   }
@@ -213,14 +168,6 @@ export class Hypervisor {
    */
   hypercall(caller: number, op: OpName | string, args: object = {}): HypercallResult {
     return this.finish(this.begin(caller, op, args));
-  }
-
-  /** Creates a domain directly (boot-time helper for tests and scenarios). @internal */
-  newDomain(domid: number, type: GuestType, name: string, maxVcpus: number, target: number): Domain {
-    assert(!this.domains.has(domid), 'newDomain: domid in use');
-    const d = new Domain(domid, type, name, maxVcpus, target);
-    this.domains.set(domid, d);
-    return d;
   }
 }
 

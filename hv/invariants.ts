@@ -4,19 +4,12 @@
 // names exactly one. Version promises that buggy versions break (claims <= available, no leaked
 // claims) are properties, not invariants: see prop-tests/properties.ts.
 
-import { AssertionError } from './assert.ts';
+import { InvariantViolation } from './assert.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import { MAX_ORDER, OWNER_FREE, PageAllocator } from './page-allocator.ts';
+import { checkTmemInvariants } from './tmem/check.ts';
 
-export class InvariantViolation extends AssertionError {
-  override name = 'InvariantViolation';
-  constructor(
-    readonly invariant: string,
-    detail: string,
-  ) {
-    super(`invariant ${invariant} violated: ${detail}`);
-  }
-}
+export { InvariantViolation };
 
 function check(cond: boolean, invariant: string, detail: () => string): void {
   if (!cond) throw new InvariantViolation(invariant, detail());
@@ -51,7 +44,7 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
     () => `free ${heap.totalAvailPages} + anon ${heap.anonPages} + charged ${charged} != ${heap.managedPages}`);
   if (deep) {
     checkFrameTable(hv);
-    hv.tmem?.checkInvariants(); // O(tmem pages): tmem's own structure (hv/tmem/check.ts)
+    if (hv.tmem !== null) checkTmemInvariants(hv.tmem); // O(tmem pages): tmem's own structure
   }
 }
 

@@ -9,7 +9,7 @@ import type { Domain } from './domain.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF, memfBits, memfNode } from './flags.ts';
 import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
-import type { Hypervisor, Sections } from './hypervisor.ts';
+import type { HypercallContext, Sections } from './hypercall-context.ts';
 import { DOMID_SELF, MEMOPS, type HypercallResult } from './ops.ts';
 
 export { MEMOPS };
@@ -27,7 +27,7 @@ export function isMemop(op: string): op is Memop {
   return (MEMOPS as readonly string[]).includes(op);
 }
 
-export function* dispatchMemop(hv: Hypervisor, caller: number, op: Memop, args: unknown): Sections {
+export function* dispatchMemop(hv: HypercallContext, caller: number, op: Memop, args: unknown): Sections {
   switch (op) {
     case 'XENMEM_claim_pages':
       return yield* claimPages(hv, caller, args);
@@ -46,13 +46,13 @@ export function* dispatchMemop(hv: Hypervisor, caller: number, op: Memop, args: 
  * XENMEM_claim_pages: one non-preemptible section under page_alloc_lock + heap_lock.
  * @returns 0, -EINVAL (bad fields, unknown or dying domain, rule 2/3), -EFAULT, -EPERM, -ENOMEM.
  */
-function* claimPages(hv: Hypervisor, caller: number, args: unknown): Sections {
+function* claimPages(hv: HypercallContext, caller: number, args: unknown): Sections {
   const rc = claimPagesRc(hv, caller, args);
   yield 'claim';
   return { rc };
 }
 
-function claimPagesRc(hv: Hypervisor, caller: number, args: unknown): number {
+function claimPagesRc(hv: HypercallContext, caller: number, args: unknown): number {
   const start = startExtentOf(args);
   if (start === undefined) return -EFAULT;
   if (start !== 0 && hv.feat.claimStartExtentErrno !== 0) return -hv.feat.claimStartExtentErrno;
@@ -76,7 +76,7 @@ interface MemopArgs {
 }
 
 /** Runs a reservation op across its continuations; the final rc is the total of extents done. */
-function* reservationOp(hv: Hypervisor, caller: number, op: ReservationOp, args: unknown): Sections {
+function* reservationOp(hv: HypercallContext, caller: number, op: ReservationOp, args: unknown): Sections {
   const first = startExtentOf(args);
   if (first === undefined) {
     yield 'memory_op';
@@ -109,7 +109,7 @@ function* reservationOp(hv: Hypervisor, caller: number, op: ReservationOp, args:
 }
 
 /** do_memory_op's argument checks, in Xen's order. @returns the args, or the rc to return. */
-function decodeReservation(hv: Hypervisor, caller: number, op: ReservationOp, args: unknown, start: number): MemopArgs | number {
+function decodeReservation(hv: HypercallContext, caller: number, op: ReservationOp, args: unknown, start: number): MemopArgs | number {
   const r = copyReservation(args);
   if (r === undefined) return start;
   if (r.nrExtents > MAX_NR_EXTENTS) return start;
@@ -125,12 +125,12 @@ function decodeReservation(hv: Hypervisor, caller: number, op: ReservationOp, ar
 }
 
 /** memop max order per caller kind: 9 for guests, MAX_ORDER for the control domain (§5.4). */
-function maxOrder(hv: Hypervisor, caller: number): number {
+function maxOrder(hv: HypercallContext, caller: number): number {
   return hv.isControl(caller) ? MAX_ORDER : 9;
 }
 
 /** construct_memop_from_reservation + propagate_node: XENMEMF_* → MEMF_*, or undefined. */
-function constructMemflags(hv: Hypervisor, caller: number, op: ReservationOp, xmf: number): number | undefined {
+function constructMemflags(hv: HypercallContext, caller: number, op: ReservationOp, xmf: number): number | undefined {
   let memflags = 0;
   const bits = xmf & 0xff;
   const needBits = Math.ceil(Math.log2(hv.heap.nrPages)) + PAGE_SHIFT;
@@ -164,7 +164,7 @@ function constructMemflags(hv: Hypervisor, caller: number, op: ReservationOp, xm
 }
 
 /** hypercall_preempt_check() at the top of each iteration; never on the first from 4.5 (B13). */
-function preemptPending(hv: Hypervisor, i: number, start: number, entry: number): boolean {
+function preemptPending(hv: HypercallContext, i: number, start: number, entry: number): boolean {
   if (i === start && hv.feat.firstExtentNotPreempted) return false;
   return hv.now - entry >= hv.costs.preemptSliceNs;
 }
@@ -174,7 +174,7 @@ function preemptPending(hv: Hypervisor, i: number, start: number, entry: number)
  * assign_pages + p2m update (page_alloc_lock) as two sections; a failure stops the loop.
  */
 function* populate(
-  hv: Hypervisor, a: MemopArgs, start: number, entry: number, mapIt: boolean, mfnsOut: number[],
+  hv: HypercallContext, a: MemopArgs, start: number, entry: number, mapIt: boolean, mfnsOut: number[],
 ): Generator<string, { done: number; preempted: boolean }, void> {
   const { d, r, memflags } = a;
   const n = 2 ** r.extentOrder;
@@ -229,7 +229,7 @@ function anyMapped(d: Domain, gpfn: number, n: number): boolean {
  * is not mapped stops the loop after the pages before it were removed, as in Xen.
  */
 function* decreaseReservation(
-  hv: Hypervisor, a: MemopArgs, start: number, entry: number,
+  hv: HypercallContext, a: MemopArgs, start: number, entry: number,
 ): Generator<string, { done: number; preempted: boolean }, void> {
   const { d, r } = a;
   const n = 2 ** r.extentOrder;
@@ -262,7 +262,7 @@ function* decreaseReservation(
  * anonymously (so the claim gate treats them as anybody's) and assigned MEMF_no_refcount.
  * @returns 0 with nr_exchanged, or -EINVAL / -EFAULT / -EPERM / -ESRCH / -ENOMEM.
  */
-function* memoryExchange(hv: Hypervisor, caller: number, args: unknown): Sections {
+function* memoryExchange(hv: HypercallContext, caller: number, args: unknown): Sections {
   if (!isRecord(args) || !isRecord(args.in) || !isRecord(args.out)) {
     yield 'memory_op';
     return { rc: -EFAULT };

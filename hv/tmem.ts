@@ -7,7 +7,7 @@
 
 import { EFAULT, ENODEV, ENOSYS, EPERM } from './errno.ts';
 import { isRecord, isU16, isU32, isU64 } from './guest-args.ts';
-import type { Hypervisor, Sections } from './hypervisor.ts';
+import type { HypercallContext, Sections } from './hypercall-context.ts';
 import { TMEM_OPS, type HypercallResult } from './ops.ts';
 
 export { TMEM_OPS };
@@ -78,12 +78,11 @@ function copyTmemOp(args: unknown): TmemOpArgs | undefined {
  * TMEM_FLUSH_OBJECT 1 / -EFROZEN; TMEM_CONTROL -EPERM unless the control domain, then per subop;
  * TMEM_AUTH 1 / 0 / -EINVAL / -ENOMEM.
  */
-export function* dispatchTmem(hv: Hypervisor, caller: number, op: TmemOp, args: unknown): Sections {
+export function* dispatchTmem(hv: HypercallContext, tmem: Tmem | null, caller: number, op: TmemOp, args: unknown): Sections {
   if (!hv.feat.tmemHypercall) {
     yield 'tmem';
     return { rc: -ENOSYS };
   }
-  const tmem = hv.tmem;
   if (tmem === null) {
     yield 'tmem'; // !tmem_initialized
     return { rc: -ENODEV };

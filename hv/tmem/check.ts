@@ -1,7 +1,7 @@
 // tmem's standing invariants (see the Tmem class doc), one check each, run between sections by
 // hv/invariants.ts and by the tmem tests after every hypercall.
 
-import { InvariantViolation } from '../invariants.ts';
+import { InvariantViolation } from '../assert.ts';
 import { OWNER_ANON } from '../page-allocator.ts';
 import type { Tmem } from './core.ts';
 
@@ -9,8 +9,9 @@ function check(cond: boolean, invariant: string, detail: () => string): void {
   if (!cond) throw new InvariantViolation(invariant, detail());
 }
 
-/** @internal called through Tmem.checkInvariants(). */
-export function checkTmemInvariants(tmem: Tmem, persistentByDomid: ReadonlyMap<number, number>): void {
+/** Checks tmem's own invariants (the Tmem class doc); throws InvariantViolation naming the first broken. */
+export function checkTmemInvariants(tmem: Tmem): void {
+  const persistentByDomid = tmem.persistentCounts;
   const heap = tmem.hv.heap;
   const seen = new Set<number>();
   const frame = (mfn: number, where: string): void => {

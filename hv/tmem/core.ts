@@ -9,9 +9,8 @@
 import { assert } from '../assert.ts';
 import type { Domain } from '../domain.ts';
 import { MEMF } from '../flags.ts';
-import type { Hypervisor } from '../hypervisor.ts';
+import type { HypercallContext, TmemDomainHooks } from '../hypercall-context.ts';
 import type { TmemHooks } from '../page-allocator.ts';
-import { checkTmemInvariants } from './check.ts';
 import {
   MAX_GLOBAL_SHARED_POOLS, PAGES_PER_MB, newClient,
   type Pgp, type TmemClient, type TmemObject, type TmemPool,
@@ -46,7 +45,7 @@ export interface TmemStats {
  * heap.anonPages); every persistent frame is owned by a live-or-dying domain and counted in its
  * tot_pages; no object is empty; pool.pgpCount === Σ its objects' pages.
  */
-export class Tmem implements TmemHooks {
+export class Tmem implements TmemHooks, TmemDomainHooks {
   /** tmh_page_list: frames tmem freed, kept rather than returned to the heap; LIFO (page_list_add). */
   readonly pageList: number[] = [];
   /** freeable_page_count: heap frames holding ephemeral data. */
@@ -68,6 +67,10 @@ export class Tmem implements TmemHooks {
   optSharedAuth = false;
   /** domid → frames of persistent pages charged to it (what invariants.ts asks clientPages for). */
   private readonly persistentByDomid = new Map<number, number>();
+  /** The per-domain persistent counts, for hv/tmem/check.ts. @internal */
+  get persistentCounts(): ReadonlyMap<number, number> {
+    return this.persistentByDomid;
+  }
   /**
    * Content tokens of frames written by a get (a frame never written holds its own mfn).
    * DIVERGENCE: guest memory has no contents in this emulator; this map is only what tmem copied.
@@ -82,7 +85,7 @@ export class Tmem implements TmemHooks {
     evictAttempts: 0, relinqPgs: 0, relinqAttempts: 0, maxEvictsPerRelinq: 0, totalFlushPool: 0,
   };
 
-  constructor(readonly hv: Hypervisor) {}
+  constructor(readonly hv: HypercallContext) {}
 
   // ---- the allocator seam ------------------------------------------------------------------
 
@@ -434,10 +437,5 @@ export class Tmem implements TmemHooks {
       if (destroy) client.pools[i] = null;
     }
     if (destroy) this.clients.delete(client.cliId);
-  }
-
-  /** Checks tmem's own invariants (class doc); throws InvariantViolation naming the first broken. */
-  checkInvariants(): void {
-    checkTmemInvariants(this, this.persistentByDomid);
   }
 }

@@ -3,6 +3,7 @@
 // section. Adds no behaviour to the hypervisor. Test-only: nothing in hv/ imports it.
 
 import { checkInvariants, Hypervisor, type HypercallResult } from '../index.ts';
+import { checkTmemInvariants } from './check.ts';
 import { TMEM_POOL, TMEM_SPEC_VERSION } from './defs.ts';
 
 /** TMEM_NEW_POOL flags as Linux builds them: kind bits | page size 0 | spec version 1. */
@@ -16,7 +17,7 @@ export const SHARED_EPHEMERAL = poolFlags(TMEM_POOL.SHARED);
 /** Both checkers: the hypervisor's structural invariants (deep) and tmem's own. */
 export function checkAll(hv: Hypervisor): void {
   checkInvariants(hv, true);
-  hv.tmem?.checkInvariants();
+  if (hv.tmem !== null) checkTmemInvariants(hv.tmem);
 }
 
 /**
@@ -28,7 +29,7 @@ export function call(hv: Hypervisor, caller: number, op: string, args: object = 
   while (!c.done) {
     hv.step(c);
     checkInvariants(hv, deep);
-    hv.tmem?.checkInvariants();
+    if (hv.tmem !== null) checkTmemInvariants(hv.tmem);
   }
   if (!deep) checkAll(hv);
   return c.result!;

@@ -1,0 +1,90 @@
+// The hypercall context: what every hypercall handler (memop.ts, domctl.ts, tmem.ts and hv/tmem/)
+// reads and writes — the domain table, the heap, the version's features, the cost model and the
+// virtual clock it charges, the event observers — and the checks Xen makes on `current`
+// (is_control_domain, XSM_TARGET). It sits below the handlers and above the allocator;
+// hypervisor.ts extends it with the stepping model (begin/step/finish) and the dispatch.
+// Every hv/ import points one way: handlers → this module → page-allocator.ts, domain.ts, ….
+
+import { assert } from './assert.ts';
+import type { CostModel } from './cost-model.ts';
+import { Domain, type GuestType } from './domain.ts';
+import type { HvEvent } from './events.ts';
+import type { HypercallResult } from './ops.ts';
+import type { PageAllocator } from './page-allocator.ts';
+import type { Features } from './version.ts';
+
+/** A critical section's generator: yields section labels, returns Xen's result. */
+export type Sections = Generator<string, HypercallResult, void>;
+
+/** What the domain lifecycle and the invariant checker ask of tmem (hv/tmem/core.ts implements it). */
+export interface TmemDomainHooks {
+  /** Frames owned by `domid` that tmem holds (persistent pages charged to the client). */
+  clientPages(domid: number): number;
+  /** tmem_destroy(d->tmem) from domain_kill. */
+  destroyClient(domid: number): void;
+}
+
+/**
+ * The state a hypercall runs against. Written only by the owner of the hypervisor, inside
+ * sections. Invariant: every domain in `domains` is alive or dying (a dead one has left the map).
+ */
+export abstract class HypercallContext {
+  /** Live and dying domains by domid; a domain leaves the map when its destruction completes. */
+  readonly domains = new Map<number, Domain>();
+  /** Virtual time in ns; advanced only by sections (charge) and by advanceClockTo(). */
+  now = 0;
+  /** Observers of hypervisor events (allocation failures, leaks …): properties and reports. */
+  readonly listeners: Array<(e: HvEvent) => void> = [];
+  /** Domid rover of XEN_DOMCTL_createdomain (domctl.c). */
+  domidRover = 0;
+  /** tmem (4.3 with the tmem boot option), else null. */
+  abstract readonly tmem: TmemDomainHooks | null;
+
+  constructor(
+    readonly feat: Features,
+    readonly heap: PageAllocator,
+    readonly costs: Readonly<CostModel>,
+    /** Number of physical CPUs reported by physinfo. */
+    readonly nrCpus: number,
+    /** XENMEM_claim_pages exists (HypervisorOptions.claimPages). */
+    readonly hasClaimPages: boolean,
+  ) {}
+
+  emit(e: HvEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** Charges a section's cost to the virtual clock. */
+  charge(ns: number): void {
+    this.now += ns;
+  }
+
+  /** Moves virtual time forward (actors sleeping); never backwards. */
+  advanceClockTo(t: number): void {
+    assert(t >= this.now, 'advanceClockTo: time goes backwards');
+    this.now = t;
+  }
+
+  domain(domid: number): Domain | undefined {
+    return this.domains.get(domid);
+  }
+
+  /** is_control_domain(current->domain): dom0 is the only privileged domain here. */
+  isControl(caller: number): boolean {
+    return caller === 0;
+  }
+
+  /** XSM_TARGET (dummy policy): self, the control domain, or d's device model. */
+  xsmTarget(caller: number, d: Domain): boolean {
+    if (caller === d.domid || this.isControl(caller)) return true;
+    return this.domains.get(caller)?.target === d.domid;
+  }
+
+  /** Creates a domain directly (createdomain, boot-time helper for tests and scenarios). @internal */
+  newDomain(domid: number, type: GuestType, name: string, maxVcpus: number, target: number): Domain {
+    assert(!this.domains.has(domid), 'newDomain: domid in use');
+    const d = new Domain(domid, type, name, maxVcpus, target);
+    this.domains.set(domid, d);
+    return d;
+  }
+}
