@@ -26,7 +26,7 @@ import {
 } from './mailbox-layout.ts';
 
 export { MailboxClient, MailboxPayloadTooLargeError, isNoFreeSlot, type MailboxClientOptions, type NoFreeSlot } from './mailbox-client.ts';
-export { MailboxServer, OWNER_WAIT_MS_MAX, type PollEvent, type RequestTicket, type WaitOutcome } from './mailbox-server.ts';
+export { MailboxServer, OWNER_SPIN_ITERATIONS_DEFAULT, OWNER_WAIT_MS_MAX, type PollEvent, type RequestTicket, type WaitOutcome } from './mailbox-server.ts';
 export { OwnerGoneError } from '../sim/port.ts';
 
 function layoutOf(buffer: SharedArrayBuffer, who: string): MailboxLayout {

@@ -10,6 +10,7 @@ import {
   decodeOwnerToCaller,
   encodeCallerToOwner,
   encodeOwnerToCaller,
+  OWNER_TO_CALLER_OPCODES,
   type CallerToOwner,
   type OwnerToCaller,
 } from './codec.ts';
@@ -22,6 +23,7 @@ import {
   kSlotRespSeqField,
   kSlotStateField,
   kVersionField,
+  OPCODE_BINARY_FLAG,
   readLayout,
   slotPayload,
   slotWord,
@@ -103,7 +105,8 @@ describe(`codec (seed: ${seed})`, () => {
   });
 
   test('decoding arbitrary bytes, lengths and opcodes never throws', () => {
-    const opcode = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(...Object.values(CALLER_TO_OWNER_OPCODES)));
+    const known = [...Object.values(CALLER_TO_OWNER_OPCODES), ...Object.values(OWNER_TO_CALLER_OPCODES)];
+    const opcode = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(...known), fc.constantFrom(...known.map((o) => o | OPCODE_BINARY_FLAG)));
     fc.assert(
       fc.property(opcode, fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.uint8Array({ maxLength: 128 }), (op, len, bytes) => {
         const payload = new Uint8Array(128);

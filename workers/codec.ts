@@ -1,12 +1,16 @@
 // Messages through a mailbox slot: the two discriminated unions (one per direction), their
-// opcodes, and the JSON-over-UTF-8 codec that moves them in and out of a slot's payload bytes.
-// Leaves out: the slot protocol (channel.ts) and any hypercall semantics (hv/memop.ts validates
-// `args`; here they are only required to be JSON).
+// opcodes, and the codec that moves them in and out of a slot's payload bytes — binary fixed
+// fields for the hot messages (binary-codec.ts; OPCODE_BINARY_FLAG set in the opcode word), JSON
+// over UTF-8 for the rest. Both encodings decode to the same object and pass the same shape
+// checks here. Leaves out: the slot protocol (channel.ts) and any hypercall semantics
+// (hv/memop.ts validates `args`; here they are only required to be JSON).
 //
 // Decoding is a trust boundary: the bytes may be garbage (a fuzzer, a dying writer). decode*()
 // never throws; every failure is a DecodeError value naming the first thing that did not fit.
 
 import type { ActorRequest, OwnerReply } from '../sim/requests.ts';
+import { decodeBinaryReply, decodeBinaryRequest, tryEncodeBinaryReply, tryEncodeBinaryRequest } from './binary-codec.ts';
+import { OPCODE_BINARY_FLAG } from './mailbox-layout.ts';
 import { RUNS_KEY, runsReplacer, runsReviver } from './number-runs.ts';
 
 /** Messages shorter than this go out as plain JSON without looking for frame-list runs. */
@@ -66,7 +70,7 @@ export const OWNER_TO_CALLER_OPCODES = {
 /** A message that could not be decoded; `reason` names the first check that failed. */
 export interface DecodeError {
   readonly kind: 'decodeError';
-  readonly reason: 'length' | 'opcode' | 'utf8' | 'json' | 'shape';
+  readonly reason: 'length' | 'opcode' | 'binary' | 'utf8' | 'json' | 'shape';
   readonly detail: string;
 }
 
@@ -78,9 +82,13 @@ export interface EncodeError {
 }
 
 export interface Encoded {
+  /** The opcode word to publish: the message's opcode, with OPCODE_BINARY_FLAG for a binary payload. */
   readonly opcode: number;
   readonly length: number;
 }
+
+/** 'auto': binary when the message has an exact binary form, else JSON. 'json': JSON always (tests, benchmarks). */
+export type EncodingChoice = 'auto' | 'json';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -88,7 +96,13 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** Bounds on string fields (a limit on everything; the payload capacity bounds the rest). */
 export const OP_NAME_LENGTH_MAX = 64;
 
-function encodeInto(opcode: number, msg: CallerToOwner | OwnerToCaller, dest: Uint8Array): Encoded | EncodeError {
+type BinaryEncoder = (msg: { readonly kind: string }, dest: Uint8Array) => number | null;
+
+function encodeInto(opcode: number, msg: CallerToOwner | OwnerToCaller, dest: Uint8Array, binary: BinaryEncoder | null): Encoded | EncodeError {
+  if (binary !== null) {
+    const length = binary(msg, dest);
+    if (length !== null) return { opcode: opcode | OPCODE_BINARY_FLAG, length };
+  }
   let text: string;
   try {
     text = JSON.stringify(msg);
@@ -107,12 +121,19 @@ function encodeInto(opcode: number, msg: CallerToOwner | OwnerToCaller, dest: Ui
   return { opcode, length: written };
 }
 
-export function encodeCallerToOwner(msg: CallerToOwner, dest: Uint8Array): Encoded | EncodeError {
-  return encodeInto(CALLER_TO_OWNER_OPCODES[msg.kind], msg, dest);
+/** Writes a request into a slot's payload area (`dest`); publish the returned opcode and length with it. */
+export function encodeCallerToOwner(msg: CallerToOwner, dest: Uint8Array, encoding: EncodingChoice = 'auto'): Encoded | EncodeError {
+  return encodeInto(CALLER_TO_OWNER_OPCODES[msg.kind], msg, dest, encoding === 'auto' ? tryEncodeBinaryRequest : null);
 }
 
-export function encodeOwnerToCaller(msg: OwnerToCaller, dest: Uint8Array): Encoded | EncodeError {
-  return encodeInto(OWNER_TO_CALLER_OPCODES[msg.kind], msg, dest);
+/** Writes a reply into a slot's payload area; as encodeCallerToOwner. */
+export function encodeOwnerToCaller(msg: OwnerToCaller, dest: Uint8Array, encoding: EncodingChoice = 'auto'): Encoded | EncodeError {
+  return encodeInto(OWNER_TO_CALLER_OPCODES[msg.kind], msg, dest, encoding === 'auto' ? tryEncodeBinaryReply : null);
+}
+
+/** Whether an opcode word says its payload is binary. */
+export function isBinaryOpcode(opcode: number): boolean {
+  return (opcode & OPCODE_BINARY_FLAG) !== 0;
 }
 
 export function isDecodeError(x: unknown): x is DecodeError {
@@ -176,14 +197,29 @@ function decodeFrom<K extends string>(
   kinds: ReadonlyMap<number, K>,
   shapes: Record<K, (o: Obj) => string | null>,
   needsNow: boolean,
+  binary: (kind: string, length: number, payload: Uint8Array) => Obj | string,
 ): Obj | DecodeError {
   if (!Number.isInteger(length) || length < 0 || length > payload.length) {
     return { kind: 'decodeError', reason: 'length', detail: `length ${length} outside 0…${payload.length}` };
   }
-  const kind = kinds.get(opcode);
+  const isBinary = isBinaryOpcode(opcode);
+  const kind = kinds.get(isBinary ? opcode & ~OPCODE_BINARY_FLAG : opcode);
   if (kind === undefined) {
     return { kind: 'decodeError', reason: 'opcode', detail: `unknown opcode 0x${(opcode >>> 0).toString(16)}` };
   }
+  const o = isBinary ? binary(kind, length, payload) : parseJson(length, payload);
+  if (typeof o === 'string') return { kind: 'decodeError', reason: 'binary', detail: `${kind}: ${o}` };
+  if (isDecodeError(o)) return o;
+  if (o.kind !== kind) {
+    return { kind: 'decodeError', reason: 'shape', detail: `opcode says ${kind}, payload says ${JSON.stringify(o.kind)}` };
+  }
+  if (needsNow && !isNum(o.now)) return { kind: 'decodeError', reason: 'shape', detail: `${kind}: bad field now` };
+  const bad = shapes[kind](o);
+  if (bad !== null) return { kind: 'decodeError', reason: 'shape', detail: `${kind}: bad field ${bad}` };
+  return o;
+}
+
+function parseJson(length: number, payload: Uint8Array): Obj | DecodeError {
   let text: string;
   try {
     text = decoder.decode(payload.subarray(0, length));
@@ -200,25 +236,18 @@ function decodeFrom<K extends string>(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kind: 'decodeError', reason: 'shape', detail: 'message is not a JSON object' };
   }
-  const o = value as Obj;
-  if (o.kind !== kind) {
-    return { kind: 'decodeError', reason: 'shape', detail: `opcode says ${kind}, payload says ${JSON.stringify(o.kind)}` };
-  }
-  if (needsNow && !isNum(o.now)) return { kind: 'decodeError', reason: 'shape', detail: `${kind}: bad field now` };
-  const bad = shapes[kind](o);
-  if (bad !== null) return { kind: 'decodeError', reason: 'shape', detail: `${kind}: bad field ${bad}` };
-  return o;
+  return value as Obj;
 }
 
 /**
  * Decodes a request from a slot. Never throws.
- * @param opcode  the slot's opcode field, as read
+ * @param opcode  the slot's opcode word, as read (OPCODE_BINARY_FLAG selects the binary form)
  * @param length  the slot's payload length field, as read
  * @param payload the slot's whole payload area (its length is the capacity)
  */
 export function decodeCallerToOwner(opcode: number, length: number, payload: Uint8Array): CallerToOwner | DecodeError {
   try {
-    return decodeFrom(opcode, length, payload, CALLER_TO_OWNER_KINDS, CALLER_TO_OWNER_SHAPES, false) as CallerToOwner | DecodeError;
+    return decodeFrom(opcode, length, payload, CALLER_TO_OWNER_KINDS, CALLER_TO_OWNER_SHAPES, false, decodeBinaryRequest) as CallerToOwner | DecodeError;
   } catch (e) {
     // Unreachable by design (every step above is guarded); kept so the boundary never throws.
     return { kind: 'decodeError', reason: 'shape', detail: `unexpected: ${String(e)}` };
@@ -228,7 +257,7 @@ export function decodeCallerToOwner(opcode: number, length: number, payload: Uin
 /** Decodes a reply from a slot. Never throws. Parameters as decodeCallerToOwner. */
 export function decodeOwnerToCaller(opcode: number, length: number, payload: Uint8Array): OwnerToCaller | DecodeError {
   try {
-    return decodeFrom(opcode, length, payload, OWNER_TO_CALLER_KINDS, OWNER_TO_CALLER_SHAPES, true) as OwnerToCaller | DecodeError;
+    return decodeFrom(opcode, length, payload, OWNER_TO_CALLER_KINDS, OWNER_TO_CALLER_SHAPES, true, decodeBinaryReply) as OwnerToCaller | DecodeError;
   } catch (e) {
     return { kind: 'decodeError', reason: 'shape', detail: `unexpected: ${String(e)}` };
   }

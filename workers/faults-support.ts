@@ -7,7 +7,7 @@ import { physinfo, type Hypervisor } from '../hv/index.ts';
 import { CALLER_TO_OWNER_OPCODES, decodeOwnerToCaller, encodeCallerToOwner, isDecodeError, type CallerToOwner } from './codec.ts';
 import { ringDoorbell } from './mailbox-client.ts';
 import {
-  isLayoutError, kOwnerStateField, kSlotOpcodeField, kSlotPayloadLengthField, kSlotReqSeqField, kSlotRespSeqField, kSlotStateField,
+  isLayoutError, kOwnerStateField, OPCODE_BINARY_FLAG, kSlotOpcodeField, kSlotPayloadLengthField, kSlotReqSeqField, kSlotRespSeqField, kSlotStateField,
   OwnerState, readLayout, SLOT_FREE, slotPayload, slotWord,
 } from './mailbox-layout.ts';
 
@@ -29,7 +29,12 @@ const forged: CallerToOwner[] = [
 
 export const rogueSlot: fc.Arbitrary<RogueSlot> = fc.oneof(
   fc.record({
-    opcode: fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(...Object.values(CALLER_TO_OWNER_OPCODES))),
+    // Raw words, the real opcodes, and the real opcodes marked binary (garbage in the binary form).
+    opcode: fc.oneof(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.constantFrom(...Object.values(CALLER_TO_OWNER_OPCODES)),
+      fc.constantFrom(...Object.values(CALLER_TO_OWNER_OPCODES).map((o) => o | OPCODE_BINARY_FLAG)),
+    ),
     length: fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.nat({ max: 300 })),
     bytes: fc.uint8Array({ maxLength: 256 }),
   }),

@@ -12,6 +12,7 @@ import {
   isDecodeError,
   isEncodeError,
   type CallerToOwner,
+  type EncodingChoice,
   type OwnerToCaller,
 } from './codec.ts';
 import {
@@ -53,6 +54,8 @@ export interface MailboxClientOptions {
   ownerSilenceLimitMs?: number;
   /** Upper bound on one call, heartbeat or not (retry limit = this / waitSliceMs). Default 60 s. */
   callTimeoutMs?: number;
+  /** 'auto' (default): the binary hot path where a message has one; 'json': JSON always (benchmarks). */
+  encoding?: EncodingChoice;
 }
 
 /** Returned by MailboxClient.open when every slot is claimed (an operating condition). */
@@ -76,11 +79,15 @@ const DEFAULTS: Required<MailboxClientOptions> = {
   waitSliceMs: 50,
   ownerSilenceLimitMs: 10_000,
   callTimeoutMs: 60_000,
+  encoding: 'auto',
 };
 
 function validate(options: MailboxClientOptions): Required<MailboxClientOptions> {
-  const o = { ...DEFAULTS, ...options };
-  const check = (name: keyof MailboxClientOptions, min: number, max: number): void => {
+  // An option given as undefined takes its default (as if absent).
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as MailboxClientOptions;
+  const o = { ...DEFAULTS, ...given };
+  if (o.encoding !== 'auto' && o.encoding !== 'json') throw new RangeError(`MailboxClient: options.encoding must be 'auto' or 'json', got ${String(o.encoding)}`);
+  const check = (name: Exclude<keyof MailboxClientOptions, 'encoding'>, min: number, max: number): void => {
     const v = o[name];
     if (!Number.isSafeInteger(v) || v < min || v > max) {
       throw new RangeError(`MailboxClient: options.${name} must be an integer in ${min}…${max}, got ${v}`);
@@ -164,7 +171,7 @@ export class MailboxClient {
     if (this.outstanding) throw new OwnerGoneError(`slot ${this.slot}: an earlier call was abandoned; the owner is gone`);
     this.throwIfOwnerEnded();
     const { words } = this.layout;
-    const encoded = encodeCallerToOwner(msg, this.payload);
+    const encoded = encodeCallerToOwner(msg, this.payload, this.options.encoding);
     if (isEncodeError(encoded)) throw new MailboxPayloadTooLargeError(`MailboxClient.call: ${encoded.detail}`);
     words[slotWord(this.layout, this.slot, kSlotOpcodeField)] = encoded.opcode;
     words[slotWord(this.layout, this.slot, kSlotPayloadLengthField)] = encoded.length;

@@ -10,12 +10,13 @@
 //   ...
 //
 // Every offset below is derived from a k*Field index and a *FieldCount; no offset is written as a
-// literal anywhere else. Bump MAILBOX_LAYOUT_VERSION on any change to a field's index or meaning.
+// literal anywhere else. Bump MAILBOX_LAYOUT_VERSION on any change to a field's index or meaning,
+// or to the binary payload grammar at the end of this file.
 
 /** 'XENM' in ASCII: the first word of every mailbox. */
 export const MAILBOX_MAGIC = 0x58454e4d;
 /** Asserted by every side at startup (v86's STATE_VERSION). */
-export const MAILBOX_LAYOUT_VERSION = 1;
+export const MAILBOX_LAYOUT_VERSION = 2;
 
 // ---- header fields (indices into the Int32Array over the whole buffer) ----
 /** MAILBOX_MAGIC; written once by createMailbox. */
@@ -50,7 +51,10 @@ export const kSlotStateField = 0;
 export const kSlotReqSeqField = 1;
 /** Response sequence: written only by the owner (= the answered reqSeq) after the reply payload. */
 export const kSlotRespSeqField = 2;
-/** Message opcode of whichever message the payload currently holds (see codec.ts). */
+/**
+ * Message opcode of whichever message the payload currently holds (see codec.ts), with
+ * OPCODE_BINARY_FLAG set when the payload is in the binary form below rather than JSON.
+ */
 export const kSlotOpcodeField = 3;
 /** Length in bytes of the message the payload currently holds. */
 export const kSlotPayloadLengthField = 4;
@@ -191,3 +195,33 @@ export function readLayout(buffer: SharedArrayBuffer): MailboxLayout | LayoutErr
 export function isLayoutError(x: MailboxLayout | LayoutError): x is LayoutError {
   return 'kind' in x && x.kind === 'layoutError';
 }
+
+// ---- binary payloads (the hot path; the vocabulary they carry is in binary-codec.ts) ----
+//
+// A slot whose opcode has OPCODE_BINARY_FLAG holds one message as fixed fields, no JSON:
+//
+//   hypercall  u8 op id (index in hv/ops.ts ALL_OPS) | record (the args)
+//   sleep      f64 ns
+//   xsWrite    str path | str value            xsRead   str path            note  str text
+//   result     f64 now | record (the result)    slept, ack, gone  f64 now
+//   xsValue    f64 now | u8 1 = null, 0 = str | [str value]       booted  f64 now | f64 domid
+//
+//   record  u8 field count, then per field (in the object's key order): u8 field id, its value
+//           (each field id has one type: num, str, list or record — binary-codec.ts's table)
+//   num     f64 (finite)          str  u32 byte length, UTF-8 bytes
+//   list    u8 BinListTag: Null | Plain u32 count, count × f64 | Runs u32 run count,
+//           run count × (f64 start, f64 step, u32 count) — an arithmetic run, as number-runs.ts
+//
+// Every multi-byte value is little-endian and unaligned (read through a DataView).
+
+/** Set in kSlotOpcodeField when the payload is binary; the low bits stay the message's opcode. */
+export const OPCODE_BINARY_FLAG = 0x1000;
+export const BIN_U8_BYTES = 1;
+export const BIN_U32_BYTES = 4;
+export const BIN_F64_BYTES = 8;
+/** Bytes of one arithmetic run: f64 start, f64 step, u32 count. */
+export const BIN_RUN_BYTES = 2 * BIN_F64_BYTES + BIN_U32_BYTES;
+/** Records nest at most this deep (XENMEM_exchange's args hold the in and out reservations). */
+export const BIN_RECORD_DEPTH_MAX = 2;
+/** The first byte of a list. */
+export const BinListTag = { Null: 0, Plain: 1, Runs: 2 } as const;

@@ -13,6 +13,7 @@ import {
   isEncodeError,
   type CallerToOwner,
   type DecodeError,
+  type EncodingChoice,
   type OwnerToCaller,
 } from './codec.ts';
 import {
@@ -58,6 +59,13 @@ export type WaitOutcome = 'work' | 'timeout' | 'shutdown';
 
 /** Upper bound on one doorbell wait, so the heartbeat moves at least this often when idle. */
 export const OWNER_WAIT_MS_MAX = 250;
+
+/**
+ * Doorbell polls an owner makes before it sleeps (waitForWork's spinIterations): an actor usually
+ * sends its next request within that, so the owner catches it without a futex wake-up (tens of µs
+ * on a 2-core VM). The owner is the one thread meant to spin; callers spin only briefly.
+ */
+export const OWNER_SPIN_ITERATIONS_DEFAULT = 1000;
 
 /**
  * The hypervisor owner's end of a mailbox. Exactly one per mailbox, used from one thread.
@@ -165,10 +173,11 @@ export class MailboxServer {
   }
 
   /**
-   * Answers a request from poll(), in any order relative to other slots.
+   * Answers a request from poll(), in any order relative to other slots. `encoding` 'json'
+   * forces JSON (benchmarks); by default hot replies go binary.
    * @returns 'delivered', or 'dropped' when the slot was abandoned meanwhile (freed at next poll).
    */
-  reply(ticket: RequestTicket, msg: OwnerToCaller): 'delivered' | 'dropped' {
+  reply(ticket: RequestTicket, msg: OwnerToCaller, encoding: EncodingChoice = 'auto'): 'delivered' | 'dropped' {
     const { slot, seq } = ticket;
     assert(slot >= 0 && slot < this.slotCount && this.inFlight[slot] === 1 && this.lastSeen[slot] === seq, () => `reply to a request not in flight: ${JSON.stringify(ticket)}`);
     const { words } = this.layout;
@@ -179,7 +188,7 @@ export class MailboxServer {
       return 'dropped';
     }
     const payload = slotPayload(this.layout, slot);
-    let encoded = encodeOwnerToCaller(msg, payload);
+    let encoded = encodeOwnerToCaller(msg, payload, encoding);
     if (isEncodeError(encoded)) {
       encoded = encodeOwnerToCaller({ kind: 'error', now: msg.now, code: 'tooLarge', errno: -7, message: encoded.detail.slice(0, 512) }, payload);
       assert(!isEncodeError(encoded), 'error reply does not fit the payload');

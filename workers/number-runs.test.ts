@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { decodeCallerToOwner, encodeCallerToOwner, isDecodeError, isEncodeError, type CallerToOwner } from './codec.ts';
-import { RUNS_EXPANDED_MAX } from './number-runs.ts';
+import { RUNS_EXPANDED_MAX, toRuns } from './number-runs.ts';
 
 const SLOT = 64 * 1024;
 
@@ -31,6 +31,18 @@ describe('frame lists on the wire', () => {
         expect(roundTrip(msg, 1 << 20)).toEqual(msg);
       }),
     );
+  });
+
+  test('runs expand to exactly their list, also where a step between extreme frames would round', () => {
+    const expand = (runs: ReturnType<typeof toRuns>): number[] => runs.flatMap(([start, step, count]) => Array.from({ length: count }, (_, k) => start + k * step));
+    const extreme = fc.oneof(fc.constantFrom(2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53 - 2, 0, 2 ** 40), fc.maxSafeInteger(), fc.integer({ min: -3, max: 3 }));
+    fc.assert(fc.property(fc.array(extreme, { maxLength: 60 }), (list) => {
+      expect(expand(toRuns(list))).toEqual(list);
+    }));
+    // |(2^53 - 2) - (-(2^53 - 1))| = 2^54 - 3 is not a double: such a pair must not become a run.
+    const list = [...Array.from({ length: 100 }, (_, i) => i), -(2 ** 53 - 1), 2 ** 53 - 2];
+    const msg: CallerToOwner = { kind: 'hypercall', op: 'XENMEM_decrease_reservation', args: { domid: 1, nr_extents: list.length, extent_start: list } };
+    expect(roundTrip(msg)).toEqual(msg);
   });
 
   test('malformed or oversized run lists are decode errors, never a throw or an allocation bomb', () => {

@@ -1,35 +1,46 @@
-// Compact JSON for long lists of frame numbers. A domain builder's populate_physmap names tens of
-// thousands of consecutive gpfns in one hypercall; as plain JSON that overflows a mailbox slot.
-// On the wire such an array becomes {"$runs": [[start, step, count], …]} — arithmetic runs —
-// whenever that is shorter; decoding expands it back, bounded so garbage cannot blow up memory.
+// Compact lists of frame numbers. A domain builder's populate_physmap names tens of thousands of
+// consecutive gpfns in one hypercall; as plain JSON that overflows a mailbox slot. On the wire
+// such a list travels as arithmetic runs (start, step, count): in the binary hot path
+// (binary-codec.ts) as fixed-width runs, in JSON messages as {"$runs": [[start, step, count], …]}
+// whenever that is shorter. Decoding expands runs back, bounded so garbage cannot blow up memory.
 
-/** The key that marks an encoded run list. */
+/** The key that marks an encoded run list in JSON. */
 export const RUNS_KEY = '$runs';
-/** Arrays shorter than this are left alone (not worth it). */
-const MIN_LENGTH = 32;
+/** Lists shorter than this are left alone (not worth it). */
+export const RUNS_MIN_LENGTH = 32;
 /** Upper bound on the elements one message may expand to: 2M (a builder's largest chunk is 1M pages). */
 export const RUNS_EXPANDED_MAX = 1 << 21;
 
-type Run = [start: number, step: number, count: number];
+export type Run = [start: number, step: number, count: number];
 
-function toRuns(a: readonly number[]): Run[] {
+/**
+ * Splits a list of safe integers into maximal arithmetic runs. Every element of a run is exactly
+ * `start + k * step` — the expansion formula itself is checked, so a step whose subtraction
+ * rounded (|a[i+1] - a[i]| > 2^53) can never produce a run that expands to other numbers.
+ */
+export function toRuns(a: readonly number[]): Run[] {
   const runs: Run[] = [];
   let i = 0;
   while (i < a.length) {
     const step = i + 1 < a.length ? a[i + 1] - a[i] : 0;
     let j = i + 1;
-    while (j < a.length && a[j] - a[j - 1] === step) j++;
-    runs.push([a[i], step, j - i]);
+    if (Number.isSafeInteger(step)) while (j < a.length && a[j] === a[i] + (j - i) * step) j++;
+    runs.push([a[i], j - i === 1 ? 0 : step, j - i]);
     i = j;
   }
   return runs;
 }
 
+/** Whether a run list is worth sending instead of the list (both in JSON and in binary form). */
+export function runsAreShorter(runs: readonly Run[], length: number): boolean {
+  return runs.length * 3 * 2 < length;
+}
+
 /** JSON.stringify replacer: long integer arrays with few runs go out as run lists. */
 export function runsReplacer(_key: string, value: unknown): unknown {
-  if (!Array.isArray(value) || value.length < MIN_LENGTH || !value.every((x) => Number.isSafeInteger(x))) return value;
+  if (!Array.isArray(value) || value.length < RUNS_MIN_LENGTH || !value.every((x) => Number.isSafeInteger(x))) return value;
   const runs = toRuns(value as number[]);
-  return runs.length * 3 * 2 < value.length ? { [RUNS_KEY]: runs } : value;
+  return runsAreShorter(runs, value.length) ? { [RUNS_KEY]: runs } : value;
 }
 
 /** Thrown by the reviver on a malformed or oversized run list (the codec makes it a DecodeError). */
