@@ -34,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`xen-memsim: unknown command "${name}"\n${usage()}\n`);
     return 2;
   }
+  // The campaign's actor kinds and property monitors are names scenario files and traces use.
+  await import('../prop-tests/campaign/plugin.ts');
   let mod: { main: (argv: string[]) => Promise<number> };
   try {
     mod = (await import(`./commands/${name}.ts`)) as typeof mod;

@@ -6,7 +6,7 @@ import type { HypervisorOptions } from '../hv/index.ts';
 export interface ActorSpec {
   /** Unique name: the actor's identity in schedules, traces and interleaving views. */
   name: string;
-  /** Which actor program runs (see world/actor-kinds.ts): 'xl', 'linux', 'script' … */
+  /** Which actor program runs, by its registered name (sim/registry.ts): 'xl', 'linux', 'script' … */
   kind: string;
   /** Domain the actor's calls come from; 0 (dom0) by default. Ignored when `boot` is set. */
   caller?: number;
@@ -25,8 +25,14 @@ export interface ScenarioSpec {
   /** Timed faults: at virtual time `atNs` the named actor's thread dies (recorded as a kill). */
   faults?: Array<{ atNs: number; kill: string }>;
   /**
-   * Property monitors (names in world/monitors.ts) checked after every step and at the end of the
+   * Property monitors (names registered in sim/registry.ts) checked after every step and at the end of the
    * run. They travel with the scenario, so a replay checks — and reproduces — the same failure.
    */
   monitors?: string[];
+  /**
+   * Modules (file URLs or package specifiers) that register the actor kinds and monitors this
+   * scenario names beyond the built-in ones (sim/registry.ts). They are loaded before the run, in
+   * every thread of a real-thread run, and by a replay of its trace.
+   */
+  plugins?: string[];
 }

@@ -4,7 +4,7 @@
 // The pool runs with atomics: 'disabled' so an idle worker keeps a live event loop.
 
 import { threadId } from 'node:worker_threads';
-import { actorKind } from '../world/actor-kinds.ts';
+import { actorKind, loadPluginModules } from '../sim/registry.ts';
 import { ActorStopped } from '../sim/request-port.ts';
 import type { ActorSpec } from '../sim/scenario.ts';
 import { MailboxPort } from './mailbox-port.ts';
@@ -12,6 +12,8 @@ import { MailboxPort } from './mailbox-port.ts';
 export interface ActorTask {
   buffer: SharedArrayBuffer;
   spec: ActorSpec;
+  /** Modules that register actor kinds (sim/registry.ts pluginModules()), imported before the actor runs. */
+  plugins: string[];
   /** threadIds[index] is set to this thread's id before the slot is claimed (for cleanup). */
   threadIds: Int32Array;
   index: number;
@@ -29,10 +31,12 @@ export default async function runActorTask(task: ActorTask): Promise<ActorOutcom
   Atomics.store(task.threadIds, task.index, threadId);
   let port: MailboxPort | undefined;
   try {
+    await loadPluginModules(task.plugins);
+    const main = actorKind(task.spec.kind);
     port = new MailboxPort(task.buffer, task.spec.name, task.spec.caller ?? 0);
     if (task.dieAfterRequests !== undefined) armSuicide(port, task.dieAfterRequests);
     if (task.spec.boot !== undefined) await port.boot(task.spec.boot);
-    await actorKind(task.spec.kind)(port, task.spec.params ?? {});
+    await main(port, task.spec.params ?? {});
     port.exit();
     return { actor: task.spec.name };
   } catch (e) {

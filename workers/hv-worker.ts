@@ -7,9 +7,9 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { AssertionError } from '../hv/assert.ts';
 import { checkInvariants, domainInfo, EFAULT, EINVAL, physinfo, type DomainInfo, type PhysInfo } from '../hv/index.ts';
-import { startMonitors } from '../world/monitors.ts';
 import { Owner } from '../sim/owner.ts';
 import { parsePolicy } from '../sim/policy.ts';
+import { loadPluginModules, startMonitors } from '../sim/registry.ts';
 import type { OwnerReply } from '../sim/requests.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
 import { MailboxServer, type RequestTicket } from './channel.ts';
@@ -19,6 +19,8 @@ import type { CallerToOwner } from './codec.ts';
 export interface HvWorkerData {
   buffer: SharedArrayBuffer;
   spec: ScenarioSpec;
+  /** Modules that register monitors and actor kinds (sim/registry.ts pluginModules()), imported first. */
+  plugins: string[];
   /** A policy spec for parsePolicy ("arrival", "random:7", "pct:7:3"). */
   policy: string;
   /** Run checkInvariants after every section (default true). */
@@ -63,6 +65,7 @@ export interface OwnerControl {
 }
 
 const data = workerData as HvWorkerData;
+await loadPluginModules(data.plugins);
 const owner = new Owner(data.spec, parsePolicy(data.policy), 'threads');
 const server = new MailboxServer(data.buffer);
 /** slot → actor name, set by each slot's attach message. */

@@ -5,6 +5,7 @@
 // only ever go through the mailbox.
 
 import { MessageChannel, type Worker } from 'node:worker_threads';
+import { loadPluginModules, pluginModules } from '../sim/registry.ts';
 import type { ScenarioSpec, ActorSpec } from '../sim/scenario.ts';
 import { abandonSlotsOfThread, createMailbox, markOwnerDead } from './channel.ts';
 import { Comlink, nodeEndpoint } from './comlink-node.ts';
@@ -43,11 +44,14 @@ export interface ThreadRunResult extends Partial<OwnerOutcome> {
 /** Runs a scenario with the owner and every actor on their own threads. */
 export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}): Promise<ThreadRunResult> {
   const t0 = performance.now();
+  // Every thread imports the same modules, so a name means the same program everywhere.
+  await loadPluginModules(spec.plugins ?? []);
+  const plugins = pluginModules();
   const headroom = opts.spawnHeadroom ?? 16;
   const maxActors = spec.actors.length + headroom;
   const buffer = createMailbox({ slotCount: maxActors });
   opts.onMailbox?.(buffer);
-  const data: HvWorkerData = { buffer, spec, policy: opts.policy ?? 'arrival', invariants: opts.invariants };
+  const data: HvWorkerData = { buffer, spec, plugins, policy: opts.policy ?? 'arrival', invariants: opts.invariants };
   const ownerWorker: Worker = spawnTsWorker(new URL('./hv-worker.ts', import.meta.url), { workerData: data });
   let ownerExit: string | undefined;
   const ownerExited = new Promise<void>((resolve) =>
@@ -78,7 +82,7 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
       void control.kill(a.name, 'no thread left for it (spawn headroom exhausted)');
       return;
     }
-    const task: ActorTask = { buffer, spec: a, threadIds, index, dieAfterRequests: opts.dieAfterRequests?.[a.name] };
+    const task: ActorTask = { buffer, spec: a, plugins, threadIds, index, dieAfterRequests: opts.dieAfterRequests?.[a.name] };
     running.push(
       pool.run(task).catch((e: Error) => {
         // The actor's thread died: free its slot (the owner finishes its call in flight).

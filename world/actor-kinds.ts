@@ -1,15 +1,15 @@
-// The actor programs a scenario can name, by kind. Each is plain async logic over a
-// HypercallPort; the same table is used by the scheduled world and by actor worker threads, so a
-// scenario means the same thing on both transports.
+// The built-in actor programs a scenario can name, by kind, registered with the kernel's
+// registry (sim/registry.ts) when this module is evaluated. Each is plain async logic over a
+// HypercallPort; actor worker threads import this same module (registry.pluginModules()), so a
+// scenario means the same thing on both transports. The campaign's actors register themselves
+// (prop-tests/campaign/actors.ts), as a user's plugin module does.
 
 import { runLinuxGuest, type LinuxGuestOptions } from '../guests/linux-guest.ts';
 import { lockTicketMain, LOCK_TICKET_KIND } from '../toolstack/xl/lock.ts';
 import { xlActorMain } from '../toolstack/xl/main.ts';
 import type { HypercallPort } from '../sim/port.ts';
 import { xlTimelineMain, XL_TIMELINE_KIND } from './scenario-file/xl-timeline.ts';
-import { runGuestPoke, runMiniBuilder, runPoke } from '../prop-tests/campaign/actors.ts';
-
-export type ActorMain = (port: HypercallPort, params: Record<string, unknown>) => Promise<void>;
+import { registerActorKind, type ActorMain } from '../sim/registry.ts';
 
 /**
  * A fixed list of steps, for tests and small campaigns: `{op, args}` issues a hypercall (the
@@ -42,14 +42,9 @@ async function runLinux(port: HypercallPort, params: Record<string, unknown>): P
   await runLinuxGuest(port, params as unknown as LinuxGuestOptions, () => false);
 }
 
-export const ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
+const BUILTIN_ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
   script: runScript,
   linux: runLinux,
-  /** The race campaign's small libxl-like builder and its "other toolstack thread" (prop-tests/campaign/actors.ts). */
-  'mini-builder': runMiniBuilder,
-  poke: runPoke,
-  /** A guest kernel making one call of its own (boots on its domain; prop-tests/campaign/actors.ts). */
-  'guest-poke': runGuestPoke,
   /** One xl command line (toolstack/xl/main.ts; params: XlParams). */
   xl: xlActorMain,
   /** Takes a ticket of the xl lock by existing (toolstack/xl/lock.ts). */
@@ -58,8 +53,4 @@ export const ACTOR_KINDS: Readonly<Record<string, ActorMain>> = {
   [XL_TIMELINE_KIND]: xlTimelineMain,
 };
 
-export function actorKind(kind: string): ActorMain {
-  const main = ACTOR_KINDS[kind];
-  if (main === undefined) throw new Error(`unknown actor kind "${kind}" (known: ${Object.keys(ACTOR_KINDS).join(', ')})`);
-  return main;
-}
+for (const [kind, main] of Object.entries(BUILTIN_ACTOR_KINDS)) registerActorKind(kind, main, import.meta.url);

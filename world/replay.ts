@@ -7,6 +7,7 @@ import { Owner } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
 import { isChoiceEvent, parseTrace, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 import { World, type Failure, type RunResult } from './world.ts';
+import { loadPluginModules } from '../sim/registry.ts';
 
 export interface ReplayReport {
   /** True when every choice, request and answer matched (including a recorded failure). */
@@ -92,6 +93,7 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
   // runScheduled(), with a moment between building the world and running it for `attach`.
   // The recording decides how long the run is: never stop it at World's default step limit
   // (a demo variant is ~1.3M steps).
+  await loadPluginModules(header.scenario.plugins ?? []);
   const world = new World(header.scenario, NO_POLICY, { driver, maxSteps: Math.max(1_000_000, choices.length + 1) });
   opts.attach?.(world.owner);
   await world.runUntil();

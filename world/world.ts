@@ -4,11 +4,11 @@
 
 import { AssertionError } from '../hv/assert.ts';
 import { checkInvariants, InvariantViolation } from '../hv/index.ts';
-import { actorKind } from './actor-kinds.ts';
+import './actor-kinds.ts'; // registers the built-in actor kinds
 import { ActorStopped, InProcessPort } from '../sim/in-process-port.ts';
-import { startMonitors, type Monitor } from './monitors.ts';
 import { Owner, type StepInfo } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
+import { actorKind, isPluginLoaded, loadPluginModules, startMonitors, type Monitor } from '../sim/registry.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
 
 export interface Failure {
@@ -90,6 +90,9 @@ export class World {
     policy: SchedulePolicy,
     private readonly opts: RunOptions = {},
   ) {
+    for (const p of spec.plugins ?? []) {
+      if (!isPluginLoaded(p)) throw new Error(`World: plugin module ${p} is not loaded (await loadPluginModules(spec.plugins) first; runScheduled does)`);
+    }
     this.owner = new Owner(spec, policy, 'scheduled');
     this.maxSteps = opts.maxSteps ?? 1_000_000;
     this.monitors = startMonitors(spec.monitors ?? [], this.owner);
@@ -162,6 +165,7 @@ export class World {
 
 /** Runs a scenario to completion under a policy, in one thread. */
 export async function runScheduled(spec: ScenarioSpec, policy: SchedulePolicy, opts: RunOptions = {}): Promise<RunResult> {
+  await loadPluginModules(spec.plugins ?? []);
   const world = new World(spec, policy, opts);
   await world.runUntil();
   return world.finish();

@@ -1,13 +1,14 @@
 // Actor programs of the race-hunting campaign: a small libxl-like domain builder and a "poke"
 // (another toolstack thread acting on a domain by domid: destroy it, balloon part of it, grow its
-// paging pool), and a 'guest-poke' (a guest kernel making one call of its own). Plain async logic over a HypercallPort, registered in world/actor-kinds.ts, so a
-// trace of a campaign run replays anywhere. Used until toolstack/builder's 'xl' actor can carry
+// paging pool), and a 'guest-poke' (a guest kernel making one call of its own). Plain async logic over a HypercallPort, registered with the kernel's registry
+// (sim/registry.ts) when this module is evaluated, so a trace of a campaign run replays anywhere. Used until toolstack/builder's 'xl' actor can carry
 // the same scenarios.
 
 import { tmemNewPoolFlags } from '../../guests/tmem-client.ts';
 import { xenmemfNode } from '../../hv/flags.ts';
 import { DOMID_SELF } from '../../hv/ops.ts';
 import type { HypercallPort } from '../../sim/port.ts';
+import { registerActorKind } from '../../sim/registry.ts';
 
 /** Parameters of a 'mini-builder' actor: `xl create` of one guest, libxl-style. */
 export interface BuilderParams {
@@ -203,3 +204,9 @@ export async function runGuestPoke(port: HypercallPort, raw: Record<string, unkn
     if (r.rc !== 1) return;
   }
 }
+
+/** The race campaign's small libxl-like builder and its "other toolstack thread". */
+registerActorKind('mini-builder', runMiniBuilder, import.meta.url);
+registerActorKind('poke', runPoke, import.meta.url);
+/** A guest kernel making one call of its own (boots on its domain). */
+registerActorKind('guest-poke', runGuestPoke, import.meta.url);

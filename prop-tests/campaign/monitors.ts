@@ -1,12 +1,13 @@
-// The campaign's properties as monitors (world/monitors.ts): each checks one promise Xen (or the
+// The campaign's properties as monitors (registered with sim/registry.ts when this module is
+// evaluated): each checks one promise Xen (or the
 // toolstack's use of claims) makes, after every critical section and/or at the end of a run,
 // and names the breach in one line. They reuse the predicates of prop-tests/properties.ts.
 // Which apply to a run is decided per version by monitorsFor() (a scenario records the list).
 
 import { FRONTSWAP_SHRINK_NOTE } from '../../guests/linux-guest.ts';
 import type { HvEvent, XenVersion } from '../../hv/index.ts';
-import type { MonitorFactory } from '../../world/monitors.ts';
 import type { Owner } from '../../sim/owner.ts';
+import { registerMonitor, type MonitorFactory } from '../../sim/registry.ts';
 import type { TraceEvent } from '../../sim/trace.ts';
 import { claimGuaranteeBreach, claimsExceedAvailable, leakedClaims } from '../properties.ts';
 import { BUILD_NOTE_PREFIX, type BuildOutcome } from './actors.ts';
@@ -263,6 +264,8 @@ export const CAMPAIGN_MONITORS: Readonly<Record<string, MonitorFactory>> = {
   'frontswap-inertia': frontswapInertia,
   'claim-guarantee-tmem': claimGuaranteeTmem,
 };
+
+for (const [name, factory] of Object.entries(CAMPAIGN_MONITORS)) registerMonitor(name, factory, import.meta.url);
 
 /** The properties a run on `version` is held to: claims ≤ available only where promised (4.22). */
 export function monitorsFor(version: XenVersion): string[] {

@@ -9,7 +9,7 @@ import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
 import { readXlConf, XL_GLOBAL_CONFIG } from '../../toolstack/xl-conf.ts';
 import { cmdtableLookup } from '../../toolstack/xl/cmdtable.ts';
 import { xenCommandline } from '../../toolstack/shell/host.ts';
-import { MONITOR_KINDS } from '../monitors.ts';
+import { monitorNames } from '../../sim/registry.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import { parseJson, type JsonEntry, type JsonNode, type Pos } from './json.ts';
 import { XL_TIMELINE_KIND, type XlTimelineParams } from './xl-timeline.ts';
@@ -408,7 +408,7 @@ function timeline(c: Ctx, node: JsonNode | undefined, xen: XenVersion, files: Re
 
 function monitors(c: Ctx, e: JsonEntry | undefined): string[] {
   if (e === undefined) return [];
-  const known = Object.keys(MONITOR_KINDS);
+  const known = monitorNames();
   if (e.value.kind !== 'array') {
     c.err(e.value.pos, `"monitors" must be a list of property names (${known.join(', ')}), got ${shown(e.value)}`);
     return [];

@@ -1,0 +1,6 @@
+// The race campaign as a plugin: importing this module registers the campaign's actor kinds
+// (mini-builder, poke, guest-poke) and its property monitors with the kernel's registry
+// (sim/registry.ts), as a user's plugin module registers its own.
+
+import './actors.ts';
+import './monitors.ts';

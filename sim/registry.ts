@@ -1,0 +1,165 @@
+// The names a scenario can use for actor programs and property monitors, and where each comes
+// from. The kernel knows no actor: the layers above (world/'s built-in actors, the campaign's
+// actors and properties, a user's own modules) register theirs here, each under the URL of the
+// module that defines it. A run on real threads imports those same modules in every worker
+// (pluginModules()), so a name means the same program on both transports and in a replay.
+
+import { distance } from 'fastest-levenshtein';
+import type { Owner, StepInfo } from './owner.ts';
+import type { HypercallPort } from './port.ts';
+
+/** An actor program: plain async logic over a port; it ends when its promise settles. */
+export type ActorMain = (port: HypercallPort, params: Record<string, unknown>) => Promise<void>;
+
+/** A running check. Each hook returns a one-line breach description, or null when it holds. */
+export interface Monitor {
+  readonly name: string;
+  /** After every step (the hypervisor's state is between two critical sections). */
+  afterStep?(info: StepInfo): string | null;
+  /** Once, when the run ends without an earlier failure. */
+  atEnd?(): string | null;
+}
+
+/** Starts a monitor on a fresh owner (before any step): may subscribe to hv.listeners. */
+export type MonitorFactory = (owner: Owner) => Monitor;
+
+/** A name no module has registered (a typo, a missing plugin, or a trace from another build). */
+export class UnknownNameError extends Error {
+  override name = 'UnknownNameError';
+}
+
+/** Two modules registered different programs under one name. */
+export class NameConflictError extends Error {
+  override name = 'NameConflictError';
+}
+
+interface Entry<T> {
+  readonly value: T;
+  /** URL of the module that registered it. */
+  readonly from: string;
+}
+
+/** One table of names: written by register(), read by everything that runs a scenario. */
+class Table<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  constructor(private readonly what: string) {}
+
+  register(name: string, value: T, from: string): void {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,63}$/.test(name)) {
+      throw new TypeError(`register ${this.what}: name must be 1–64 characters of letters, digits and _.:@/- (got ${JSON.stringify(name)})`);
+    }
+    const old = this.entries.get(name);
+    if (old !== undefined) {
+      // Importing a module twice (two URLs for one file, a test re-import) re-registers: fine
+      // when it is the same module; another module taking the name is a conflict.
+      if (old.from === from) return;
+      throw new NameConflictError(`${this.what} "${name}" is registered by ${old.from} and again by ${from}`);
+    }
+    this.entries.set(name, { value, from });
+  }
+
+  get(name: string): T {
+    const e = this.entries.get(name);
+    if (e === undefined) throw new UnknownNameError(`unknown ${this.what} "${name}"${suggest(name, this.names())} (known: ${this.names().join(', ')})`);
+    return e.value;
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  modules(): string[] {
+    return [...new Set([...this.entries.values()].map((e) => e.from))];
+  }
+}
+
+const actorKinds = new Table<ActorMain>('actor kind');
+const monitors = new Table<MonitorFactory>('monitor');
+/** Modules that registered something, or were loaded as plugins, in load order. */
+const loaded = new Set<string>();
+
+/** Registers an actor program under `kind`. `from` is the defining module's `import.meta.url`. */
+export function registerActorKind(kind: string, main: ActorMain, from: string): void {
+  if (typeof main !== 'function') throw new TypeError(`registerActorKind("${kind}"): main must be an async function (port, params)`);
+  actorKinds.register(kind, main, from);
+  loaded.add(from);
+}
+
+/** Registers a property monitor under `name`. `from` is the defining module's `import.meta.url`. */
+export function registerMonitor(name: string, factory: MonitorFactory, from: string): void {
+  if (typeof factory !== 'function') throw new TypeError(`registerMonitor("${name}"): factory must be a function (owner) => Monitor`);
+  monitors.register(name, factory, from);
+  loaded.add(from);
+}
+
+/** The program registered as `kind`. @throws UnknownNameError */
+export function actorKind(kind: string): ActorMain {
+  return actorKinds.get(kind);
+}
+
+export function hasActorKind(kind: string): boolean {
+  return actorKinds.has(kind);
+}
+
+export function actorKindNames(): string[] {
+  return actorKinds.names();
+}
+
+export function hasMonitor(name: string): boolean {
+  return monitors.has(name);
+}
+
+export function monitorNames(): string[] {
+  return monitors.names();
+}
+
+/** Starts the named monitors on a fresh owner. @throws UnknownNameError before starting any. */
+export function startMonitors(names: readonly string[], owner: Owner): Monitor[] {
+  const factories = names.map((n) => monitors.get(n));
+  return factories.map((f) => f(owner));
+}
+
+/**
+ * URLs of every module that registered a name or was loaded as a plugin: what a worker thread
+ * imports so that its registry holds what this thread's does.
+ */
+export function pluginModules(): string[] {
+  return [...new Set([...loaded, ...actorKinds.modules(), ...monitors.modules()])];
+}
+
+/** Whether `url` was loaded with loadPluginModules (or registered a name). */
+export function isPluginLoaded(url: string): boolean {
+  return loaded.has(url);
+}
+
+/**
+ * Imports plugin modules (file URLs or package specifiers), each of which registers its names
+ * when it is evaluated; a module already loaded is not imported again.
+ * @throws Error naming the module when one cannot be imported
+ */
+export async function loadPluginModules(urls: readonly string[]): Promise<void> {
+  for (const url of urls) {
+    if (loaded.has(url)) continue;
+    try {
+      await import(url);
+    } catch (e) {
+      throw new Error(`cannot load plugin module ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    loaded.add(url);
+  }
+}
+
+/** ", did you mean "x"?" for the closest known name within two edits, else "". */
+export function suggest(name: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best === undefined ? '' : `, did you mean "${best}"?`;
+}
