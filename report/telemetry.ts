@@ -4,6 +4,7 @@
 // It observes an Owner (owner.afterStep + hv.listeners + the owner's trace) and never changes it,
 // so it works on a live scheduled World and on the replay of any trace, scheduled or real-thread.
 
+import type { RunObserver } from '../world/scenario-file/run.ts';
 import type { HvEvent } from '../hv/events.ts';
 import type { Owner, StepInfo } from '../sim/owner.ts';
 import { parseTrace, type TraceEvent } from '../sim/trace.ts';
@@ -306,3 +307,9 @@ export async function collectFromTrace(text: string, opts: TelemetryOptions = {}
   return t;
 }
 
+
+/** The report's observer for world/scenario-file/run.ts: live sampling, or a replay of the trace. */
+export const TELEMETRY_OBSERVER: RunObserver<Telemetry> = {
+  attach: (owner) => attachTelemetry(owner),
+  fromTrace: (trace) => collectFromTrace(trace),
+};

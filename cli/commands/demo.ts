@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { isXenVersion, type XenVersion } from '../../hv/index.ts';
 import { writeReport } from '../../report/html.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
-import type { Telemetry } from '../../report/telemetry.ts';
+import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
 import { loadScenario } from '../../world/scenario-file/load.ts';
 import { runVariant, type CommandRecord, type VariantRun } from '../../world/scenario-file/run.ts';
 import { progressLine } from './progress.ts';
@@ -64,7 +64,7 @@ export interface GuestsDuringBuild {
 /** One variant's story, as the demo tells it. */
 export interface DemoSide {
   label: string;
-  run: VariantRun;
+  run: VariantRun<Telemetry>;
   info?: { tNs: number; freeMiB: number; outstandingMiB: number };
   creates: Array<{ guest: string; cmd: CommandRecord }>;
   claimsSamples: Array<{ tNs: number; claimed: Record<string, number>; note?: string }>;
@@ -110,7 +110,7 @@ function guestPagesAt(t: Telemetry, tNs: number): { pages: number; tmem: number 
   return { pages, tmem: m.tmemEphemeral?.[i] ?? 0 };
 }
 
-function guestsDuring(run: VariantRun, creates: DemoSide['creates']): GuestsDuringBuild | undefined {
+function guestsDuring(run: VariantRun<Telemetry>, creates: DemoSide['creates']): GuestsDuringBuild | undefined {
   if (creates.length === 0 || run.telemetry === undefined) return undefined;
   const fromNs = Math.min(...creates.map((c) => c.cmd.startNs));
   const failedAfter = creates.filter((c) => c.cmd.status !== 0 && c.cmd.populatedPages > 0).map((c) => c.cmd.failNs ?? c.cmd.endNs ?? c.cmd.startNs);
@@ -135,7 +135,7 @@ function guestsDuring(run: VariantRun, creates: DemoSide['creates']): GuestsDuri
   return { fromNs, toNs, grewMiB: m(b.pages - a.pages), tmemMiB: m(b.tmem - a.tmem), wantedMiB: m(wanted), gotMiB: m(got), shortCalls };
 }
 
-function side(run: VariantRun): DemoSide {
+function side(run: VariantRun<Telemetry>): DemoSide {
   const infoCmd = run.commands.find((c) => c.argv[0] === 'info' && c.actor === 'admin');
   const free = infoCmd === undefined ? undefined : infoField(infoCmd.stdout, 'free_memory');
   const creates = run.commands.flatMap((cmd) => {
@@ -288,10 +288,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const variants = loaded.scenario.variants;
   const progress = o.progress === false ? undefined : progressLine();
-  const runs: VariantRun[] = [];
+  const runs: VariantRun<Telemetry>[] = [];
   for (const v of variants) {
     try {
-      runs.push(await runVariant(v, { threads: o.threads, telemetry: true, ...(progress === undefined ? {} : { onProgress: progress.update }) }));
+      runs.push(await runVariant(v, { threads: o.threads, observer: TELEMETRY_OBSERVER, ...(progress === undefined ? {} : { onProgress: progress.update }) }));
     } finally {
       progress?.done();
     }

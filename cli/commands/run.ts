@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { writeReport } from '../../report/html.ts';
+import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
 import { loadScenario } from '../../world/scenario-file/load.ts';
 import { runVariant, type VariantRun } from '../../world/scenario-file/run.ts';
 import { progressLine } from './progress.ts';
@@ -105,9 +106,9 @@ export async function main(argv: string[]): Promise<number> {
   for (const v of variants) {
     process.stdout.write(`\n== ${v.label} (Xen ${v.xen}, ${v.spec.host.memoryMiB} MiB, claim_mode=${v.claimMode})\n`);
     const progress = progressLine();
-    let run: VariantRun;
+    let run: VariantRun<Telemetry>;
     try {
-      run = await runVariant(v, { threads: values.threads, policy: values.policy, telemetry: values.report !== undefined, onProgress: progress.update });
+      run = await runVariant(v, { threads: values.threads, policy: values.policy, observer: values.report !== undefined ? TELEMETRY_OBSERVER : undefined, onProgress: progress.update });
     } catch (e) {
       progress.done();
       process.stderr.write(`xen-memsim run: ${(e as Error).message}\n`);

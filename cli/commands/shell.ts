@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { isXenVersion, XEN_VERSIONS, type XenVersion } from '../../hv/version.ts';
-import { XlHost } from '../../toolstack/shell/host.ts';
-import { runInteractive, runScript } from '../../toolstack/shell/run.ts';
+import { XlHost } from '../../world/shell/host.ts';
+import { runInteractive, runScript } from '../../world/shell/run.ts';
 
 const USAGE = `usage: xen-memsim shell [--memory MiB] [--xen VERSION] [--nodes N] [--xl-conf FILE] [SCRIPT]
   --memory MiB     host RAM (default 8192)

@@ -8,7 +8,7 @@ import { WORKLOAD_KINDS } from '../../guests/workload.ts';
 import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
 import { readXlConf, XL_GLOBAL_CONFIG } from '../../toolstack/xl-conf.ts';
 import { cmdtableLookup } from '../../toolstack/xl/cmdtable.ts';
-import { xenCommandline } from '../../toolstack/shell/host.ts';
+import { xenCommandline } from '../shell/host.ts';
 import { monitorNames } from '../../sim/registry.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import { parseJson, type JsonEntry, type JsonNode, type Pos } from './json.ts';

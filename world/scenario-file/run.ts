@@ -8,7 +8,6 @@
 
 import { SELFBALLOON_TARGET_NOTE } from '../../guests/linux-guest.ts';
 import { physinfo } from '../../hv/index.ts';
-import { attachTelemetry, collectFromTrace, type Telemetry } from '../../report/telemetry.ts';
 import { runThreads } from '../../workers/threads.ts';
 import type { Owner } from '../../sim/owner.ts';
 import { parsePolicy } from '../../sim/policy.ts';
@@ -28,15 +27,24 @@ export interface Progress {
   last?: string;
 }
 
-export interface RunVariantOptions {
+/**
+ * Watches a run for its report (report/telemetry.ts supplies one): attached to the scheduled
+ * world's owner before the first step, or read from the trace after a real-thread run.
+ */
+export interface RunObserver<T> {
+  attach(owner: Owner): { finish(): T };
+  fromTrace(trace: string): Promise<T>;
+}
+
+export interface RunVariantOptions<T = unknown> {
   threads?: boolean;
   /** Schedule policy ("arrival", "random:SEED", "pct:SEED:DEPTH"); default arrival. */
   policy?: string;
   /** Called about every `progressMs` of wall time (default 100). */
   onProgress?: (p: Progress) => void;
   progressMs?: number;
-  /** Record telemetry for the HTML report / Perfetto export. */
-  telemetry?: boolean;
+  /** Records what the HTML report / Perfetto export draw (VariantRun.telemetry). */
+  observer?: RunObserver<T>;
   /** Real threads: give up after this long (wall ms). */
   timeoutMs?: number;
 }
@@ -82,7 +90,7 @@ export interface KernelRecord {
   targets: Array<{ tNs: number; targetPages: number; currentPages: number }>;
 }
 
-export interface VariantRun {
+export interface VariantRun<T = unknown> {
   label: string;
   variant: CompiledVariant;
   commands: CommandRecord[];
@@ -95,7 +103,8 @@ export interface VariantRun {
   endNs: number;
   wallMs: number;
   mode: 'scheduled' | 'threads';
-  telemetry?: Telemetry;
+  /** What RunVariantOptions.observer recorded. */
+  telemetry?: T;
 }
 
 /** Default virtual-time horizon of a threaded run without "until": the last event + 60 s. */
@@ -233,12 +242,12 @@ class TraceWatch {
 
 }
 
-async function runScheduledVariant(v: CompiledVariant, o: RunVariantOptions): Promise<VariantRun> {
+async function runScheduledVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>): Promise<VariantRun<T>> {
   const t0 = performance.now();
   const xlActors = new Set(v.xlActors);
   const watch = new TraceWatch(xlActors, t0);
   const world = new World(v.spec, parsePolicy(o.policy ?? 'arrival'), { maxSteps: Number.MAX_SAFE_INTEGER });
-  const sampler = o.telemetry === true ? attachTelemetry(world.owner) : undefined;
+  const sampler = o.observer?.attach(world.owner);
   const { owner } = world;
   const every = o.progressMs ?? 100;
   let lastProgress = performance.now();
@@ -268,7 +277,7 @@ async function runScheduledVariant(v: CompiledVariant, o: RunVariantOptions): Pr
   };
 }
 
-async function runThreadedVariant(v: CompiledVariant, o: RunVariantOptions): Promise<VariantRun> {
+async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>): Promise<VariantRun<T>> {
   const lastAt = Math.max(0, ...v.timeline.map((t) => t.atNs));
   const spec = { ...v.spec, untilNs: v.spec.untilNs ?? lastAt + THREADS_TAIL_NS };
   const samples: Array<{ steps: number; wallMs: number }> = [{ steps: 0, wallMs: 0 }];
@@ -308,11 +317,11 @@ async function runThreadedVariant(v: CompiledVariant, o: RunVariantOptions): Pro
     // An actor that died of an error (e.g. a hypercall too large for a mailbox slot) fails the run.
     ...(r.failure !== undefined ? { failure: r.failure }
       : (r.errors ?? []).length > 0 ? { failure: { kind: 'actor-error', message: r.errors!.map((e) => `${e.actor}: ${e.error}`).join('; ') } } : {}),
-    ...(o.telemetry === true ? { telemetry: await collectFromTrace(r.trace) } : {}),
+    ...(o.observer === undefined ? {} : { telemetry: await o.observer.fromTrace(r.trace) }),
   };
 }
 
 /** Runs one variant. @throws on a threaded run whose owner was lost, or kills with threads */
-export function runVariant(v: CompiledVariant, o: RunVariantOptions = {}): Promise<VariantRun> {
+export function runVariant<T = never>(v: CompiledVariant, o: RunVariantOptions<T> = {}): Promise<VariantRun<T>> {
   return o.threads === true ? runThreadedVariant(v, o) : runScheduledVariant(v, o);
 }

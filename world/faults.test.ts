@@ -6,11 +6,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EFAULT, EINVAL, Hypervisor, physinfo } from '../hv/index.ts';
-import { replayTrace } from '../world/replay.ts';
+import { replayTrace } from './replay.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
-import { buildScript } from '../world/test-scenarios.ts';
-import { leaksAfterCleanup, rogueSlot, runRogue, type RogueReport } from './faults-support.ts';
-import { runThreads } from './threads.ts';
+import { buildScript } from './test-scenarios.ts';
+import { leaksAfterCleanup, rogueSlot, runRogue, type RogueReport } from '../workers/faults-support.ts';
+import { runThreads } from '../workers/threads.ts';
 
 const seed = fc.readConfigureGlobal().seed;
 const physinfoSteps = (n: number) => Array.from({ length: n }, () => ({ op: 'XEN_SYSCTL_physinfo', args: {} }));

@@ -5,12 +5,12 @@
 
 import { ArrivalOrder } from '../../sim/policy.ts';
 import { NS_PER_SEC } from '../../sim/port.ts';
-import { World } from '../../world/world.ts';
+import { World } from '../world.ts';
 import type { ActorSpec } from '../../sim/scenario.ts';
 import type { XenVersion } from '../../hv/version.ts';
 import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
-import { closeSink, openSink, type XlWrite } from '../xl/io.ts';
-import type { XlParams } from '../xl/context.ts';
+import { closeSink, openSink, type XlWrite } from '../../toolstack/xl/io.ts';
+import type { XlParams } from '../../toolstack/xl/context.ts';
 
 export interface XlHostOptions {
   memoryMiB: number;

@@ -3,12 +3,12 @@
 // bounded in time; none asserts on wall-clock durations.
 
 import { describe, expect, test } from 'vitest';
-import { replayTrace } from '../world/replay.ts';
+import { replayTrace } from './replay.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
-import { buildScript } from '../world/test-scenarios.ts';
+import { buildScript } from './test-scenarios.ts';
 import { parseTrace } from '../sim/trace.ts';
-import type { OwnerControl } from './hv-worker.ts';
-import { runThreads } from './threads.ts';
+import type { OwnerControl } from '../workers/hv-worker.ts';
+import { runThreads } from '../workers/threads.ts';
 
 /** Two toolstacks build a guest each; the kernels boot and self-balloon with tmem. */
 function hostWithGuests(): ScenarioSpec {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { XenVersion } from '../../hv/version.ts';
-import { XlHost, type CommandResult } from '../shell/host.ts';
-import { parseMemSizeKb } from './cmd-mem.ts';
+import { XlHost, type CommandResult } from './host.ts';
+import { parseMemSizeKb } from '../../toolstack/xl/cmd-mem.ts';
 
 function host(xen: XenVersion = '4.22', memoryMiB = 4096, xlConfText?: string): XlHost {
   return new XlHost({ memoryMiB, xen, nodes: 1, ...(xlConfText === undefined ? {} : { xlConf: { path: '/etc/xen/xl.conf', text: xlConfText } }) });

@@ -1,0 +1,92 @@
+// The layering rules themselves, tested: `npm test` runs dependency-cruiser and ESLint over the
+// tree (package.json "lint"); here a temporary copy of the tree passes them, then gets
+// deliberately wrong imports (one per layer boundary, a circle, a package in hv/) and clock and
+// randomness reads in hv/, and the same rule files must reject each one.
+
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+/** Everything but installed, generated and version-control files. */
+const NOT_COPIED = new Set(['node_modules', 'out', 'dist', '.git']);
+
+let copy: string;
+
+/** Runs a tool from the project's node_modules in the copy; returns its exit status and output. */
+function run(bin: string, args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', ...bin.split('/')), ...args], { cwd: copy, encoding: 'utf8', timeout: 300_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const depcruise = (...paths: string[]) => run('dependency-cruiser/bin/dependency-cruise.mjs', ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', ...paths]);
+const eslint = () => run('eslint/bin/eslint.js', ['hv']);
+
+beforeAll(() => {
+  copy = mkdtempSync(join(tmpdir(), 'memsim-layers-'));
+  for (const p of readdirSync(ROOT)) if (!NOT_COPIED.has(p)) cpSync(join(ROOT, p), join(copy, p), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+});
+
+afterAll(() => {
+  if (copy !== undefined) rmSync(copy, { recursive: true, force: true });
+});
+
+/** Deliberately wrong imports, each with what dependency-cruiser must say about it. */
+const WRONG_IMPORTS: Array<[string, string, string, string]> = [
+  ['the kernel reaching up to the world', 'sim/policy.ts', "import '../world/world.ts';", 'not-in-allowed: sim/policy.ts → world/world.ts'],
+  ['hv reaching the kernel', 'hv/errno.ts', "import '../sim/port.ts';", 'not-in-allowed: hv/errno.ts → sim/port.ts'],
+  ['a guest importing the toolstack', 'guests/cleancache.ts', "import '../toolstack/bugs.ts';", 'not-in-allowed: guests/cleancache.ts → toolstack/bugs.ts'],
+  ['the transport importing an actor', 'workers/codec.ts', "import '../toolstack/xl/main.ts';", 'not-in-allowed: workers/codec.ts → toolstack/xl/main.ts'],
+  ['the world importing the campaign', 'world/world.ts', "import '../prop-tests/campaign/plugin.ts';", 'not-in-allowed: world/world.ts → prop-tests/campaign/plugin.ts'],
+  ['the report importing a front end', 'report/html.ts', "import '../cli/main.ts';", 'not-in-allowed: report/html.ts → cli/main.ts'],
+  ['hv importing a Node built-in', 'hv/flags.ts', "import 'node:perf_hooks';", 'hv-imports-no-package: hv/flags.ts → perf_hooks'],
+  ['production code importing a test', 'guests/pfn-space.ts', "import '../world/world.test.ts';", 'guests/pfn-space.ts → world/world.test.ts'],
+  ['an import that resolves to nothing', 'toolstack/bugs.ts', "import './no-such-file.ts';", 'no-unresolvable: toolstack/bugs.ts → ./no-such-file.ts'],
+  // sim/policy.ts imports sim/rng.ts already: closing the loop makes a circle inside one layer.
+  ['an import circle', 'sim/rng.ts', "import './policy.ts';", 'no-circular: sim/'],
+];
+
+/** Clock and randomness reads that ESLint must refuse in hv/, each with the rule that says so. */
+const CLOCK_READS: Array<[string, string, string]> = [
+  ['Date.now()', 'export const t = Date.now();', "'Date'"],
+  ['new Date()', 'export const d = new Date();', "'Date'"],
+  ['Math.random()', 'export const r = Math.random();', "'Math.random'"],
+  ['performance.now()', 'export const p = performance.now();', "'performance'"],
+  ['setTimeout', 'setTimeout(() => {}, 1);', "'setTimeout'"],
+];
+
+describe('the layer rules (dependency-cruiser, ESLint)', () => {
+  test('the tree as it is passes both', () => {
+    const d = depcruise('.');
+    expect(d.out).toMatch(/no dependency violations found/);
+    expect(d.status).toBe(0);
+    expect(eslint().status).toBe(0);
+  });
+
+  describe('on a copy with one wrong import in each of several files', () => {
+    let d: { status: number | null; out: string };
+    beforeAll(() => {
+      for (const [, file, line] of WRONG_IMPORTS) appendFileSync(join(copy, file), `\n${line}\n`);
+      d = depcruise('.');
+    });
+    test('dependency-cruiser fails', () => expect(d.status).not.toBe(0));
+    test.each(WRONG_IMPORTS)('rejects %s', (_what, _file, _line, expected) => expect(d.out).toContain(expected));
+  });
+
+  describe('on a copy with clock and randomness reads in hv/', () => {
+    let e: { status: number | null; out: string };
+    beforeAll(() => {
+      appendFileSync(join(copy, 'hv/version.ts'), `\n${CLOCK_READS.map(([, line]) => line).join('\n')}\n`);
+      e = eslint();
+    });
+    test('ESLint fails', () => expect(e.status).toBe(1));
+    test.each(CLOCK_READS)('rejects %s', (_what, _line, name) => {
+      expect(e.out).toContain(name);
+      expect(e.out).toContain('hv/ reads no clock');
+    });
+  });
+});
