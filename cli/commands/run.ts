@@ -4,23 +4,23 @@
 // Exit 0 when every variant ran without an invariant/property failure, 1 otherwise, 2 on bad
 // usage or an invalid file (every error with FILE:LINE:COL).
 
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { writeReport } from '../../report/html.ts';
 import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
+import { readTextFile, SCENARIO_FILE_MAX_BYTES } from '../../world/scenario-file/files.ts';
 import { loadScenario } from '../../world/scenario-file/load.ts';
 import { runVariant, type VariantRun } from '../../world/scenario-file/run.ts';
 import { progressLine } from './progress.ts';
 
-const USAGE = `usage: xen-memsim run FILE.json [--threads] [--policy P] [--trace OUT.jsonl] [--report OUT.html] [--variant LABEL]
+const USAGE = `usage: xen-memsim run FILE.json [--threads] [--policy P] [--trace OUT.jsonl] [--report OUT.html] [--variant LABEL] [--allow-dir DIR]
   --threads   run on real threads (owner worker + one thread per actor)
   --policy    schedule policy: arrival (default), random:SEED, pct:SEED:DEPTH
   --trace     write the trace (one file per variant: LABEL is added before .jsonl when there are several)
   --report    write the HTML report (likewise per variant)
   --variant   run only this variant
+  --allow-dir let guests' "file" name files in DIR too (repeatable; by default only the scenario's folder)
 The format: docs/scenario-format.md; examples: scenarios/*.json.
 `;
 
@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
-      options: { threads: { type: 'boolean' }, policy: { type: 'string' }, trace: { type: 'string' }, report: { type: 'string' }, variant: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { threads: { type: 'boolean' }, policy: { type: 'string' }, trace: { type: 'string' }, report: { type: 'string' }, variant: { type: 'string' }, 'allow-dir': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     process.stderr.write(`xen-memsim run: ${(e as Error).message}\n${USAGE}`);
@@ -73,23 +73,12 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const file = positionals[0];
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    process.stderr.write(`xen-memsim run: cannot read ${file}: ${(e as Error).message}\n`);
+  const read = readTextFile(file, SCENARIO_FILE_MAX_BYTES);
+  if (!read.ok) {
+    process.stderr.write(`xen-memsim run: cannot read ${file}: ${read.why}\n`);
     return 2;
   }
-  const dir = dirname(resolve(file));
-  const loaded = loadScenario(text, file, {
-    readFile: (p) => {
-      try {
-        return readFileSync(resolve(dir, p), 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-  });
+  const loaded = loadScenario(read.text, file, { baseDir: dirname(resolve(file)), allowDirs: values['allow-dir'] ?? [] });
   if (!loaded.ok) {
     process.stderr.write(loaded.errors.map((e) => `${e}\n`).join(''));
     return 2;

@@ -4,9 +4,11 @@
 // never-throws property is toolstack/config/parser.prop.test.ts; this adds the two levels above it.
 
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Hypervisor, XEN_VERSIONS } from '../../hv/index.ts';
-import { loadScenario } from '../../world/scenario-file/load.ts';
+import { loadScenario, SCENARIO_TIME_MAX_NS, TIMELINE_ACTORS_MAX, type CompiledVariant } from '../../world/scenario-file/load.ts';
 import { replayTrace } from '../../world/replay.ts';
 import { runScheduled } from '../../world/world.ts';
 import { parsePolicy } from '../../sim/policy.ts';
@@ -176,20 +178,115 @@ export const scenarioFileText: fc.Arbitrary<string> = fc
     return cut === undefined ? text : text.slice(0, cut % (text.length + 1));
   });
 
+/** Numeric fields of a scenario file, as paths into it (`*` = every guest / every event). */
+const NUMERIC_FIELDS: ReadonlyArray<ReadonlyArray<string | number>> = [
+  ['host', 'memory'], ['host', 'nodes'], ['host', 'cpus'], ['host', 'dom0', 'memory'], ['seed'], ['until'],
+  ...['hypercallNs', 'extentNs', 'pagePopulateNs', 'pageScrubNs', 'pageFreeNs', 'preemptSliceNs', 'relinquishBatchPages', 'tmemCopyNs'].map((k) => ['host', 'costs', k]),
+  ['guests', '*', 'seed'], ['guests', '*', 'surge', 'at'], ['guests', '*', 'surge', 'level'], ['guests', '*', 'surge', 'ramp'],
+  ['guests', '*', 'cfg', 'memory'], ['guests', '*', 'cfg', 'maxmem'], ['xl.conf', 'claim_mode'], ['timeline', '*', 'at'],
+];
+/** Numbers (and number-like strings) that break a model: huge, negative, fractional, beyond a double, not numbers. */
+export const hostileNumber: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(1, 2, 30, 64, 512, 3600),
+  fc.constantFrom(-1, 0, 0.5, 1.5, -0.000001, 1e18, 1e308, 2 ** 53, 2 ** 53 + 2, 2 ** 31, 2 ** 32, 16 * 1024 * 1024 + 1, 999999999, Number.MAX_VALUE),
+  fc.constantFrom('NaN', 'Infinity', '-1s', '1e18', '1e18s', '100000000000000000000s', '5000h', '3601', '1.5', '0x10', '', ' '),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+);
+/** Guest config paths that leave the scenario's folder or name what is not a file. */
+export const hostilePath: fc.Arbitrary<string> = fc.constantFrom(
+  '../package.json', '../../../../etc/passwd', '/etc/passwd', '/proc/self/environ', '/proc/self/cmdline', '/dev/zero', '/dev/stdin',
+  '/sys/kernel/hostname', 'sub/../../package.json', './../README.md', '.', '..', '/', 'xlexample.hvm\u0000.x', '%2e%2e/package.json', 'xlexample.hvm',
+);
+
+/** A structured edit of a scenario file: a hostile number in a numeric field, a long list, a hostile guest path. */
+export type ScenarioEdit =
+  | { kind: 'number'; field: number; value: unknown }
+  | { kind: 'long'; list: 'timeline' | 'guests' | 'inject' | 'monitors' | 'variants'; n: number }
+  | { kind: 'path'; path: string };
+export const scenarioEdit: fc.Arbitrary<ScenarioEdit> = fc.oneof(
+  fc.record({ kind: fc.constant('number' as const), field: fc.nat({ max: NUMERIC_FIELDS.length - 1 }), value: hostileNumber }),
+  fc.record({ kind: fc.constant('long' as const), list: fc.constantFrom('timeline' as const, 'guests' as const, 'inject' as const, 'monitors' as const, 'variants' as const), n: fc.constantFrom(65, 200, 10_001) }),
+  fc.record({ kind: fc.constant('path' as const), path: hostilePath }),
+);
+
+/** Applies edits to an example scenario (parsed), returning the file's text. */
+export function applyScenarioEdits(example: number, edits: readonly ScenarioEdit[]): string {
+  const doc = JSON.parse(EXAMPLES[example % EXAMPLES.length]) as Record<string, unknown>;
+  const setAt = (o: unknown, path: ReadonlyArray<string | number>, v: unknown): void => {
+    if (typeof o !== 'object' || o === null) return;
+    const [k, ...rest] = path;
+    const keys = k === '*' ? Object.keys(o).filter((x) => !x.startsWith('//')) : [String(k)];
+    for (const key of keys) {
+      const rec = o as Record<string, unknown>;
+      if (rest.length === 0) rec[key] = v;
+      else {
+        if (typeof rec[key] !== 'object' || rec[key] === null) rec[key] = {};
+        setAt(rec[key], rest, v);
+      }
+    }
+  };
+  for (const e of edits) {
+    if (e.kind === 'number') setAt(doc, NUMERIC_FIELDS[e.field], e.value);
+    else if (e.kind === 'path') setAt(doc, ['guests', '*'], { file: e.path });
+    else if (e.list === 'timeline') doc.timeline = Array.from({ length: e.n }, (_, i) => ({ at: i % 60, actor: `a${i % 66}`, xl: 'list' }));
+    else if (e.list === 'guests') doc.guests = Object.fromEntries(Array.from({ length: e.n }, (_, i) => [`g${i}`, { cfg: { memory: 64 }, workload: 'idle' }]));
+    else if (e.list === 'inject') doc.host = { ...(doc.host as object), inject: Array.from({ length: e.n }, () => 'B6') };
+    else if (e.list === 'monitors') doc.monitors = Array.from({ length: e.n }, (_, i) => `m${i}`);
+    else doc.variants = Object.fromEntries(Array.from({ length: e.n }, (_, i) => [`v${i}`, {}]));
+  }
+  return JSON.stringify(doc, null, 1);
+}
+
+export const scenarioEditedText: fc.Arbitrary<string> = fc
+  .tuple(fc.nat(), fc.array(scenarioEdit, { minLength: 1, maxLength: 3 }))
+  .map(([i, edits]) => applyScenarioEdits(i, edits));
+
+const SCENARIOS_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
 /**
- * loadScenario never throws; it answers errors (non-empty strings) or variants whose host a
- * Hypervisor accepts (so `xen-memsim run` cannot crash on construction).
+ * What an accepted scenario file may compile to: every time within the virtual-time limit, every
+ * list within its limit, every guest file a regular file inside the scenario's folder, and a host
+ * the Hypervisor accepts. @throws naming the broken bound
+ */
+function checkCompiledBounds(text: string, v: CompiledVariant): void {
+  const times = [v.spec.untilNs ?? 0, ...v.timeline.map((t) => t.atNs), ...(v.spec.faults ?? []).map((f) => f.atNs)];
+  for (const t of times) if (!Number.isSafeInteger(t) || t < 0 || t > SCENARIO_TIME_MAX_NS) throw new Error(`loadScenario accepted a time of ${t} ns`);
+  if (v.timeline.length > 10_000) throw new Error(`loadScenario accepted ${v.timeline.length} timeline events`);
+  if (v.xlActors.length > TIMELINE_ACTORS_MAX) throw new Error(`loadScenario accepted ${v.xlActors.length} timeline actors`);
+  if (Object.keys(v.files).length > 64) throw new Error(`loadScenario accepted ${Object.keys(v.files).length} guests`);
+  for (const [name, cfg] of Object.entries(v.files)) {
+    for (const m of cfg.matchAll(/^memsim_surge_pct=(\d+)$/gm)) if (Number(m[1]) > 6400) throw new Error(`${name}: memsim_surge_pct=${m[1]} accepted`);
+  }
+  const doc = JSON.parse(text) as { guests?: Record<string, { file?: string }> };
+  const root = realpathSync(SCENARIOS_DIR);
+  for (const g of Object.values(doc.guests ?? {})) {
+    if (typeof g?.file !== 'string') continue;
+    let real: string;
+    try {
+      real = realpathSync(resolve(SCENARIOS_DIR, g.file));
+    } catch {
+      throw new Error(`loadScenario read a guest file that does not resolve: ${g.file}`);
+    }
+    if (!real.startsWith(root + sep) || !statSync(real).isFile()) throw new Error(`loadScenario read ${g.file} (${real}), outside ${root} or not a regular file`);
+  }
+  if (v.spec.host.memoryMiB <= 4096) new Hypervisor(v.spec.host); // throws on options the loader should have refused
+}
+
+/**
+ * loadScenario never throws; it answers errors (non-empty strings, none echoing a refused file)
+ * or variants within every limit (checkCompiledBounds), so `xen-memsim run` cannot crash, hang or
+ * read outside the scenario's folder. The scenario's folder is the shipped scenarios/.
  * @returns 'ok' or 'errors'
  */
 export function checkScenarioFile(text: string): 'ok' | 'errors' {
-  const r = loadScenario(text, 'hostile.json', { readFile: () => undefined });
+  const r = loadScenario(text, 'hostile.json', { baseDir: SCENARIOS_DIR });
   if (!r.ok) {
     if (r.errors.length === 0 || !r.errors.every((e) => typeof e === 'string' && e.length > 0)) throw new Error('loadScenario: failed without messages');
+    if (r.errors.some((e) => /root:x?:0:0|PATH=|"name": "xen-memsim"/.test(e))) throw new Error(`loadScenario echoed a host file: ${r.errors.join('; ')}`);
+    if (r.errors.some((e) => e.includes('internal error'))) throw new Error(`loadScenario: ${r.errors.join('; ')}`);
     return 'errors';
   }
-  for (const v of r.scenario.variants) {
-    if (v.spec.host.memoryMiB > 4096) continue; // building a huge host is slow, not wrong
-    new Hypervisor(v.spec.host); // throws (AssertionError) on options the loader should have refused
-  }
+  for (const v of r.scenario.variants) checkCompiledBounds(text, v);
   return 'ok';
 }

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { pinnedSeed } from '../setup.ts';
-import { applyMutation, checkConfigInput, checkScenarioFile, checkTraceInput, configInput, sampleTrace, scenarioFileText, traceMutation } from './input-targets.ts';
+import { applyMutation, applyScenarioEdits, checkConfigInput, checkScenarioFile, checkTraceInput, configInput, sampleTrace, scenarioEditedText, scenarioFileText, traceMutation } from './input-targets.ts';
 
 describe(`hostile files (seed: ${pinnedSeed})`, () => {
   test('parseDomainConfig and readXlConf never throw on arbitrary bytes and overrides', () => {
@@ -30,5 +30,18 @@ describe(`hostile files (seed: ${pinnedSeed})`, () => {
 describe(`hostile scenario files (seed: ${pinnedSeed})`, () => {
   test('example scenario files with hostile values or cut short: errors with messages, or hosts that can be built', () => {
     fc.assert(fc.property(scenarioFileText, (text) => void checkScenarioFile(text)), { numRuns: 60 });
+  });
+
+  test('hostile numbers in every numeric field, long lists, guest paths out of the folder: refused, or within every limit', () => {
+    fc.assert(fc.property(scenarioEditedText, (text) => void checkScenarioFile(text)), { numRuns: 80 });
+  });
+
+  test('each class is refused: a time of 1e18, a 50,000-event timeline, /etc/passwd, ../package.json, /proc/self/environ', () => {
+    const cases = [
+      applyScenarioEdits(1, [{ kind: 'number', field: 5, value: 1e18 }]),
+      applyScenarioEdits(1, [{ kind: 'long', list: 'timeline', n: 50_000 }]),
+      ...['/etc/passwd', '../package.json', '/proc/self/environ', '../../../../etc/passwd'].map((path) => applyScenarioEdits(1, [{ kind: 'path', path }])),
+    ];
+    for (const text of cases) expect(checkScenarioFile(text)).toBe('errors');
   });
 });

@@ -1,20 +1,31 @@
-// Scenario files (docs/scenario-format.md, scenarios/scenario.schema.json): JSON describing a
-// host, xl.conf, guests and a timeline of xl commands and faults, validated with positions
-// (`demo.json:12:5: "memory" must be …`) and compiled into one ScenarioSpec per variant.
-// loadScenario() never throws on bad input: every problem comes back as a message.
+// Scenario files (docs/scenario-format.md): JSON describing a host, xl.conf, guests and a timeline
+// of xl commands and faults, compiled into one ScenarioSpec per variant. The shape of a file —
+// every key, type, range and list length — is the JSON Schema's (scenarios/scenario.schema.json,
+// checked in schema.ts); this module adds what a schema cannot say: durations within the
+// virtual-time limit, the timeline's references (guest configs, actors), xl command lines for the
+// Xen version, monitor names, version-dependent rules, guest config files (files.ts), and the
+// compiled spec's own check. Every message carries the position where the offending key or value
+// was written (`demo.json:12:5: "memory" must be …`). loadScenario() never throws on bad input.
 
-import { DEFAULT_COSTS, HV_BUGS, type XenVersion } from '../../hv/index.ts';
-import { WORKLOAD_KINDS } from '../../guests/workload.ts';
-import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
+import { HV_BUGS, type XenVersion } from '../../hv/index.ts';
 import { readXlConf, XL_GLOBAL_CONFIG } from '../../toolstack/xl-conf.ts';
 import { cmdtableLookup } from '../../toolstack/xl/cmdtable.ts';
 import { xenCommandline } from '../shell/host.ts';
-import { monitorNames } from '../../sim/registry.ts';
+import { hasMonitor, monitorNames } from '../../sim/registry.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
-import { parseJson, type JsonEntry, type JsonNode, type Pos } from './json.ts';
+import { GUEST_FILE_MAX_BYTES, readGuestFile, confinedPath, SCENARIO_FILE_MAX_BYTES } from './files.ts';
+import { checkSchema, expected, schemaAtPointer, schemasAt, subject, type DocView, type SchemaPart } from './schema.ts';
+import { parseSource, showString, showValue, type JsonPath, type JsonSource, type Pos } from './source.ts';
 import { XL_TIMELINE_KIND, type XlTimelineParams } from './xl-timeline.ts';
 
 export const NS_PER_SEC = 1_000_000_000;
+
+/** Every time in a scenario file ("at", "until", a surge's "at" and "ramp"): the schema's duration maximum. */
+export const SCENARIO_TIME_MAX_NS = (schemaAtPointer('#/$defs/duration/oneOf/1')!.maximum as number) * NS_PER_SEC;
+/** Distinct xl processes of a timeline (each is an actor, a thread with --threads, and carries every guest config). */
+export const TIMELINE_ACTORS_MAX = 64;
+/** All guest configs together, as compiled (every timeline actor carries them in the trace header). */
+export const GUEST_CONFIGS_TOTAL_MAX_BYTES = 256 * 1024;
 
 /** A fault or command at a virtual time, as compiled. */
 export type TimelineItem =
@@ -45,86 +56,152 @@ export interface LoadedScenario {
 export type LoadResult = { ok: true; scenario: LoadedScenario } | { ok: false; errors: string[] };
 
 export interface LoadOptions {
-  /** Reads a file a guest's "file" names (resolved against the scenario's directory); undefined = missing. */
+  /**
+   * The scenario file's folder. A guest's "file" is relative to it and confined to it (files.ts:
+   * no absolute paths, no `..` out of it, symbolic links resolved, regular files ≤ 64 KiB only).
+   * Without it (or `readFile`), a guest "file" is refused.
+   */
+  baseDir?: string;
+  /** More folders whose files a guest "file" may name, by absolute path or `../…` (`run --allow-dir DIR`). */
+  allowDirs?: readonly string[];
+  /** Reads a guest file instead of the file system (in-memory scenarios, tests), after the path rules; undefined = missing. */
   readFile?: (path: string) => string | undefined;
   /** A partial document merged over the file (and over each variant), e.g. the demo's --host-mib. */
   overrides?: unknown;
 }
 
-/** Validation state: the source name for messages and the errors so far. */
-class Ctx {
-  readonly errors: string[] = [];
-  constructor(readonly source: string) {}
-  err(pos: Pos, message: string): void {
-    if (this.errors.length < 50) this.errors.push(pos.line === 0 ? `${this.source}: (override) ${message}` : `${this.source}:${pos.line}:${pos.col}: ${message}`);
-  }
+// ---- documents with positions ------------------------------------------------------------------
+
+/** Where something was written: a file position, the command line's overrides, or nowhere in particular. */
+type At = Pos | 'override' | undefined;
+
+function valueAt(doc: unknown, path: JsonPath): unknown {
+  let v = doc;
+  for (const seg of path) v = typeof v === 'object' && v !== null && Object.hasOwn(v, seg) ? (v as Record<string | number, unknown>)[seg] : undefined;
+  return v;
 }
-
-const shown = (n: JsonNode): string => {
-  switch (n.kind) {
-    case 'string': return JSON.stringify(n.value.length > 40 ? n.value.slice(0, 40) + '…' : n.value);
-    case 'number': return n.raw;
-    case 'object': return 'an object';
-    case 'array': return 'an array';
-    case 'null': return 'null';
-    default: return String(n.value);
-  }
-};
-
-/** Keys starting with "//" are comments, anywhere; "description" is a comment where not a field. */
-const isComment = (key: string): boolean => key.startsWith('//');
 
 /**
- * The object's entries, checked against the known keys. @returns undefined (and an error) when
- * `node` is not an object
+ * A document merged from layers — the file (or one of its variants over it) and the overrides —
+ * that knows which layer wrote each key: positions point where the winning value was written.
  */
-function fields(c: Ctx, node: JsonNode, what: string, known: readonly string[]): Map<string, JsonEntry> | undefined {
-  if (node.kind !== 'object') {
-    c.err(node.pos, `${what} must be an object, got ${shown(node)}`);
-    return undefined;
+class LayeredDoc implements DocView<At> {
+  constructor(
+    readonly value: unknown,
+    private readonly src: JsonSource | undefined,
+    /** Set for a variant: its keys win over the file's. */
+    private readonly variant: string | undefined,
+    private readonly override: unknown,
+  ) {}
+
+  /** The file path the value at `path` was written at, 'override', or undefined. */
+  private layer(path: JsonPath): JsonPath | 'override' | undefined {
+    if (path.length > 0 && this.override !== undefined && valueAt(this.override, path) !== undefined) return 'override';
+    if (this.src === undefined) return this.override !== undefined ? 'override' : undefined;
+    if (this.variant !== undefined && path.length > 0) {
+      const p = ['variants', this.variant, ...path];
+      if (this.src.node(p) !== undefined) return p;
+    }
+    return this.src.node(path) !== undefined ? path : undefined;
   }
-  const m = new Map<string, JsonEntry>();
-  for (const e of node.entries) {
-    if (isComment(e.key)) continue;
-    if (!known.includes(e.key)) c.err(e.keyPos, `unknown key "${e.key}" in ${what} (known: ${known.join(', ')})`);
-    else m.set(e.key, e);
+
+  at(path: JsonPath, key = false): At {
+    for (let p = path; ; p = p.slice(0, -1)) {
+      const l = this.layer(p);
+      if (l === 'override') return 'override';
+      if (l !== undefined) {
+        const n = key && p === path ? this.src!.keyNode(l) ?? this.src!.node(l) : this.src!.node(l);
+        return n === undefined ? undefined : this.src!.pos(n.offset);
+      }
+      if (p.length === 0) return undefined;
+    }
   }
-  return m;
+
+  shown(path: JsonPath): string {
+    const l = this.layer(path);
+    if (l !== undefined && l !== 'override') return this.src!.shown(this.src!.node(l)!);
+    return showValue(valueAt(this.value, path));
+  }
 }
 
-function int(c: Ctx, e: JsonEntry | undefined, min: number, max: number, unit: string): number | undefined {
-  if (e === undefined) return undefined;
-  const n = e.value;
-  if (n.kind !== 'number' || !Number.isSafeInteger(n.value) || n.value < min || n.value > max) {
-    const range = min === 1 && max >= Number.MAX_SAFE_INTEGER / 2 ? 'a positive integer' : min === 0 && max >= Number.MAX_SAFE_INTEGER / 2 ? 'a non-negative integer' : `an integer in [${min}, ${max}]`;
-    c.err(n.pos, `"${e.key}" must be ${range}${unit === '' ? '' : ` (${unit})`}, got ${shown(n)}`);
-    return undefined;
+/** Validation state: the source name for messages and the problems so far. */
+class Ctx {
+  private readonly problems: Array<{ at: At; message: string }> = [];
+  constructor(readonly source: string) {}
+
+  err(at: At, message: string): void {
+    if (this.problems.length < 200) this.problems.push({ at, message });
   }
-  return n.value;
+
+  get count(): number {
+    return this.problems.length;
+  }
+
+  /** Every problem once, in file order (overrides and position-less ones after), at most 50. */
+  messages(): string[] {
+    const key = (a: At): number => (a === undefined ? Infinity : a === 'override' ? Number.MAX_VALUE : a.line * 1e7 + a.col);
+    const lines = [...this.problems].sort((x, y) => key(x.at) - key(y.at)).map(({ at, message }) =>
+      at === undefined ? `${this.source}: ${message}` : at === 'override' ? `${this.source}: (override) ${message}` : `${this.source}:${at.line}:${at.col}: ${message}`);
+    return [...new Set(lines)].slice(0, 50);
+  }
 }
 
-function str(c: Ctx, e: JsonEntry | undefined, allowed?: readonly string[]): string | undefined {
-  if (e === undefined) return undefined;
-  const n = e.value;
-  if (n.kind !== 'string' || (allowed !== undefined && !allowed.includes(n.value))) {
-    c.err(n.pos, `"${e.key}" must be ${allowed === undefined ? 'a string' : `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`}, got ${shown(n)}`);
-    return undefined;
-  }
-  return n.value;
+function schemaCheck(c: Ctx, part: SchemaPart, doc: DocView<At>): boolean {
+  const before = c.count;
+  for (const e of checkSchema(part, doc)) c.err(e.at, e.message);
+  return c.count === before;
 }
 
-function bool(c: Ctx, e: JsonEntry | undefined): boolean | undefined {
-  if (e === undefined) return undefined;
-  if (e.value.kind !== 'boolean') {
-    c.err(e.value.pos, `"${e.key}" must be true or false, got ${shown(e.value)}`);
-    return undefined;
-  }
-  return e.value.value;
+// ---- the validated document --------------------------------------------------------------------
+
+type Duration = string | number;
+type CfgValue = string | number | boolean | Array<string | number>;
+type CfgObject = Record<string, CfgValue>;
+interface HostDoc {
+  memory: number;
+  xen?: XenVersion;
+  nodes?: number;
+  tmem?: boolean;
+  cpus?: number;
+  dom0?: { memory?: number; workload?: string };
+  costs?: Record<string, number>;
+  inject?: string[];
+}
+interface GuestDoc {
+  cfg?: string | CfgObject;
+  file?: string;
+  workload?: string;
+  tmem?: boolean;
+  seed?: number;
+  surge?: { at: Duration; level: number; ramp?: Duration };
+}
+interface EventDoc {
+  at?: Duration;
+  actor?: string;
+  xl?: string;
+  kill?: string;
+}
+/** A scenario as the schema's `#/$defs/scenario` guarantees it. */
+interface ScenarioDoc {
+  name?: string;
+  description?: string;
+  seed?: number;
+  host: HostDoc;
+  'xl.conf'?: string | CfgObject;
+  guests?: Record<string, GuestDoc>;
+  timeline?: EventDoc[];
+  until?: Duration;
+  monitors?: string[];
+  variants?: Record<string, unknown>;
 }
 
-/** "30s", "1.5s", "250ms", "2m", "1h", or a number of seconds. @returns ns */
+/** Keys starting with "//" are comments, anywhere. */
+const isComment = (key: string): boolean => key.startsWith('//');
+const entries = <T>(o: Record<string, T> | undefined): Array<[string, T]> => Object.entries(o ?? {}).filter(([k]) => !isComment(k));
+
+/** "30s", "1.5s", "250ms", "2m", "1h", or a number of seconds. @returns ns (a safe integer), or undefined */
 export function parseDuration(text: string | number): number | undefined {
-  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? Math.round(text * NS_PER_SEC) : undefined;
+  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 && text * NS_PER_SEC <= Number.MAX_SAFE_INTEGER ? Math.round(text * NS_PER_SEC) : undefined;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s|m|min|h)?\s*$/.exec(text);
   if (m === null) return undefined;
   const scale: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
@@ -132,11 +209,14 @@ export function parseDuration(text: string | number): number | undefined {
   return Number.isSafeInteger(ns) ? ns : undefined;
 }
 
-function duration(c: Ctx, e: JsonEntry | undefined): number | undefined {
-  if (e === undefined) return undefined;
-  const n = e.value;
-  const ns = n.kind === 'string' || n.kind === 'number' ? parseDuration(n.value) : undefined;
-  if (ns === undefined) c.err(n.pos, `"${e.key}" must be a duration such as "30s", "250ms", "2m" or a number of seconds, got ${shown(n)}`);
+/** A duration of the document in ns, within SCENARIO_TIME_MAX_NS (the schema bounds only its numeric form). */
+function duration(c: Ctx, doc: DocView<At>, path: JsonPath, v: Duration | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ns = parseDuration(v);
+  if (ns === undefined || ns > SCENARIO_TIME_MAX_NS) {
+    c.err(doc.at(path), `${subject(path)} must be ${expected(schemasAt(path))}, got ${doc.shown(path)}`);
+    return undefined;
+  }
   return ns;
 }
 
@@ -167,303 +247,145 @@ export function splitWords(line: string): string[] | string {
   return words;
 }
 
-/** Renders a cfg value in xl.cfg syntax: strings quoted, numbers bare, lists in brackets. */
-function cfgValue(c: Ctx, key: string, n: JsonNode): string | undefined {
-  switch (n.kind) {
-    case 'string': return JSON.stringify(n.value);
-    case 'number': return n.raw;
-    case 'boolean': return n.value ? '1' : '0';
-    case 'array': {
-      const items = n.items.map((i) => (i.kind === 'string' ? JSON.stringify(i.value) : i.kind === 'number' ? i.raw : undefined));
-      if (items.some((i) => i === undefined)) {
-        c.err(n.pos, `"${key}": list items must be strings or numbers`);
-        return undefined;
-      }
-      return `[ ${items.join(', ')} ]`;
-    }
-    default:
-      c.err(n.pos, `"${key}" must be a string, number, boolean or list, got ${shown(n)}`);
-      return undefined;
-  }
+/** An object of settings in xl.cfg syntax: strings quoted, numbers bare, booleans 1/0, lists in brackets. */
+function objectAsConfig(o: CfgObject): string {
+  const atom = (v: string | number): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const value = (v: CfgValue): string => (Array.isArray(v) ? `[ ${v.map(atom).join(', ')} ]` : typeof v === 'boolean' ? (v ? '1' : '0') : atom(v));
+  return entries(o).map(([k, v]) => `${k}=${value(v)}\n`).join('');
 }
 
-function objectAsConfig(c: Ctx, node: Extract<JsonNode, { kind: 'object' }>): string {
-  const lines: string[] = [];
-  for (const e of node.entries) {
-    if (isComment(e.key)) continue;
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(e.key)) {
-      c.err(e.keyPos, `"${e.key}" is not a valid xl config key`);
-      continue;
-    }
-    const v = cfgValue(c, e.key, e.value);
-    if (v !== undefined) lines.push(`${e.key}=${v}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-const GUEST_KEYS = ['cfg', 'file', 'workload', 'tmem', 'seed', 'surge', 'description'] as const;
-const HOST_KEYS = ['memory', 'xen', 'nodes', 'tmem', 'cpus', 'dom0', 'costs', 'inject', 'description'] as const;
-const TOP_KEYS = ['name', 'description', 'seed', 'host', 'xl.conf', 'guests', 'timeline', 'until', 'monitors', 'variants'] as const;
-const ACTOR_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
-const GUEST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+// ---- the parts a schema cannot check -----------------------------------------------------------
 
 interface HostOut {
-  memoryMiB: number;
   xen: XenVersion;
-  nodes: number;
-  tmem: boolean;
-  nrCpus?: number;
   dom0MiB: number;
   dom0Workload: string;
-  costs: Record<string, number>;
-  inject: string[];
 }
 
-function host(c: Ctx, node: JsonNode | undefined, docPos: Pos): HostOut | undefined {
-  if (node === undefined) {
-    c.err(docPos, 'missing "host" (at least { "memory": MiB })');
-    return undefined;
-  }
-  const f = fields(c, node, '"host"', HOST_KEYS);
-  if (f === undefined) return undefined;
-  const memoryMiB = int(c, f.get('memory'), 4, 16 * 1024 * 1024, 'MiB');
-  if (!f.has('memory')) c.err(node.pos, '"host" needs "memory" (MiB)');
-  const xen = (str(c, f.get('xen'), ['4.3', '4.13', '4.21', '4.22']) ?? '4.22') as XenVersion;
-  const nodes = int(c, f.get('nodes'), 1, 64, '') ?? 1;
-  const tmem = bool(c, f.get('tmem')) ?? false;
-  if (tmem && xen !== '4.3') c.err(f.get('tmem')!.value.pos, `"tmem" needs "xen": "4.3" (tmem was removed in 4.13), got xen ${xen}`);
-  const nrCpus = int(c, f.get('cpus'), 1, 4096, '');
-  let dom0MiB = memoryMiB === undefined ? 0 : Math.min(1024, Math.floor(memoryMiB / 8));
-  let dom0Workload = 'idle';
-  const d0 = f.get('dom0');
-  if (d0 !== undefined) {
-    const g = fields(c, d0.value, '"dom0"', ['memory', 'workload', 'description']);
-    if (g !== undefined) {
-      dom0MiB = int(c, g.get('memory'), 16, 16 * 1024 * 1024, 'MiB') ?? dom0MiB;
-      dom0Workload = str(c, g.get('workload'), WORKLOAD_KINDS) ?? dom0Workload;
-      if (memoryMiB !== undefined && dom0MiB >= memoryMiB) c.err(g.get('memory')!.value.pos, `dom0's "memory" (${dom0MiB} MiB) must be less than the host's (${memoryMiB} MiB)`);
-    }
-  }
-  const costs: Record<string, number> = {};
-  const co = f.get('costs');
-  if (co !== undefined) {
-    const g = fields(c, co.value, '"costs"', [...Object.keys(DEFAULT_COSTS), 'description']);
-    for (const [k, e] of g ?? []) if (k !== 'description') costs[k] = int(c, e, k === 'relinquishBatchPages' ? 1 : 0, 1e15, k === 'relinquishBatchPages' ? 'pages' : 'virtual ns') ?? (DEFAULT_COSTS as unknown as Record<string, number>)[k];
-  }
-  const inject: string[] = [];
-  const inj = f.get('inject');
-  if (inj !== undefined) {
-    const known = [...Object.keys(HV_BUGS), ...Object.keys(TOOLSTACK_BUGS)];
-    if (inj.value.kind !== 'array') c.err(inj.value.pos, `"inject" must be a list of bug names (${known.join(' ')}), got ${shown(inj.value)}`);
-    else for (const b of inj.value.items) {
-      if (b.kind !== 'string' || !known.includes(b.value)) c.err(b.pos, `unknown bug ${shown(b)} in "inject" (known: ${known.join(' ')})`);
-      else inject.push(b.value);
-    }
-  }
-  if (memoryMiB === undefined) return undefined;
-  return { memoryMiB, xen, nodes, tmem, ...(nrCpus === undefined ? {} : { nrCpus }), dom0MiB, dom0Workload, costs, inject };
+function host(c: Ctx, doc: DocView<At>, h: HostDoc): HostOut {
+  const xen = h.xen ?? '4.22';
+  if (h.tmem === true && xen !== '4.3') c.err(doc.at(['host', 'tmem']), `"tmem" needs "xen": "4.3" (tmem was removed in 4.13), got xen ${xen}`);
+  const dom0MiB = h.dom0?.memory ?? Math.min(1024, Math.floor(h.memory / 8));
+  if (dom0MiB >= h.memory) c.err(doc.at(['host', 'dom0', 'memory']), `dom0's "memory" (${dom0MiB} MiB) must be less than the host's (${h.memory} MiB)`);
+  return { xen, dom0MiB, dom0Workload: h.dom0?.workload ?? 'idle' };
 }
 
-function xlConf(c: Ctx, e: JsonEntry | undefined): string {
-  if (e === undefined) return '';
-  if (e.value.kind === 'string') return e.value.value;
-  if (e.value.kind === 'object') return objectAsConfig(c, e.value);
-  c.err(e.value.pos, `"xl.conf" must be the file's text (a string) or an object of settings such as { "claim_mode": 1 }, got ${shown(e.value)}`);
-  return '';
-}
-
-interface GuestOut {
-  name: string;
-  text: string;
-}
-
-function guests(c: Ctx, node: JsonNode | undefined, seed: number, opts: LoadOptions): GuestOut[] {
-  if (node === undefined) return [];
-  if (node.kind !== 'object') {
-    c.err(node.pos, `"guests" must be an object of guest name → guest, got ${shown(node)}`);
-    return [];
+/** A guest's config text, from "cfg" or from its "file". */
+function guestText(c: Ctx, doc: DocView<At>, name: string, g: GuestDoc, opts: LoadOptions): string | undefined {
+  if (g.cfg !== undefined) {
+    if (typeof g.cfg === 'string') return g.cfg.endsWith('\n') ? g.cfg : g.cfg + '\n';
+    const text = objectAsConfig(g.cfg);
+    return Object.hasOwn(g.cfg, 'name') ? text : `name=${JSON.stringify(name)}\n` + text;
   }
-  const out: GuestOut[] = [];
+  const path = g.file!;
+  const at = doc.at(['guests', name, 'file']);
+  const refuse = (why: string): undefined => void c.err(at, `cannot read guest config file ${showString(path)}: ${why}`);
+  if (opts.readFile !== undefined) {
+    const confined = confinedPath(path, { baseDir: opts.baseDir ?? '.', allowDirs: opts.allowDirs });
+    if (!confined.ok) return refuse(confined.why);
+    const text = opts.readFile(path);
+    if (text === undefined) return refuse('no such file');
+    if (Buffer.byteLength(text) > GUEST_FILE_MAX_BYTES) return refuse(`it is ${Buffer.byteLength(text)} bytes; the limit is ${GUEST_FILE_MAX_BYTES} (docs/limits.md)`);
+    return text;
+  }
+  if (opts.baseDir === undefined) return refuse("guest files are read only from a scenario file's folder");
+  const r = readGuestFile(path, { baseDir: opts.baseDir, allowDirs: opts.allowDirs });
+  return r.ok ? r.text : refuse(r.why);
+}
+
+/** The guests' config files, named NAME.cfg, with the emulator-only memsim_* keys of their kernels. */
+function guests(c: Ctx, doc: DocView<At>, s: ScenarioDoc, opts: LoadOptions): Record<string, string> {
+  const files: Record<string, string> = {};
+  const seed = s.seed ?? 1;
   let index = 0;
-  for (const e of node.entries) {
-    if (isComment(e.key)) continue;
+  let total = 0;
+  for (const [name, g] of entries(s.guests)) {
     index++;
-    if (!GUEST_NAME.test(e.key)) c.err(e.keyPos, `guest name "${e.key}" must be letters, digits, "_", "." or "-"`);
-    const f = fields(c, e.value, `guest "${e.key}"`, GUEST_KEYS);
-    if (f === undefined) continue;
-    const cfg = f.get('cfg');
-    const file = f.get('file');
-    let text: string | undefined;
-    if ((cfg === undefined) === (file === undefined)) {
-      c.err(e.value.pos, `guest "${e.key}" needs exactly one of "cfg" (inline config) and "file" (a config file's path)`);
-      continue;
-    }
-    if (cfg !== undefined) {
-      if (cfg.value.kind === 'string') text = cfg.value.value.endsWith('\n') ? cfg.value.value : cfg.value.value + '\n';
-      else if (cfg.value.kind === 'object') {
-        text = objectAsConfig(c, cfg.value);
-        if (!cfg.value.entries.some((x) => x.key === 'name')) text = `name=${JSON.stringify(e.key)}\n` + text;
-      } else c.err(cfg.value.pos, `"cfg" must be xl.cfg text (a string) or an object of keys such as { "memory": 512 }, got ${shown(cfg.value)}`);
-    } else {
-      const path = str(c, file);
-      if (path !== undefined) {
-        text = opts.readFile?.(path);
-        if (text === undefined) c.err(file!.value.pos, `cannot read guest config file "${path}"`);
+    let text = guestText(c, doc, name, g, opts);
+    const surgeAt = duration(c, doc, ['guests', name, 'surge', 'at'], g.surge?.at);
+    const rampNs = g.surge === undefined ? undefined : duration(c, doc, ['guests', name, 'surge', 'ramp'], g.surge.ramp ?? '5s');
+    if (text === undefined) continue;
+    if (g.workload !== undefined) {
+      text += `memsim_workload=${JSON.stringify(g.workload)}\nmemsim_seed=${g.seed ?? (seed * 100 + index) % 2 ** 31}\n`;
+      if (g.tmem === true) text += 'memsim_tmem=1\n';
+      if (g.surge !== undefined && surgeAt !== undefined && rampNs !== undefined) {
+        text += `memsim_surge_at_ms=${Math.round(surgeAt / 1e6)}\nmemsim_surge_pct=${Math.max(1, Math.round(g.surge.level * 100))}\nmemsim_surge_ramp_ms=${Math.round(rampNs / 1e6)}\n`;
       }
     }
-    const workload = str(c, f.get('workload'), WORKLOAD_KINDS);
-    const tmem = bool(c, f.get('tmem'));
-    const gseed = int(c, f.get('seed'), 0, 2 ** 31 - 1, '');
-    const sg = surge(c, f.get('surge'));
-    if (text === undefined) continue;
-    if (workload !== undefined) {
-      text += `memsim_workload=${JSON.stringify(workload)}\nmemsim_seed=${gseed ?? (seed * 100 + index) % 2 ** 31}\n`;
-      if (tmem === true) text += 'memsim_tmem=1\n';
-      if (sg !== undefined) text += `memsim_surge_at_ms=${Math.round(sg.atNs / 1e6)}\nmemsim_surge_pct=${sg.pct}\nmemsim_surge_ramp_ms=${Math.round(sg.rampNs / 1e6)}\n`;
-    } else if (tmem !== undefined || gseed !== undefined || f.has('surge')) {
-      c.err(e.value.pos, `guest "${e.key}": "tmem", "seed" and "surge" configure its kernel; give a "workload" too`);
-    }
-    out.push({ name: e.key, text });
+    total += Buffer.byteLength(text);
+    if (Buffer.byteLength(text) > GUEST_FILE_MAX_BYTES) c.err(doc.at(['guests', name]), `guest "${name}": its config is ${Buffer.byteLength(text)} bytes; the limit is ${GUEST_FILE_MAX_BYTES} (docs/limits.md)`);
+    files[`${name}.cfg`] = text;
   }
-  return out;
+  if (total > GUEST_CONFIGS_TOTAL_MAX_BYTES) c.err(doc.at(['guests']), `the guests' configs are ${total} bytes together; the limit is ${GUEST_CONFIGS_TOTAL_MAX_BYTES} (docs/limits.md)`);
+  return files;
 }
 
-/** A guest's `"surge": { "at": "41s", "level": 2.5, "ramp": "5s" }` (guests/workload.ts). */
-function surge(c: Ctx, e: JsonEntry | undefined): { atNs: number; pct: number; rampNs: number } | undefined {
-  if (e === undefined) return undefined;
-  const f = fields(c, e.value, '"surge"', ['at', 'level', 'ramp', 'description']);
-  if (f === undefined) return undefined;
-  const atNs = f.has('at') ? duration(c, f.get('at')) : (c.err(e.value.pos, '"surge" needs "at": when the load arrives, on the scenario\'s clock (e.g. "41s")'), undefined);
-  const rampNs = f.has('ramp') ? duration(c, f.get('ramp')) : 5 * NS_PER_SEC;
-  const lv = f.get('level');
-  let pct: number | undefined;
-  if (lv === undefined) c.err(e.value.pos, '"surge" needs "level": Committed_AS at its top, as a multiple of the guest\'s memory (e.g. 1.5)');
-  else if (lv.value.kind !== 'number' || !(lv.value.value > 0) || lv.value.value > 64) c.err(lv.value.pos, `"level" must be a number in (0, 64] (a multiple of the guest's memory), got ${shown(lv.value)}`);
-  else pct = Math.max(1, Math.round(lv.value.value * 100));
-  return atNs === undefined || rampNs === undefined || pct === undefined ? undefined : { atNs, pct, rampNs };
-}
-
-function timeline(c: Ctx, node: JsonNode | undefined, xen: XenVersion, files: Record<string, string>): TimelineItem[] {
-  if (node === undefined) return [];
-  if (node.kind !== 'array') {
-    c.err(node.pos, `"timeline" must be a list of events such as { "at": "30s", "actor": "xl-1", "xl": "create big.cfg" }, got ${shown(node)}`);
-    return [];
-  }
+function timeline(c: Ctx, doc: DocView<At>, events: EventDoc[], xen: XenVersion, files: readonly string[]): TimelineItem[] {
   const items: TimelineItem[] = [];
-  for (const n of node.items) {
-    const f = fields(c, n, 'a timeline event', ['at', 'actor', 'xl', 'kill', 'description']);
-    if (f === undefined) continue;
-    const at = f.has('at') ? duration(c, f.get('at')) : 0;
-    const kill = str(c, f.get('kill'));
-    const xl = str(c, f.get('xl'));
-    const actor = str(c, f.get('actor'));
-    if ((kill === undefined) === (xl === undefined)) {
-      if (!f.has('kill') && !f.has('xl')) c.err(n.pos, 'a timeline event needs "xl" (a command line, with "actor") or "kill" (an actor\'s name)');
-      else if (f.has('kill') && f.has('xl')) c.err(n.pos, 'a timeline event has either "xl" or "kill", not both');
-      continue;
+  events.forEach((e, i) => {
+    const path = ['timeline', i];
+    const at = e.at === undefined ? 0 : duration(c, doc, [...path, 'at'], e.at);
+    if (at === undefined) return;
+    if (e.kill !== undefined) {
+      items.push({ atNs: at, kill: e.kill });
+      return;
     }
-    if (at === undefined) continue;
-    if (kill !== undefined) {
-      if (f.has('actor')) c.err(f.get('actor')!.keyPos, '"kill" events name their victim in "kill"; drop "actor"');
-      items.push({ atNs: at, kill });
-      continue;
-    }
-    if (actor === undefined) {
-      if (!f.has('actor')) c.err(n.pos, 'an "xl" event needs an "actor": the name of the xl process that runs it (e.g. "xl-1")');
-      continue;
-    }
-    if (!ACTOR_NAME.test(actor)) {
-      c.err(f.get('actor')!.value.pos, `actor name "${actor}" must start with a letter and use letters, digits, "_", "." or "-" (≤ 32)`);
-      continue;
-    }
-    const pos = f.get('xl')!.value.pos;
-    const words = splitWords(xl!.replace(/^\s*xl\s+/, ''));
-    if (typeof words === 'string') {
-      c.err(pos, `"xl": ${words}`);
-      continue;
-    }
-    if (words.length === 0) {
-      c.err(pos, '"xl" is empty: give a command line such as "create big.cfg" or "info"');
-      continue;
-    }
-    if (words[0] !== 'help' && cmdtableLookup(words[0], xen) === undefined) {
-      c.err(pos, `"xl": unknown xl command "${words[0]}" on Xen ${xen}`);
-      continue;
-    }
+    const pos = doc.at([...path, 'xl']);
+    const words = splitWords(e.xl!.replace(/^\s*xl\s+/, ''));
+    if (typeof words === 'string') return c.err(pos, `"xl": ${words}`);
+    if (words.length === 0) return c.err(pos, '"xl" is empty: give a command line such as "create big.cfg" or "info"');
+    if (words[0] !== 'help' && cmdtableLookup(words[0], xen) === undefined) return c.err(pos, `"xl": unknown xl command ${showString(words[0])} on Xen ${xen}`);
     if (words[0] === 'create') {
       for (const w of words.slice(1)) {
         if (w.startsWith('-') || w.includes('=')) continue;
-        if (!Object.hasOwn(files, w)) c.err(pos, `"xl": create needs a guest config "${w}" that this scenario does not define (known: ${Object.keys(files).join(', ') || 'none'}; a guest NAME's config is NAME.cfg)`);
+        if (!files.includes(w)) c.err(pos, `"xl": create needs a guest config ${showString(w)} that this scenario does not define (known: ${files.join(', ') || 'none'}; a guest NAME's config is NAME.cfg)`);
       }
     }
-    items.push({ atNs: at, actor, xl: words.join(' '), argv: words });
-  }
+    items.push({ atNs: at, actor: e.actor!, xl: words.join(' '), argv: words });
+  });
+  const actors = [...new Set(items.flatMap((x) => ('actor' in x ? [x.actor] : [])))];
+  if (actors.length > TIMELINE_ACTORS_MAX) c.err(doc.at(['timeline']), `the timeline has ${actors.length} actors (xl processes); the limit is ${TIMELINE_ACTORS_MAX} (docs/limits.md)`);
   for (const it of items) {
-    if ('kill' in it && !items.some((x) => 'actor' in x && x.actor === it.kill)) {
-      c.err(node.pos, `"kill": "${it.kill}" is not an actor of this timeline (actors: ${[...new Set(items.flatMap((x) => ('actor' in x ? [x.actor] : [])))].join(', ') || 'none'})`);
+    if ('kill' in it && !actors.includes(it.kill)) {
+      c.err(doc.at(['timeline']), `"kill": ${showString(it.kill)} is not an actor of this timeline (actors: ${actors.join(', ') || 'none'})`);
     }
   }
   return items;
 }
 
-function monitors(c: Ctx, e: JsonEntry | undefined): string[] {
-  if (e === undefined) return [];
-  const known = monitorNames();
-  if (e.value.kind !== 'array') {
-    c.err(e.value.pos, `"monitors" must be a list of property names (${known.join(', ')}), got ${shown(e.value)}`);
-    return [];
-  }
-  const out: string[] = [];
-  for (const m of e.value.items) {
-    if (m.kind !== 'string' || !known.includes(m.value)) c.err(m.pos, `unknown monitor ${shown(m)} (known: ${known.join(', ')})`);
-    else out.push(m.value);
-  }
+function monitors(c: Ctx, doc: DocView<At>, names: string[]): string[] {
+  names.forEach((m, i) => {
+    if (!hasMonitor(m)) c.err(doc.at(['monitors', i]), `unknown monitor ${showString(m)} (known: ${monitorNames().join(', ')})`);
+  });
+  return names;
+}
+
+/** Deep merge of plain JSON values: objects merge key by key, anything else replaces. */
+function merge(base: unknown, over: unknown): unknown {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) Object.defineProperty(out, k, { value: Object.hasOwn(out, k) ? merge(out[k], v) : v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
-/** Deep merge of JSON nodes: objects merge key by key, anything else replaces. */
-function merge(base: JsonNode | undefined, over: JsonNode): JsonNode {
-  if (base?.kind !== 'object' || over.kind !== 'object') return over;
-  const entries = base.entries.map((e) => ({ ...e }));
-  for (const o of over.entries) {
-    const i = entries.findIndex((e) => e.key === o.key);
-    if (i >= 0) entries[i] = { ...o, value: merge(entries[i].value, o.value) };
-    else entries.push(o);
-  }
-  return { kind: 'object', pos: base.pos, entries };
-}
-
-/** A plain JSON value as a node without a file position (an override from the command line). */
-function nodeOf(v: unknown): JsonNode {
-  const pos = { line: 0, col: 0 };
-  if (v === null || v === undefined) return { kind: 'null', pos };
-  if (typeof v === 'string') return { kind: 'string', pos, value: v };
-  if (typeof v === 'number') return { kind: 'number', pos, value: v, raw: String(v) };
-  if (typeof v === 'boolean') return { kind: 'boolean', pos, value: v };
-  if (Array.isArray(v)) return { kind: 'array', pos, items: v.map(nodeOf) };
-  return { kind: 'object', pos, entries: Object.entries(v as object).map(([key, x]) => ({ key, keyPos: pos, value: nodeOf(x) })) };
-}
-
-function compileVariant(c: Ctx, doc: Extract<JsonNode, { kind: 'object' }>, label: string, opts: LoadOptions): CompiledVariant | undefined {
-  const f = fields(c, doc, 'the scenario', TOP_KEYS)!;
-  const seed = int(c, f.get('seed'), 0, 2 ** 31 - 1, '') ?? 1;
-  const h = host(c, f.get('host')?.value, doc.pos);
-  const xen = h?.xen ?? '4.22';
-  const conf = xlConf(c, f.get('xl.conf'));
-  const gs = guests(c, f.get('guests')?.value, seed, opts);
-  const files = Object.fromEntries(gs.map((g) => [`${g.name}.cfg`, g.text]));
-  const tl = timeline(c, f.get('timeline')?.value, xen, files);
-  const untilNs = duration(c, f.get('until'));
-  const mons = monitors(c, f.get('monitors'));
-  if (h === undefined || c.errors.length > 0) return undefined;
-
+function compileVariant(c: Ctx, doc: DocView<At>, label: string, opts: LoadOptions): CompiledVariant | undefined {
+  if (!schemaCheck(c, 'scenario', doc)) return undefined;
+  const s = doc.value as ScenarioDoc;
+  const h = host(c, doc, s.host);
+  const xen = h.xen;
+  const conf = typeof s['xl.conf'] === 'object' ? objectAsConfig(s['xl.conf']) : s['xl.conf'] ?? '';
+  const files = guests(c, doc, s, opts);
+  // A guest whose config could not be read is still defined: its error is reported once, at it.
+  const defined = entries(s.guests).map(([n]) => `${n}.cfg`);
+  const tl = timeline(c, doc, s.timeline ?? [], xen, defined);
+  const untilNs = duration(c, doc, ['until'], s.until);
+  const mons = monitors(c, doc, s.monitors ?? []);
   const confRead = readXlConf(conf, XL_GLOBAL_CONFIG, xen);
-  if (confRead.exitStatus !== undefined) {
-    const at = f.get('xl.conf')!.value.pos;
-    c.err(at, `"xl.conf" does not parse: ${confRead.stderr.join('').trim()}`);
-    return undefined;
-  }
-  const commandline = xenCommandline({ memoryMiB: h.memoryMiB, xen, nodes: h.nodes }, h.dom0MiB);
+  if (confRead.exitStatus !== undefined) c.err(doc.at(['xl.conf']), `"xl.conf" does not parse: ${confRead.stderr.join('').trim()}`);
+  if (c.count > 0) return undefined;
+
+  const inject = s.host.inject ?? [];
+  const commandline = xenCommandline({ memoryMiB: s.host.memory, xen, nodes: s.host.nodes ?? 1 }, h.dom0MiB);
   const dom0Pages = h.dom0MiB * 256;
   const actors: ActorSpec[] = [{
     name: 'dom0-linux', kind: 'linux', caller: 0,
@@ -476,19 +398,20 @@ function compileVariant(c: Ctx, doc: Extract<JsonNode, { kind: 'object' }>, labe
       .map((t) => ({ atNs: t.atNs, argv: t.argv }));
     const params: XlTimelineParams = {
       commands, version: xen, files, xenCommandline: commandline, xlConf: { path: XL_GLOBAL_CONFIG, text: conf },
-      ...(h.inject.length > 0 ? { inject: h.inject } : {}),
+      ...(inject.length > 0 ? { inject } : {}),
     };
     actors.push({ name, kind: XL_TIMELINE_KIND, caller: 0, params: params as unknown as Record<string, unknown> });
   }
-  const name = f.get('name')?.value.kind === 'string' ? (f.get('name')!.value as { value: string }).value : label;
+  const name = s.name ?? label;
   const faults = tl.flatMap((t) => ('kill' in t ? [{ atNs: t.atNs, kill: t.kill }] : [])).sort((a, b) => a.atNs - b.atNs);
+  const hvInject = inject.filter((b) => Object.hasOwn(HV_BUGS, b));
   const spec: ScenarioSpec = {
     name: label === name ? name : `${name} ${label}`,
     host: {
-      memoryMiB: h.memoryMiB, xen, nodes: h.nodes, dom0MiB: h.dom0MiB, tmem: h.tmem,
-      ...(h.nrCpus === undefined ? {} : { nrCpus: h.nrCpus }),
-      ...(Object.keys(h.costs).length > 0 ? { costs: h.costs } : {}),
-      ...(h.inject.some((b) => Object.hasOwn(HV_BUGS, b)) ? { inject: h.inject.filter((b) => Object.hasOwn(HV_BUGS, b)) } : {}),
+      memoryMiB: s.host.memory, xen, nodes: s.host.nodes ?? 1, dom0MiB: h.dom0MiB, tmem: s.host.tmem ?? false,
+      ...(s.host.cpus === undefined ? {} : { nrCpus: s.host.cpus }),
+      ...(entries(s.host.costs).some(([k]) => k !== 'description') ? { costs: Object.fromEntries(entries(s.host.costs).filter(([k]) => k !== 'description')) } : {}),
+      ...(hvInject.length > 0 ? { inject: hvInject } : {}),
     },
     actors,
     ...(untilNs === undefined ? {} : { untilNs }),
@@ -506,39 +429,28 @@ function compileVariant(c: Ctx, doc: Extract<JsonNode, { kind: 'object' }>, labe
 export function loadScenario(text: string, source: string, opts: LoadOptions = {}): LoadResult {
   const c = new Ctx(source);
   try {
-    const parsed = parseJson(text);
+    const bytes = text.length > SCENARIO_FILE_MAX_BYTES / 3 ? Buffer.byteLength(text) : text.length;
+    if (bytes > SCENARIO_FILE_MAX_BYTES) return { ok: false, errors: [`${source}: the file is ${bytes} bytes; the limit is ${SCENARIO_FILE_MAX_BYTES} (docs/limits.md)`] };
+    const parsed = parseSource(text);
     if (!parsed.ok) return { ok: false, errors: [`${source}:${parsed.pos.line}:${parsed.pos.col}: ${parsed.message}`] };
-    let doc = parsed.node;
-    if (doc.kind !== 'object') return { ok: false, errors: [`${source}:${doc.pos.line}:${doc.pos.col}: a scenario must be a JSON object, got ${shown(doc)}`] };
-    const top = fields(c, doc, 'the scenario', TOP_KEYS)!;
-    const nameNode = top.get('name');
-    const name = nameNode === undefined ? source.replace(/^.*\//, '').replace(/\.json$/, '') : str(c, nameNode) ?? 'scenario';
-    const descNode = top.get('description');
-    const description = descNode?.value.kind === 'string' ? descNode.value.value : undefined;
-    if (descNode !== undefined && description === undefined) c.err(descNode.value.pos, `"description" must be a string, got ${shown(descNode.value)}`);
-    const variantsEntry = top.get('variants');
-    const base: JsonNode = { ...doc, entries: doc.entries.filter((e) => e.key !== 'variants') };
-    const over = opts.overrides === undefined ? undefined : nodeOf(opts.overrides);
-    if (c.errors.length > 0) return { ok: false, errors: c.errors };
-    const plan: Array<[string, JsonNode]> = [];
-    if (variantsEntry === undefined) plan.push([name, base]);
-    else if (variantsEntry.value.kind !== 'object' || variantsEntry.value.entries.filter((e) => !isComment(e.key)).length === 0) {
-      c.err(variantsEntry.value.pos, `"variants" must be a non-empty object of label → partial scenario, e.g. { "claim_mode=0": { "xl.conf": { "claim_mode": 0 } } }`);
-    } else {
-      for (const v of variantsEntry.value.entries) {
-        if (isComment(v.key)) continue;
-        if (v.value.kind === 'object' && v.value.entries.some((e) => e.key === 'variants')) c.err(v.keyPos, `variant "${v.key}" cannot have "variants" of its own`);
-        else plan.push([v.key, merge(base, v.value)]);
-      }
-    }
+    const file = new LayeredDoc(parsed.value, parsed.source, undefined, undefined);
+    schemaCheck(c, 'file', file);
+    if (opts.overrides !== undefined) schemaCheck(c, 'body', new LayeredDoc(opts.overrides, undefined, undefined, opts.overrides));
+    if (c.count > 0) return { ok: false, errors: c.messages() };
+
+    const doc = parsed.value as ScenarioDoc;
+    const name = doc.name ?? source.replace(/^.*\//, '').replace(/\.json$/, '');
+    const { variants: vs, ...base } = doc;
+    const labels = vs === undefined ? [undefined] : entries(vs).map(([k]) => k);
+    if (labels.length === 0) c.err(file.at(['variants']), '"variants" must be a non-empty object of label → partial scenario, e.g. { "claim_mode=0": { "xl.conf": { "claim_mode": 0 } } }');
     const variants: CompiledVariant[] = [];
-    for (const [label, node] of plan) {
-      doc = over === undefined ? node : merge(node, over);
-      const v = compileVariant(c, doc as Extract<JsonNode, { kind: 'object' }>, label, opts);
+    for (const label of labels) {
+      const merged = merge(label === undefined ? base : merge(base, vs![label]), opts.overrides ?? {});
+      const v = compileVariant(c, new LayeredDoc(merged, parsed.source, label, opts.overrides), label ?? name, opts);
       if (v !== undefined) variants.push(v);
     }
-    if (c.errors.length > 0) return { ok: false, errors: [...new Set(c.errors)] };
-    return { ok: true, scenario: { name, ...(description === undefined ? {} : { description }), variants } };
+    if (c.count > 0) return { ok: false, errors: c.messages() };
+    return { ok: true, scenario: { name, ...(doc.description === undefined ? {} : { description: doc.description }), variants } };
   } catch (e) {
     // A bug of the loader, not of the file: still a message, never a throw (a property tests this).
     return { ok: false, errors: [`${source}: internal error while loading: ${e instanceof Error ? e.message : String(e)}`] };
