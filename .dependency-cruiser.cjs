@@ -79,6 +79,7 @@ module.exports = {
     may('guests run over the port', L.guests, [L.guests, L.sim, L.hv]),
     may('the toolstack starts guest kernels', L.toolstack, [L.toolstack, L.guests, L.sim, L.hv]),
     may('world composes actors, transports and the kernel', L.world, [L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
+    may('the scenario loader validates against the scenario schema (data)', '^world/scenario-file/', ['^scenarios/scenario[.]schema[.]json$']),
     may('the test kit is hv-level', L.kit, [L.kit, L.hv]),
     may('campaigns drive worlds', L.propTests, [L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
     may('the report observes worlds and reads campaigns', L.report, [L.report, L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
