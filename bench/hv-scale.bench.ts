@@ -1,82 +1,139 @@
-// Scale benchmark of the hypervisor core (not a test): boot time and bytes per frame of a 1 TiB
-// host, and populate_physmap throughput at orders 0, 9 and 18 in frames per second, each shown
-// with its ratio to a comparison measured in the same run. Wall-clock figures; the emulator's
-// own virtual clock is not involved.
-// Run: node --import tsx bench/hv-scale.bench.ts   (keep it under a minute; needs ~4 GiB of RAM)
+// Scale benchmark of the hypervisor core (not a test): boot time and memory of 1 TiB and 16 TiB
+// hosts, populate_physmap throughput at orders 0, 9 and 18 in frames per second beside a plain
+// typed-array fill of the same frames (one fill per extent, as the frame table's range write is),
+// and the destroy of a 1 TiB guest beside its populate. Wall-clock figures, measured side by side
+// in one run; the emulator's own virtual clock is not involved.
+// With BASELINE=<another checkout> the same figures are measured first for that checkout's hv/
+// (e.g. a worktree of an older main) and each row shows new/baseline.
+// Run: node --expose-gc --import tsx bench/hv-scale.bench.ts   (needs ~3 GiB of RAM; ~8 GiB and
+// several minutes with a BASELINE older than the superpage p2m)
 
 import { performance } from 'node:perf_hooks';
-import { Hypervisor } from '../hv/index.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 
 const TIB_MIB = 1024 * 1024;
 const PAGES_PER_MIB = 256;
 
-interface Row {
-  what: string;
-  value: string;
-  vs: string;
+interface HvLike {
+  hypercall(caller: number, op: string, args?: object): { rc: number; domid?: unknown };
 }
-const rows: Row[] = [];
+type HvCtor = new (opts: { memoryMiB: number; xen?: string; dom0MiB?: number }) => HvLike;
+
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-function memNow(): { rss: number; heap: number; ab: number } {
-  const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed, ab: m.arrayBuffers };
-}
-
-/** Boots a host; returns seconds and the memory delta per frame. */
-function bootOnce(memoryMiB: number): { hv: Hypervisor; seconds: number; rssPerFrame: number; heapPerFrame: number } {
+/** Seconds and RSS / heap+ArrayBuffer growth (bytes) of building one host. */
+function boot(Hv: HvCtor, memoryMiB: number): { hv: HvLike; seconds: number; rss: number; heap: number } {
   gc();
-  const before = memNow();
+  const before = process.memoryUsage();
   const t0 = performance.now();
-  const hv = new Hypervisor({ memoryMiB, xen: '4.22', dom0MiB: 1024 });
+  const hv = new Hv({ memoryMiB, xen: '4.22', dom0MiB: 1024 });
   const seconds = (performance.now() - t0) / 1000;
   gc();
-  const after = memNow();
-  const frames = memoryMiB * PAGES_PER_MIB;
-  return {
-    hv,
-    seconds,
-    rssPerFrame: (after.rss - before.rss) / frames,
-    heapPerFrame: (after.heap - before.heap + after.ab - before.ab) / frames,
-  };
+  const after = process.memoryUsage();
+  return { hv, seconds, rss: after.rss - before.rss, heap: after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers };
 }
 
-/** Populates `extents` extents of `order` into a fresh guest; returns frames per second. */
-function populateRate(hv: Hypervisor, order: number, extents: number): number {
-  const r = hv.hypercall(0, 'XEN_DOMCTL_createdomain', {});
-  const domid = r.domid as number;
-  hv.hypercall(0, 'XEN_DOMCTL_max_mem', { domid, max_memkb: 4 * extents * 2 ** order });
-  const extentStart = Array.from({ length: extents }, (_, i) => i * 2 ** order);
+function newGuest(hv: HvLike, pages: number): number {
+  const domid = hv.hypercall(0, 'XEN_DOMCTL_createdomain', {}).domid as number;
+  hv.hypercall(0, 'XEN_DOMCTL_max_mem', { domid, max_memkb: 4 * pages });
+  return domid;
+}
+
+/** Populates `extents` extents of `order` in `calls` hypercalls into a fresh guest; seconds. */
+function populate(hv: HvLike, domid: number, order: number, extents: number, calls = 1): number {
+  const per = extents / calls;
+  const lists = Array.from({ length: calls }, (_, c) => Array.from({ length: per }, (_, i) => (c * per + i) * 2 ** order));
   const t0 = performance.now();
-  const res = hv.hypercall(0, 'XENMEM_populate_physmap', { domid, nr_extents: extents, extent_order: order, extent_start: extentStart });
-  const seconds = (performance.now() - t0) / 1000;
-  if (res.rc !== extents) throw new Error(`populate order ${order}: ${res.rc} of ${extents} extents`);
-  hv.hypercall(0, 'XEN_DOMCTL_destroydomain', { domid });
-  return (extents * 2 ** order) / seconds;
+  for (const list of lists) {
+    const res = hv.hypercall(0, 'XENMEM_populate_physmap', { domid, nr_extents: per, extent_order: order, extent_start: list });
+    if (res.rc !== per) throw new Error(`populate order ${order}: ${res.rc} of ${per} extents`);
+  }
+  return (performance.now() - t0) / 1000;
 }
 
-// 1. Boot: 1 TiB against 64 GiB (the ratio shows whether boot cost is linear in frames).
-const small = bootOnce(64 * 1024);
-const smallSeconds = small.seconds;
-const big = bootOnce(TIB_MIB);
-rows.push({ what: 'boot 64 GiB host (s)', value: fmt(smallSeconds, 3), vs: '' });
-rows.push({ what: 'boot 1 TiB host (s)', value: fmt(big.seconds, 3), vs: `${fmt(big.seconds / smallSeconds, 1)}x the 64 GiB boot (16x frames)` });
-rows.push({ what: '1 TiB: RSS delta per frame (B)', value: fmt(big.rssPerFrame, 2), vs: '' });
-rows.push({ what: '1 TiB: heap+ArrayBuffer delta per frame (B)', value: fmt(big.heapPerFrame, 2), vs: `${fmt(big.heapPerFrame / 3, 2)}x the 3 B/frame of pageOwner+freeOrder` });
+function destroy(hv: HvLike, domid: number): number {
+  const t0 = performance.now();
+  const rc = hv.hypercall(0, 'XEN_DOMCTL_destroydomain', { domid }).rc;
+  if (rc !== 0) throw new Error(`destroy: rc ${rc}`);
+  return (performance.now() - t0) / 1000;
+}
 
-// 2. Populate throughput, on the 1 TiB host (order 18 needs 1 GiB blocks; plenty free).
-const o0 = populateRate(big.hv, 0, 200_000);
-const o9 = populateRate(big.hv, 9, 2_000);
-const o18 = populateRate(big.hv, 18, 8);
-rows.push({ what: 'populate order 0 (frames/s)', value: fmt(o0), vs: '1.0x (baseline)' });
-rows.push({ what: 'populate order 9 (frames/s)', value: fmt(o9), vs: `${fmt(o9 / o0, 1)}x order 0` });
-rows.push({ what: 'populate order 18 (frames/s)', value: fmt(o18), vs: `${fmt(o18 / o0, 1)}x order 0, ${fmt(o18 / o9, 2)}x order 9` });
+/** A plain Uint16Array fill of extents × 2^order frames, one fill call per extent; seconds. */
+function fillSeconds(order: number, extents: number): number {
+  const n = 2 ** order;
+  const a = new Uint16Array(n * extents);
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    for (let e = 0; e < extents; e++) a.fill(round + 1, e * n, e * n + n);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best / 1000;
+}
 
-const w1 = Math.max(...rows.map((r) => r.what.length));
-const w2 = Math.max(...rows.map((r) => r.value.length));
-console.log(`xen-memsim hv scale (node ${process.version}, ${process.platform}/${process.arch})`);
-for (const r of rows) console.log(`${r.what.padEnd(w1)}  ${r.value.padStart(w2)}  ${r.vs}`);
+interface Figures {
+  [what: string]: number;
+}
+
+const ORDERS: Array<[order: number, extents: number]> = [[0, 200_000], [9, 2_000], [18, 16]];
+
+async function measure(dir: string, label: string): Promise<Figures> {
+  const { Hypervisor } = (await import(pathToFileURL(join(dir, 'hv/index.ts')).href)) as { Hypervisor: HvCtor };
+  const f: Figures = {};
+  const tib = boot(Hypervisor, TIB_MIB + 4096);
+  f['boot 1 TiB host (s)'] = tib.seconds;
+  f['boot 1 TiB host: RSS growth (MiB)'] = tib.rss / 2 ** 20;
+  f['boot 1 TiB host: heap+buffers (MiB)'] = tib.heap / 2 ** 20;
+  for (const [order, extents] of ORDERS) {
+    const domid = newGuest(tib.hv, extents * 2 ** order);
+    const s = populate(tib.hv, domid, order, extents);
+    f[`populate order ${order} (frames/s)`] = (extents * 2 ** order) / s;
+    destroy(tib.hv, domid);
+  }
+  // A 1 TiB guest as the HVM builder populates it (one order-18 extent per hypercall), then destroyed.
+  {
+    const domid = newGuest(tib.hv, TIB_MIB * PAGES_PER_MIB);
+    const p = populate(tib.hv, domid, 18, 1024, 1024);
+    const d = destroy(tib.hv, domid);
+    f['1 TiB guest: populate, 1024 calls of one order-18 extent (s)'] = p;
+    f['1 TiB guest: destroy (s)'] = d;
+  }
+  console.error(`[${label}] measured`);
+  return f;
+}
+
+const base = process.env.BASELINE;
+const baseFigures = base === undefined ? null : await measure(base, 'baseline');
+const fig = await measure(fileURLToPath(new URL('..', import.meta.url)), 'this checkout');
+try {
+  const { Hypervisor } = (await import('../hv/index.ts')) as unknown as { Hypervisor: HvCtor };
+  gc();
+  const big = boot(Hypervisor, 16 * TIB_MIB);
+  fig['boot 16 TiB host (s)'] = big.seconds;
+  fig['boot 16 TiB host: RSS growth (MiB)'] = big.rss / 2 ** 20;
+  fig['boot 16 TiB host: heap+buffers (MiB)'] = big.heap / 2 ** 20;
+} catch (e) {
+  console.error(`16 TiB boot failed: ${(e as Error).message}`);
+}
+
+const rows: Array<[string, string, string]> = [];
+for (const [what, v] of Object.entries(fig)) {
+  const digits = what.endsWith('(s)') ? 4 : what.includes('MiB') ? 1 : 0;
+  const vs: string[] = [];
+  const b = baseFigures?.[what];
+  if (b !== undefined) vs.push(`baseline ${fmt(b, digits)} → ${fmt(what.includes('frames/s') ? v / b : b / v, 1)}x ${what.includes('MiB') ? 'less memory' : 'faster'}`);
+  const m = /^populate order (\d+)/.exec(what);
+  if (m !== null) {
+    const [order, extents] = ORDERS.find(([o]) => o === Number(m[1]))!;
+    const fillRate = (extents * 2 ** order) / fillSeconds(order, extents);
+    vs.push(`plain fill ${fmt(fillRate)} frames/s → populate takes ${fmt(fillRate / v, 1)}x the fill`);
+  }
+  if (what === '1 TiB guest: destroy (s)') vs.push(`${fmt(v / fig['1 TiB guest: populate, 1024 calls of one order-18 extent (s)'], 2)}x its populate`);
+  rows.push([what, fmt(v, digits), vs.join('; ')]);
+}
+const w1 = Math.max(...rows.map((r) => r[0].length));
+const w2 = Math.max(...rows.map((r) => r[1].length));
+console.log(`xen-memsim hv scale (node ${process.version}, ${process.platform}/${process.arch}${base === undefined ? '' : `, baseline ${base}`})`);
+for (const [what, v, vs] of rows) console.log(`${what.padEnd(w1)}  ${v.padStart(w2)}  ${vs}`);

@@ -11,6 +11,14 @@ export function assert(cond: unknown, msg: string | (() => string) = 'assertion 
   if (!cond) throw new AssertionError(typeof msg === 'function' ? msg() : msg);
 }
 
+/**
+ * Throws an AssertionError: for hot paths, as `if (!cond) assertFail(\`…\`)`, which builds its
+ * message only on failure and allocates no closure per call.
+ */
+export function assertFail(msg: string): never {
+  throw new AssertionError(msg);
+}
+
 /** A standing invariant (hv/invariants.ts, hv/tmem/check.ts) found broken between two sections. */
 export class InvariantViolation extends AssertionError {
   override name = 'InvariantViolation';

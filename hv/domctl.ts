@@ -8,6 +8,7 @@ import { assertNever } from './assert.ts';
 import { DOMDYING, type Domain } from './domain.ts';
 import { EEXIST, EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF } from './flags.ts';
+import { FrameRuns } from './frame-runs.ts';
 import { isRecord, isU16, isU64 } from './guest-args.ts';
 import type { HypercallContext, Sections } from './hypercall-context.ts';
 import { DOMCTL_OPS, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
@@ -174,12 +175,14 @@ function* domainKill(hv: HypercallContext, caller: number, d: Domain): Sections 
     hv.heap.setOutstandingPages(d, 0);
     yield 'domain_kill';
   }
+  const batch = new FrameRuns();
   for (;;) {
-    const mfns = takeRelinquishBatch(hv, d, hv.costs.relinquishBatchPages);
-    if (mfns.length === 0) break;
+    takeRelinquishBatch(hv, d, hv.costs.relinquishBatchPages, batch);
+    if (batch.frames === 0) break;
     yield 'relinquish_memory';
-    hv.heap.freeFrames(mfns);
-    hv.charge(mfns.length * hv.costs.pageScrubNs);
+    const pages = batch.frames;
+    hv.heap.freeRuns(batch);
+    hv.charge(pages * hv.costs.pageScrubNs);
     yield 'free_heap_pages';
   }
   // Another destroy running concurrently may have completed the domain meanwhile.
@@ -197,31 +200,30 @@ function* domainKill(hv: HypercallContext, caller: number, d: Domain): Sections 
   return { rc: 0 };
 }
 
-/** One relinquish batch: takes up to `max` of d's frames off the domain (tot_pages and all). */
-function takeRelinquishBatch(hv: HypercallContext, d: Domain, max: number): number[] {
-  const mfns: number[] = [];
+/**
+ * One relinquish batch: takes up to `max` pages of d's frames off the domain (tot_pages and all)
+ * into `out`: the paging pool first, then whole unmapped extents (the last may overshoot `max`),
+ * then p2m mappings in relinquish order. Counted in pages, whatever the extents' sizes.
+ */
+function takeRelinquishBatch(hv: HypercallContext, d: Domain, max: number, out: FrameRuns): void {
+  out.clear();
   let extra = 0;
-  while (d.pagingPool.length > 0 && mfns.length < max) {
-    mfns.push(d.pagingPool.pop()!);
+  while (d.pagingPool.length > 0 && out.frames < max) {
+    out.push(d.pagingPool.pop()!, 1);
     extra++;
   }
   let counted = 0;
   for (const [mfn, order] of d.unmappedExtents) {
-    if (mfns.length >= max) break;
+    if (out.frames >= max) break;
     d.unmappedExtents.delete(mfn);
-    for (let i = 0; i < 2 ** order; i++) mfns.push(mfn + i);
+    out.push(mfn, 2 ** order);
     counted += 2 ** order;
   }
-  if (mfns.length < max) {
-    const drained = d.p2m.drain(max - mfns.length);
-    for (const [, mfn] of drained) mfns.push(mfn);
-    counted += drained.length;
-  }
-  if (mfns.length === 0) return mfns;
-  hv.heap.dropFrames(mfns, d.domid);
+  if (out.frames < max) counted += d.p2m.drain(max - out.frames, out);
+  if (out.frames === 0) return;
+  hv.heap.dropRuns(out, d.domid);
   d.extraPages -= extra;
   hv.heap.domainAdjustTotPages(d, -counted);
-  return mfns;
 }
 
 /**
@@ -237,7 +239,7 @@ function* setPagingMempoolSize(hv: HypercallContext, d: Domain, size: unknown): 
   const want = size / 4096;
   while (d.pagingPool.length > want) {
     const mfn = d.pagingPool.pop()!;
-    hv.heap.dropFrames([mfn], d.domid);
+    hv.heap.dropRange(mfn, 1, d.domid);
     d.extraPages--;
     hv.heap.freeHeapPages(mfn, 0);
     yield 'free_heap_pages';

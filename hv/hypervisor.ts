@@ -107,7 +107,7 @@ export class Hypervisor extends HypercallContext {
       while (typeof mfn !== 'number' && order > 0) mfn = this.heap.allocHeapPages(--order, 0, d0);
       assert(typeof mfn === 'number', 'new Hypervisor: not enough memory for dom0MiB');
       assert(this.heap.assignPages(d0, mfn, order, 0), 'boot: dom0 assign');
-      for (let i = 0; i < 2 ** order; i++) d0.p2m.set(gpfn + i, mfn + i);
+      d0.p2m.map(gpfn, mfn, 2 ** order);
       gpfn += 2 ** order;
     }
   }

@@ -48,40 +48,65 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
   }
 }
 
-/** Buddy structure and frame ownership, by scanning the whole frame table. */
+/**
+ * Buddy structure and frame ownership, exact over every frame: the free blocks, sorted, must tile
+ * exactly the frames the frame table marks OWNER_FREE; each domain's frames are counted by owner
+ * runs; every p2m run must be owned by its domain. Costs O(free blocks + owner runs + p2m runs).
+ */
 function checkFrameTable(hv: Hypervisor): void {
   const heap = hv.heap;
-  const freeSeen = new Uint8Array(heap.nrPages);
+  const blocks: Array<[number, number]> = [];
   let freeTotal = 0;
   for (const [mfn, order, node, zone] of heap.freeBlocks()) {
     const n = 2 ** order;
     check(mfn > 0 && mfn % n === 0 && mfn + n <= heap.nrPages, 'buddy-aligned', () => `free block ${mfn}/${order}`);
     check(heap.nodeOf(mfn) === node && heap.nodeOf(mfn + n - 1) === node, 'buddy-node', () => `free block ${mfn}/${order} not on node ${node}`);
     check(PageAllocator.zoneOf(mfn) === zone && PageAllocator.zoneOf(mfn + n - 1) === zone, 'buddy-zone', () => `free block ${mfn}/${order} crosses zone ${zone}`);
-    check(heap.freeOrder[mfn] === order, 'buddy-head', () => `free block ${mfn} records order ${heap.freeOrder[mfn]} not ${order}`);
-    for (let i = mfn; i < mfn + n; i++) {
-      check(freeSeen[i] === 0, 'buddy-disjoint', () => `frame ${i} in two free blocks`);
-      check(heap.pageOwner[i] === OWNER_FREE, 'free-unowned', () => `free frame ${i} owned by ${heap.pageOwner[i]}`);
-      freeSeen[i] = 1;
+    for (let o = 0; o <= MAX_ORDER; o++) {
+      check(o === order || !heap.isFreeHead(mfn, o), 'buddy-head', () => `free block ${mfn} listed as order ${order} and ${o}`);
     }
     if (order < MAX_ORDER) {
       const buddy = Math.floor(mfn / n) % 2 === 1 ? mfn - n : mfn + n;
-      const merged = buddy > 0 && buddy < heap.nrPages && heap.freeOrder[buddy] === order && heap.nodeOf(buddy) === node;
+      const merged = buddy > 0 && buddy < heap.nrPages && heap.nodeOf(buddy) === node && heap.isFreeHead(buddy, order);
       check(!merged, 'buddy-merged', () => `free buddies ${mfn} and ${buddy} of order ${order} not merged`);
     }
+    blocks.push([mfn, n]);
     freeTotal += n;
   }
   check(freeTotal === heap.totalAvailPages, 'free-lists-sum', () => `free lists hold ${freeTotal}, total_avail_pages ${heap.totalAvailPages}`);
-  const ownedCount = new Map<number, number>();
-  for (let mfn = 0; mfn < heap.nrPages; mfn++) {
-    const o = heap.pageOwner[mfn];
-    if (o === OWNER_FREE) check(freeSeen[mfn] === 1, 'free-on-list', () => `frame ${mfn} marked free but on no list`);
-    else if (hv.domains.has(o)) ownedCount.set(o, (ownedCount.get(o) ?? 0) + 1);
+  blocks.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < blocks.length; i++) {
+    const [prev, n] = blocks[i - 1];
+    check(prev + n <= blocks[i][0], 'buddy-disjoint', () => `free blocks ${prev}+${n} and ${blocks[i][0]} overlap`);
   }
-  for (const d of hv.domains.values()) {
-    for (const [gpfn, mfn] of d.p2m.entries()) {
-      check(heap.pageOwner[mfn] === d.domid, 'p2m-owned', () => `d${d.domid} maps gpfn ${gpfn} to frame ${mfn} owned by ${heap.pageOwner[mfn]}`);
+  // Walk the owner runs and the sorted blocks together: each OWNER_FREE run is tiled by blocks.
+  let b = 0;
+  const ownedCount = new Map<number, number>();
+  heap.frames.forEachRun((lo, hi, owner) => {
+    while (b < blocks.length && blocks[b][0] < lo) {
+      const [mfn] = blocks[b];
+      check(false, 'free-unowned', () => `free frame ${mfn} owned by ${heap.ownerOf(mfn)}`);
     }
+    if (owner === OWNER_FREE) {
+      let p = lo;
+      while (p < hi) {
+        check(b < blocks.length && blocks[b][0] === p, 'free-on-list', () => `frame ${p} marked free but on no list`);
+        p += blocks[b][1];
+        b++;
+      }
+      check(p === hi, 'free-unowned', () => `free frame ${hi} owned by ${heap.ownerOf(hi)}`);
+    } else if (hv.domains.has(owner)) {
+      ownedCount.set(owner, (ownedCount.get(owner) ?? 0) + hi - lo);
+    }
+  });
+  check(b === blocks.length, 'free-unowned', () => `free frame ${blocks[b][0]} owned by ${heap.ownerOf(blocks[b][0])}`);
+  for (const d of hv.domains.values()) {
+    d.p2m.forEachRun((gpfn, mfn, n) => {
+      if (heap.frames.isRange(mfn, n, d.domid)) return;
+      let j = 0;
+      while (heap.ownerOf(mfn + j) === d.domid) j++;
+      check(false, 'p2m-owned', () => `d${d.domid} maps gpfn ${gpfn + j} to frame ${mfn + j} owned by ${heap.ownerOf(mfn + j)}`);
+    });
     const held = d.totPages + d.extraPages - d.stolenPages;
     check((ownedCount.get(d.domid) ?? 0) === held, 'frame-owner-count', () => `d${d.domid} owns ${ownedCount.get(d.domid) ?? 0} frames, charged ${held}`);
   }

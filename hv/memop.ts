@@ -8,6 +8,7 @@ import { assert, assertNever } from './assert.ts';
 import type { Domain } from './domain.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF, memfBits, memfNode } from './flags.ts';
+import { FrameRuns } from './frame-runs.ts';
 import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
 import type { HypercallContext, Sections } from './hypercall-context.ts';
 import { DOMID_SELF, MEMOPS, type HypercallResult } from './ops.ts';
@@ -84,6 +85,8 @@ function* reservationOp(hv: HypercallContext, caller: number, op: ReservationOp,
   }
   let start = first;
   const mfnsOut: number[] = [];
+  /** The frames of the extent being freed, between its two sections (decrease_reservation). */
+  const runs = new FrameRuns();
   for (;;) {
     const a = decodeReservation(hv, caller, op, args, start);
     if (typeof a === 'number') {
@@ -93,7 +96,7 @@ function* reservationOp(hv: HypercallContext, caller: number, op: ReservationOp,
     const entry = hv.now;
     const loop: Generator<string, { done: number; preempted: boolean }, void> =
       op === 'XENMEM_decrease_reservation'
-        ? decreaseReservation(hv, a, start, entry)
+        ? decreaseReservation(hv, a, start, entry, runs)
         : populate(hv, a, start, entry, op === 'XENMEM_populate_physmap', mfnsOut);
     const { done, preempted } = yield* loop;
     if (!preempted) {
@@ -207,7 +210,7 @@ function* populate(
       yield 'free_heap_pages';
       return { done: i, preempted: false };
     }
-    if (mapIt) for (let j = 0; j < n; j++) d.p2m.set(gpfn + j, mfn + j);
+    if (mapIt) d.p2m.map(gpfn, mfn, n);
     else {
       d.unmappedExtents.set(mfn, r.extentOrder);
       mfnsOut.push(mfn);
@@ -219,8 +222,7 @@ function* populate(
 }
 
 function anyMapped(d: Domain, gpfn: number, n: number): boolean {
-  for (let j = 0; j < n; j++) if (d.p2m.lookup(gpfn + j) >= 0) return true;
-  return false;
+  return d.p2m.anyMapped(gpfn, n);
 }
 
 /**
@@ -229,7 +231,7 @@ function anyMapped(d: Domain, gpfn: number, n: number): boolean {
  * is not mapped stops the loop after the pages before it were removed, as in Xen.
  */
 function* decreaseReservation(
-  hv: HypercallContext, a: MemopArgs, start: number, entry: number,
+  hv: HypercallContext, a: MemopArgs, start: number, entry: number, runs: FrameRuns,
 ): Generator<string, { done: number; preempted: boolean }, void> {
   const { d, r } = a;
   const n = 2 ** r.extentOrder;
@@ -240,18 +242,18 @@ function* decreaseReservation(
       yield 'memory_op';
       return { done: i, preempted: false };
     }
-    const mfns: number[] = [];
-    for (let j = 0; j < n; j++) {
-      if (d.p2m.lookup(g + j) < 0) break;
-      mfns.push(d.p2m.clear(g + j));
-    }
-    hv.heap.dropFrames(mfns, d.domid);
-    hv.heap.domainAdjustTotPages(d, -mfns.length);
+    // guest_remove_page for each gfn of the extent, up to the first that is not mapped; a part
+    // of a superpage entry splits it.
+    const removed = d.p2m.mappedPrefix(g, n);
+    runs.clear();
+    if (removed > 0) d.p2m.unmapRange(g, removed, runs);
+    hv.heap.dropRuns(runs, d.domid);
+    hv.heap.domainAdjustTotPages(d, -removed);
     yield 'guest_remove_page';
-    hv.heap.freeFrames(mfns);
-    hv.charge(hv.costs.extentNs + mfns.length * hv.costs.pageFreeNs);
+    hv.heap.freeRuns(runs);
+    hv.charge(hv.costs.extentNs + removed * hv.costs.pageFreeNs);
     yield 'free_heap_pages';
-    if (mfns.length < n) return { done: i, preempted: false };
+    if (removed < n) return { done: i, preempted: false };
   }
   return { done: r.nrExtents, preempted: false };
 }
@@ -299,8 +301,8 @@ function* memoryExchange(hv: HypercallContext, caller: number, args: unknown): S
       yield 'steal_page';
       return { rc: -EINVAL, nr_exchanged: done };
     }
-    const stolen = inGpfns.map((g) => d.p2m.clear(g));
-    hv.heap.dropFrames(stolen, d.domid);
+    const stolen = inGpfns.map((g) => d.p2m.unmapOne(g));
+    for (const mfn of stolen) hv.heap.dropRange(mfn, 1, d.domid);
     d.stolenPages += stolen.length;
     yield 'steal_page';
     // Section 2: allocate the output extents anonymously (d === NULL at the gate).
@@ -324,7 +326,7 @@ function* memoryExchange(hv: HypercallContext, caller: number, args: unknown): S
       d.stolenPages -= stolen.length;
       for (let k = 0; k < stolen.length; k++) {
         hv.heap.takeFrames(stolen[k], 1, d.domid);
-        d.p2m.set(inGpfns[k], stolen[k]);
+        d.p2m.map(inGpfns[k], stolen[k], 1);
       }
       yield 'assign_pages';
       return { rc: failed ? -ENOMEM : -EINVAL, nr_exchanged: done };
@@ -335,9 +337,11 @@ function* memoryExchange(hv: HypercallContext, caller: number, args: unknown): S
     outMfns.forEach((mfn, k) => {
       const n = 2 ** outR.extentOrder;
       hv.heap.takeFrames(mfn, n, d.domid);
-      for (let j = 0; j < n; j++) d.p2m.set((outGpfns[k] as number) + j, mfn + j);
+      d.p2m.map(outGpfns[k] as number, mfn, n);
     });
-    hv.heap.freeFrames(stolen);
+    const stolenRuns = new FrameRuns();
+    for (const mfn of stolen) stolenRuns.push(mfn, 1);
+    hv.heap.freeRuns(stolenRuns);
     yield 'assign_pages';
     done += inPerChunk;
   }

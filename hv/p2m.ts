@@ -1,20 +1,50 @@
-// A domain's physical-to-machine map (≈ xen/arch/x86/mm/p2m.c, reduced to a lookup table):
-// gpfn → mfn for every frame the domain has mapped. Stored as lazily allocated chunks so a
-// sparse guest costs nothing and a 1 TiB guest costs 4 bytes per mapped frame.
+// A domain's physical-to-machine map (≈ xen/arch/x86/mm/p2m-pt.c, reduced to a lookup table):
+// gpfn → mfn for every frame the domain has mapped, held as Xen's p2m holds it: per 1 GiB of gpfn
+// space either one 1 GiB superpage entry or a table of 512 entries of 2 MiB, each either one 2 MiB
+// superpage entry or a table of 512 4 KiB entries. Mapping an aligned order-18 (order-9) extent
+// is one entry; unmapping part of a superpage splits it, as p2m_set_entry splits superpages.
+// Exact over every gpfn a double holds exactly (memops accept gpfns up to 2^40).
 //
-// Leaves out: p2m types, access rights, PoD entries, superpage entries (every frame is an entry).
+// Leaves out: p2m types, access rights, PoD entries.
 
-import { assert } from './assert.ts';
+import { assert, assertFail } from './assert.ts';
+import { FrameRuns } from './frame-runs.ts';
 
-const CHUNK_SHIFT = 12;
-const CHUNK_SIZE = 1 << CHUNK_SHIFT;
-/** INVALID_MFN in a 32-bit slot. Frames above 2^32 - 2 are not supported (16 TiB hosts). */
-const INVALID = 0xffffffff;
+/** Frames per 2 MiB entry, and 2 MiB entries per 1 GiB entry. */
+const L1 = 512;
+/** Frames per 1 GiB entry. */
+const L2 = 2 ** 18;
+/**
+ * Relinquish order: gpfns grouped by 16 MiB in the order each group was first mapped, ascending
+ * within a group (the order of the emulator's earlier p2m, kept so that relinquish batches free
+ * the same frames as before and recorded runs replay unchanged).
+ */
+const GROUP = 4096;
+
+/** The 2 MiB entries of one 1 GiB region. MFN 0 is never handed to a domain: 0 means unmapped. */
+interface L2Table {
+  /** Base mfn of each 2 MiB superpage entry, else 0. */
+  readonly base: Float64Array;
+  /** 4 KiB entries of each 2 MiB region that is not a superpage, else null. */
+  readonly leaf: Array<Uint32Array | null>;
+  /** Frames mapped in each 2 MiB region. */
+  readonly count: Uint16Array;
+  /** Frames mapped in the whole table. */
+  mapped: number;
+}
+
+const l2Index = (gpfn: number): number => Math.floor(gpfn / L1) % L1;
 
 export class P2m {
-  /** chunk index → gpfn-indexed mfns (INVALID = unmapped). */
-  private readonly chunks = new Map<number, Uint32Array>();
-  /** Number of mapped gpfns; equals the count of non-INVALID slots. */
+  /** Where unmapOne's run goes (it reports the mfn itself); never holds runs across calls. */
+  private static readonly scratch = new FrameRuns();
+  /** 1 GiB region index → base mfn of a 1 GiB superpage, or its 2 MiB table. */
+  private readonly top = new Map<number, number | L2Table>();
+  /** Groups (gpfn / GROUP) mapped since last drained, in first-mapping order. */
+  private readonly groups = new Set<number>();
+  /** The group mapped last (skips the Set look-up on consecutive order-0 maps); -1 after a drain. */
+  private lastGroup = -1;
+  /** Number of mapped gpfns. */
   private mappedCount = 0;
 
   get size(): number {
@@ -23,60 +53,282 @@ export class P2m {
 
   /** The mfn mapped at gpfn, or -1. */
   lookup(gpfn: number): number {
-    const chunk = this.chunks.get(gpfn >>> CHUNK_SHIFT);
-    if (chunk === undefined) return -1;
-    const mfn = chunk[gpfn & (CHUNK_SIZE - 1)];
-    return mfn === INVALID ? -1 : mfn;
+    const e = this.top.get(Math.floor(gpfn / L2));
+    if (e === undefined) return -1;
+    if (typeof e === 'number') return e + (gpfn % L2);
+    const i = l2Index(gpfn);
+    if (e.base[i] !== 0) return e.base[i] + (gpfn % L1);
+    const leaf = e.leaf[i];
+    const mfn = leaf === null ? 0 : leaf[gpfn % L1];
+    return mfn === 0 ? -1 : mfn;
   }
 
-  set(gpfn: number, mfn: number): void {
-    assert(mfn >= 0 && mfn < INVALID, 'p2m: mfn out of range');
-    let chunk = this.chunks.get(gpfn >>> CHUNK_SHIFT);
-    if (chunk === undefined) {
-      chunk = new Uint32Array(CHUNK_SIZE).fill(INVALID);
-      this.chunks.set(gpfn >>> CHUNK_SHIFT, chunk);
+  /** True when any gpfn of [gpfn, gpfn + n) is mapped. */
+  anyMapped(gpfn: number, n: number): boolean {
+    if (n === 1) return this.lookup(gpfn) >= 0;
+    return this.mappedPrefixOrAny(gpfn, n, false) > 0;
+  }
+
+  /** How many gpfns from `gpfn` on, up to n, are mapped before the first unmapped one. */
+  mappedPrefix(gpfn: number, n: number): number {
+    return this.mappedPrefixOrAny(gpfn, n, true);
+  }
+
+  /**
+   * Maps [gpfn, gpfn + n) to [mfn, mfn + n): superpage entries wherever gpfn and mfn are both
+   * aligned over a whole 1 GiB / 2 MiB region. The gpfns must be unmapped.
+   */
+  map(gpfn: number, mfn: number, n: number): void {
+    if (!(Number.isSafeInteger(gpfn) && gpfn >= 0 && mfn > 0 && mfn + n <= 2 ** 32 && n > 0)) assertFail(`p2m: bad mapping ${gpfn}→${mfn}+${n}`);
+    this.noteGroups(gpfn, n);
+    this.mappedCount += n;
+    const hi = gpfn + n;
+    let p = gpfn;
+    while (p < hi) {
+      const k = Math.floor(p / L2);
+      const kEnd = Math.min((k + 1) * L2, hi);
+      const m = mfn + (p - gpfn);
+      let e = this.top.get(k);
+      if (typeof e === 'number') assertFail(`p2m: gpfn ${p} already mapped`);
+      if (p % L2 === 0 && kEnd - p === L2 && m % L2 === 0 && (e === undefined || e.mapped === 0)) {
+        this.top.set(k, m);
+      } else {
+        if (e === undefined) {
+          e = { base: new Float64Array(L1), leaf: new Array<Uint32Array | null>(L1).fill(null), count: new Uint16Array(L1), mapped: 0 };
+          this.top.set(k, e);
+        }
+        this.mapInL2(e, p, kEnd, m - p);
+      }
+      p = kEnd;
     }
-    const i = gpfn & (CHUNK_SIZE - 1);
-    assert(chunk[i] === INVALID, () => `p2m: gpfn ${gpfn} already mapped`);
-    chunk[i] = mfn;
-    this.mappedCount++;
   }
 
-  /** Removes the mapping at gpfn and returns its mfn (the caller checked it is mapped). */
-  clear(gpfn: number): number {
-    const chunk = this.chunks.get(gpfn >>> CHUNK_SHIFT);
-    assert(chunk !== undefined, () => `p2m: gpfn ${gpfn} not mapped`);
-    const i = gpfn & (CHUNK_SIZE - 1);
-    const mfn = chunk[i];
-    assert(mfn !== INVALID, () => `p2m: gpfn ${gpfn} not mapped`);
-    chunk[i] = INVALID;
-    this.mappedCount--;
+  /**
+   * Unmaps up to `limit` mapped gpfns of [lo, hi), lowest first, skipping unmapped ones, and
+   * appends their mfns to `out` in gpfn order. Splits superpage entries it unmaps in part.
+   * @returns the number of gpfns unmapped.
+   */
+  unmapFirst(lo: number, hi: number, limit: number, out: FrameRuns): number {
+    let taken = 0;
+    let p = lo;
+    while (p < hi && taken < limit) {
+      const k = Math.floor(p / L2);
+      const kEnd = Math.min((k + 1) * L2, hi);
+      let e = this.top.get(k);
+      if (e === undefined) {
+        p = kEnd;
+        continue;
+      }
+      if (typeof e === 'number') {
+        if (p % L2 === 0 && kEnd - p === L2 && limit - taken >= L2) {
+          this.top.delete(k);
+          out.push(e, L2);
+          taken += L2;
+          p = kEnd;
+          continue;
+        }
+        e = this.split1G(k, e);
+      }
+      const t = this.unmapInL2(e, p, kEnd, limit - taken, out);
+      taken += t;
+      if (e.mapped === 0) this.top.delete(k);
+      if (taken >= limit) break;
+      p = kEnd;
+    }
+    this.mappedCount -= taken;
+    return taken;
+  }
+
+  /** Unmaps the mapped gpfns [gpfn, gpfn + n) (all must be mapped); their mfns go to `out`. */
+  unmapRange(gpfn: number, n: number, out: FrameRuns): void {
+    const done = this.unmapFirst(gpfn, gpfn + n, n, out);
+    if (done !== n) assertFail(`p2m: [${gpfn}, +${n}) not all mapped`);
+  }
+
+  /** Unmaps one mapped gpfn; @returns its mfn. */
+  unmapOne(gpfn: number): number {
+    const mfn = this.lookup(gpfn);
+    if (mfn <= 0) assertFail(`p2m: gpfn ${gpfn} not mapped`);
+    this.unmapFirst(gpfn, gpfn + 1, 1, P2m.scratch);
+    P2m.scratch.clear();
     return mfn;
   }
 
-  /** Every (gpfn, mfn) pair, in gpfn order within chunks. */
+  /**
+   * Removes up to `max` mappings in relinquish order (GROUP) and appends their mfns to `out`
+   * (relinquish_memory's batches). @returns the number removed.
+   */
+  drain(max: number, out: FrameRuns): number {
+    let taken = 0;
+    this.lastGroup = -1;
+    for (const g of this.groups) {
+      const lo = g * GROUP;
+      taken += this.unmapFirst(lo, lo + GROUP, max - taken, out);
+      if (taken >= max && this.mappedPrefixOrAny(lo, GROUP, false) > 0) break;
+      this.groups.delete(g);
+      if (taken >= max) break;
+    }
+    return taken;
+  }
+
+  /** Every (gpfn, mfn) pair in relinquish order (tests and reports; allocates). */
   *entries(): IterableIterator<[number, number]> {
-    for (const [c, chunk] of this.chunks) {
-      for (let i = 0; i < CHUNK_SIZE; i++) {
-        if (chunk[i] !== INVALID) yield [(c << CHUNK_SHIFT) + i, chunk[i]];
+    for (const g of this.groups) {
+      for (let gpfn = g * GROUP; gpfn < (g + 1) * GROUP; gpfn++) {
+        const mfn = this.lookup(gpfn);
+        if (mfn >= 0) yield [gpfn, mfn];
       }
     }
   }
 
-  /** Removes and returns up to `max` mappings as [gpfn, mfn] (relinquish_memory batches). */
-  drain(max: number): Array<[number, number]> {
-    const out: Array<[number, number]> = [];
-    for (const [c, chunk] of this.chunks) {
-      for (let i = 0; i < CHUNK_SIZE && out.length < max; i++) {
-        if (chunk[i] === INVALID) continue;
-        out.push([(c << CHUNK_SHIFT) + i, chunk[i]]);
-        chunk[i] = INVALID;
+  /** Calls `f` for each run of mapped gpfns with consecutive mfns, per entry (checkers only). */
+  forEachRun(f: (gpfn: number, mfn: number, n: number) => void): void {
+    for (const [k, e] of this.top) {
+      if (typeof e === 'number') {
+        f(k * L2, e, L2);
+        continue;
       }
-      if (out.length >= max && chunk.some((m) => m !== INVALID)) break;
-      this.chunks.delete(c);
-      if (out.length >= max) break;
+      for (let i = 0; i < L1; i++) {
+        const base = k * L2 + i * L1;
+        if (e.base[i] !== 0) f(base, e.base[i], L1);
+        const leaf = e.leaf[i];
+        if (leaf === null) continue;
+        for (let j = 0; j < L1; j++) if (leaf[j] !== 0) f(base + j, leaf[j], 1);
+      }
     }
-    this.mappedCount -= out.length;
-    return out;
+  }
+
+  /** Records the relinquish groups of a new mapping. */
+  private noteGroups(gpfn: number, n: number): void {
+    const first = Math.floor(gpfn / GROUP);
+    const last = Math.floor((gpfn + n - 1) / GROUP);
+    if (first === last && first === this.lastGroup) return;
+    for (let g = first; g <= last; g++) this.groups.add(g);
+    this.lastGroup = last;
+  }
+
+  private mapInL2(e: L2Table, lo: number, hi: number, delta: number): void {
+    let p = lo;
+    while (p < hi) {
+      const i = l2Index(p);
+      const sEnd = Math.min((Math.floor(p / L1) + 1) * L1, hi);
+      if (e.base[i] !== 0) assertFail(`p2m: gpfn ${p} already mapped`);
+      const m = p + delta;
+      if (p % L1 === 0 && sEnd - p === L1 && m % L1 === 0 && e.count[i] === 0) {
+        e.base[i] = m;
+        e.leaf[i] = null;
+      } else {
+        let leaf = e.leaf[i];
+        if (leaf === null) {
+          leaf = new Uint32Array(L1);
+          e.leaf[i] = leaf;
+        }
+        for (let q = p; q < sEnd; q++) {
+          const j = q % L1;
+          if (leaf[j] !== 0) assertFail(`p2m: gpfn ${q} already mapped`);
+          leaf[j] = q + delta;
+        }
+      }
+      e.count[i] += sEnd - p;
+      e.mapped += sEnd - p;
+      p = sEnd;
+    }
+  }
+
+  private unmapInL2(e: L2Table, lo: number, hi: number, limit: number, out: FrameRuns): number {
+    let taken = 0;
+    let p = lo;
+    while (p < hi && taken < limit) {
+      const i = l2Index(p);
+      const sEnd = Math.min((Math.floor(p / L1) + 1) * L1, hi);
+      if (e.count[i] === 0) {
+        p = sEnd;
+        continue;
+      }
+      if (e.base[i] !== 0) {
+        if (p % L1 === 0 && sEnd - p === L1 && limit - taken >= L1) {
+          out.push(e.base[i], L1);
+          e.base[i] = 0;
+          e.count[i] = 0;
+          e.mapped -= L1;
+          taken += L1;
+          p = sEnd;
+          continue;
+        }
+        this.split2M(e, i);
+      }
+      const leaf = e.leaf[i]!;
+      for (; p < sEnd && taken < limit; p++) {
+        const j = p % L1;
+        const mfn = leaf[j];
+        if (mfn === 0) continue;
+        out.push(mfn, 1);
+        leaf[j] = 0;
+        e.count[i]--;
+        e.mapped--;
+        taken++;
+      }
+      if (e.count[i] === 0) e.leaf[i] = null;
+    }
+    return taken;
+  }
+
+  /** Splits a 1 GiB superpage entry into 512 2 MiB superpage entries. */
+  private split1G(k: number, base: number): L2Table {
+    const e: L2Table = { base: new Float64Array(L1), leaf: new Array<Uint32Array | null>(L1).fill(null), count: new Uint16Array(L1).fill(L1), mapped: L2 };
+    for (let i = 0; i < L1; i++) e.base[i] = base + i * L1;
+    this.top.set(k, e);
+    return e;
+  }
+
+  /** Splits a 2 MiB superpage entry into 512 4 KiB entries. */
+  private split2M(e: L2Table, i: number): void {
+    const leaf = new Uint32Array(L1);
+    for (let j = 0; j < L1; j++) leaf[j] = e.base[i] + j;
+    e.leaf[i] = leaf;
+    e.base[i] = 0;
+  }
+
+  /** prefix: the mapped prefix length of [gpfn, gpfn + n); else non-zero iff any is mapped. */
+  private mappedPrefixOrAny(gpfn: number, n: number, prefix: boolean): number {
+    let found = 0;
+    const hi = gpfn + n;
+    let p = gpfn;
+    while (p < hi) {
+      const k = Math.floor(p / L2);
+      const kEnd = Math.min((k + 1) * L2, hi);
+      const e = this.top.get(k);
+      if (e === undefined) {
+        if (prefix) return found;
+        p = kEnd;
+        continue;
+      }
+      if (typeof e === 'number') {
+        found += kEnd - p;
+        if (!prefix) return found;
+        p = kEnd;
+        continue;
+      }
+      while (p < kEnd) {
+        const i = l2Index(p);
+        const sEnd = Math.min((Math.floor(p / L1) + 1) * L1, kEnd);
+        if (e.base[i] !== 0 || e.count[i] === L1) {
+          found += sEnd - p;
+          if (!prefix) return found;
+        } else if (e.count[i] === 0) {
+          if (prefix) return found;
+        } else {
+          const leaf = e.leaf[i]!;
+          for (let q = p; q < sEnd; q++) {
+            if (leaf[q % L1] !== 0) {
+              found++;
+              if (!prefix) return found;
+            } else if (prefix) return found;
+          }
+        }
+        p = sEnd;
+      }
+    }
+    return found;
   }
 }

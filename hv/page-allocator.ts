@@ -11,19 +11,19 @@
 //
 // Callers validated their input (hv/memop.ts); this module asserts instead of re-validating.
 
-import { assert } from './assert.ts';
+import { assert, assertFail } from './assert.ts';
 import type { Domain } from './domain.ts';
 import { MEMF, memfGetBits, memfGetNode } from './flags.ts';
+import type { FrameRuns } from './frame-runs.ts';
+import { FrameTable } from './frame-table.ts';
 import type { Features } from './version.ts';
 
 export const PAGE_SHIFT = 12;
 /** CONFIG_PAGEALLOC_MAX_ORDER on x86: 18 (1 GiB). */
 export const MAX_ORDER = 18;
-/** pageOwner values that are not domids. */
+/** Frame owner values that are not domids. */
 export const OWNER_FREE = 0xffff;
 export const OWNER_ANON = 0xfffe;
-/** freeOrder value of a frame that is not the head of a free block. */
-const NOT_FREE_HEAD = 0xff;
 /** 2^64 as a double: what `unsigned long` wraps around. */
 const ULONG_WRAP = 2 ** 64;
 
@@ -58,14 +58,20 @@ export class PageAllocator {
   /** Frames handed to the heap at boot (all but MFN 0). */
   readonly managedPages: number;
   readonly nrZones: number;
-  /** Owner of each frame: a domid, OWNER_FREE or OWNER_ANON. 2 bytes per frame. */
-  readonly pageOwner: Uint16Array;
-  /** Order of the free block headed by each frame, or NOT_FREE_HEAD. 1 byte per frame. */
-  readonly freeOrder: Uint8Array;
+  /**
+   * Owner of each frame: a domid, OWNER_FREE or OWNER_ANON (hv/frame-table.ts: per 1 GiB, 2 MiB
+   * or 4 KiB as written). A frame is OWNER_FREE iff it lies in a block on a free list.
+   */
+  readonly frames: FrameTable;
   /** avail[node * nrZones + zone]: free frames per node and zone. */
   readonly avail: Float64Array;
-  /** Free lists, indexed by listIndex(node, zone, order); a Set keeps FIFO order and O(1) removal. */
+  /**
+   * Free lists, indexed by listIndex(node, zone, order); a Set keeps FIFO order and O(1) removal.
+   * Membership is also what page_alloc.c reads as PFN_ORDER(buddy) == order on a free buddy.
+   */
   private readonly lists: Set<number>[];
+  /** nonEmpty[node * nrZones + zone] has bit j set iff that node and zone's order-j list is non-empty. */
+  private readonly nonEmpty: Uint32Array;
   tmem: TmemHooks | null = null;
 
   constructor(
@@ -73,15 +79,14 @@ export class PageAllocator {
     readonly nodes: number,
     private readonly feat: Features,
   ) {
-    assert(Number.isSafeInteger(nrPages) && nrPages >= 2 && nrPages < 2 ** 32, 'PageAllocator: nrPages');
+    assert(Number.isSafeInteger(nrPages) && nrPages >= 2 && nrPages <= 2 ** 32, 'PageAllocator: nrPages');
     assert(Number.isSafeInteger(nodes) && nodes >= 1 && nodes <= 64, 'PageAllocator: nodes');
     this.nrZones = Math.floor(Math.log2(nrPages - 1)) + 1;
-    // Every frame but MFN 0 is set to OWNER_FREE by initHeapRange below: one pass, not two.
-    this.pageOwner = new Uint16Array(nrPages);
-    this.freeOrder = new Uint8Array(nrPages).fill(NOT_FREE_HEAD);
+    this.frames = new FrameTable(nrPages, OWNER_FREE);
     this.avail = new Float64Array(nodes * this.nrZones);
     this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>());
-    this.pageOwner[0] = OWNER_ANON; // MFN 0 is never in the heap
+    this.nonEmpty = new Uint32Array(nodes * this.nrZones);
+    this.frames.setRange(0, 1, OWNER_ANON); // MFN 0 is never in the heap
     this.managedPages = nrPages - 1;
     for (let node = 0; node < nodes; node++) {
       const [lo, hi] = this.nodeRange(node);
@@ -99,12 +104,17 @@ export class PageAllocator {
     return Math.min(this.nodes - 1, Math.floor(mfn / Math.ceil(this.nrPages / this.nodes)));
   }
 
+  /** The owner of a frame: a domid, OWNER_FREE or OWNER_ANON. */
+  ownerOf(mfn: number): number {
+    return this.frames.ownerOf(mfn);
+  }
+
   /** The zone of a frame: position of its most significant set bit. */
   static zoneOf(mfn: number): number {
     return 31 - Math.clz32(mfn);
   }
 
-  /** init_heap_pages: inserts [lo, hi) as maximal naturally aligned blocks. */
+  /** init_heap_pages: inserts [lo, hi) (already OWNER_FREE) as maximal naturally aligned blocks. */
   private initHeapRange(lo: number, hi: number, node: number): void {
     let mfn = lo;
     while (mfn < hi) {
@@ -119,20 +129,22 @@ export class PageAllocator {
     return (node * this.nrZones + zone) * (MAX_ORDER + 1) + order;
   }
 
+  /** Puts a block whose frames are OWNER_FREE (or about to be, see freeHeapPages) on its list. */
   private insertFree(mfn: number, order: number, node: number): void {
     const n = 2 ** order;
-    this.freeOrder[mfn] = order;
-    this.pageOwner.fill(OWNER_FREE, mfn, mfn + n);
-    this.lists[this.listIndex(node, PageAllocator.zoneOf(mfn), order)].add(mfn);
-    this.avail[node * this.nrZones + PageAllocator.zoneOf(mfn)] += n;
+    const nz = node * this.nrZones + PageAllocator.zoneOf(mfn);
+    this.lists[nz * (MAX_ORDER + 1) + order].add(mfn);
+    this.nonEmpty[nz] |= 1 << order;
+    this.avail[nz] += n;
     this.totalAvailPages += n;
   }
 
   private removeFree(mfn: number, order: number, node: number): void {
-    const removed = this.lists[this.listIndex(node, PageAllocator.zoneOf(mfn), order)].delete(mfn);
-    assert(removed, () => `heap: block ${mfn}/${order} not on its free list`);
-    this.freeOrder[mfn] = NOT_FREE_HEAD;
-    this.avail[node * this.nrZones + PageAllocator.zoneOf(mfn)] -= 2 ** order;
+    const nz = node * this.nrZones + PageAllocator.zoneOf(mfn);
+    const list = this.lists[nz * (MAX_ORDER + 1) + order];
+    if (!list.delete(mfn)) assertFail(`heap: block ${mfn}/${order} not on its free list`);
+    if (list.size === 0) this.nonEmpty[nz] &= ~(1 << order);
+    this.avail[nz] -= 2 ** order;
     this.totalAvailPages -= 2 ** order;
   }
 
@@ -186,7 +198,7 @@ export class PageAllocator {
       this.insertFree(mfn, j, node);
       mfn += 2 ** j;
     }
-    this.pageOwner.fill(OWNER_ANON, mfn, mfn + request);
+    this.frames.setRange(mfn, request, OWNER_ANON);
     this.anonPages += request;
     this.consumeClaimAtAlloc(d, request, memflags);
     return mfn;
@@ -215,14 +227,19 @@ export class PageAllocator {
     for (let k = 0; k < (exact ? 1 : this.nodes); k++) {
       const node = (start + k) % this.nodes;
       for (let zone = zoneHi; zone >= 0; zone--) {
-        if (this.avail[node * this.nrZones + zone] < request) continue;
-        for (let j = order; j <= MAX_ORDER; j++) {
-          const list = this.lists[this.listIndex(node, zone, j)];
-          if (list.size === 0) continue;
-          const head: number = list.values().next().value!;
-          if (d !== null && reqNode < 0) d.lastAllocNode = node;
-          return [head, j, node];
+        const nz = node * this.nrZones + zone;
+        if (this.avail[nz] < request) continue;
+        // The lowest order >= `order` whose list is non-empty (the scan j = order ..= MAX_ORDER).
+        const orders = this.nonEmpty[nz] & ~((1 << order) - 1);
+        if (orders === 0) continue;
+        const j = 31 - Math.clz32(orders & -orders);
+        let head = -1;
+        for (const mfn of this.lists[nz * (MAX_ORDER + 1) + j]) {
+          head = mfn;
+          break;
         }
+        if (d !== null && reqNode < 0) d.lastAllocNode = node;
+        return [head, j, node];
       }
     }
     return null;
@@ -234,14 +251,15 @@ export class PageAllocator {
    */
   freeHeapPages(mfn: number, order: number): void {
     const n = 2 ** order;
-    assert(mfn > 0 && mfn % n === 0 && mfn + n <= this.nrPages, () => `freeHeapPages: bad block ${mfn}/${order}`);
-    for (let i = mfn; i < mfn + n; i++) assert(this.pageOwner[i] === OWNER_ANON, () => `freeHeapPages: frame ${i} not anonymous`);
+    if (!(mfn > 0 && mfn % n === 0 && mfn + n <= this.nrPages)) assertFail(`freeHeapPages: bad block ${mfn}/${order}`);
+    if (!this.frames.isRange(mfn, n, OWNER_ANON)) assertFail(`freeHeapPages: block ${mfn}/${order} not all anonymous`);
     this.anonPages -= n;
+    this.frames.setRange(mfn, n, OWNER_FREE);
     const node = this.nodeOf(mfn);
     while (order < MAX_ORDER) {
       const size = 2 ** order;
       const buddy = Math.floor(mfn / size) % 2 === 1 ? mfn - size : mfn + size;
-      if (buddy <= 0 || buddy >= this.nrPages || this.freeOrder[buddy] !== order || this.nodeOf(buddy) !== node) break;
+      if (buddy <= 0 || buddy >= this.nrPages || this.nodeOf(buddy) !== node || !this.isFreeHead(buddy, order)) break;
       this.removeFree(buddy, order, node);
       mfn = Math.min(mfn, buddy);
       order++;
@@ -252,16 +270,18 @@ export class PageAllocator {
     }
   }
 
-  /** Frees an arbitrary set of anonymous frames as maximal aligned blocks. */
-  freeFrames(mfns: readonly number[]): void {
-    const sorted = [...mfns].sort((a, b) => a - b);
-    let i = 0;
-    while (i < sorted.length) {
-      let j = i + 1;
-      while (j < sorted.length && sorted[j] === sorted[j - 1] + 1) j++;
-      this.freeRun(sorted[i], sorted[j - 1] + 1);
-      i = j;
-    }
+  /** PFN_ORDER(mfn) == order on a free block: mfn heads a free block of that order. */
+  isFreeHead(mfn: number, order: number): boolean {
+    return this.lists[this.listIndex(this.nodeOf(mfn), PageAllocator.zoneOf(mfn), order)].has(mfn);
+  }
+
+  /**
+   * Frees a set of anonymous frames, given as disjoint runs, as maximal aligned blocks in
+   * ascending frame order. Sorts and merges `runs` in place.
+   */
+  freeRuns(runs: FrameRuns): void {
+    runs.sortAndMerge();
+    for (let i = 0; i < runs.count; i++) this.freeRun(runs.start(i), runs.start(i) + runs.len(i));
   }
 
   /** Frees the anonymous frames [lo, hi) as maximal aligned blocks, none spanning two nodes. */
@@ -333,18 +353,21 @@ export class PageAllocator {
 
   /** Moves anonymous frames to a domain owner (no accounting beyond anonPages). */
   takeFrames(mfn: number, n: number, domid: number): void {
-    for (let i = mfn; i < mfn + n; i++) assert(this.pageOwner[i] === OWNER_ANON, () => `assign: frame ${i} not anonymous`);
-    this.pageOwner.fill(domid, mfn, mfn + n);
+    if (!this.frames.isRange(mfn, n, OWNER_ANON)) assertFail(`assign: frames [${mfn}, +${n}) not all anonymous`);
+    this.frames.setRange(mfn, n, domid);
     this.anonPages -= n;
   }
 
-  /** Moves a domain's frames back to anonymous (steal_page / the first half of a free). */
-  dropFrames(mfns: readonly number[], domid: number): void {
-    for (const mfn of mfns) {
-      assert(this.pageOwner[mfn] === domid, () => `drop: frame ${mfn} not owned by d${domid}`);
-      this.pageOwner[mfn] = OWNER_ANON;
-    }
-    this.anonPages += mfns.length;
+  /** Moves a domain's frames [mfn, mfn + n) back to anonymous (steal_page / the first half of a free). */
+  dropRange(mfn: number, n: number, domid: number): void {
+    if (!this.frames.isRange(mfn, n, domid)) assertFail(`drop: frames [${mfn}, +${n}) not all owned by d${domid}`);
+    this.frames.setRange(mfn, n, OWNER_ANON);
+    this.anonPages += n;
+  }
+
+  /** dropRange for every run of `runs`. */
+  dropRuns(runs: FrameRuns, domid: number): void {
+    for (let i = 0; i < runs.count; i++) this.dropRange(runs.start(i), runs.len(i), domid);
   }
 
   /** Every free block as [mfn, order, node, zone] (invariant checker, small hosts). */

@@ -58,7 +58,7 @@ describe('freeable accounting', () => {
     const listed = hv.tmem!.pageList[0];
     const free = hv.heap.totalAvailPages;
     expect(t.put(1, O, 0, 1)).toBe(1);
-    expect(hv.heap.pageOwner[listed]).toBe(d);
+    expect(hv.heap.ownerOf(listed)).toBe(d);
     expect(hv.heap.totalAvailPages).toBe(free);
     expect(hv.tmem!.freeablePages()).toBe(0);
     expect(hv.domain(d)!.totPages).toBe(9);

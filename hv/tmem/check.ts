@@ -21,7 +21,7 @@ export function checkTmemInvariants(tmem: Tmem): void {
   };
   for (const mfn of tmem.pageList) {
     frame(mfn, 'free list');
-    check(heap.pageOwner[mfn] === OWNER_ANON, 'tmem-free-list-anon', () => `free-list frame ${mfn} owned by ${heap.pageOwner[mfn]}`);
+    check(heap.ownerOf(mfn) === OWNER_ANON, 'tmem-free-list-anon', () => `free-list frame ${mfn} owned by ${heap.ownerOf(mfn)}`);
   }
   let ephemeral = 0;
   const persistent = new Map<number, number>();
@@ -32,7 +32,7 @@ export function checkTmemInvariants(tmem: Tmem): void {
       for (const pgp of obj.pages.values()) {
         pgps++;
         frame(pgp.mfn, 'page');
-        const owner = heap.pageOwner[pgp.mfn];
+        const owner = heap.ownerOf(pgp.mfn);
         if (pool.persistent) {
           check(tmem.hv.domains.has(owner), 'tmem-persistent-owned', () => `persistent frame ${pgp.mfn} owned by ${owner}`);
           persistent.set(owner, (persistent.get(owner) ?? 0) + 1);

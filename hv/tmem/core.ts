@@ -217,10 +217,10 @@ export class Tmem implements TmemHooks, TmemDomainHooks {
   pageFree(pool: TmemPool, mfn: number): void {
     if (pool.persistent) {
       // _tmh_free_page_thispool: steal_page from its owner (tot_pages - 1; B2 re-grows a claim).
-      const owner = this.hv.heap.pageOwner[mfn];
+      const owner = this.hv.heap.ownerOf(mfn);
       const d = this.hv.domains.get(owner);
       assert(d !== undefined, () => `tmem: persistent frame ${mfn} owned by unknown ${owner}`);
-      this.hv.heap.dropFrames([mfn], owner);
+      this.hv.heap.dropRange(mfn, 1, owner);
       this.hv.heap.domainAdjustTotPages(d, -1);
       const left = this.clientPages(owner) - 1;
       assert(left >= 0, 'tmem: persistent page count underflow');
@@ -376,7 +376,7 @@ export class Tmem implements TmemHooks, TmemDomainHooks {
         continue;
       }
       if (!pool.persistent) continue;
-      for (const pgp of [...obj.pages.values()]) if (this.hv.heap.pageOwner[pgp.mfn] === cliId) this.pgpDeleteFromObj(pgp);
+      for (const pgp of [...obj.pages.values()]) if (this.hv.heap.ownerOf(pgp.mfn) === cliId) this.pgpDeleteFromObj(pgp);
     }
   }
 
