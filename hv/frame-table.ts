@@ -54,6 +54,7 @@ export class FrameTable {
   /** Sets the owner of frames [lo, lo + n). */
   setRange(lo: number, n: number, owner: number): void {
     assert(lo >= 0 && n >= 0 && lo + n <= this.nrFrames && owner !== OWNER_MIXED, 'FrameTable.setRange: bad range');
+    if (n === 1 && this.setOneInPlace(lo, owner)) return;
     const hi = lo + n;
     let p = lo;
     while (p < hi) {
@@ -72,6 +73,7 @@ export class FrameTable {
   /** True when every frame of [lo, lo + n) has `owner`. */
   isRange(lo: number, n: number, owner: number): boolean {
     if (lo < 0 || n < 0 || lo + n > this.nrFrames) return false;
+    if (n === 1) return this.ownerOf(lo) === owner;
     const hi = lo + n;
     let p = lo;
     while (p < hi) {
@@ -127,6 +129,21 @@ export class FrameTable {
       for (const f of t.frames) if (f !== null) bytes += 2 * FINE;
     }
     return bytes;
+  }
+
+  /** The order-0 fast path: sets one frame's owner where no table must be created. */
+  private setOneInPlace(mfn: number, owner: number): boolean {
+    const c = mfn >>> CHUNK_SHIFT;
+    const t = this.top[c];
+    if (t === owner) return true;
+    if (t !== OWNER_MIXED) return false;
+    const table = this.tables[c]!;
+    const i = (mfn >>> FINE_SHIFT) & (FINE - 1);
+    const o = table.owner[i];
+    if (o === owner) return true;
+    if (o !== OWNER_MIXED) return false;
+    table.frames[i]![mfn & (FINE - 1)] = owner;
+    return true;
   }
 
   /** The 2 MiB table of chunk c, created from its uniform owner if needed. */

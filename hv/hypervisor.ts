@@ -11,33 +11,14 @@ import { Domain, DOMDYING } from './domain.ts';
 import { ENOSYS, ESRCH } from './errno.ts';
 import { dispatchDomctl, isDomctlOp } from './domctl.ts';
 import { HypercallContext, type Sections } from './hypercall-context.ts';
+import { HypervisorOptionsError, validateHypervisorOptions, type HypervisorOptions } from './options.ts';
 import { dispatchMemop, isMemop } from './memop.ts';
 import { isOpName, type HypercallResult, type OpName } from './ops.ts';
 import { PageAllocator } from './page-allocator.ts';
-import { features, isXenVersion, type XenVersion } from './version.ts';
+import { features, type XenVersion } from './version.ts';
 import { Tmem, dispatchTmem, isTmemOp } from './tmem.ts';
 
-export type { Sections };
-
-export interface HypervisorOptions {
-  memoryMiB: number;
-  xen?: XenVersion;
-  nodes?: number;
-  /** dom0_mem; default min(1024, memoryMiB / 8). */
-  dom0MiB?: number;
-  /** Historical bugs to inject (B1 …), on top of the version's own. */
-  inject?: string[];
-  /** Xen's `tmem` boot option (4.3 only; off by default, as in Xen). */
-  tmem?: boolean;
-  costs?: Partial<CostModel>;
-  /** Number of physical CPUs reported by physinfo. */
-  nrCpus?: number;
-  /**
-   * false: a hypervisor without XENMEM_claim_pages (Xen ≤ 4.2, before claims existed), which
-   * answers it -ENOSYS — what toolstack bug B7 squashes to success. Default true.
-   */
-  claimPages?: boolean;
-}
+export type { Sections, HypervisorOptions };
 
 /** One hypercall in flight. */
 export class Call {
@@ -67,23 +48,21 @@ export class Hypervisor extends HypercallContext {
   readonly tmem: Tmem | null;
   private nextCallId = 1;
 
+  /**
+   * Boots a host: the heap, dom0 with its memory, tmem if asked for.
+   * @throws HypervisorOptionsError naming every field validateHypervisorOptions refuses.
+   */
   constructor(opts: HypervisorOptions) {
-    assert(typeof opts === 'object' && opts !== null, 'new Hypervisor(options): options must be an object');
+    const problems = validateHypervisorOptions(opts);
+    if (problems.length > 0) throw new HypervisorOptionsError(problems);
     const { memoryMiB, xen = '4.22', nodes = 1, inject = [], tmem = false } = opts;
-    assert(Number.isSafeInteger(memoryMiB) && memoryMiB >= 4 && memoryMiB <= 16 * 1024 * 1024,
-      'new Hypervisor: memoryMiB must be an integer in [4, 16 TiB]');
-    assert(isXenVersion(xen), `new Hypervisor: xen must be one of 4.3, 4.13, 4.21, 4.22 (got ${String(xen)})`);
-    assert(Number.isSafeInteger(nodes) && nodes >= 1 && nodes <= 64, 'new Hypervisor: nodes must be in [1, 64]');
-    assert(Array.isArray(inject) && inject.every((b) => typeof b === 'string'), 'new Hypervisor: inject must be an array of bug names');
-    for (const b of inject) assert(/^B\d+$/.test(b), `new Hypervisor: unknown bug name ${b}`);
-    assert(!tmem || xen === '4.3', 'new Hypervisor: tmem exists only in Xen 4.3 (removed in 4.13)');
     const feat = features(xen, inject);
-    const costs: CostModel = { ...DEFAULT_COSTS, ...opts.costs };
+    const costs: CostModel = { ...DEFAULT_COSTS };
+    for (const [k, v] of Object.entries(opts.costs ?? {})) if (v !== undefined) costs[k as keyof CostModel] = v;
     super(feat, new PageAllocator(memoryMiB * PAGES_PER_MIB, nodes, feat), costs, opts.nrCpus ?? 8, opts.claimPages ?? true);
     this.tmem = tmem ? new Tmem(this) : null;
     if (this.tmem !== null) this.heap.tmem = this.tmem;
     const dom0MiB = opts.dom0MiB ?? Math.min(1024, Math.floor(memoryMiB / 8));
-    assert(Number.isSafeInteger(dom0MiB) && dom0MiB >= 0 && dom0MiB < memoryMiB, 'new Hypervisor: dom0MiB must be in [0, memoryMiB)');
     this.bootDom0(dom0MiB * PAGES_PER_MIB);
   }
 

@@ -1,5 +1,6 @@
 // Public surface of the hypervisor core. Other layers import from here, never from workers/.
-export { Hypervisor, Call, PAGES_PER_MIB, type HypervisorOptions } from './hypervisor.ts';
+export { Hypervisor, Call, PAGES_PER_MIB } from './hypervisor.ts';
+export { validateHypervisorOptions, HypervisorOptionsError, HV_LIMITS, type HypervisorOptions } from './options.ts';
 export type { Sections } from './hypercall-context.ts';
 export { checkInvariants, InvariantViolation } from './invariants.ts';
 export * from './ops.ts';

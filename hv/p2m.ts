@@ -82,6 +82,7 @@ export class P2m {
     if (!(Number.isSafeInteger(gpfn) && gpfn >= 0 && mfn > 0 && mfn + n <= 2 ** 32 && n > 0)) assertFail(`p2m: bad mapping ${gpfn}→${mfn}+${n}`);
     this.noteGroups(gpfn, n);
     this.mappedCount += n;
+    if (n === 1 && this.mapOneInPlace(gpfn, mfn)) return;
     const hi = gpfn + n;
     let p = gpfn;
     while (p < hi) {
@@ -196,6 +197,22 @@ export class P2m {
         for (let j = 0; j < L1; j++) if (leaf[j] !== 0) f(base + j, leaf[j], 1);
       }
     }
+  }
+
+  /** The order-0 fast path: maps one gpfn where its 4 KiB table exists. */
+  private mapOneInPlace(gpfn: number, mfn: number): boolean {
+    const e = this.top.get(Math.floor(gpfn / L2));
+    if (e === undefined) return false;
+    if (typeof e === 'number') assertFail(`p2m: gpfn ${gpfn} already mapped`);
+    const i = l2Index(gpfn);
+    const leaf = e.leaf[i];
+    if (leaf === null) return false;
+    const j = gpfn % L1;
+    if (leaf[j] !== 0) assertFail(`p2m: gpfn ${gpfn} already mapped`);
+    leaf[j] = mfn;
+    e.count[i]++;
+    e.mapped++;
+    return true;
   }
 
   /** Records the relinquish groups of a new mapping. */

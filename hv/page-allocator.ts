@@ -24,6 +24,8 @@ export const MAX_ORDER = 18;
 /** Frame owner values that are not domids. */
 export const OWNER_FREE = 0xffff;
 export const OWNER_ANON = 0xfffe;
+/** The free lists' permanent first element (see PageAllocator.lists); never a frame. */
+const LIST_SENTINEL = -1;
 /** 2^64 as a double: what `unsigned long` wraps around. */
 const ULONG_WRAP = 2 ** 64;
 
@@ -67,6 +69,9 @@ export class PageAllocator {
   readonly avail: Float64Array;
   /**
    * Free lists, indexed by listIndex(node, zone, order); a Set keeps FIFO order and O(1) removal.
+   * Each holds LIST_SENTINEL first and for ever (not a block): V8 reallocates the table of a Set
+   * that becomes empty, which on the order-0 path (lists flipping between 0 and 1 blocks) cost
+   * more than the rest of the allocation.
    * Membership is also what page_alloc.c reads as PFN_ORDER(buddy) == order on a free buddy.
    */
   private readonly lists: Set<number>[];
@@ -84,7 +89,7 @@ export class PageAllocator {
     this.nrZones = Math.floor(Math.log2(nrPages - 1)) + 1;
     this.frames = new FrameTable(nrPages, OWNER_FREE);
     this.avail = new Float64Array(nodes * this.nrZones);
-    this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>());
+    this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>([LIST_SENTINEL]));
     this.nonEmpty = new Uint32Array(nodes * this.nrZones);
     this.frames.setRange(0, 1, OWNER_ANON); // MFN 0 is never in the heap
     this.managedPages = nrPages - 1;
@@ -143,7 +148,7 @@ export class PageAllocator {
     const nz = node * this.nrZones + PageAllocator.zoneOf(mfn);
     const list = this.lists[nz * (MAX_ORDER + 1) + order];
     if (!list.delete(mfn)) assertFail(`heap: block ${mfn}/${order} not on its free list`);
-    if (list.size === 0) this.nonEmpty[nz] &= ~(1 << order);
+    if (list.size === 1) this.nonEmpty[nz] &= ~(1 << order); // the sentinel only
     this.avail[nz] -= 2 ** order;
     this.totalAvailPages -= 2 ** order;
   }
@@ -235,6 +240,7 @@ export class PageAllocator {
         const j = 31 - Math.clz32(orders & -orders);
         let head = -1;
         for (const mfn of this.lists[nz * (MAX_ORDER + 1) + j]) {
+          if (mfn === LIST_SENTINEL) continue;
           head = mfn;
           break;
         }
@@ -376,7 +382,7 @@ export class PageAllocator {
       const order = i % (MAX_ORDER + 1);
       const zone = Math.floor(i / (MAX_ORDER + 1)) % this.nrZones;
       const node = Math.floor(i / ((MAX_ORDER + 1) * this.nrZones));
-      for (const mfn of this.lists[i]) yield [mfn, order, node, zone];
+      for (const mfn of this.lists[i]) if (mfn !== LIST_SENTINEL) yield [mfn, order, node, zone];
     }
   }
 }
