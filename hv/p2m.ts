@@ -18,6 +18,8 @@ const L2 = 2 ** 18;
  * Relinquish order: gpfns grouped by 16 MiB in the order each group was first mapped, ascending
  * within a group (the order of the emulator's earlier p2m, kept so that relinquish batches free
  * the same frames as before and recorded runs replay unchanged).
+ * DIVERGENCE: relinquish_memory walks d->page_list (assignment order); this is close for builders
+ * that populate upwards and keeps existing traces exact.
  */
 const GROUP = 4096;
 

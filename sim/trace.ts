@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { ActorRequest, OwnerReply } from './requests.ts';
 import type { ScenarioSpec } from './scenario.ts';
-import { isXenVersion, type HypervisorOptions } from '../hv/index.ts';
+import { isXenVersion, validateHypervisorOptions, type HypervisorOptions } from '../hv/index.ts';
 
 export const TRACE_FORMAT = 'xen-memsim-trace';
 export const TRACE_VERSION = 1;
@@ -138,6 +138,8 @@ function scenarioError(sc: Partial<ScenarioSpec>): string | undefined {
   if (!Number.isSafeInteger(dom0MiB) || dom0MiB < 0 || dom0MiB >= memoryMiB!) return `host.dom0MiB ${String(dom0MiB)}`;
   if (!Array.isArray(inject) || !inject.every((b) => typeof b === 'string' && /^B\d+$/.test(b))) return 'host.inject';
   if (tmem !== false && (tmem !== true || xen !== '4.3')) return 'host.tmem (4.3 only)';
+  const problems = validateHypervisorOptions(h); // every other field: costs, nrCpus … (hv/options.ts)
+  if (problems.length > 0) return `host: ${problems.join('; ')}`;
   return undefined;
 }
 

@@ -81,4 +81,14 @@ describe('replay', () => {
     await expect(replayTrace('{"format":"other"}')).rejects.toThrow(/trace:1: not a xen-memsim-trace file/);
     await expect(replayTrace('{"format":"xen-memsim-trace","version":1,"scenario":{}}\n{oops')).rejects.toThrow(/trace:2: not valid JSON/);
   });
+
+  test('a trace header whose host the hypervisor refuses (NaN cost, nrCpus -1) is a TraceFormatError naming the field', async () => {
+    const r = await runScheduled(twoBuilders('4.21', true), new ArrivalOrder());
+    const lines = r.owner.trace.toJsonl().split('\n');
+    const header = JSON.parse(lines[0]);
+    for (const [patch, field] of [[{ nrCpus: -1 }, /nrCpus must be an integer in \[1, 4096\] \(got -1\)/], [{ costs: { pageScrubNs: null } }, /costs\.pageScrubNs .*\(got null\)/]] as const) {
+      const bad = { ...header, scenario: { ...header.scenario, host: { ...header.scenario.host, ...patch } } };
+      await expect(replayTrace([JSON.stringify(bad), ...lines.slice(1)].join('\n'))).rejects.toThrow(field);
+    }
+  });
 });
