@@ -38,6 +38,8 @@ const frameList = fc.oneof(
   fc.array(fc.nat({ max: 40 }), { maxLength: 8 }),
   fc.array(fc.constantFrom(0, 1, 2, 2, 3, 3, 512), { maxLength: 8 }),
   fc.array(fc.oneof(fc.nat({ max: 40 }), junk), { maxLength: 6 }),
+  // Aliases of the mapped gpfns modulo 2^32 (the old p2m's chunk index) and the 2^40 edge.
+  fc.array(fc.constantFrom(2 ** 32, 2 ** 32 + 3, 2 ** 32 + 512, 2 ** 33 + 1, 2 ** 40 - 512, 2 ** 40 - 1, 2 ** 40, 2 ** 52 + 3), { maxLength: 6 }),
   fc.constant(null),
 );
 
@@ -45,7 +47,7 @@ const reservation = fc.record(
   {
     domid: field(domidLike),
     nr_extents: field(fc.oneof(fc.nat({ max: 8 }), fc.constantFrom(2 ** 26 - 1, 2 ** 26, 2 ** 32, 2 ** 53 - 1))),
-    extent_order: field(fc.oneof(fc.constantFrom(0, 0, 1, 9), fc.nat({ max: 64 }))),
+    extent_order: field(fc.oneof(fc.constantFrom(0, 0, 1, 9), fc.nat({ max: 64 }), fc.constantFrom(18, 19, 2 ** 31, 2 ** 32 - 1))),
     mem_flags: field(fc.oneof(fc.constant(0), fc.nat({ max: 0x7ffff }), fc.constantFrom(0x10000, 0x20000 | 0x200, 0x40000, 0xff00))),
     extent_start: field(frameList),
     start_extent: field(fc.oneof(fc.nat({ max: 8 }), fc.constantFrom(2 ** 58, 2 ** 58 + 1))),
