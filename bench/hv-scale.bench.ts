@@ -22,6 +22,13 @@ type HvCtor = new (opts: { memoryMiB: number; xen?: string; dom0MiB?: number }) 
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+/** Lets the previous measurement's ArrayBuffers go (their backing stores are freed asynchronously). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
 
 /** Seconds and RSS / heap+ArrayBuffer growth (bytes) of building one host. */
 function boot(Hv: HvCtor, memoryMiB: number): { hv: HvLike; seconds: number; rss: number; heap: number } {
@@ -81,6 +88,7 @@ const ORDERS: Array<[order: number, extents: number]> = [[0, 200_000], [9, 2_000
 
 async function measure(dir: string, label: string): Promise<Figures> {
   const { Hypervisor } = (await import(pathToFileURL(join(dir, 'hv/index.ts')).href)) as { Hypervisor: HvCtor };
+  await settle();
   const f: Figures = {};
   const tib = boot(Hypervisor, TIB_MIB + 4096);
   f['boot 1 TiB host (s)'] = tib.seconds;
@@ -116,7 +124,7 @@ const baseFigures = base === undefined ? null : await measure(base, 'baseline');
 const fig = await measure(fileURLToPath(new URL('..', import.meta.url)), 'this checkout');
 try {
   const { Hypervisor } = (await import('../hv/index.ts')) as unknown as { Hypervisor: HvCtor };
-  gc();
+  await settle();
   const big = boot(Hypervisor, 16 * TIB_MIB);
   fig['boot 16 TiB host (s)'] = big.seconds;
   fig['boot 16 TiB host: RSS growth (MiB)'] = big.rss / 2 ** 20;
