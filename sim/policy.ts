@@ -77,11 +77,37 @@ export class ChoiceSequence implements SchedulePolicy {
   }
 }
 
-/** Parses a policy spec string: "arrival", "random:SEED", "pct:SEED:DEPTH[:STEPS]". */
+/**
+ * Limits of a policy spec's numbers (docs/limits.md): seeds are 32-bit (Mulberry32's state);
+ * PCT keeps DEPTH-1 change points and scans them at every step, so DEPTH stays small (the PCT
+ * paper's bugs need depth ≤ 3); STEPS only bounds where the change points fall.
+ */
+export const POLICY_LIMITS = {
+  seed: { min: 0, max: 0xffff_ffff },
+  depth: { min: 1, max: 100 },
+  steps: { min: 1, max: 1_000_000_000 },
+} as const;
+
+/**
+ * Parses a policy spec string: "arrival", "random:SEED", "pct:SEED:DEPTH[:STEPS]" (STEPS, the
+ * expected run length, default 1000). @throws Error naming the spec when it is not one of these
+ * or a number is outside POLICY_LIMITS
+ */
 export function parsePolicy(spec: string): SchedulePolicy {
-  const [kind, a, b, c] = spec.split(':');
+  const parts = spec.split(':');
+  const [kind] = parts;
+  const shape = kind === 'arrival' ? ['arrival'] : kind === 'random' ? ['random', 'SEED'] : kind === 'pct' ? ['pct', 'SEED', 'DEPTH', 'STEPS'] : undefined;
+  const arity = kind === 'pct' ? [3, 4] : [shape?.length ?? 0];
+  if (shape === undefined || !arity.includes(parts.length) || !parts.slice(1).every((p) => /^\d{1,10}$/.test(p))) {
+    throw new Error(`unknown schedule policy ${JSON.stringify(spec.slice(0, 60))} (use arrival, random:SEED or pct:SEED:DEPTH[:STEPS])`);
+  }
+  const n = parts.slice(1).map(Number);
+  for (let i = 0; i < n.length; i++) {
+    const name = shape[i + 1];
+    const r = POLICY_LIMITS[name.toLowerCase() as keyof typeof POLICY_LIMITS];
+    if (n[i] < r.min || n[i] > r.max) throw new Error(`schedule policy "${spec}": ${name} must be in ${r.min}..${r.max} (got ${n[i]})`);
+  }
   if (kind === 'arrival') return new ArrivalOrder();
-  if (kind === 'random' && /^\d+$/.test(a ?? '')) return new SeededRandom(Number(a));
-  if (kind === 'pct' && /^\d+$/.test(a ?? '') && /^\d+$/.test(b ?? '')) return new Pct(Number(a), Number(b), Number(c ?? 1000));
-  throw new Error(`unknown schedule policy "${spec}" (use arrival, random:SEED or pct:SEED:DEPTH[:STEPS])`);
+  if (kind === 'random') return new SeededRandom(n[0]);
+  return new Pct(n[0], n[1], n[2] ?? 1000);
 }
