@@ -75,6 +75,22 @@ async function settle(owner: Owner): Promise<boolean> {
 }
 
 /**
+ * Longest a scheduled run keeps the event loop from turning (wall ms). Actors are promises, so a
+ * run is microtasks only and would starve the loop — signal handlers (Ctrl-C), timers, I/O —
+ * for as long as it lasts; runUntil yields a macrotask this often. Yielding between steps
+ * changes nothing the run computes: every actor is blocked on the owner there.
+ */
+const YIELD_EVERY_MS = 25;
+let lastYield = performance.now();
+
+/** Lets the event loop turn when YIELD_EVERY_MS have passed since it last did. */
+async function yieldIfDue(): Promise<void> {
+  if (performance.now() - lastYield < YIELD_EVERY_MS) return;
+  await new Promise<void>((r) => setImmediate(r));
+  lastYield = performance.now();
+}
+
+/**
  * A scheduled world that can be driven incrementally: the xl shell runs it until each command's
  * actor finishes, the demo until a deadline; runScheduled() runs it to the end.
  */
@@ -118,7 +134,8 @@ export class World {
    */
   async runUntil(until: () => boolean = () => false): Promise<boolean> {
     const { owner, opts } = this;
-    for (;;) {
+    for (let i = 0; ; i++) {
+      if ((i & 255) === 0) await yieldIfDue();
       if (this.failure !== undefined) return false;
       if (!(await settle(owner))) {
         this.failure = { kind: 'stuck', message: 'an actor is blocked on something other than its port', step: owner.steps };
