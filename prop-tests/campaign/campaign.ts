@@ -32,6 +32,19 @@ export interface CampaignOptions extends ScenarioConstraints {
   ignore?: readonly string[];
   /** Called after every run of the search and every shrink attempt. */
   onProgress?: (p: Progress) => void;
+  /**
+   * Called once the search has found a failure, before shrinking starts, with its unshrunk trace
+   * (replayable as it is): a front end saves it at once, so an interrupted shrink loses nothing.
+   */
+  onFound?: (f: FoundUnshrunk) => void | Promise<void>;
+}
+
+export interface FoundUnshrunk {
+  failure: Failure;
+  trace: string;
+  /** Runs of the search up to and including the failing one. */
+  runs: number;
+  strategy: Strategy;
 }
 
 export interface Progress {
@@ -159,6 +172,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const t0 = performance.now();
   const { runs, first } = await search(o, t0);
   if (first === undefined) return { seed: o.seed, runs, ms: performance.now() - t0 };
+  if (o.onFound !== undefined) {
+    // A failure found by the fast search's end-of-run scan has no trace of its own: re-run it checked after every section.
+    const traced = first.run.trace !== undefined ? first.run : await runOnce(first.scenario, new ChoiceSequence(first.run.choices), true, 'every-step');
+    await o.onFound({ failure: traced.failure ?? first.run.failure!, trace: traced.trace!, runs, strategy: first.strategy });
+  }
   const found = await shrinkAndConfirm(o, first, runs, performance.now() - t0, t0);
   return { seed: o.seed, runs, ms: performance.now() - t0, found };
 }

@@ -80,6 +80,7 @@ export async function huntOnThreads(o: ThreadHuntOptions): Promise<ThreadHuntRes
     o.onProgress?.({ phase: 'search', runs, elapsedMs: performance.now() - t0 });
     if (r.failure === undefined || r.trace === undefined) continue;
     const failure = r.failure as Failure;
+    await o.onFound?.({ failure, trace: r.trace, runs, strategy: 'threads' });
     const rep = await replayTrace(r.trace);
     const conv = await choicesOfTrace(scenario, r.trace);
     const same = conv.failure !== undefined && failureKey(conv.failure) === failureKey(failure);
