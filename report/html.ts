@@ -4,7 +4,7 @@
 // events. The page's logic lives in report/page/ as plain browser JS and CSS.
 
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,8 +117,7 @@ export function renderReport(telemetry: Telemetry, opts: ReportOptions = {}): st
 `;
 }
 
-/** Renders the report and writes it to `path` (creating its directory). */
+/** Renders the report and writes it to `path` (its folder must exist: no command creates the folders above its outputs). */
 export async function writeReport(telemetry: Telemetry, path: string, opts: ReportOptions = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   await writeFile(path, renderReport(telemetry, opts));
 }

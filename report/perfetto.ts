@@ -4,8 +4,7 @@
 // sections nested inside, instant events for claims, failures and balloon moves, counters for
 // memory, and the metadata naming it all. Virtual ns become the format's µs (ts/dur).
 
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import type { Telemetry } from './telemetry.ts';
 
 /** The subset of trace events this module writes (validated by trace-event-validate.ts). */
@@ -127,8 +126,7 @@ function counters(t: Telemetry, pid: number): TraceEventRecord[] {
   return out;
 }
 
-/** Writes the export as JSON to `path` (creating its directory). */
+/** Writes the export as JSON to `path` (its folder must exist: no command creates the folders above its outputs). */
 export async function writePerfetto(runs: Telemetry | readonly ExportRun[], path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   await writeFile(path, JSON.stringify(toTraceEvents(runs)));
 }
