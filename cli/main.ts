@@ -1,6 +1,12 @@
 // Sub-command dispatch. Each sub-command lives in cli/commands/<name>.ts and exports
-// `main(argv): Promise<number>` (the process exit status); modules load on demand so
-// `xen-memsim shell` does not pay for the report or the workers.
+// `main(argv): Promise<number>` (the process exit status), parsing its argv with its own
+// declaration (cli/args/command.ts); modules load on demand so `xen-memsim shell` does not pay
+// for the report or the workers. The top level (no command, --help, --version, a mistyped
+// command) is commander's too, so it answers in the same form.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { EXIT_USAGE } from './args/command.ts';
 
 const COMMANDS: Readonly<Record<string, { summary: string }>> = {
   demo: { summary: 'the headline story: claim_mode=0 vs 1 on an over-committed tmem host' },
@@ -12,39 +18,54 @@ const COMMANDS: Readonly<Record<string, { summary: string }>> = {
   bench: { summary: 'run every benchmark and print figures with their ratios' },
 };
 
+/** The package's version (package.json). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The top level as commander sees it: the commands (for help and "did you mean"), --version. */
+function topLevel(errors: string[]): Command {
+  const program = new Command('xen-memsim')
+    .usage('<command> [options]')
+    .description('An emulator of Xen\'s memory management (claims, tmem, ballooning guests, xl)\nwith real threads and exact replay.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .helpCommand(false)
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => void process.stdout.write(s), writeErr: (s) => void process.stderr.write(s), outputError: (s) => void errors.push(s) })
+    .addHelpText('after', '\nxen-memsim <command> --help shows the options of one command.');
+  program.configureHelp({ styleTitle: (t) => t.toLowerCase() });
+  for (const [name, c] of Object.entries(COMMANDS)) program.command(name).description(c.summary);
+  return program;
+}
+
+/** The top-level help text. */
 export function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  return [
-    'usage: xen-memsim <command> [options]',
-    '',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
-    '',
-    'xen-memsim <command> --help shows the options of one command.',
-  ].join('\n');
+  return topLevel([]).helpInformation();
+}
+
+async function top(argv: string[]): Promise<number> {
+  const errors: string[] = [];
+  const program = topLevel(errors);
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) return 0; // --help, --version
+    if (e.code === 'commander.help') return EXIT_USAGE; // no command: the help went to stderr
+    const message = (errors.join('') || e.message).trim().replace(/^error: /, '').replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)');
+    process.stderr.write(`xen-memsim: ${message}\n(xen-memsim --help lists the commands)\n`);
+    return EXIT_USAGE;
+  }
+  return EXIT_USAGE; // not reached: every known command is dispatched before commander
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage() + '\n');
-    return name === undefined ? 2 : 0;
-  }
-  const cmd = COMMANDS[name];
-  if (cmd === undefined) {
-    process.stderr.write(`xen-memsim: unknown command "${name}"\n${usage()}\n`);
-    return 2;
-  }
+  let [name, ...rest] = argv;
+  if (name === 'help' && rest.length > 0 && Object.hasOwn(COMMANDS, rest[0])) [name, rest] = [rest[0], ['--help']];
+  if (name === 'help' && rest.length === 0) return top(['--help']);
+  if (name === undefined || !Object.hasOwn(COMMANDS, name)) return top(argv);
   // The campaign's actor kinds and property monitors are names scenario files and traces use.
   await import('../prop-tests/campaign/plugin.ts');
-  let mod: { main: (argv: string[]) => Promise<number> };
-  try {
-    mod = (await import(`./commands/${name}.ts`)) as typeof mod;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(e).includes(`commands/${name}.ts`)) {
-      process.stderr.write(`xen-memsim: "${name}" is not available in this build yet\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const mod = (await import(`./commands/${name}.ts`)) as { main: (argv: string[]) => Promise<number> };
   return mod.main(rest);
 }

@@ -4,7 +4,7 @@
 // module that defines it. A run on real threads imports those same modules in every worker
 // (pluginModules()), so a name means the same program on both transports and in a replay.
 
-import { distance } from 'fastest-levenshtein';
+import { closestName } from './names.ts';
 import type { Owner, StepInfo } from './owner.ts';
 import type { HypercallPort } from './port.ts';
 
@@ -153,13 +153,8 @@ export async function loadPluginModules(urls: readonly string[]): Promise<void> 
   }
 }
 
-/** ", did you mean "x"?" for the closest known name within two edits, else "". */
+/** ", did you mean "x"?" for the likely meant known name (sim/names.ts closestName), else "". */
 export function suggest(name: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const k of known) {
-    const d = distance(name, k);
-    if (d < bestD) [best, bestD] = [k, d];
-  }
+  const best = closestName(name, known);
   return best === undefined ? '' : `, did you mean "${best}"?`;
 }

@@ -3,17 +3,25 @@
 // honest — not the others, whose worker threads refuse that flag), and
 // prints each script's table — every figure already carries its ratio to the comparison the
 // script measured in the same run — followed by a summary of what ran and how long it took.
-// Exit 0 when every script succeeded, 1 otherwise.
+// Exit 0 when every script succeeded, 1 otherwise; interrupted, it ends the running script too.
 
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { onInterrupt } from '../lifecycle.ts';
+import { parseCommand, switchFlag } from '../args/command.ts';
 
-const USAGE = `usage: xen-memsim bench [--quick]
-  --quick   smaller samples (channel: fewer calls, one round; campaign: two seeds)
-Runs bench/*.bench.ts sequentially, each in a child process; a full run takes a few minutes.
-`;
+export const BENCH = {
+  name: 'bench',
+  summary: 'run every benchmark and print figures with their ratios',
+  flags: { quick: switchFlag('--quick', 'smaller samples (channel: fewer calls, one round; campaign: two seeds)') },
+  more: 'Runs bench/*.bench.ts sequentially, each in a child process; a full run takes a few minutes.\n',
+} as const;
+
+/** The script running now, ended with the command when it is interrupted. */
+let running: ChildProcess | undefined;
 
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,23 +48,25 @@ function runScript(script: string, quick: boolean): Promise<ScriptRun> {
       env: { ...process.env, ...((quick ? s.quickEnv ?? s.env : s.env) ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running = child;
     child.stdout.on('data', (d: Buffer) => process.stdout.write(d.toString().replace(/^(?=.)/gm, '  ')));
     child.stderr.on('data', (d: Buffer) => process.stderr.write(d.toString()));
-    child.on('close', (status) => resolve({ script, status, wallMs: performance.now() - t0 }));
+    child.on('close', (status) => {
+      running = undefined;
+      resolve({ script, status, wallMs: performance.now() - t0 });
+    });
   });
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const unknown = argv.filter((a) => a !== '--quick');
-  if (unknown.length > 0) {
-    process.stderr.write(`xen-memsim bench: unknown option ${unknown[0]}\n${USAGE}`);
-    return 2;
-  }
-  const quick = argv.includes('--quick');
+  const p = parseCommand(BENCH, argv);
+  if (!p.ok) return p.status;
+  const { quick } = p.values;
+  const stopInterrupts = onInterrupt((signal) => {
+    running?.kill(signal);
+    process.stderr.write(`\nxen-memsim bench: interrupted${running === undefined ? '' : ' (the running script was ended too)'}\n`);
+    return 'exit';
+  });
   const scripts = readdirSync(BENCH_DIR).filter((f) => f.endsWith('.bench.ts')).sort();
   process.stdout.write(`xen-memsim bench${quick ? ' --quick' : ''}: ${scripts.length} scripts, node ${process.version}, ${process.platform}/${process.arch}\n`);
   const runs: ScriptRun[] = [];
@@ -66,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   process.stdout.write('\n== summary\n');
   for (const r of runs) process.stdout.write(`  ${r.script.padEnd(22)} ${r.status === 0 ? 'ok    ' : `FAILED (exit ${r.status})`} ${(r.wallMs / 1000).toFixed(1).padStart(6)} s\n`);
+  stopInterrupts();
   const total = runs.reduce((a, r) => a + r.wallMs, 0);
   process.stdout.write(`  total ${(total / 1000).toFixed(1)} s (ratios in each table compare figures measured in the same run, on this machine)\n`);
   return runs.every((r) => r.status === 0) ? 0 : 1;

@@ -1,101 +1,89 @@
 // `xen-memsim check`: a race-hunting campaign (prop-tests/campaign) with a run or time budget.
 // Exit 1 when it found a failure (after shrinking it, printing the seed, the scenario and the
 // interleaving, and writing a trace that `xen-memsim replay` reproduces), 0 when the budget ran
-// out with none, 2 on bad usage.
+// out with none, 2 on bad usage; interrupted (Ctrl-C), it prints the runs so far, the seed, the
+// command that repeats them and any failure found, and exits 130. The replay file's path is
+// checked before the search starts, and a failure's unshrunk trace is written the moment it is
+// found (then replaced by the shrunk one), so neither an interrupt nor a full disk loses it.
 
-import { writeFile } from 'node:fs/promises';
-import { HV_BUGS, isXenVersion } from '../../hv/index.ts';
-import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
-import { runCampaign, STRATEGIES, type CampaignOptions, type Found, type Progress } from '../../prop-tests/campaign/campaign.ts';
+import { writeFileSync } from 'node:fs';
+import type { XenVersion } from '../../hv/index.ts';
+import { runCampaign, STRATEGIES, type CampaignOptions, type Found, type FoundUnshrunk, type Progress } from '../../prop-tests/campaign/campaign.ts';
 import { renderInterleaving } from '../../prop-tests/campaign/interleaving.ts';
-import { describeScenario, FAMILIES, type Family } from '../../prop-tests/campaign/scenario.ts';
+import { describeScenario, FAMILIES } from '../../prop-tests/campaign/scenario.ts';
 import { huntOnThreads } from '../../prop-tests/campaign/threads.ts';
+import '../../prop-tests/campaign/plugin.ts'; // registers the campaign's properties: --ignore's names
+import { monitorNames } from '../../sim/registry.ts';
+import { onInterrupt } from '../lifecycle.ts';
+import { parseCommand, usageError, withDefault, wordFlag, switchFlag, type Flag, type RawValue } from '../args/command.ts';
+import { injectFlag, nodesFlag, numberFlag, outFlag, SEED_RANGE, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
+import { outputFileProblem } from '../args/paths.ts';
+import { bad, listOf, oneOf, wholeNumber, type Parsed } from '../args/values.ts';
 
-const USAGE = `usage: xen-memsim check [--xen VERSION] [--claim-mode 0|1] [--inject BUG ...] [--seed N]
-                         [--time SECONDS | --runs N] [--out FILE] [--strategy random,pct,dfs]
-                         [--nodes N] [--no-pokes] [--ignore PROPERTY ...] [--shrink-time SECONDS]
-                         [--family xl,guest-ops,busy-cpus,tmem,linux,kills] [--threads]
-  --xen         4.3 | 4.13 | 4.21 | 4.22 (default 4.22)
-  --claim-mode  xl.conf claim_mode of every build (default: xl's default for the version)
-  --inject      historical bugs to add (${Object.keys(HV_BUGS).join(' ')})
-  --seed        campaign seed (default $XEN_MEMSIM_SEED or 20131119)
-  --runs        schedules to run (default 200); --time: seconds to search instead
-  --out         replay file to write on failure (default xen-memsim-failure-<seed>.jsonl)
-  --ignore      a property to look past (e.g. no-leaked-claims), to hunt another bug
-  --family      extra actor families in generated scenarios (prop-tests/campaign/README.md)
-  --threads     run the scenarios on real threads (--runs: thread runs, default 10); a failure's
-                trace is replayed and shrunk in the scheduled world
-`;
+/** Budgets (docs/limits.md): a day of searching at most, an hour of shrinking, a million runs. */
+export const CHECK_LIMITS = {
+  runs: { min: 1, max: 1_000_000 },
+  timeS: { min: 1, max: 86_400, unit: 's' },
+  shrinkTimeS: { min: 1, max: 3_600, unit: 's' },
+} as const;
 
-class UsageError extends Error {}
+const DEFAULT_SEED = 20131119;
+const PROPERTIES = monitorNames();
 
-interface CheckArgs extends CampaignOptions {
-  out?: string;
-  threads?: boolean;
+const variadic = <T>(what: string, one: (words: readonly string[]) => Parsed<T>) => (raw: RawValue): Parsed<T> =>
+  Array.isArray(raw) ? one(raw) : bad(`needs at least one ${what}`);
+
+export const CHECK = {
+  name: 'check',
+  summary: 'hunt races: a property campaign over scenarios and schedules',
+  flags: {
+    xen: xenFlag('4.22'),
+    claimMode: wordFlag('--claim-mode <0|1>', "xl.conf claim_mode of every build (default: xl's default for the version: 0 on 4.3, else 1)", (t) => {
+      const p = oneOf('claim_mode', ['0', '1'] as const)(t);
+      return p.ok ? { ok: true, value: Number(p.value) as 0 | 1 } : p;
+    }),
+    inject: injectFlag,
+    seed: seedFlag(`campaign seed (default: $XEN_MEMSIM_SEED or ${DEFAULT_SEED})`),
+    runs: { ...numberFlag('--runs <N>', `schedules to run, ${CHECK_LIMITS.runs.min}..${CHECK_LIMITS.runs.max} (default: 200; with --threads: thread runs, default 10)`, CHECK_LIMITS.runs), conflicts: ['time'] },
+    time: numberFlag('--time <SECONDS>', `seconds to search instead, 1..${CHECK_LIMITS.timeS.max}`, CHECK_LIMITS.timeS),
+    out: outFlag('replay file to write on failure (default: xen-memsim-failure-<seed>.jsonl); its folder must exist'),
+    strategy: wordFlag('--strategy <LIST>', `schedule strategies, a comma list of ${STRATEGIES.join(', ')} (default: all)`, (t) => listOf('strategy', STRATEGIES)([t])),
+    nodes: nodesFlag('at most this many NUMA nodes in generated hosts (default: 1)'),
+    pokes: switchFlag('--no-pokes', 'no destroy/balloon/pool threads in generated scenarios'),
+    ignore: withDefault<string[]>({
+      syntax: '--ignore <PROPERTY...>',
+      help: `properties to look past, to hunt another bug (${PROPERTIES.join(' ')})`,
+      parse: variadic('PROPERTY', listOf('property', PROPERTIES)),
+    } satisfies Flag<string[]>, [], 'none'),
+    shrinkTime: numberFlag('--shrink-time <SECONDS>', `wall-time budget for shrinking, 1..${CHECK_LIMITS.shrinkTimeS.max} (default: 15)`, CHECK_LIMITS.shrinkTimeS),
+    family: wordFlag('--family <LIST>', `extra actor families in generated scenarios, a comma list of ${FAMILIES.join(', ')} (prop-tests/campaign/README.md)`, (t) => listOf('family', FAMILIES)([t])),
+    threads: threadsFlag("run the scenarios on real threads; a failure's trace is replayed and shrunk in the scheduled world"),
+  },
+} as const;
+
+interface CheckOptions extends CampaignOptions {
+  xen: XenVersion;
+  claimMode: 0 | 1;
+  out: string;
+  threads: boolean;
 }
 
-function parseArgs(argv: string[]): CheckArgs {
-  const o: CheckArgs = { xen: '4.22', inject: [], seed: Number(process.env.XEN_MEMSIM_SEED ?? 20131119) };
-  const inject: string[] = [];
-  const ignore: string[] = [];
-  const int = (v: string | undefined, what: string, min = 0): number => {
-    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${what} needs an integer ≥ ${min}`);
-    return Number(v);
-  };
-  let claimMode: 0 | 1 | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string | undefined => argv[++i];
-    const many = (into: string[]): void => {
-      while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) into.push(argv[++i]);
-    };
-    switch (a) {
-      case '--xen': {
-        const v = next();
-        if (!isXenVersion(v)) throw new UsageError(`--xen must be one of 4.3, 4.13, 4.21, 4.22`);
-        o.xen = v;
-        break;
-      }
-      case '--claim-mode': {
-        const v = next();
-        if (v !== '0' && v !== '1') throw new UsageError('--claim-mode must be 0 or 1');
-        claimMode = Number(v) as 0 | 1;
-        break;
-      }
-      case '--inject': many(inject); break;
-      case '--ignore': many(ignore); break;
-      case '--seed': o.seed = int(next(), '--seed'); break;
-      case '--runs': o.runs = int(next(), '--runs', 1); break;
-      case '--time': o.timeMs = int(next(), '--time', 1) * 1000; break;
-      case '--shrink-time': o.shrinkTimeMs = int(next(), '--shrink-time', 1) * 1000; break;
-      case '--nodes': o.nodesMax = int(next(), '--nodes', 1); break;
-      case '--no-pokes': o.pokes = false; break;
-      case '--threads': o.threads = true; break;
-      case '--family': {
-        const v = (next() ?? '').split(',');
-        if (v.some((f) => !(FAMILIES as readonly string[]).includes(f))) throw new UsageError(`--family takes a list of ${FAMILIES.join(', ')}`);
-        o.families = v as Family[];
-        break;
-      }
-      case '--out': o.out = next(); if (o.out === undefined) throw new UsageError('--out needs a file'); break;
-      case '--strategy': {
-        const v = (next() ?? '').split(',');
-        if (v.some((s) => !(STRATEGIES as readonly string[]).includes(s))) throw new UsageError(`--strategy takes a list of ${STRATEGIES.join(', ')}`);
-        o.strategies = v as Array<(typeof STRATEGIES)[number]>;
-        break;
-      }
-      default: throw new UsageError(`unknown option ${a}`);
-    }
-  }
-  if (o.runs !== undefined && o.timeMs !== undefined) throw new UsageError('give --time or --runs, not both');
-  if (!Number.isSafeInteger(o.seed)) throw new UsageError('XEN_MEMSIM_SEED must be an integer');
-  for (const b of inject) {
-    if (!Object.hasOwn(HV_BUGS, b) && !Object.hasOwn(TOOLSTACK_BUGS, b) && b !== 'B14') throw new UsageError(`unknown bug ${b} (known: ${[...Object.keys(HV_BUGS), ...Object.keys(TOOLSTACK_BUGS), 'B14'].join(' ')})`);
-  }
-  o.inject = inject;
-  o.ignore = ignore;
-  o.claimMode = claimMode ?? (o.xen === '4.3' ? 0 : 1); // xl's default: 0 in 4.3.0, 1 since 4.4
-  return o;
+/** The command line that repeats this campaign (with `runs`, the first `runs` runs of it). */
+function reproduceCommand(o: CheckOptions, runs?: number): string {
+  const w = ['xen-memsim check'];
+  if (o.threads) w.push('--threads');
+  w.push('--xen', o.xen, '--claim-mode', String(o.claimMode));
+  if (o.inject.length > 0) w.push('--inject', ...o.inject);
+  if (o.families !== undefined) w.push('--family', o.families.join(','));
+  if (o.strategies !== undefined) w.push('--strategy', o.strategies.join(','));
+  if (o.nodesMax !== undefined) w.push('--nodes', String(o.nodesMax));
+  if (o.pokes === false) w.push('--no-pokes');
+  w.push('--seed', String(o.seed));
+  if (o.ignore !== undefined && o.ignore.length > 0) w.push('--ignore', ...o.ignore);
+  if (runs !== undefined) w.push('--runs', String(runs));
+  else if (o.timeMs !== undefined) w.push('--time', String(o.timeMs / 1000));
+  else w.push('--runs', String(o.runs ?? (o.threads ? 10 : 200)));
+  return w.join(' ');
 }
 
 /** Progress on stderr: a redrawn bar on a TTY, else a line every few seconds. */
@@ -119,53 +107,45 @@ function progressReporter(budget: string): { update: (p: Progress) => void; done
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  let o: CheckArgs;
+/** Writes a replay file. @returns why not, or undefined */
+function save(file: string, trace: string): string | undefined {
   try {
-    o = parseArgs(argv);
+    writeFileSync(file, trace);
+    return undefined;
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`xen-memsim check: ${e.message}\n${USAGE}`);
-    return 2;
+    return `cannot write the replay file ${file}: ${(e as Error).message}`;
   }
-  const budget = o.timeMs !== undefined ? ` (${o.timeMs / 1000} s)` : `/${o.runs ?? (o.threads === true ? 10 : 200)}`;
-  const progress = progressReporter(budget);
-  const what = `Xen ${o.xen}${o.inject.length > 0 ? ' + ' + o.inject.join(' ') : ''}, claim_mode=${o.claimMode}`;
-  let r: { runs: number; ms: number; seed: number; found?: Found };
-  const head: string[] = [];
-  if (o.threads === true) {
-    const t = await huntOnThreads({ ...o, threadRuns: o.runs ?? 10, onProgress: progress.update });
-    const tf = t.failures[0];
-    r = { runs: t.runs, ms: t.ms, seed: t.seed, found: tf?.found };
-    if (tf !== undefined) {
-      head.push(
-        `check --threads: real-thread run ${t.runs} failed: ${tf.failure.kind}: ${tf.failure.message}`,
-        `  its trace replays in scheduled mode: ${tf.replay.reproduced ? 'exactly' : `NO (${tf.replay.divergence})`}; as a choice sequence: ${tf.choicesReproduce ? 'same failure' : 'did not fail the same way'}`,
-      );
-      if (tf.found === undefined) {
-        const file = o.out ?? `xen-memsim-failure-${t.seed}.jsonl`;
-        await writeFile(file, tf.trace);
-        process.stdout.write([...head, `replay file (unshrunk, real threads): ${file}`, ''].join('\n'));
-        return 1;
-      }
-    }
-  } else {
-    r = await runCampaign({ ...o, onProgress: progress.update });
+}
+
+/** The parsed command line as campaign options. @returns them, or the exit status of a usage error */
+function options(argv: string[]): CheckOptions | number {
+  const p = parseCommand(CHECK, argv);
+  if (!p.ok) return p.status;
+  const v = p.values;
+  let seed = v.seed;
+  if (seed === undefined) {
+    const env = process.env.XEN_MEMSIM_SEED;
+    const fromEnv = env === undefined ? { ok: true as const, value: DEFAULT_SEED } : wholeNumber(env, SEED_RANGE);
+    if (!fromEnv.ok) return usageError(CHECK, `XEN_MEMSIM_SEED ${fromEnv.message}`);
+    seed = fromEnv.value;
   }
-  progress.done();
-  if (r.found === undefined) {
-    process.stdout.write(`check: no failure in ${r.runs} ${o.threads === true ? 'real-thread ' : ''}runs (${(r.ms / 1000).toFixed(1)} s, ${what}, seed ${r.seed})\n`);
-    return 0;
-  }
-  const f = r.found;
-  if (head.length > 0) process.stdout.write(head.join('\n') + '\n');
-  const file = o.out ?? `xen-memsim-failure-${r.seed}.jsonl`;
-  await writeFile(file, f.trace);
-  process.stdout.write([
+  return {
+    xen: v.xen, claimMode: v.claimMode ?? (v.xen === '4.3' ? 0 : 1), // xl's default: 0 in 4.3.0, 1 since 4.4
+    inject: v.inject, seed, ignore: v.ignore, threads: v.threads,
+    out: v.out ?? `xen-memsim-failure-${seed}.jsonl`,
+    ...(v.runs === undefined ? {} : { runs: v.runs }),
+    ...(v.time === undefined ? {} : { timeMs: v.time * 1000 }),
+    ...(v.shrinkTime === undefined ? {} : { shrinkTimeMs: v.shrinkTime * 1000 }),
+    ...(v.nodes === undefined ? {} : { nodesMax: v.nodes }),
+    ...(v.pokes ? {} : { pokes: false }),
+    ...(v.strategy === undefined ? {} : { strategies: v.strategy }),
+    ...(v.family === undefined ? {} : { families: v.family }),
+  };
+}
+
+function foundReport(o: CheckOptions, r: { seed: number }, f: Found, head: readonly string[], saved: string | undefined): string {
+  return [
+    ...head,
     `check: FAILURE found after ${f.runsToFind} runs (${(f.msToFind / 1000).toFixed(1)} s, ${f.strategy} schedule), seed ${r.seed}`,
     `  ${f.failure.kind}: ${f.failure.message}`,
     `  shrunk from ${f.stepsBefore} to ${f.stepsAfter} critical sections in ${f.shrinkRuns} runs; choices [${f.choices.join(',')}]`,
@@ -175,9 +155,77 @@ export async function main(argv: string[]): Promise<number> {
     '',
     renderInterleaving(f.trace),
     '',
-    `replay file: ${file}   (xen-memsim replay ${file})`,
-    `reproduce the campaign: xen-memsim check${o.threads === true ? ' --threads' : ''} --xen ${o.xen} --claim-mode ${o.claimMode}${o.inject.length ? ' --inject ' + o.inject.join(' ') : ''}${o.families?.length ? ' --family ' + o.families.join(',') : ''} --seed ${r.seed}${o.ignore?.length ? ' --ignore ' + o.ignore.join(' ') : ''}${o.timeMs !== undefined ? ` --time ${o.timeMs / 1000}` : ` --runs ${o.runs ?? 200}`}`,
+    saved === undefined ? `replay file: ${o.out}   (xen-memsim replay ${o.out})` : `replay file NOT written: ${saved}`,
+    `reproduce the campaign: ${reproduceCommand(o)}`,
     '',
-  ].join('\n'));
-  return 1;
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const o = options(argv);
+  if (typeof o === 'number') return o;
+  const problem = outputFileProblem(o.out);
+  if (problem !== undefined) return usageError(CHECK, `${argv.includes('--out') ? '--out' : 'the replay file (choose another with --out)'}: ${problem}`);
+  const budget = o.timeMs !== undefined ? ` (${o.timeMs / 1000} s)` : `/${o.runs ?? (o.threads ? 10 : 200)}`;
+  const progress = progressReporter(budget);
+  const what = `Xen ${o.xen}${o.inject.length > 0 ? ' + ' + o.inject.join(' ') : ''}, claim_mode=${o.claimMode}`;
+  const t0 = performance.now();
+  let last: Progress = { phase: 'search', runs: 0, elapsedMs: 0 };
+  let unshrunk: (FoundUnshrunk & { saved?: string }) | undefined;
+  const update = (p: Progress): void => {
+    last = p;
+    progress.update(p);
+  };
+  const onFound = (f: FoundUnshrunk): void => {
+    unshrunk = { ...f, saved: save(o.out, f.trace) };
+    progress.done();
+    process.stderr.write(unshrunk.saved ?? `check: failure found after ${f.runs} runs (${f.failure.kind}); its replay file is ${o.out}; shrinking it\n`);
+    if (unshrunk.saved !== undefined) process.stderr.write('\n');
+  };
+  const stopInterrupts = onInterrupt(() => {
+    progress.done();
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    const lines = unshrunk === undefined
+      ? [`check: interrupted after ${last.runs} ${o.threads ? 'real-thread ' : ''}runs (${secs} s, ${what}, seed ${o.seed}): no failure so far`,
+        `  repeat these runs: ${reproduceCommand(o, last.runs)}`]
+      : [`check: interrupted while shrinking (${secs} s, ${what}, seed ${o.seed}): a FAILURE was found after ${unshrunk.runs} runs (${unshrunk.strategy} schedule)`,
+        `  ${unshrunk.failure.kind}: ${unshrunk.failure.message}`,
+        unshrunk.saved === undefined ? `  replay file (unshrunk): ${o.out}   (xen-memsim replay ${o.out})` : `  replay file NOT written: ${unshrunk.saved}`,
+        `  find it again: ${reproduceCommand(o, unshrunk.runs)}`];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 'exit';
+  });
+  try {
+    process.stderr.write(`check: ${what}, seed ${o.seed}, ${o.timeMs !== undefined ? `${o.timeMs / 1000} s` : `${o.runs ?? (o.threads ? 10 : 200)} runs`}${o.threads ? ' on real threads' : ''}\n`);
+    let r: { runs: number; ms: number; seed: number; found?: Found };
+    const head: string[] = [];
+    if (o.threads) {
+      const t = await huntOnThreads({ ...o, threadRuns: o.runs ?? 10, onProgress: update, onFound });
+      const tf = t.failures[0];
+      r = { runs: t.runs, ms: t.ms, seed: t.seed, found: tf?.found };
+      if (tf !== undefined) {
+        head.push(
+          `check --threads: real-thread run ${t.runs} failed: ${tf.failure.kind}: ${tf.failure.message}`,
+          `  its trace replays in scheduled mode: ${tf.replay.reproduced ? 'exactly' : `NO (${tf.replay.divergence})`}; as a choice sequence: ${tf.choicesReproduce ? 'same failure' : 'did not fail the same way'}`,
+        );
+        if (tf.found === undefined) {
+          const saved = unshrunk?.saved;
+          progress.done();
+          process.stdout.write([...head, saved === undefined ? `replay file (unshrunk, real threads): ${o.out}` : `replay file NOT written: ${saved}`, ''].join('\n'));
+          return 1;
+        }
+      }
+    } else {
+      r = await runCampaign({ ...o, onProgress: update, onFound });
+    }
+    progress.done();
+    if (r.found === undefined) {
+      process.stdout.write(`check: no failure in ${r.runs} ${o.threads ? 'real-thread ' : ''}runs (${(r.ms / 1000).toFixed(1)} s, ${what}, seed ${r.seed})\n`);
+      return 0;
+    }
+    process.stdout.write(foundReport(o, r, r.found, head, save(o.out, r.found.trace)));
+    return 1;
+  } finally {
+    stopInterrupts();
+  }
 }

@@ -6,40 +6,65 @@
 // ballooning guests wanted and got while the builds populated, and `xl claims` during the
 // build; then why, in one paragraph per variant.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { isXenVersion, type XenVersion } from '../../hv/index.ts';
+import type { XenVersion } from '../../hv/index.ts';
 import { writeReport } from '../../report/html.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
 import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
 import { loadScenario } from '../../world/scenario-file/load.ts';
 import { runVariant, type CommandRecord, type VariantRun } from '../../world/scenario-file/run.ts';
+import { onInterrupt } from '../lifecycle.ts';
+import { parseCommand, usageError, withDefault } from '../args/command.ts';
+import { memoryFlag, numberFlag, outFlag, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
+import { HOST_MEMORY_MIB } from '../args/host.ts';
+import { ensureOutputDir, outputDirProblem, writeResult } from '../args/paths.ts';
 import { progressLine } from './progress.ts';
 
-const USAGE = `usage: xen-memsim demo [--host-mib N] [--guest-mib N] [--xen VERSION] [--seed N] [--threads] [--out DIR]
-  --host-mib   host memory (default 4096, as in scenarios/demo.json)
-  --guest-mib  memory of each of the two large guests (default 900)
-  --xen        4.3 | 4.13 | 4.21 | 4.22 (default 4.3: the seed's world, with tmem)
-  --seed       seeds the guests' workloads (default 1)
-  --threads    run each variant on real threads (owner worker + one thread per actor)
-  --out        directory for traces and reports (default ./xen-memsim-demo)
-`;
+export const DEMO = {
+  name: 'demo',
+  summary: 'the headline story: claim_mode=0 vs 1 on an over-committed tmem host',
+  flags: {
+    memory: memoryFlag(4096, ', as in scenarios/demo.json'),
+    guestMiB: numberFlag('--guest-mib <MiB>', 'memory of each of the two large guests (default: 900)', { ...HOST_MEMORY_MIB, min: 1 }),
+    xen: xenFlag('4.3', ": the seed's world, with tmem"),
+    seed: withDefault(seedFlag("seeds the guests' workloads"), 1),
+    threads: threadsFlag('run each variant on real threads (owner worker + one thread per actor)'),
+    out: withDefault(outFlag('folder for traces and reports (created if missing; its parent must exist)', 'DIR'), 'xen-memsim-demo', './xen-memsim-demo'),
+  },
+} as const;
 
 export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/demo.json', import.meta.url));
 const BIG = ['big1', 'big2'] as const;
 
 export interface DemoOptions {
   hostMiB?: number;
+  /** Each of the two large guests. */
   guestMiB?: number;
+  /** dom0's memory (scenarios/demo.json: 512). */
+  dom0MiB?: number;
+  /** Each of the four self-ballooning guests (scenarios/demo.json: 512). */
+  ballooningMiB?: number;
   xen?: XenVersion;
   seed?: number;
   threads?: boolean;
-  /** Where traces and reports go; undefined = write nothing. */
+  /** Where traces and reports go (a folder checked by outputDirProblem); undefined = write nothing. */
   out?: string;
   progress?: boolean;
+  /** Told of every file as soon as it is written (each variant's trace and report right after it ran). */
+  onFile?: (line: string) => void;
 }
+
+/**
+ * The same story at a quarter of the size: a 1 GiB host, dom0 and the four ballooning guests
+ * 128 MiB each, two 225 MiB builds (0.38M steps a variant instead of 1.3M) — what the default
+ * test suite runs, so that it does not depend on the machine's speed. xl info shows 463 MiB
+ * free for the two (450 MiB); the surge still makes claim_mode=0 fail after populating.
+ */
+export const QUARTER_DEMO: Readonly<DemoOptions> = { hostMiB: 1024, dom0MiB: 128, ballooningMiB: 128, guestMiB: 225 };
+
+const BALLOONING = ['web', 'db', 'batch', 'cache'] as const;
 
 /** The self-ballooning guests while the two large guests populated. */
 export interface GuestsDuringBuild {
@@ -275,40 +300,56 @@ function wrap(text: string, width: number): string {
   }).join('\n');
 }
 
-/** Runs both variants and writes traces and reports. @throws on an unloadable demo scenario */
+/** Options the demo scenario cannot take (a host too small for its guests …): the loader's messages. */
+export class DemoOptionsError extends Error {}
+
+/** Runs both variants and writes traces and reports. @throws DemoOptionsError on options the scenario cannot take */
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const xen = o.xen ?? '4.3';
+  const guests: Record<string, unknown> = {
+    ...(o.guestMiB === undefined ? {} : Object.fromEntries(BIG.map((g) => [g, { cfg: { memory: o.guestMiB } }]))),
+    ...(o.ballooningMiB === undefined ? {} : Object.fromEntries(BALLOONING.map((g) => [g, { cfg: { memory: o.ballooningMiB } }]))),
+  };
   const overrides: Record<string, unknown> = {
     ...(o.seed === undefined ? {} : { seed: o.seed }),
-    host: { ...(o.hostMiB === undefined ? {} : { memory: o.hostMiB }), ...(o.xen === undefined ? {} : { xen, tmem: xen === '4.3' }) },
-    ...(o.guestMiB === undefined ? {} : { guests: Object.fromEntries(BIG.map((g) => [g, { cfg: { memory: o.guestMiB } }])) }),
+    host: {
+      ...(o.hostMiB === undefined ? {} : { memory: o.hostMiB }),
+      ...(o.dom0MiB === undefined ? {} : { dom0: { memory: o.dom0MiB } }),
+      ...(o.xen === undefined ? {} : { xen, tmem: xen === '4.3' }),
+    },
+    ...(Object.keys(guests).length === 0 ? {} : { guests }),
   };
   const text = await readFile(DEMO_SCENARIO, 'utf8');
   const loaded = loadScenario(text, 'scenarios/demo.json', { overrides });
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  if (!loaded.ok) throw new DemoOptionsError(loaded.errors.join('\n'));
   const variants = loaded.scenario.variants;
   const progress = o.progress === false ? undefined : progressLine();
   const runs: VariantRun<Telemetry>[] = [];
+  const files: string[] = [];
+  const written = async (path: string, what: string, write: () => Promise<void>): Promise<void> => {
+    const problem = await writeResult(path, write);
+    if (problem !== undefined) throw new Error(problem);
+    files.push(`${path}  (${what})`);
+    o.onFile?.(files.at(-1)!);
+  };
+  if (o.out !== undefined) ensureOutputDir(o.out);
   for (const v of variants) {
+    let run: VariantRun<Telemetry>;
     try {
-      runs.push(await runVariant(v, { threads: o.threads, observer: TELEMETRY_OBSERVER, ...(progress === undefined ? {} : { onProgress: progress.update }) }));
+      run = await runVariant(v, { threads: o.threads, observer: TELEMETRY_OBSERVER, ...(progress === undefined ? {} : { onProgress: progress.update }) });
     } finally {
       progress?.done();
     }
+    runs.push(run);
+    if (o.out === undefined) continue;
+    const base = join(o.out, `demo-${run.label}`);
+    await written(`${base}.jsonl`, 'trace: xen-memsim replay / report', () => writeFile(`${base}.jsonl`, run.trace));
+    await written(`${base}.html`, 'HTML report: open it in a browser', () =>
+      writeReport(run.telemetry!, `${base}.html`, { wallMs: run.wallMs, seed: o.seed ?? 1, facts: { claim_mode: String(run.variant.claimMode), xen } }));
   }
-  const files: string[] = [];
   if (o.out !== undefined) {
-    await mkdir(o.out, { recursive: true });
-    for (const run of runs) {
-      const base = join(o.out, `demo-${run.label}`);
-      await writeFile(`${base}.jsonl`, run.trace);
-      files.push(`${base}.jsonl  (trace: xen-memsim replay / report)`);
-      await writeReport(run.telemetry!, `${base}.html`, { wallMs: run.wallMs, seed: o.seed ?? 1, facts: { claim_mode: String(run.variant.claimMode), xen } });
-      files.push(`${base}.html  (HTML report: open it in a browser)`);
-    }
     const perfetto = join(o.out, 'demo.perfetto.json');
-    await writePerfetto(runs.map((r) => ({ telemetry: r.telemetry!, name: r.label })), perfetto);
-    files.push(`${perfetto}  (both runs, one process each: open in https://ui.perfetto.dev)`);
+    await written(perfetto, 'both runs, one process each: open in https://ui.perfetto.dev', () => writePerfetto(runs.map((r) => ({ telemetry: r.telemetry!, name: r.label })), perfetto));
   }
   const first = variants[0];
   const surgeMs = Object.values(first.files).map((t) => /^memsim_surge_at_ms=(\d+)/m.exec(t)?.[1]).find((x) => x !== undefined);
@@ -320,42 +361,25 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'host-mib': { type: 'string' }, 'guest-mib': { type: 'string' }, xen: { type: 'string' }, seed: { type: 'string' },
-        threads: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    process.stderr.write(`xen-memsim demo: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const int = (v: string | undefined, what: string): number | undefined | string =>
-    v === undefined ? undefined : /^\d+$/.test(v) && Number(v) > 0 ? Number(v) : `${what} must be a positive integer, got "${v}"`;
-  const hostMiB = int(values['host-mib'], '--host-mib');
-  const guestMiB = int(values['guest-mib'], '--guest-mib');
-  const seed = values.seed === undefined ? undefined : /^\d+$/.test(values.seed) ? Number(values.seed) : '--seed must be a non-negative integer';
-  const bad = [hostMiB, guestMiB, seed].find((x) => typeof x === 'string');
-  if (bad !== undefined || (values.xen !== undefined && !isXenVersion(values.xen))) {
-    process.stderr.write(`xen-memsim demo: ${(bad as string | undefined) ?? '--xen must be one of 4.3, 4.13, 4.21, 4.22'}\n${USAGE}`);
-    return 2;
-  }
+  const p = parseCommand(DEMO, argv);
+  if (!p.ok) return p.status;
+  const { memory, guestMiB, xen, seed, threads, out } = p.values;
+  const problem = outputDirProblem(out);
+  if (problem !== undefined) return usageError(DEMO, `--out: ${problem}`);
+  const files: string[] = [];
+  const stopInterrupts = onInterrupt(() => {
+    process.stderr.write(`\nxen-memsim demo: interrupted${files.length > 0 ? `; written so far:\n${files.map((f) => `  ${f}\n`).join('')}` : ' before any variant finished\n'}`);
+    return 'exit';
+  });
   let result: DemoResult;
   try {
-    result = await runDemo({
-      hostMiB: hostMiB as number | undefined, guestMiB: guestMiB as number | undefined, seed: seed as number | undefined,
-      xen: values.xen as XenVersion | undefined, threads: values.threads, out: values.out ?? 'xen-memsim-demo',
-    });
+    result = await runDemo({ hostMiB: memory, guestMiB, seed, xen, threads, out, onFile: (f) => files.push(f) });
   } catch (e) {
+    if (e instanceof DemoOptionsError) return usageError(DEMO, e.message);
     process.stderr.write(`xen-memsim demo: ${(e as Error).message}\n`);
     return 1;
+  } finally {
+    stopInterrupts();
   }
   process.stdout.write(formatDemo(result));
   return 0;

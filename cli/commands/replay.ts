@@ -1,35 +1,34 @@
-// `xen-memsim replay FILE`: re-runs a trace (from any run, scheduled or real threads) in the
-// scheduled world, following its recorded choices, and checks every request and answer.
+// `xen-memsim replay FILE`: re-runs a trace (scheduled or real-thread run) in the scheduled
+// world, following its recorded choices, and checks every request and answer.
 // Exit 0 when the run (or its recorded failure) reproduced exactly, 1 with the first
 // divergence otherwise, 2 on bad usage or an unreadable file.
 
-import { readFile } from 'node:fs/promises';
 import { replayTrace } from '../../world/replay.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
+import { parseCommand } from '../args/command.ts';
+import { INPUT_LIMITS, readInput } from '../args/paths.ts';
 
-const USAGE = 'usage: xen-memsim replay FILE\n';
+export const REPLAY = {
+  name: 'replay',
+  summary: 'replay a trace exactly and report the first divergence',
+  args: [{ name: 'FILE', help: 'a trace (.jsonl) written by demo, run --trace or check' }],
+  flags: {},
+  more: 'Exit status: 0 reproduced exactly, 1 diverged (the first divergence is printed), 2 bad usage or an unreadable trace.\n',
+} as const;
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (argv.length !== 1) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  const file = argv[0];
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    process.stderr.write(`xen-memsim replay: cannot read ${file}: ${(e as Error).message}\n`);
+  const p = parseCommand(REPLAY, argv);
+  if (!p.ok) return p.status;
+  const file = p.args[0];
+  const input = readInput(file, INPUT_LIMITS.trace);
+  if (!input.ok) {
+    process.stderr.write(`xen-memsim replay: ${input.message}\n`);
     return 2;
   }
   const t0 = performance.now();
   let rep;
   try {
-    rep = await replayTrace(text);
+    rep = await replayTrace(input.text);
   } catch (e) {
     if (e instanceof TraceFormatError) {
       process.stderr.write(`xen-memsim replay: ${file}: ${e.message}\n`);

@@ -1,103 +1,80 @@
-// `xen-memsim shell [--memory MiB] [--xen VERSION] [--nodes N] [--xl-conf FILE] [SCRIPT]`: an xl
-// shell on one emulated host (toolstack/shell/). With SCRIPT, or stdin that is not a terminal,
-// it reads one command per line and writes exactly what xl writes (no prompt, no banner), and
-// exits with the last xl command's status. On a terminal it is interactive.
+// `xen-memsim shell [--memory MiB] [--xen VERSION] [--nodes N] [--inject BUG...] [--xl-conf FILE] [SCRIPT]`:
+// an xl shell on one emulated host (world/shell/). With SCRIPT, or stdin that is not a
+// terminal, it reads one command per line and writes exactly what xl writes (no prompt, no
+// banner), and exits with the last xl command's status. On a terminal it is interactive.
 
-import { readFileSync } from 'node:fs';
-import { isXenVersion, XEN_VERSIONS, type XenVersion } from '../../hv/version.ts';
+import { existsSync } from 'node:fs';
 import { XlHost } from '../../world/shell/host.ts';
 import { runInteractive, runScript } from '../../world/shell/run.ts';
+import { parseCommand, usageError, wordFlag } from '../args/command.ts';
+import { injectFlag, memoryFlag, nodesFlag, xenFlag } from '../args/flags.ts';
+import { hostProblems } from '../args/host.ts';
+import { INPUT_LIMITS, readInput } from '../args/paths.ts';
+import { ok } from '../args/values.ts';
+import { withDefault } from '../args/command.ts';
+import { onInterrupt } from '../lifecycle.ts';
 
-const USAGE = `usage: xen-memsim shell [--memory MiB] [--xen VERSION] [--nodes N] [--xl-conf FILE] [SCRIPT]
-  --memory MiB     host RAM (default 8192)
-  --xen VERSION    ${XEN_VERSIONS.join(' | ')} (default 4.22)
-  --nodes N        NUMA nodes (default 1)
-  --xl-conf FILE   xl.conf to use (default: an empty one)
-  SCRIPT           a file of commands (xl ..., sleep SECONDS, # comments); default: stdin
-`;
+/** The shell's smallest host: dom0 gets an eighth of it and must boot a kernel. */
+export const SHELL_MIN_MIB = 64;
 
-interface ShellArgs {
-  memoryMiB: number;
-  xen: XenVersion;
-  nodes: number;
-  xlConfPath: string | undefined;
-  script: string | undefined;
-}
-
-function parseArgs(argv: string[]): ShellArgs | string {
-  const a: ShellArgs = { memoryMiB: 8192, xen: '4.22', nodes: 1, xlConfPath: undefined, script: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].startsWith('--') ? argv[i].split('=', 2) : [argv[i], undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--memory': {
-        const v = value();
-        if (!/^\d+$/.test(v ?? '') || Number(v) < 64) return `--memory needs a whole number of MiB >= 64 (got ${v})`;
-        a.memoryMiB = Number(v);
-        break;
-      }
-      case '--xen': {
-        const v = value();
-        if (!isXenVersion(v)) return `--xen must be one of ${XEN_VERSIONS.join(', ')} (got ${v})`;
-        a.xen = v;
-        break;
-      }
-      case '--nodes': {
-        const v = value();
-        if (!/^\d+$/.test(v ?? '') || Number(v) < 1 || Number(v) > 64) return `--nodes must be in 1..64 (got ${v})`;
-        a.nodes = Number(v);
-        break;
-      }
-      case '--xl-conf':
-        a.xlConfPath = value();
-        if (a.xlConfPath === undefined) return '--xl-conf needs a file';
-        break;
-      default:
-        if (flag.startsWith('-') && flag !== '-') return `unknown option ${flag}`;
-        if (a.script !== undefined) return 'only one SCRIPT may be given';
-        a.script = flag;
-    }
-  }
-  return a;
-}
-
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
+export const SHELL = {
+  name: 'shell',
+  summary: 'an xl shell on an emulated host (interactive, or a script of xl commands)',
+  args: [{ name: 'SCRIPT', help: "a file of commands (xl ..., sleep SECONDS, exit, # comments); '-' or none: stdin", optional: true }],
+  flags: {
+    memory: memoryFlag(8192, `; at least ${SHELL_MIN_MIB}`),
+    xen: xenFlag('4.22'),
+    nodes: withDefault(nodesFlag('NUMA nodes'), 1),
+    inject: injectFlag,
+    xlConf: wordFlag('--xl-conf <FILE>', 'xl.conf to use (default: an empty one)', (t) => ok(t)),
+  },
+  more: 'On a terminal: a prompt with history; Ctrl-C clears the line or interrupts a sleep, exit or Ctrl-D quits.\n' +
+    'Otherwise it prints exactly what xl prints and exits with the last xl command\'s status.\n',
+} as const;
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
+  const p = parseCommand(SHELL, argv);
+  if (!p.ok) return p.status;
+  const { memory, xen, nodes, inject, xlConf } = p.values;
+  const problems = hostProblems({ memoryMiB: memory, nodes, xen, memoryFlag: p.spelled.memory });
+  if (problems.length === 0 && memory < SHELL_MIN_MIB) problems.push(`${p.spelled.memory ?? '--memory'} must be at least ${SHELL_MIN_MIB} MiB for the shell (got ${memory})`);
+  if (problems.length > 0) return usageError(SHELL, problems.join('; '));
+  let xlConfText: string | null = null;
+  if (xlConf !== undefined && existsSync(xlConf)) {
+    const r = readInput(xlConf, INPUT_LIMITS.config);
+    if (!r.ok) return usageError(SHELL, `--xl-conf: ${r.message}`);
+    xlConfText = r.text;
   }
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    process.stderr.write(`xen-memsim shell: ${args}\n${USAGE}`);
-    return 2;
+  const script = p.args[0];
+  const interactive = (script === undefined || script === '-') && process.stdin.isTTY === true;
+  let text = '';
+  if (!interactive) {
+    const r = readInput(script === undefined || script === '-' ? 0 : script, INPUT_LIMITS.script);
+    if (!r.ok) {
+      process.stderr.write(`xen-memsim shell: ${r.message}\n`);
+      return 2;
+    }
+    text = r.text;
   }
   const host = new XlHost({
-    memoryMiB: args.memoryMiB,
-    xen: args.xen,
-    nodes: args.nodes,
-    ...(args.xlConfPath === undefined ? {} : { xlConf: { path: args.xlConfPath, text: readOrNull(args.xlConfPath) } }),
+    memoryMiB: memory, xen, nodes,
+    ...(inject.length === 0 ? {} : { inject }),
+    ...(xlConf === undefined ? {} : { xlConf: { path: xlConf, text: xlConfText } }),
   });
   const io = { stdout: process.stdout, stderr: process.stderr };
   const cwd = process.cwd();
   try {
-    if (args.script !== undefined && args.script !== '-') {
-      const text = readOrNull(args.script);
-      if (text === null) {
-        process.stderr.write(`xen-memsim shell: cannot read ${args.script}\n`);
-        return 2;
-      }
-      return await runScript(host, text, cwd, io, args.script);
+    if (interactive) {
+      // A SIGINT sent to the process acts as Ctrl-C at the terminal; SIGTERM and SIGHUP end the shell.
+      return await runInteractive(host, process.stdin, cwd, io, {
+        onInterrupt: (ctrlC) => onInterrupt((signal) => {
+          if (signal !== 'SIGINT') return 'exit';
+          ctrlC();
+          return 'handled';
+        }),
+      });
     }
-    if (process.stdin.isTTY) return await runInteractive(host, process.stdin, cwd, io);
-    return await runScript(host, readFileSync(0, 'utf8'), cwd, io, '<stdin>');
+    return await runScript(host, text, cwd, io, script === undefined || script === '-' ? '<stdin>' : script);
   } catch (e) {
     process.stderr.write(`xen-memsim shell: ${(e as Error).message}\n`);
     return 70;

@@ -94,11 +94,15 @@ export class XlHost {
     }
   }
 
-  /** `sleep SECONDS`: virtual time advances while guests run. */
-  async sleep(seconds: number): Promise<void> {
+  /**
+   * `sleep SECONDS`: virtual time advances while guests run.
+   * @param stop checked after every step: true ends the sleep early (Ctrl-C at the prompt); the
+   *   sleeper actor then wakes at its time unseen, as a killed `sleep` would never have.
+   */
+  async sleep(seconds: number, stop: () => boolean = () => false): Promise<void> {
     const until = this.world.owner.hv.now + Math.round(seconds * NS_PER_SEC);
     this.world.spawn({ name: `sleep-${++this.serial}`, kind: 'script', params: { steps: [{ sleep: until - this.world.owner.hv.now }] } });
-    await this.world.runUntil(() => this.world.owner.hv.now >= until);
+    await this.world.runUntil(() => this.world.owner.hv.now >= until || stop());
     this.throwIfFailed();
   }
 

@@ -1,6 +1,6 @@
 // The xl shell's command language: one command per line — `xl <args>`, `sleep SECONDS`, `help`,
-// blank lines and `#` comments — with POSIX-shell-like word splitting (single quotes, double
-// quotes, backslash), so `xl create g.cfg 'extra="x y"'` passes one override as typed.
+// `exit [STATUS]`, blank lines and `#` comments — with POSIX-shell-like word splitting (single
+// quotes, double quotes, backslash), so `xl create g.cfg 'extra="x y"'` passes one override as typed.
 
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,7 +10,11 @@ export type ShellLine =
   | { kind: 'xl'; argv: string[] }
   | { kind: 'sleep'; seconds: number }
   | { kind: 'help' }
+  | { kind: 'exit'; status?: number }
   | { kind: 'error'; message: string };
+
+/** Longest one `sleep` may be (virtual seconds; docs/limits.md): an hour of guests ballooning. */
+export const SLEEP_MAX_SECS = 3600;
 
 /** Splits a line into words; undefined for an unterminated quote. */
 export function splitWords(line: string): string[] | undefined {
@@ -60,14 +64,21 @@ export function parseShellLine(line: string): ShellLine {
   if (cmd === 'xl') return { kind: 'xl', argv: rest };
   if (cmd === 'help') return { kind: 'help' };
   if (cmd === 'sleep') {
-    const s = rest.length === 1 && /^\d+(\.\d+)?$/.test(rest[0]) ? Number(rest[0]) : NaN;
-    return Number.isNaN(s) ? { kind: 'error', message: 'usage: sleep SECONDS' } : { kind: 'sleep', seconds: s };
+    const s = rest.length === 1 && /^\d{1,10}(\.\d{1,9})?$/.test(rest[0]) ? Number(rest[0]) : NaN;
+    if (Number.isNaN(s)) return { kind: 'error', message: 'usage: sleep SECONDS' };
+    if (s > SLEEP_MAX_SECS) return { kind: 'error', message: `sleep: at most ${SLEEP_MAX_SECS} seconds at a time (got ${rest[0]})` };
+    return { kind: 'sleep', seconds: s };
   }
-  return { kind: 'error', message: `unknown command "${cmd}" (xl ..., sleep SECONDS, help)` };
+  if (cmd === 'exit') {
+    if (rest.length === 0) return { kind: 'exit' };
+    const n = rest.length === 1 && /^\d{1,3}$/.test(rest[0]) ? Number(rest[0]) : NaN;
+    return n <= 255 ? { kind: 'exit', status: n } : { kind: 'error', message: 'usage: exit [STATUS] (0..255)' };
+  }
+  return { kind: 'error', message: `unknown command "${cmd.length > 40 ? `${cmd.slice(0, 40)}…` : cmd}" (xl ..., sleep SECONDS, help, exit)` };
 }
 
 /** Largest guest config the shell hands to xl (xl reads whole files; this just bounds memory). */
-const MAX_CONFIG_BYTES = 1 << 20;
+export const MAX_CONFIG_BYTES = 1 << 20;
 
 /**
  * The files an xl command line may read: every word that names a regular file relative to
@@ -91,8 +102,9 @@ export function filesFor(argv: readonly string[], cwd: string): Record<string, s
 
 export const SHELL_HELP = `xen-memsim xl shell: one emulated Xen host; commands run one at a time while guests keep running.
   xl <subcommand> [args]   run xl (xl help lists the sub-commands; xl <cmd> -h one command's usage)
-  sleep SECONDS            let virtual time pass (guests balloon, builds progress)
+  sleep SECONDS            let virtual time pass (guests balloon, builds progress); at most ${SLEEP_MAX_SECS}
   help                     this text
+  exit [STATUS]            leave the shell (Ctrl-D too); a script stops there
   # ...                    a comment
 Guest configs may ask for a Linux kernel with memsim_workload="idle|steady|bursty|sawtooth|spike"
 (and memsim_tmem=1, memsim_seed=N); without it a created domain just sits there.
