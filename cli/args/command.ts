@@ -174,15 +174,24 @@ export function parseCommand<F extends Flags>(def: CommandDef<F>, argv: readonly
       continue;
     }
     spelled[key] = present[0].long;
+    // commander hands a required value over even when it is the next option (`--inject --runs 1`).
+    const first = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw[0] : undefined;
+    if (first !== undefined && /^--?[A-Za-z]/.test(first) && def.flags[key].syntax.includes('<')) {
+      return { ok: false, status: usageError(def, `${present[0].long} needs a value, not the option ${first}`, io) };
+    }
     const p = f.parse(raw);
-    if (!p.ok) return { ok: false, status: usageError(def, `${present[0].long}${p.message.startsWith('must ') ? ' ' : ': '}${p.message}`, io) };
+    // A `<X...>` list takes every word up to the next option: a positional argument after it is read as an item.
+    const listHint = Array.isArray(raw) && (def.args ?? []).length > 0 ? ` (the list after ${present[0].long} ends at the next option or at --)` : '';
+    if (!p.ok) return { ok: false, status: usageError(def, `${present[0].long}${p.message.startsWith('must ') ? ' ' : ': '}${p.message}${listHint}`, io) };
     values[key as string] = p.value;
   }
   return { ok: true, values: values as Values<F>, args: [...cmd.args], spelled };
 }
 
-/** The full --help text of `def` (for docs and tests). */
+/** The full --help text of `def`, as --help prints it (for docs and tests). */
 export function helpText<F extends Flags>(def: CommandDef<F>): string {
-  const { cmd } = build(def, { stdout: { write: () => undefined }, stderr: { write: () => undefined } }, []);
-  return cmd.helpInformation();
+  let text = '';
+  const { cmd } = build(def, { stdout: { write: (s) => void (text += s) }, stderr: { write: () => undefined } }, []);
+  cmd.outputHelp();
+  return text;
 }
