@@ -101,8 +101,8 @@ describe('outputs are checked before a long run starts; results are written as t
   });
 
   it('an endless input device is refused at its size limit (it filled memory)', async () => {
-    const r = await runCli(['run', '/dev/zero']);
-    expect(r.stderr).toBe('xen-memsim run: /dev/zero is larger than the limit of 16 MiB\n');
+    const r = await runCli(['shell', '/dev/zero']);
+    expect(r.stderr).toBe('xen-memsim shell: /dev/zero is larger than the limit of 16 MiB\n');
     expect(r.status).toBe(2);
   });
 });

@@ -59,7 +59,7 @@ describe('refusals: exit 2, one message, the usage line', () => {
     refused(CHECK, ['--time', '86401'], /--time must be a whole number in 1\.\.86400 s/);
     refused(CHECK, ['--shrink-time', '1.5'], /--shrink-time must be a whole number in 1\.\.3600 s/);
     refused(CHECK, ['--seed', '4294967296'], /--seed must be a whole number in 0\.\.4294967295/);
-    refused(SHELL, ['--memory', '16777216'], /--memory must be a whole number in 4\.\.\d+ MiB \(got "16777216"\)/);
+    refused(SHELL, ['--memory', '16777217'], /--memory must be a whole number in 4\.\.16777216 MiB \(got "16777217"\)/);
     refused(SHELL, ['--nodes', '0'], /--nodes must be a whole number in 1\.\.64/);
     refused(DEMO, ['--host-mib', '-1'], /--host-mib must be a whole number in 4\.\./);
     refused(DEMO, ['--guest-mib', '0x10'], /--guest-mib must be a whole number in 1\.\./);

@@ -1,30 +1,26 @@
-// The host flags (--memory/--host-mib, --nodes, --xen, --inject) held to the model's limits,
-// worded with the flag names. The limits are the hypervisor's own (docs/limits.md): the CLI
-// asks the same question `new Hypervisor()` asserts on, before anything is built.
+// The host flags (--memory/--host-mib, --nodes, --xen, --inject) held to the model's limits.
+// The limits are the hypervisor's own (hv/options.ts HV_LIMITS, docs/limits.md): the flags'
+// parsers take their ranges from there, and hostProblems() asks validateHypervisorOptions — the
+// question `new Hypervisor` would assert on — about the whole host before anything is built,
+// and words its answers with the flags' names.
 
-import type { XenVersion } from '../../hv/index.ts';
+import { HV_LIMITS, validateHypervisorOptions, type HypervisorOptions } from '../../hv/index.ts';
 import type { Range } from './values.ts';
 
-export interface HostFlags {
-  memoryMiB?: number;
-  nodes?: number;
-  xen?: XenVersion;
-  /** The flag that gave memoryMiB, for messages (--memory or --host-mib). */
-  memoryFlag?: string;
-}
+export const HOST_MEMORY_MIB: Range = { ...HV_LIMITS.memoryMiB, unit: 'MiB' };
+export const HOST_NODES: Range = HV_LIMITS.nodes;
 
-/** Interim copy of the hypervisor's bounds (hv/hypervisor.ts, hv/page-allocator.ts asserts). */
-export const HOST_MEMORY_MIB: Range = { min: 4, max: 2 ** 24 - 1, unit: 'MiB' };
-export const HOST_NODES: Range = { min: 1, max: 64 };
+/** Which flag set each HypervisorOptions field (for messages). */
+export type HostFlagNames = Partial<Record<'memoryMiB' | 'nodes' | 'xen' | 'inject', string>>;
 
-/** @returns one message per flag the model cannot take (empty when all fit) */
-export function hostProblems(h: HostFlags): string[] {
-  const out: string[] = [];
-  if (h.memoryMiB !== undefined && (h.memoryMiB < HOST_MEMORY_MIB.min || h.memoryMiB > HOST_MEMORY_MIB.max)) {
-    out.push(`${h.memoryFlag ?? '--memory'} must be in ${HOST_MEMORY_MIB.min}..${HOST_MEMORY_MIB.max} MiB (got ${h.memoryMiB})`);
-  }
-  if (h.nodes !== undefined && (h.nodes < HOST_NODES.min || h.nodes > HOST_NODES.max)) {
-    out.push(`--nodes must be in ${HOST_NODES.min}..${HOST_NODES.max} (got ${h.nodes})`);
-  }
-  return out;
+const DEFAULT_NAMES: Required<HostFlagNames> = { memoryMiB: '--memory', nodes: '--nodes', xen: '--xen', inject: '--inject' };
+
+/**
+ * @param host what the flags describe (memoryMiB absent: the hypervisor's smallest host)
+ * @returns one message per flag the model cannot take, named as the user spelled it; [] when all fit
+ */
+export function hostProblems(host: Partial<HypervisorOptions>, names: HostFlagNames = {}): string[] {
+  const flag = { ...DEFAULT_NAMES, ...names };
+  return validateHypervisorOptions({ memoryMiB: HV_LIMITS.memoryMiB.min, ...host })
+    .map((m) => m.replace(/^(memoryMiB|nodes|xen|inject)\b/, (field) => flag[field as keyof typeof flag]));
 }

@@ -13,10 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 const MiB = 1024 * 1024;
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-/** Largest input each kind of file may be (docs/limits.md). */
+/** Largest input each kind of file may be (docs/limits.md; scenario files: world/scenario-file/files.ts). */
 export const INPUT_LIMITS = {
-  /** A scenario file (JSON). */
-  scenario: 16 * MiB,
   /** A trace (JSONL); the full-size demo's traces are well under this. */
   trace: 256 * MiB,
   /** A shell script (xl lines), including piped stdin. */

@@ -17,6 +17,7 @@ import { monitorNames } from '../../sim/registry.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag, switchFlag, type Flag, type RawValue } from '../args/command.ts';
 import { injectFlag, nodesFlag, numberFlag, outFlag, SEED_RANGE, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
+import { hostProblems } from '../args/host.ts';
 import { outputFileProblem } from '../args/paths.ts';
 import { bad, listOf, oneOf, wholeNumber, type Parsed } from '../args/values.ts';
 
@@ -122,6 +123,8 @@ function options(argv: string[]): CheckOptions | number {
   const p = parseCommand(CHECK, argv);
   if (!p.ok) return p.status;
   const v = p.values;
+  const host = hostProblems({ ...(v.nodes === undefined ? {} : { nodes: v.nodes }), xen: v.xen, inject: v.inject });
+  if (host.length > 0) return usageError(CHECK, host.join('; '));
   let seed = v.seed;
   if (seed === undefined) {
     const env = process.env.XEN_MEMSIM_SEED;

@@ -18,7 +18,7 @@ import { runVariant, type CommandRecord, type VariantRun } from '../../world/sce
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault } from '../args/command.ts';
 import { memoryFlag, numberFlag, outFlag, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
-import { HOST_MEMORY_MIB } from '../args/host.ts';
+import { HOST_MEMORY_MIB, hostProblems } from '../args/host.ts';
 import { ensureOutputDir, outputDirProblem, writeResult } from '../args/paths.ts';
 import { progressLine } from './progress.ts';
 
@@ -364,6 +364,8 @@ export async function main(argv: string[]): Promise<number> {
   const p = parseCommand(DEMO, argv);
   if (!p.ok) return p.status;
   const { memory, guestMiB, xen, seed, threads, out } = p.values;
+  const host = hostProblems({ memoryMiB: memory, xen, tmem: xen === '4.3' }, { memoryMiB: p.spelled.memory });
+  if (host.length > 0) return usageError(DEMO, host.join('; '));
   const problem = outputDirProblem(out);
   if (problem !== undefined) return usageError(DEMO, `--out: ${problem}`);
   const files: string[] = [];

@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   const p = parseCommand(SHELL, argv);
   if (!p.ok) return p.status;
   const { memory, xen, nodes, inject, xlConf } = p.values;
-  const problems = hostProblems({ memoryMiB: memory, nodes, xen, memoryFlag: p.spelled.memory });
+  const problems = hostProblems({ memoryMiB: memory, nodes, xen, inject }, { memoryMiB: p.spelled.memory });
   if (problems.length === 0 && memory < SHELL_MIN_MIB) problems.push(`${p.spelled.memory ?? '--memory'} must be at least ${SHELL_MIN_MIB} MiB for the shell (got ${memory})`);
   if (problems.length > 0) return usageError(SHELL, problems.join('; '));
   let xlConfText: string | null = null;
