@@ -5,6 +5,7 @@
 // (prop-tests/campaign/actors.ts), as a user's plugin module does.
 
 import { runLinuxGuest, type LinuxGuestOptions } from '../guests/linux-guest.ts';
+import { validateLinuxGuestOptions } from '../guests/linux-guest-options.ts';
 import { lockTicketMain, LOCK_TICKET_KIND } from '../toolstack/xl/lock.ts';
 import { xlActorMain } from '../toolstack/xl/main.ts';
 import type { HypercallPort } from '../sim/port.ts';
@@ -39,6 +40,9 @@ async function runScript(port: HypercallPort, params: Record<string, unknown>): 
 }
 
 async function runLinux(port: HypercallPort, params: Record<string, unknown>): Promise<void> {
+  // Options from a trace header or a user's spec: refused with the kernel's limits, not met by a RangeError inside it.
+  const bad = validateLinuxGuestOptions(params);
+  if (bad.length > 0) throw new Error(`linux: invalid options: ${bad.join('; ')}`);
   await runLinuxGuest(port, params as unknown as LinuxGuestOptions, () => false);
 }
 

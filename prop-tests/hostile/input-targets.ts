@@ -16,6 +16,8 @@ import { twoBuilders } from '../../world/test-scenarios.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
 import { parseDomainConfig } from '../../toolstack/domain-config.ts';
 import { readXlConf } from '../../toolstack/xl-conf.ts';
+import { guestKernelSpec, readGuestKernel } from '../../toolstack/xl/guest-kernel.ts';
+import { validateLinuxGuestOptions } from '../../guests/linux-guest-options.ts';
 
 const configFragment = fc.constantFrom(
   'memory', 'maxmem', 'name', 'type', 'vcpus', 'claim_mode', 'autoballoon', 'memsim_workload', 'builder', 'pool', 'tmem',
@@ -42,6 +44,40 @@ export function checkConfigInput(text: string, extra: readonly string[], version
 }
 
 export const configInput = fc.tuple(configText, overrides, fc.constantFrom(...XEN_VERSIONS));
+
+// ---- guest cfg keys (toolstack/xl/guest-kernel.ts): the emulator-only memsim_* keys ------------------
+
+const MEMSIM_KEYS = ['memsim_workload', 'memsim_tmem', 'memsim_seed', 'memsim_surge_at_ms', 'memsim_surge_pct', 'memsim_surge_ramp_ms', 'memsim_surge', 'memsim_wrkload'];
+const cfgNumber = fc.oneof(
+  fc.constantFrom('0', '1', '2', '90', '6400', '6401', '999999999', '4294967296', '9223372036854775807', '99999999999999999999', '0x7fffffff', '1e9', '1.5', '"x"', '""', '[1]', '"idle"', '"busy"'),
+  fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String),
+);
+/** A guest config with a kernel and hostile memsim_* values, memory and maxmem. */
+export const memsimConfigText: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom('8', '16', '256', '4096', '16384', '70000'),
+    fc.option(fc.constantFrom('256', '16384', '16385', '100000', '999999999'), { nil: undefined }),
+    fc.array(fc.tuple(fc.constantFrom(...MEMSIM_KEYS), cfgNumber), { maxLength: 6 }),
+  )
+  .map(([memory, maxmem, keys]) => `name="w"\nmemory=${memory}\n${maxmem === undefined ? '' : `maxmem=${maxmem}\n`}memsim_workload="idle"\n${keys.map(([k, v]) => `${k}=${v}\n`).join('')}`);
+
+/**
+ * `xl create`'s reading of the memsim_* keys never throws, and either refuses (exit 1, a message
+ * on stderr) or starts a kernel whose options the kernel's own validation accepts.
+ */
+export function checkMemsimConfig(text: string): 'kernel' | 'no-kernel' | 'refused' {
+  const d = parseDomainConfig(text, 'w.cfg');
+  if (!d.ok) return 'refused';
+  const r = readGuestKernel(text, 'w.cfg', [], d.config, '4.3');
+  if (!r.ok) {
+    if (r.exitStatus !== 1 || !/^(Invalid|Unknown) /m.test(r.stderr.join(''))) throw new Error(`refused without an xl-style message: ${r.stderr.join('')}`);
+    return 'refused';
+  }
+  if (r.kernel === undefined) return 'no-kernel';
+  const bad = validateLinuxGuestOptions(guestKernelSpec(r.kernel, d.config, 1).params);
+  if (bad.length > 0) throw new Error(`xl create would start a kernel with options it refuses: ${bad.join('; ')}`);
+  return 'kernel';
+}
 
 /** A real trace (two toolstacks racing to build with claims, 4.22), made once per process. */
 let realTrace: Promise<string> | undefined;

@@ -4,11 +4,16 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { pinnedSeed } from '../setup.ts';
-import { applyMutation, applyScenarioEdits, checkConfigInput, checkScenarioFile, checkTraceInput, configInput, sampleTrace, scenarioEditedText, scenarioFileText, traceMutation } from './input-targets.ts';
+import { applyMutation, applyScenarioEdits, checkConfigInput, checkMemsimConfig, memsimConfigText, checkScenarioFile, checkTraceInput, configInput, sampleTrace, scenarioEditedText, scenarioFileText, traceMutation } from './input-targets.ts';
 
 describe(`hostile files (seed: ${pinnedSeed})`, () => {
   test('parseDomainConfig and readXlConf never throw on arbitrary bytes and overrides', () => {
     fc.assert(fc.property(configInput, ([text, extra, v]) => checkConfigInput(text, extra, v)));
+  });
+
+  test('memsim_* keys with hostile values: xl create refuses them with a message, or starts a kernel within its limits', () => {
+    fc.assert(fc.property(memsimConfigText, (text) => void checkMemsimConfig(text)), { numRuns: 300 });
+    expect(checkMemsimConfig('name="w"\nmemory=256\nmemsim_workload="idle"\nmemsim_surge_at_ms=0\nmemsim_surge_pct=999999999\n')).toBe('refused');
   });
 
   test('the unmutated sample trace replays exactly', async () => {

@@ -11,7 +11,7 @@ import { freemem } from '../freemem.ts';
 import { autoballoonEnabled } from '../xl-conf.ts';
 import { writeLines, type XlContext } from './context.ts';
 import { xlGetopt } from './getopt.ts';
-import { guestKernelSpec } from './guest-kernel.ts';
+import { guestKernelSpec, readGuestKernel } from './guest-kernel.ts';
 import { acquireLock, type XlLock } from './lock.ts';
 
 export async function mainCreate(x: XlContext, argv: readonly string[]): Promise<number> {
@@ -41,6 +41,10 @@ export async function mainCreate(x: XlContext, argv: readonly string[]): Promise
   writeLines(x, parsed.stderr);
   if (!parsed.ok) return parsed.exitStatus;
   const cfg = parsed.config;
+  // The emulator's memsim_* keys are read with the rest of the config: a bad one stops here.
+  const kernelRead = readGuestKernel(text, filename, overrides, cfg, x.version);
+  writeLines(x, kernelRead.stderr);
+  if (!kernelRead.ok) return kernelRead.exitStatus;
 
   const autoballoon = autoballoonEnabled(x.conf.autoballoon, x.params.xenCommandline ?? '');
   let lock: XlLock | undefined;
@@ -60,8 +64,7 @@ export async function mainCreate(x: XlContext, argv: readonly string[]): Promise
     if (outcome.rc !== 0) return -outcome.rc;
     await lock?.release();
     const domid = outcome.domid!;
-    const kernel = guestKernelSpec(text, filename, overrides, cfg, domid, x.version);
-    if (kernel !== undefined) await x.port.spawn(kernel);
+    if (kernelRead.kernel !== undefined) await x.port.spawn(guestKernelSpec(kernelRead.kernel, cfg, domid));
     if (!paused) await x.port.hypercall('XEN_DOMCTL_unpausedomain', { domid });
     return 0;
   } finally {
