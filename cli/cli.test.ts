@@ -28,7 +28,7 @@ beforeAll(async () => {
   writeFileSync(tiny, JSON.stringify(TINY));
   const r = await runCli(['run', tiny, '--trace', trace]);
   expect(r.status).toBe(0);
-}, 60_000);
+}, 180_000);
 
 /** A usage error: exit 2, the message on stderr, no stack trace, nothing on stdout. */
 function usageError(r: { status: number | null; stdout: string; stderr: string }, message: RegExp): void {
@@ -131,7 +131,7 @@ describe('signals end every long command cleanly', () => {
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(r.status).toBe(130);
     expect(existsSync(out)).toBe(false);
-  });
+  }, 180_000);
 
   it('Ctrl-C while check shrinks: the failure found is reported and its replay file is already written', async () => {
     const out = join(dir, 'b1.jsonl');
@@ -147,7 +147,7 @@ describe('signals end every long command cleanly', () => {
     const replay = await runCli(['replay', out]);
     expect(replay.stdout).toMatch(/^replay reproduced the run exactly: .*\n  the recorded failure reproduced: no-leaked-claims/);
     expect(replay.status).toBe(0);
-  });
+  }, 180_000);
 
   it('SIGTERM on a real-thread check: exit 143 with the summary, no stack trace (the worker threads end with the process)', async () => {
     const p = spawnCli(['check', '--threads', '--runs', '1000', '--out', join(dir, 'threads.jsonl')]);
@@ -157,7 +157,7 @@ describe('signals end every long command cleanly', () => {
     expect(r.stdout).toMatch(/^check: interrupted after \d+ real-thread runs/);
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(r.status).toBe(143);
-  });
+  }, 180_000);
 
   it('Ctrl-C on a run: what was written so far is named, exit 130', async () => {
     const slow = join(dir, 'slow.json');
@@ -173,5 +173,5 @@ describe('signals end every long command cleanly', () => {
     expect(r.stderr).toMatch(/xen-memsim run: interrupted during slow/);
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(r.status).toBe(130);
-  });
+  }, 180_000);
 });

@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { formatDemo, QUARTER_DEMO, runDemo, type DemoOptions } from './commands/demo.ts';
 
 // The default suite tells the story at a quarter of the size (QUARTER_DEMO: 0.38M steps a
-// variant, a few seconds), so it finishes in its timeout on a loaded machine; XEN_MEMSIM_LONG=1
-// runs the full-size demo of `xen-memsim demo` (1.3M steps a variant) with the same assertions.
+// variant, ~12 s of CPU for both, a third of the full demo's); XEN_MEMSIM_LONG=1 runs the
+// full-size demo of `xen-memsim demo` (1.3M steps a variant, ~40 s of CPU) with the same
+// assertions. The timeout only guards against a hang: it is 25 times the CPU the test needs, so
+// a machine busy with other jobs (or two CPU hogs beside the suite) still finishes it.
 const LONG = process.env.XEN_MEMSIM_LONG === '1';
 const SIZE: DemoOptions = LONG ? {} : QUARTER_DEMO;
 
@@ -38,5 +40,5 @@ describe(`xen-memsim demo (default seed, ${LONG ? 'full size' : 'quarter size'})
     expect(text).toMatch(/their memory grew by \d+ MiB/);
     expect(text).toMatch(/claim gate held the ballooning guests back|failed at once with ENOMEM having populated nothing/);
     for (const f of ['demo-claim_mode=0.html', 'demo-claim_mode=1.html', 'demo-claim_mode=0.jsonl', 'demo.perfetto.json']) expect(existsSync(join(out, f))).toBe(true);
-  }, LONG ? 600_000 : 120_000);
+  }, LONG ? 900_000 : 300_000);
 });

@@ -47,7 +47,8 @@ function deliver(signal: EndSignal): void {
   if (ending) endNow(SIGNAL_EXIT[signal]); // a second signal while the first one's summary prints
   const h = handlers.at(-1);
   let verdict: 'handled' | 'exit' = 'exit';
-  if (h !== undefined) {
+  if (h === undefined) writeQuietly(process.stderr, `\nxen-memsim: interrupted (${signal})\n`);
+  else {
     ending = true;
     try {
       verdict = h(signal);

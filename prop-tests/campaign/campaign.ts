@@ -84,7 +84,8 @@ export function failureKey(f: Failure): string {
   return `${f.kind}:${m?.[1] ?? ''}`;
 }
 
-function ignored(o: CampaignOptions, f: Failure): boolean {
+/** Whether the campaign was told to look past `f` (CampaignOptions.ignore). */
+export function ignored(o: CampaignOptions, f: Failure): boolean {
   const key = failureKey(f);
   return (o.ignore ?? []).some((i) => key === i || key.endsWith(`:${i}`));
 }

@@ -9,7 +9,7 @@ import { replayTrace, type ReplayReport } from '../../world/replay.ts';
 import { parseTrace } from '../../sim/trace.ts';
 import type { Failure } from '../../world/world.ts';
 import { runThreads } from '../../workers/threads.ts';
-import { failureKey, scenarios, shrinkAndConfirm, type CampaignOptions, type Found } from './campaign.ts';
+import { failureKey, ignored, scenarios, shrinkAndConfirm, type CampaignOptions, type Found } from './campaign.ts';
 import { runOnce, type RunOutcome } from './run.ts';
 import { toScenarioSpec, type CampaignScenario } from './scenario.ts';
 
@@ -78,7 +78,7 @@ export async function huntOnThreads(o: ThreadHuntOptions): Promise<ThreadHuntRes
     const r = await runThreads(toScenarioSpec(scenario), { policy, timeoutMs: 60_000 });
     runs++;
     o.onProgress?.({ phase: 'search', runs, elapsedMs: performance.now() - t0 });
-    if (r.failure === undefined || r.trace === undefined) continue;
+    if (r.failure === undefined || r.trace === undefined || ignored(o, r.failure as Failure)) continue;
     const failure = r.failure as Failure;
     await o.onFound?.({ failure, trace: r.trace, runs, strategy: 'threads' });
     const rep = await replayTrace(r.trace);
