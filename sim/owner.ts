@@ -34,6 +34,8 @@ interface ActorState {
   killed?: string;
   /** The actor's thread died with a call in flight: the call completes, nobody is answered. */
   dead?: boolean;
+  /** A timed kill that came due while the actor computed: it lands at the actor's next wait. */
+  killDue?: string;
   /** Virtual time of the last answer this actor got: its own notion of now. */
   lastNow: number;
 }
@@ -114,6 +116,13 @@ export class Owner {
 
   /** An actor's request arrives. `reply` is called exactly once, possibly much later. */
   submit(actor: string, req: ActorRequest, reply: (r: OwnerReply) => void): void {
+    this.accept(actor, req, reply);
+    const s = this.state(actor);
+    // A due kill lands once the actor waits (see fireFault); requests answered at arrival pass.
+    if (s.killDue !== undefined && s.reply !== undefined) this.kill(actor, s.killDue);
+  }
+
+  private accept(actor: string, req: ActorRequest, reply: (r: OwnerReply) => void): void {
     const s = this.state(actor);
     assert(s.status === 'starting' || s.status === 'running', () => `owner: ${actor} sent a request while ${s.status}`);
     this.trace.add({ k: 'arrive', a: actor, req });
@@ -256,10 +265,22 @@ export class Owner {
     return true;
   }
 
-  /** Kills the actor of the next scheduled fault (a recorded choice, like any kill). */
+  /**
+   * Kills the actor of the next scheduled fault (a recorded choice, like any kill). On real
+   * threads the actor may be computing between two requests now, and how many requests that are
+   * answered at arrival (notes, its exit) it gets in before its thread would see the kill is
+   * thread timing — a replay, whose actors always run ahead to their next wait, could not follow
+   * it. So the kill lands at the actor's next request that waits (recorded right after that
+   * request's arrival), which the replay reaches at the same point; an actor that exits first
+   * was not killed. (The scheduled world settles actors before every step: there the kill lands
+   * at once.)
+   */
   private fireFault(): boolean {
     const f = this.pendingFaults.shift()!;
-    this.kill(f.kill, `killed by the scenario at ${f.atNs / 1e9} s`);
+    const why = `killed by the scenario at ${f.atNs / 1e9} s`;
+    const s = this.state(f.kill);
+    if (s.status === 'running' || s.status === 'starting') s.killDue = why;
+    else this.kill(f.kill, why);
     return true;
   }
 

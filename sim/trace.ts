@@ -50,14 +50,20 @@ export function isChoiceEvent(e: TraceEvent): boolean {
 /**
  * Each actor's own requests and answers, in order. A killed actor's last request is dropped when
  * it never ran: whether a dying thread got it out before it died is timing, not behaviour; in a
- * run that failed, every actor's trailing requests that never ran are dropped likewise.
+ * run that failed or was stopped, every actor's trailing requests that never ran are dropped
+ * likewise, and so are the answers the owner gives as the run winds down after the failure or
+ * stop (finishRun tells sleepers and booting kernels they are gone: whether an actor on a slow
+ * thread had got its request in by then is timing too).
  */
 export function perActorEvents(events: readonly TraceEvent[]): Map<string, TraceEvent[]> {
   const m = new Map<string, TraceEvent[]>();
   const killed = new Set<string>();
   /** Actors whose latest request has had a section run (or a wake-up). */
   const ran = new Set<string>();
+  let cut = false;
   for (const e of events) {
+    if (e.k === 'fail' || e.k === 'stop') cut = true;
+    if (cut && (e.k === 'arrive' || e.k === 'reply')) continue;
     if (e.k === 'kill') killed.add(e.a);
     else if (e.k === 'step' || e.k === 'wake') ran.add(e.a);
     else if ((e.k === 'arrive' && e.a !== '@') || e.k === 'reply') {

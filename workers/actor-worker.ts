@@ -14,10 +14,9 @@ export interface ActorTask {
   spec: ActorSpec;
   /** Modules that register actor kinds (sim/registry.ts pluginModules()), imported before the actor runs. */
   plugins: string[];
-  /** threadIds[index] is set to this thread's id before the slot is claimed (for cleanup). */
-  threadIds: Int32Array;
-  index: number;
-  /** Test hook: terminate this thread abruptly after this many port requests. */
+  /** One shared cell: set to this thread's id before the slot is claimed (for cleanup). */
+  threadCell: Int32Array;
+  /** Test hook: this thread exits abruptly on its way to its (n+1)-th hypercall. */
   dieAfterRequests?: number;
 }
 
@@ -28,7 +27,7 @@ export interface ActorOutcome {
 
 export default async function runActorTask(task: ActorTask): Promise<ActorOutcome> {
   // Published before the slot claim: whoever sees this thread die can abandon its slots.
-  Atomics.store(task.threadIds, task.index, threadId);
+  Atomics.store(task.threadCell, 0, threadId);
   let port: MailboxPort | undefined;
   try {
     await loadPluginModules(task.plugins);
@@ -48,13 +47,13 @@ export default async function runActorTask(task: ActorTask): Promise<ActorOutcom
   }
 }
 
-/** Fault injection for tests: the thread exits in the middle of its next hypercall. */
+/** Fault injection for tests: the thread dies between two requests, instead of its next hypercall. */
 function armSuicide(port: MailboxPort, after: number): void {
   let n = 0;
   const hypercall = port.hypercall.bind(port);
   port.hypercall = ((op: never, args: never) => {
     if (++n > after) {
-      // Issue the request, then die before the answer can be read.
+      // Exit before the request goes out; the promise never settles.
       setImmediate(() => process.exit(1));
       return new Promise(() => {});
     }

@@ -12,9 +12,9 @@ import { parsePolicy } from '../sim/policy.ts';
 import { loadPluginModules, startMonitors } from '../sim/registry.ts';
 import type { OwnerReply } from '../sim/requests.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
-import { MailboxServer, type RequestTicket } from './channel.ts';
+import { MailboxServer, OWNER_SPIN_ITERATIONS_DEFAULT, type RequestTicket } from './channel.ts';
 import { Comlink, nodeEndpoint } from './comlink-node.ts';
-import type { CallerToOwner } from './codec.ts';
+import type { CallerToOwner, DecodeError } from './codec.ts';
 
 export interface HvWorkerData {
   buffer: SharedArrayBuffer;
@@ -41,6 +41,8 @@ export interface OwnerOutcome {
   hash: string;
   steps: number;
   failure?: { kind: string; message: string; step: number };
+  /** Why the run was stopped from outside (control.stop), if it was. */
+  stopped?: string;
   errors: Array<{ actor: string; error: string }>;
 }
 
@@ -49,8 +51,11 @@ export interface OwnerControl {
   stats(): OwnerStats;
   /** The hypervisor's state right now: physinfo and every domain's getdomaininfo. */
   snapshot(): { physinfo: PhysInfo; domains: DomainInfo[]; nowNs: number; steps: number };
-  /** Ends the run at the next slice boundary (actors still blocked are told the owner stopped). */
-  stop(): void;
+  /**
+   * Ends the run at the next slice boundary, recorded as a stop with `why` (actors still blocked
+   * are told the owner stopped). No effect once the run has ended by itself.
+   */
+  stop(why?: string): void;
   /** Resolves when the run is over. */
   outcome(): Promise<OwnerOutcome>;
   /** Marks an actor dead (its worker could not start or died). */
@@ -114,14 +119,14 @@ function stats(): OwnerStats {
   };
 }
 
-/** Set by the control plane's stop(): the run ends at the next slice boundary. */
-let stopRequested = false;
+/** Set by the control plane's stop(): the run ends at the next slice boundary, stopped for this reason. */
+let stopRequested: string | undefined;
 
 const control: OwnerControl = {
   stats,
   snapshot: () => ({ physinfo: physinfo(owner.hv), domains: [...owner.hv.domains.values()].map(domainInfo), nowNs: owner.hv.now, steps: owner.steps }),
-  stop: () => {
-    stopRequested = true;
+  stop: (why) => {
+    stopRequested ??= typeof why === 'string' && why.length > 0 ? why.slice(0, 1000) : 'stopped through the control plane';
   },
   outcome: () => outcomePromise,
   kill: (actor, why) => owner.kill(actor, why),
@@ -137,8 +142,7 @@ Comlink.expose(control, nodeEndpoint(parentPort!));
 function drainMailbox(): void {
   for (const ev of server.poll()) {
     if (ev.kind === 'invalid') {
-      // Garbage in a slot: that caller gets an error, the hypervisor is untouched.
-      server.reply(ev.ticket, { kind: 'error', code: 'decode', errno: -EFAULT, message: `${ev.error.reason}: ${ev.error.detail}`, now: owner.hv.now });
+      refuseGarbage(ev.ticket, ev.error);
     } else if (ev.kind === 'abandoned') {
       const actor = actorOfSlot.get(ev.slot);
       actorOfSlot.delete(ev.slot);
@@ -150,14 +154,29 @@ function drainMailbox(): void {
   }
 }
 
-/** After the run: every pending slot event gets 'gone' (or its errno), the owner is not touched. */
+/**
+ * After the run: every pending slot event is answered without touching the owner — an actor's
+ * request with 'gone' (it stops), anything else as during the run: garbage with -EFAULT, a slot
+ * that never attached an actor with -EINVAL.
+ */
 function refuseRemaining(): void {
   for (const ev of server.poll()) {
-    if (ev.kind === 'invalid') server.reply(ev.ticket, { kind: 'error', code: 'decode', errno: -EFAULT, message: `${ev.error.reason}: ${ev.error.detail}`, now: owner.hv.now });
+    if (ev.kind === 'invalid') refuseGarbage(ev.ticket, ev.error);
     else if (ev.kind === 'abandoned') {
       if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
-    } else server.reply(ev.ticket, { kind: 'gone', now: owner.hv.now });
+    } else if (ev.msg.kind !== 'attach' && ev.msg.kind !== 'echo' && actorOfSlot.has(ev.ticket.slot)) server.reply(ev.ticket, { kind: 'gone', now: owner.hv.now });
+    else refuseUnattached(ev.ticket, ev.msg, actorOfSlot.get(ev.ticket.slot));
   }
+}
+
+/** Garbage in a slot: that caller gets an error, the hypervisor is untouched. */
+function refuseGarbage(ticket: RequestTicket, error: DecodeError): void {
+  server.reply(ticket, { kind: 'error', code: 'decode', errno: -EFAULT, message: `${error.reason}: ${error.detail}`, now: owner.hv.now });
+}
+
+/** A message its slot may not send now (nothing attached there, a finished actor, an echo). */
+function refuseUnattached(ticket: RequestTicket, msg: CallerToOwner, actor: string | undefined): void {
+  server.reply(ticket, { kind: 'error', code: 'unsupported', errno: -EINVAL, message: `${msg.kind} from ${actor ?? 'an unattached slot'} not accepted now`, now: owner.hv.now });
 }
 
 function serve(ticket: RequestTicket, msg: CallerToOwner): void {
@@ -172,22 +191,13 @@ function serve(ticket: RequestTicket, msg: CallerToOwner): void {
     return;
   }
   const actor = actorOfSlot.get(ticket.slot);
-  if (msg.kind === 'echo' || actor === undefined || !owner.canSubmit(actor)) {
-    server.reply(ticket, { kind: 'error', code: 'unsupported', errno: -EINVAL, message: `${msg.kind} from ${actor ?? 'an unattached slot'} not accepted now`, now: owner.hv.now });
-    return;
-  }
+  if (msg.kind === 'echo' || actor === undefined || !owner.canSubmit(actor)) return refuseUnattached(ticket, msg, actor);
   owner.submit(actor, msg, reply);
 }
 
 function fail(kind: string, e: unknown): void {
   failure = { kind, message: e instanceof Error ? e.message : String(e), step: owner.steps };
 }
-
-/**
- * Doorbell polls before the owner sleeps (~20–40 µs here): an actor usually sends its next request
- * within that, so the owner catches it without a futex wake-up (tens of µs on a 2-core VM).
- */
-const OWNER_SPIN_ITERATIONS = 1000;
 
 /** One slice of the owner loop; returns false when the run is over. */
 function slice(): boolean {
@@ -206,14 +216,15 @@ function slice(): boolean {
     if (progressed) continue;
     if (owner.allDone()) return false;
     // Nothing to do until an actor asks for something: sleep on the doorbell (bounded).
-    if (server.waitForWork(5, OWNER_SPIN_ITERATIONS) === 'shutdown') return false;
+    if (server.waitForWork(5, OWNER_SPIN_ITERATIONS_DEFAULT) === 'shutdown') return false;
   }
   return true;
 }
 
 async function run(): Promise<void> {
-  while (!stopRequested && slice()) await new Promise<void>((r) => setImmediate(r)); // let comlink calls in
-  if (stopRequested) owner.trace.add({ k: 'stop', why: 'stopped through the control plane', step: owner.steps });
+  while (stopRequested === undefined && slice()) await new Promise<void>((r) => setImmediate(r)); // let comlink calls in
+  const stopped = stopRequested;
+  if (stopped !== undefined) owner.trace.add({ k: 'stop', why: stopped, step: owner.steps });
   for (const m of monitors) {
     if (failure !== undefined) break;
     const breach = m.atEnd?.();
@@ -226,7 +237,7 @@ async function run(): Promise<void> {
   refuseRemaining();
   // Callers still blocked (their hypercall never ran) get OwnerGoneError from stop().
   server.stop();
-  resolveOutcome({ trace: owner.trace.toJsonl(), hash, steps: owner.steps, failure, errors: owner.errors() });
+  resolveOutcome({ trace: owner.trace.toJsonl(), hash, steps: owner.steps, failure, ...(stopped === undefined ? {} : { stopped }), errors: owner.errors() });
 }
 
 void run();

@@ -3,10 +3,17 @@
 // Atomics.wait (bounded) like a vCPU trapped in a hypercall; the Promise API is only so that the
 // same actor code runs on both transports.
 
-import { assert } from '../hv/assert.ts';
 import { RequestPort } from '../sim/request-port.ts';
 import type { ActorRequest, OwnerReply } from '../sim/requests.ts';
-import { isNoFreeSlot, MailboxClient, type MailboxClientOptions } from './channel.ts';
+import { isNoFreeSlot, MailboxClient, OwnerState, ownerStateOf, type MailboxClientOptions, type NoFreeSlot } from './channel.ts';
+
+/**
+ * How long a starting actor waits for a free slot. The supervisor starts no more actors than
+ * there are slots, but a finished actor may still be releasing its slot, and a dead one's slot is
+ * freed by the owner only once the call it left in flight has run to completion.
+ */
+export const SLOT_WAIT_MS = 10_000;
+const SLOT_RETRY_MS = 1;
 
 /** The owner answered with a transport error (garbage, crash): the actor cannot go on. */
 export class OwnerError extends Error {
@@ -20,9 +27,7 @@ export class MailboxPort extends RequestPort {
   /** Claims a slot and attaches it to `actor` (the owner learns which actor speaks there). */
   constructor(buffer: SharedArrayBuffer, actor: string, caller: number, options: MailboxClientOptions = {}) {
     super(actor);
-    const client = MailboxClient.open(buffer, options);
-    assert(!isNoFreeSlot(client), `${actor}: no free mailbox slot`);
-    this.client = client;
+    this.client = openWaiting(buffer, actor, options);
     this.callerDomid = caller;
     const r = this.client.call({ kind: 'attach', actor });
     if (r.kind !== 'ack') throw new OwnerError(`${actor}: attach refused: ${JSON.stringify(r)}`);
@@ -43,4 +48,19 @@ export class MailboxPort extends RequestPort {
   close(): void {
     this.client.close();
   }
+}
+
+/** Claims a slot, waiting (bounded) for one to be released. @throws OwnerError when none frees up. */
+function openWaiting(buffer: SharedArrayBuffer, actor: string, options: MailboxClientOptions): MailboxClient {
+  const pause = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const deadline = performance.now() + SLOT_WAIT_MS;
+  let client: MailboxClient | NoFreeSlot = MailboxClient.open(buffer, options);
+  const ownerServes = (): boolean => ownerStateOf(buffer) === OwnerState.Running || ownerStateOf(buffer) === OwnerState.Starting;
+  while (isNoFreeSlot(client) && performance.now() < deadline && ownerServes()) {
+    // A plain timed sleep (nobody notifies this cell).
+    Atomics.wait(pause, 0, 0, SLOT_RETRY_MS);
+    client = MailboxClient.open(buffer, options);
+  }
+  if (isNoFreeSlot(client)) throw new OwnerError(`${actor}: none of the ${client.slotCount} mailbox slots became free within ${SLOT_WAIT_MS} ms`);
+  return client;
 }
