@@ -5,7 +5,7 @@ export type { Sections } from './hypercall-context.ts';
 export { checkInvariants, InvariantViolation } from './invariants.ts';
 export * from './ops.ts';
 export * from './errno.ts';
-export { XEN_VERSIONS, HV_BUGS, NATIVE_BUGS, isXenVersion, isHvBug, type XenVersion, type HvBug } from './version.ts';
+export { XEN_VERSIONS, XEN_RELEASES, HV_BUGS, NATIVE_BUGS, atLeast, features, isXenVersion, isHvBug, xenBranch, type XenBranch, type XenVersion, type HvBug, type Features } from './version.ts';
 export type { HvEvent } from './events.ts';
 export { DEFAULT_COSTS, type CostModel } from './cost-model.ts';
 export { XENMEMF, xenmemfNode } from './flags.ts';

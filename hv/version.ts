@@ -2,8 +2,43 @@
 // as named switches. A version implies the bugs it shipped with; `inject` adds more, so a campaign
 // can prove it finds each one. Nothing here reads a clock or a random number.
 
-export const XEN_VERSIONS = ['4.3', '4.13', '4.21', '4.22'] as const;
+export const XEN_VERSIONS = ['4.3', '4.13', '4.21', '4.21.2', '4.22', '4.22+claim-sets'] as const;
 export type XenVersion = (typeof XEN_VERSIONS)[number];
+
+/**
+ * The exact Xen each version string models (docs/fidelity.md says more). '4.21.2' stands for
+ * both point releases of 4.21: 4.21.1 and 4.21.2 have the same memory-management code (the
+ * deferred-scrub backport 6228ea8acd was reverted by 73f4c7aab7 before 4.21.1 was tagged);
+ * 4.21.2 only moves getdomaininfo out of the domctl lock (1874bf7927), which nothing here sees.
+ */
+export const XEN_RELEASES: Readonly<Record<XenVersion, string>> = {
+  '4.3': 'RELEASE-4.3.0 (2013-07-09)',
+  '4.13': 'RELEASE-4.13.0 (2019-12-18)',
+  '4.21': 'RELEASE-4.21.0',
+  '4.21.2': 'RELEASE-4.21.2 (f1a1e629d0 is 4.21.1; same memory code)',
+  '4.22': 'RELEASE-4.22.0 (d45d5687f1, 2026-07-29)',
+  '4.22+claim-sets': 'RELEASE-4.22.0 + "[PATCH v7 0/3] xen/mm: Introduce NUMA-aware memory claim sets" (xen-devel, 2026-05-08, unmerged)',
+};
+
+/** A release series: what tables keyed by release line (toolstack sites, output formats) use. */
+export type XenBranch = '4.3' | '4.13' | '4.21' | '4.22';
+
+/** The series a version string belongs to: 4.21.2 is a 4.21, the claim-set version a 4.22. */
+export function xenBranch(v: XenVersion): XenBranch {
+  return v === '4.21.2' ? '4.21' : v === '4.22+claim-sets' ? '4.22' : v;
+}
+
+/** A version's release as a number for ordering (4.3 → 403, 4.21.2 → 421.2). */
+function releaseKey(v: XenVersion): number {
+  const [maj, min, pt = '0'] = v.replace('+claim-sets', '').split('.');
+  return Number(maj) * 100 + Number(min) + Number(pt) / 10;
+}
+
+/** True when `v` is release `than` or later (e.g. atLeast(v, '4.18')). */
+export function atLeast(v: XenVersion, than: string): boolean {
+  const [maj, min, pt = '0'] = than.split('.');
+  return releaseKey(v) >= Number(maj) * 100 + Number(min) + Number(pt) / 10;
+}
 
 /** Bugs a hypervisor can carry. Each names the Xen commit that fixed it (see docs/fidelity.md). */
 export const HV_BUGS = {
@@ -29,7 +64,11 @@ export const NATIVE_BUGS: Readonly<Record<XenVersion, readonly HvBug[]>> = {
   '4.3': ['B1', 'B2', 'B3', 'B4', 'B12', 'B13', 'B15'],
   '4.13': ['B1', 'B2', 'B3'],
   '4.21': ['B1', 'B3'],
+  // 4.21.1: 82fe260552 (= 75d29d9b5e, fixes B3), bc63b09ecc (= 2379ca04fe, fixes B1),
+  // e39831f590 (= b068cafc73, LLC colouring refusal: no LLC colouring is modelled).
+  '4.21.2': [],
   '4.22': [],
+  '4.22+claim-sets': [],
 };
 
 /** Behaviour switches derived once from (version, injected bugs); read on hot paths. */

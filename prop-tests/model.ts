@@ -4,7 +4,7 @@
 // command (prop-tests/allocator.prop.test.ts). Its rules are derived from the version string on
 // their own, not from hv/version.ts, so a wrong feature table shows up as a mismatch.
 
-import type { XenVersion } from '../hv/index.ts';
+import { features, type XenVersion } from '../hv/index.ts';
 
 export const EINVAL = 22;
 export const ENOMEM = 12;
@@ -42,9 +42,9 @@ export type ExtentOutcome = 'gate' | 'nomem' | 'assign' | 'ok';
 export function newModel(version: XenVersion, free: number): Model {
   return {
     version,
-    freesRegrow: version === '4.3' || version === '4.13',
-    consumeAtAlloc: version === '4.22',
-    gateHonoursNoRefcount: version !== '4.3',
+    freesRegrow: features(version).freesRegrowClaim,
+    consumeAtAlloc: features(version).claimConsumedAtAlloc,
+    gateHonoursNoRefcount: features(version).gateHonoursNoRefcount,
     free,
     outstanding: 0,
     rover: 0,

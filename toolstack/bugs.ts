@@ -26,7 +26,9 @@ export const NATIVE_TOOLSTACK_BUGS: Readonly<Record<XenVersion, readonly Toolsta
   '4.3': ['B6', 'B7'],
   '4.13': ['B7'],
   '4.21': ['B7'],
+  '4.21.2': ['B7'], // 7672602df6 is not on stable-4.21
   '4.22': [],
+  '4.22+claim-sets': [],
 };
 
 export function isToolstackBug(b: unknown): b is ToolstackBug {

@@ -4,7 +4,7 @@
 // plausible values; memory fields are computed exactly as xl does, in uint64 arithmetic.
 // Leaves out: `xl info -n` topology tables, `xl list -v/-Z/-c/-n/-l` columns.
 
-import type { XenVersion } from '../hv/version.ts';
+import { xenBranch, type XenVersion } from '../hv/version.ts';
 
 /** libxl_physinfo fields `xl info` prints (Xen's names; page counts of 4 KiB pages). */
 export interface PhysInfo {
@@ -65,7 +65,8 @@ export function defaultHostInfo(version: XenVersion): HostInfo {
       : version === '4.13'
         ? ['pv', 'hvm', 'hvm_directio', 'pv_directio', 'hap', 'shadow']
         : ['pv', 'hvm', 'hvm_directio', 'pv_directio', 'hap', 'shadow', 'iommu_hap_pt_share', 'vmtrace', 'gnttab-v1', 'gnttab-v2'],
-    xenExtra: '.0',
+    // xen_extra of the release: '.2' for 4.21.2; a series with posted patches on top says so.
+    xenExtra: version === '4.21.2' ? '.2' : version === '4.22+claim-sets' ? '.0-claim-sets' : '.0',
     xenCaps: old
       ? 'xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64'
       : 'xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64',
@@ -87,7 +88,7 @@ const u64 = (v: number | bigint) => BigInt.asUintN(64, BigInt(v));
 
 /** The lines print_info() writes, each with its newline, in xl's order. */
 export function xlInfoLines(physinfo: PhysInfo, version: XenVersion, host: HostInfo = defaultHostInfo(version)): string[] {
-  const [major, minor] = version.split('.');
+  const [major, minor] = xenBranch(version).split('.');
   const khz = physinfo.cpuKhz ?? 2394454;
   const nrCpus = physinfo.nrCpus ?? 8;
   const lines = [

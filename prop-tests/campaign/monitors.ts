@@ -5,7 +5,7 @@
 // Which apply to a run is decided per version by monitorsFor() (a scenario records the list).
 
 import { FRONTSWAP_SHRINK_NOTE } from '../../guests/linux-guest.ts';
-import type { HvEvent, XenVersion } from '../../hv/index.ts';
+import { features, type HvEvent, type XenVersion } from '../../hv/index.ts';
 import type { Owner } from '../../sim/owner.ts';
 import { registerMonitor, type MonitorFactory } from '../../sim/registry.ts';
 import type { TraceEvent } from '../../sim/trace.ts';
@@ -273,5 +273,6 @@ export function monitorsFor(version: XenVersion): string[] {
     'no-leaked-claims', 'claim-backed', 'claim-guarantee', 'creation-atomic', 'frames-back',
     'memop-returns-extents', 'forward-progress', 'no-xsa231', 'frontswap-inertia', 'claim-guarantee-tmem',
   ];
-  return version === '4.22' ? ['claims-within-available', ...all] : all;
+  // E4 (claims consumed at allocation, 75d29d9b5e and its 4.21.1 backport 82fe260552) promises it.
+  return features(version).claimConsumedAtAlloc ? ['claims-within-available', ...all] : all;
 }

@@ -5,7 +5,7 @@
 // the reference gives 4.22's (xg_dom_boot.c:119, libxl_dom.c:581, libxl_create.c:1653) and asks
 // for the text to match, not the numbers. 4.3's HVM build has no xc_dom code at all.
 
-import type { XenVersion } from '../../hv/version.ts';
+import { XEN_VERSIONS, xenBranch, type XenBranch, type XenVersion } from '../../hv/version.ts';
 
 export interface Site {
   readonly file: string;
@@ -34,7 +34,7 @@ export interface SourceSites {
   readonly logHasDomain: boolean;
 }
 
-export const SOURCE_SITES: Readonly<Record<XenVersion, SourceSites>> = {
+const SITES_BY_BRANCH: Readonly<Record<XenBranch, SourceSites>> = {
   '4.3': {
     bootMemInit: { file: 'xc_dom_boot.c', line: 126 },
     meminitPv: undefined,
@@ -84,6 +84,10 @@ export const SOURCE_SITES: Readonly<Record<XenVersion, SourceSites>> = {
     logHasDomain: true,
   },
 };
+
+/** Per version string: a point release or an opt-in series prints its branch's sites. */
+export const SOURCE_SITES: Readonly<Record<XenVersion, SourceSites>> =
+  Object.fromEntries(XEN_VERSIONS.map((v) => [v, SITES_BY_BRANCH[xenBranch(v)]])) as Record<XenVersion, SourceSites>;
 
 /**
  * One libxl error line as xl's stdio logger prints it:
