@@ -21,7 +21,12 @@ export class Domain {
   /** MEMF_no_refcount pages owned but not in totPages (PGC_extra in master). */
   extraPages = 0;
   isDying: DomDying = DOMDYING.alive;
+  /** Paused by the controller: is_paused_by_controller (4.3) or controller_pause_count > 0. */
   paused = true;
+  /** d->controller_pause_count (4.5+, 3eb1c708ab): 1 at creation, at most 255. */
+  controllerPauseCount = 1;
+  /** d->creation_finished: set when the controller first unpauses the domain. */
+  creationFinished = false;
   /** gpfn → mfn of every mapped frame; every entry's frame is owned by this domain. */
   readonly p2m = new P2m();
   /** Extents owned but not mapped (increase_reservation, paging pool): head mfn → order. */

@@ -6,12 +6,12 @@
 
 import { assertNever } from './assert.ts';
 import { DOMDYING, type Domain } from './domain.ts';
-import { EEXIST, EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
+import { EEXIST, EFAULT, EINVAL, ENOMEM, EOVERFLOW, EPERM, ESRCH } from './errno.ts';
 import { MEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
 import { isRecord, isU16, isU64 } from './guest-args.ts';
 import type { HypercallContext, Sections } from './hypercall-context.ts';
-import { DOMCTL_OPS, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
+import { DOMCTL_OPS, DOMID_ANY, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
 
 export { DOMCTL_OPS };
 
@@ -30,34 +30,37 @@ function* once(label: string, result: HypercallResult): Sections {
 export function* dispatchDomctl(hv: HypercallContext, caller: number, op: DomctlOp, args: unknown): Sections {
   if (!isRecord(args)) return yield* once('domctl', { rc: -EFAULT });
   const privileged = hv.isControl(caller); // xsm_sysctl / xsm_domctl (XSM_PRIV)
-  // do_sysctl checks XSM first; do_domctl has no domain to look up for these two (d = NULL).
-  const noLookup = op === 'XEN_SYSCTL_physinfo' || op === 'XEN_SYSCTL_numainfo' || op === 'XEN_DOMCTL_createdomain' || op === 'XEN_DOMCTL_getdomaininfo';
+  // do_sysctl checks XSM first; do_domctl has no domain to look up for createdomain (d = NULL).
+  const noLookup = op === 'XEN_SYSCTL_physinfo' || op === 'XEN_SYSCTL_numainfo' || op === 'XEN_SYSCTL_getdomaininfolist' || op === 'XEN_DOMCTL_createdomain';
   if (noLookup && !privileged) return yield* once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_SYSCTL_physinfo':
       return yield* once('physinfo', { rc: 0, ...physinfo(hv) });
     case 'XEN_SYSCTL_numainfo':
       return yield* once('numainfo', { rc: 0, nodes: numainfo(hv) });
+    case 'XEN_SYSCTL_getdomaininfolist':
+      return yield* once('getdomaininfolist', getDomainInfoList(hv, args));
     case 'XEN_DOMCTL_createdomain':
       return yield* once('createdomain', createDomain(hv, args));
     case 'XEN_DOMCTL_getdomaininfo':
-      return yield* once('getdomaininfo', getDomainInfo(hv, args.domid));
+      return yield* once('getdomaininfo', getDomainInfo(hv, caller, args.domid));
     default:
       break;
   }
   if (!isU16(args.domid)) return yield* once('domctl', { rc: -EFAULT });
   const d = hv.domains.get(args.domid);
   // do_domctl looks the domain up (rcu_lock_domain_by_id) before xsm_domctl, so an unknown
-  // domain — DOMID_SELF included — is -ESRCH even for an unprivileged caller.
-  if (d === undefined) return yield* once('domctl', { rc: -ESRCH });
+  // domain — DOMID_SELF included — is -ESRCH even for an unprivileged caller; from 4.22
+  // (a89ca78901) a non-control caller gets -EPERM, as the XSM check would give.
+  if (d === undefined) return yield* once('domctl', { rc: unknownDomainRc(hv, caller) });
   if (!privileged) return yield* once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_DOMCTL_max_mem':
-      return yield* once('max_mem', maxMem(d, args.max_memkb));
+      return yield* once('max_mem', maxMem(hv, d, args.max_memkb));
     case 'XEN_DOMCTL_pausedomain':
+      return yield* once('pausedomain', { rc: pauseDomain(hv, caller, d) });
     case 'XEN_DOMCTL_unpausedomain':
-      d.paused = op === 'XEN_DOMCTL_pausedomain';
-      return yield* once(op === 'XEN_DOMCTL_pausedomain' ? 'pausedomain' : 'unpausedomain', { rc: 0 });
+      return yield* once('unpausedomain', { rc: unpauseDomain(hv, d) });
     case 'XEN_DOMCTL_destroydomain':
       return yield* domainKill(hv, caller, d);
     case 'XEN_DOMCTL_set_paging_mempool_size':
@@ -74,7 +77,7 @@ export function* dispatchDomctl(hv: HypercallContext, caller: number, op: Domctl
 export function physinfo(hv: HypercallContext): PhysInfo {
   return {
     total_pages: hv.heap.managedPages + 1,
-    free_pages: hv.heap.totalAvailPages,
+    free_pages: hv.heap.domheapAvailPages(),
     scrub_pages: 0,
     outstanding_pages: hv.heap.outstandingClaims,
     nr_nodes: hv.heap.nodes,
@@ -91,43 +94,98 @@ function numainfo(hv: HypercallContext): Array<{ memsize: number; memfree: numbe
   });
 }
 
-/** XEN_DOMCTL_createdomain: a requested domid, or the next free one after the rover. */
+/** do_domctl's answer for a domid rcu_lock_domain_by_id does not find. */
+function unknownDomainRc(hv: HypercallContext, caller: number): number {
+  return hv.feat.unknownDomainEpermForGuests && !hv.isControl(caller) ? -EPERM : -ESRCH;
+}
+
+/**
+ * XEN_DOMCTL_createdomain: the domid rules of each version (feat.createdomainDomids). An absent
+ * domid asks for any free one, as the toolstack of each version does (0 / 0xffff before 4.22,
+ * DOMID_ANY from 23e2479ff9).
+ */
 function createDomain(hv: HypercallContext, args: Record<string, unknown>): HypercallResult {
-  const { domid = 0, type = 'pv', name, max_vcpus = 1, target } = args;
-  if (!isU16(domid) || !isU16(max_vcpus) || max_vcpus === 0) return { rc: -EINVAL };
+  const { domid, type = 'pv', name, max_vcpus = 1, target } = args;
+  if ((domid !== undefined && !isU16(domid)) || !isU16(max_vcpus) || max_vcpus === 0) return { rc: -EINVAL };
   if (type !== 'pv' && type !== 'pvh' && type !== 'hvm') return { rc: -EINVAL };
   if (name !== undefined && typeof name !== 'string') return { rc: -EFAULT };
   if (target !== undefined && !(isU16(target) && hv.domains.has(target))) return { rc: -ESRCH };
-  let id = domid;
-  if (id === 0) {
-    for (let k = 0; k < DOMID_MAX; k++) {
-      const cand = ((hv.domidRover + k) % DOMID_MAX) + 1;
-      if (!hv.domains.has(cand)) {
-        id = cand;
-        break;
-      }
-    }
-    if (id === 0) return { rc: -ENOMEM };
-    hv.domidRover = id;
-  } else if (id > DOMID_MAX) {
-    return { rc: -EINVAL };
-  } else if (hv.domains.has(id)) {
-    return { rc: -EEXIST };
-  }
+  const id = chooseDomid(hv, domid as number | undefined);
+  if (id < 0) return { rc: id };
   hv.newDomain(id, type, name ?? `d${id}`, max_vcpus, target === undefined ? -1 : (target as number));
   return { rc: 0, domid: id };
 }
 
+/** The domid a createdomain gets, or the errno. */
+function chooseDomid(hv: HypercallContext, want: number | undefined): number {
+  const rule = hv.feat.createdomainDomids;
+  const reserved = want !== undefined && want > DOMID_MAX;
+  let auto: boolean;
+  if (rule === 'rover') {
+    // 4.3/4.13 domctl.c: `if ( (dom > 0) && (dom < DOMID_FIRST_RESERVED) )` exact, else the rover.
+    if (want !== undefined && want > 0 && !reserved && hv.domains.has(want)) return -EINVAL; // !is_free_domid
+    auto = want === undefined || want === 0 || reserved;
+  } else if (rule === 'domid-alloc') {
+    // 4.21 domctl.c: domid_alloc(op->domain ?: DOMID_INVALID); domid.c: ids >= FIRST_RESERVED search.
+    if (want !== undefined && want > 0 && !reserved && hv.domains.has(want)) return -EEXIST;
+    auto = want === undefined || want === 0 || reserved;
+  } else {
+    // 4.22 domid.c domid_alloc (23e2479ff9): reserved ids other than DOMID_ANY, and ids in use
+    // (0 is dom0's), give DOMID_INVALID → -EEXIST.
+    if (reserved && want !== DOMID_ANY) return -EEXIST;
+    if (want !== undefined && !reserved && hv.domains.has(want)) return -EEXIST;
+    auto = want === undefined || want === DOMID_ANY;
+  }
+  if (!auto) return want as number;
+  for (let k = 0; k < DOMID_MAX; k++) {
+    const cand = ((hv.domidRover + k) % DOMID_MAX) + 1;
+    if (!hv.domains.has(cand)) {
+      hv.domidRover = cand;
+      return cand;
+    }
+  }
+  return rule === 'rover' ? -ENOMEM : -EEXIST; // rover wrapped / domid_alloc gave DOMID_INVALID
+}
+
 /**
- * XEN_DOMCTL_getdomaininfo: like Xen, answers for the first domain whose id is >= the one asked
- * for (libxc checks the id it got back); -ESRCH when there is none.
+ * XEN_DOMCTL_getdomaininfo per version (feat.getdomaininfo): 4.3 answers the first domain whose
+ * id is >= the one asked for (control domain only); 4.13 looks the exact id up first and lets a
+ * device model read its target (xsm_domctl XSM_XS_PRIV), then, for the control domain, refuses
+ * ids >= DOMID_FIRST_RESERVED (-EINVAL) and searches; from 4.18 (31c6554974) only the exact id
+ * answers (-ESRCH; -EPERM for a non-control caller on 4.22, a89ca78901).
  */
-function getDomainInfo(hv: HypercallContext, domid: unknown): HypercallResult {
+function getDomainInfo(hv: HypercallContext, caller: number, domid: unknown): HypercallResult {
   if (!isU16(domid)) return { rc: -EFAULT };
+  const mode = hv.feat.getdomaininfo;
+  const exact = hv.domains.get(domid);
+  if (mode !== 'search-4.3' && exact !== undefined) {
+    return hv.xsmXsPriv(caller, exact) ? { rc: 0, ...domainInfo(exact) } : { rc: -EPERM };
+  }
+  if (mode === 'exact') return { rc: unknownDomainRc(hv, caller) };
+  if (!hv.isControl(caller)) return { rc: -EPERM }; // xsm_domctl with d == NULL: XSM_PRIV
+  if (mode === 'search-4.13' && domid > DOMID_MAX) return { rc: -EINVAL };
   let best: Domain | undefined;
   for (const d of hv.domains.values()) if (d.domid >= domid && (best === undefined || d.domid < best.domid)) best = d;
   if (best === undefined) return { rc: -ESRCH };
   return { rc: 0, ...domainInfo(best) };
+}
+
+/** Most domains one XEN_SYSCTL_getdomaininfolist answers (the toolstack's buffer; libxl asks 1024). */
+export const GETDOMAININFOLIST_MAX = 1024;
+
+/**
+ * XEN_SYSCTL_getdomaininfolist (xen/common/sysctl.c): the domains with id >= first_domain in
+ * domid order, at most max_domains of them; rc 0 and num_domains.
+ */
+function getDomainInfoList(hv: HypercallContext, args: Record<string, unknown>): HypercallResult {
+  const { first_domain = 0, max_domains = GETDOMAININFOLIST_MAX } = args;
+  if (!isU16(first_domain) || !isU64(max_domains)) return { rc: -EFAULT };
+  // DIVERGENCE: Xen copies into a guest buffer of max_domains entries; here the answer is a list
+  // bounded by GETDOMAININFOLIST_MAX so a huge max_domains cannot make it unbounded.
+  const cap = Math.min(max_domains, GETDOMAININFOLIST_MAX);
+  const ids = [...hv.domains.keys()].filter((id) => id >= first_domain).sort((a, b) => a - b).slice(0, cap);
+  const domains = ids.map((id) => domainInfo(hv.domains.get(id)!));
+  return { rc: 0, num_domains: domains.length, domains };
 }
 
 export function domainInfo(d: Domain): DomainInfo {
@@ -150,12 +208,43 @@ export function domainInfo(d: Domain): DomainInfo {
   };
 }
 
-/** XEN_DOMCTL_max_mem: stores max_memkb >> 2, clamped to unsigned int; even below tot_pages. */
-function maxMem(d: Domain, maxMemkb: unknown): HypercallResult {
+/**
+ * XEN_DOMCTL_max_mem: stores max_memkb >> 2, even below tot_pages; 4.3 assigns the unsigned long
+ * to the unsigned int max_pages (truncation mod 2^32), 4.13+ clamp it to UINT_MAX.
+ */
+function maxMem(hv: HypercallContext, d: Domain, maxMemkb: unknown): HypercallResult {
   if (!isU64(maxMemkb)) return { rc: -EFAULT };
-  d.maxPages = Math.min(Math.floor(maxMemkb / 4), 0xffffffff);
+  const newMax = Math.floor(maxMemkb / 4);
+  d.maxPages = hv.feat.maxMemTruncates ? newMax % 2 ** 32 : Math.min(newMax, 0xffffffff);
   if (d.maxPages < d.totPages) d.maxLoweredBelowTot = true;
   return { rc: 0 };
+}
+
+/** XEN_DOMCTL_pausedomain: not yourself (-EINVAL); 4.5+ count up to 255 (-EOVERFLOW). */
+function pauseDomain(hv: HypercallContext, caller: number, d: Domain): number {
+  if (d.domid === caller) return -EINVAL; // no domain_pause() on current->domain
+  if (hv.feat.countedPauses) {
+    if (d.controllerPauseCount + 1 > 255) return -EOVERFLOW;
+    d.controllerPauseCount++;
+  }
+  d.paused = true;
+  return 0;
+}
+
+/**
+ * XEN_DOMCTL_unpausedomain: 4.3 clears is_paused_by_controller (always 0); 4.5+ count down and
+ * refuse below 0 (-EINVAL). The first time the count reaches 0 creation is finished.
+ */
+function unpauseDomain(hv: HypercallContext, d: Domain): number {
+  if (hv.feat.countedPauses) {
+    if (d.controllerPauseCount - 1 < 0) return -EINVAL;
+    d.controllerPauseCount--;
+    d.paused = d.controllerPauseCount > 0;
+  } else {
+    d.paused = false;
+  }
+  if (!d.paused) d.creationFinished = true;
+  return 0;
 }
 
 /**

@@ -18,6 +18,7 @@ export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOSYS = 38;
+export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
 /** tmem's private codes (xen/include/public/tmem.h in 4.3). */
 export const EFROZEN = 1000;
@@ -41,6 +42,7 @@ export const ERRNO_NAMES: Readonly<Record<number, string>> = {
   [ENOSPC]: 'ENOSPC',
   [ERANGE]: 'ERANGE',
   [ENOSYS]: 'ENOSYS',
+  [EOVERFLOW]: 'EOVERFLOW',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [EFROZEN]: 'EFROZEN',
   [EEMPTY]: 'EEMPTY',
@@ -64,6 +66,7 @@ export const STRERROR: Readonly<Record<number, string>> = {
   [ENOSPC]: 'No space left on device',
   [ERANGE]: 'Numerical result out of range',
   [ENOSYS]: 'Function not implemented',
+  [EOVERFLOW]: 'Value too large for defined data type',
   [EOPNOTSUPP]: 'Operation not supported',
 };
 

@@ -80,6 +80,14 @@ export abstract class HypercallContext {
     return this.domains.get(caller)?.target === d.domid;
   }
 
+  /**
+   * XSM_XS_PRIV (dummy policy): the control domain, the xenstore domain (not modelled), or d's
+   * device model — not d itself (the label sits past XSM_TARGET's self check).
+   */
+  xsmXsPriv(caller: number, d: Domain): boolean {
+    return this.isControl(caller) || this.domains.get(caller)?.target === d.domid;
+  }
+
   /** Creates a domain directly (createdomain, boot-time helper for tests and scenarios). @internal */
   newDomain(domid: number, type: GuestType, name: string, maxVcpus: number, target: number): Domain {
     assert(!this.domains.has(domid), 'newDomain: domid in use');

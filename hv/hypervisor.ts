@@ -75,6 +75,8 @@ export class Hypervisor extends HypercallContext {
     const d0 = new Domain(0, 'pv', 'Domain-0', this.nrCpus, -1);
     d0.maxPages = 0xffffffff; // ~0U
     d0.paused = false;
+    d0.controllerPauseCount = 0;
+    d0.creationFinished = true;
     this.domains.set(0, d0);
     let gpfn = 0;
     while (gpfn < pages) {

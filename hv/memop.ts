@@ -7,7 +7,7 @@
 import { assert, assertNever } from './assert.ts';
 import type { Domain } from './domain.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
-import { MEMF, memfBits, memfNode } from './flags.ts';
+import { MEMF, memfBits, memfNode, XENMEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
 import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
 import type { HypercallContext, Sections } from './hypercall-context.ts';
@@ -21,6 +21,8 @@ type ReservationOp = Exclude<Memop, 'XENMEM_claim_pages' | 'XENMEM_exchange'>;
 
 /** nr_extents must leave room for the continuation index in cmd (UINT_MAX >> MEMOP_EXTENT_SHIFT). */
 const MAX_NR_EXTENTS = 0xffffffff >>> 6;
+/** ~0UL. */
+const ULONG_MAX = 2n ** 64n - 1n;
 /** MAX_NUMNODES on x86. */
 const MAX_NUMNODES = 64;
 
@@ -123,7 +125,10 @@ function decodeReservation(hv: HypercallContext, caller: number, op: Reservation
   const memflags = constructMemflags(hv, caller, op, r.memFlags);
   if (memflags === undefined) return start;
   if (!hv.xsmTarget(caller, d)) return hv.feat.xsmDenialReturnsExtents ? start : -EPERM; // B12
-  if (r.extentOrder > maxOrder(hv, caller)) return start;
+  // 4.3 decrease_reservation: `a->extent_order > MAX_ORDER` only (no multipage check); from
+  // XSA-158 (4a578b316e) every reservation op checks max_order(current->domain).
+  const limit = op === 'XENMEM_decrease_reservation' && !hv.feat.perKindMaxOrder ? MAX_ORDER : maxOrder(hv, caller);
+  if (r.extentOrder > limit) return start;
   return { d, r, memflags };
 }
 
@@ -136,14 +141,34 @@ function maxOrder(hv: HypercallContext, caller: number): number {
 function constructMemflags(hv: HypercallContext, caller: number, op: ReservationOp, xmf: number): number | undefined {
   let memflags = 0;
   const bits = xmf & 0xff;
-  const needBits = Math.ceil(Math.log2(hv.heap.nrPages)) + PAGE_SHIFT;
+  const needBits = Math.ceil(Math.log2(hv.heap.nrPages)) + PAGE_SHIFT; // get_order_from_pages(max_page)
   if (bits !== 0 && bits < needBits) {
     if (bits <= PAGE_SHIFT) return undefined;
     memflags |= memfBits(bits);
   }
+  if (xmf & XENMEMF.vnode && hv.feat.vnodeFlag) {
+    // `if ( d->vnuma )` translates the virtual node; no domain has a vNUMA topology here
+    // (XEN_DOMCTL_setvnumainfo is not modelled), so the node and exact bits are ignored.
+  } else {
+    const nodeFlags = propagateNode(hv, caller, xmf);
+    if (nodeFlags === undefined) return undefined;
+    memflags |= nodeFlags;
+  }
+  if (op === 'XENMEM_populate_physmap' && xmf & XENMEMF.populate_on_demand) {
+    // DIVERGENCE: populate-on-demand is not modelled; such a request populates nothing.
+    return undefined;
+  }
+  return memflags;
+}
+
+/**
+ * propagate_node (4.10+, 2fece35303) / 4.3's unchecked MEMF_node: the node bits of XENMEMF_* as
+ * MEMF_*, or undefined when Xen refuses them (-EINVAL).
+ */
+function propagateNode(hv: HypercallContext, caller: number, xmf: number): number | undefined {
+  let memflags = 0;
   const node = ((xmf >>> 8) & 0xff) - 1; // XENMEMF_get_node: 0xff means none
-  const exact = (xmf & (1 << 17)) !== 0;
-  if (xmf & (1 << 18)) return undefined; // XENMEMF_vnode: no vNUMA topology is modelled
+  const exact = (xmf & XENMEMF.exact_node_request) !== 0;
   if (node === -1) {
     // No node: exact_node_request is ignored, not refused (propagate_node returns true early;
     // 4.3's allocator drops MEMF_exact_node for NUMA_NO_NODE).
@@ -157,10 +182,6 @@ function constructMemflags(hv: HypercallContext, caller: number, op: Reservation
     memflags |= memfNode(node);
     if (exact) memflags |= MEMF.exact_node;
   } else if (exact) {
-    return undefined;
-  }
-  if (op === 'XENMEM_populate_physmap' && xmf & (1 << 16)) {
-    // DIVERGENCE: populate-on-demand is not modelled; such a request populates nothing.
     return undefined;
   }
   return memflags;
@@ -274,15 +295,38 @@ function* memoryExchange(hv: HypercallContext, caller: number, args: unknown): S
   const nrExchanged = args.nr_exchanged ?? 0;
   const bad = (rc: number): Sections => (function* () { yield 'memory_op'; return { rc, nr_exchanged: isU64(nrExchanged) ? nrExchanged : 0 }; })();
   if (inR === undefined || outR === undefined || !isU64(nrExchanged)) return yield* bad(-EFAULT);
-  if (nrExchanged > inR.nrExtents || inR.domid !== outR.domid) return yield* bad(-EINVAL);
-  if (inR.nrExtents > MAX_NR_EXTENTS || outR.nrExtents > MAX_NR_EXTENTS || inR.extentOrder > 63 || outR.extentOrder > 63) return yield* bad(-EINVAL);
-  if (inR.nrExtents * 2 ** inR.extentOrder !== outR.nrExtents * 2 ** outR.extentOrder) return yield* bad(-EINVAL);
-  if (inR.list === null || outR.list === null || inR.list.length < inR.nrExtents || outR.list.length < outR.nrExtents) return yield* bad(-EFAULT);
   const limit = maxOrder(hv, caller);
-  if (inR.extentOrder > limit || outR.extentOrder > limit) return yield* bad(-EPERM);
+  const orderOver = inR.extentOrder > limit || outR.extentOrder > limit;
+  // Sizes of input and output lists do not overflow a long, and match (unsigned long maths).
+  // Orders above 63 are refused here too: C's shift by >= 64 has no defined value.
+  const sane = (r: Reservation) => r.extentOrder <= 63 && (ULONG_MAX >> BigInt(r.extentOrder)) >= BigInt(r.nrExtents);
+  const insane = nrExchanged > inR.nrExtents || inR.domid !== outR.domid || !sane(inR) || !sane(outR) ||
+    BigInt(inR.nrExtents) << BigInt(inR.extentOrder) !== BigInt(outR.nrExtents) << BigInt(outR.extentOrder);
+  const handlesBad = inR.list === null || outR.list === null || inR.list.length < inR.nrExtents || outR.list.length < outR.nrExtents;
+  let outFlags: number | undefined;
+  if (hv.feat.exchangeOrderCheckFirst) {
+    // 4.7+ (XSA-158) order: max_order first (-EPERM), the sanity checks (no nr_extents bound of
+    // its own), nothing left → 0, the handles, then propagate_node(out.mem_flags).
+    if (orderOver) return yield* bad(-EPERM);
+    if (insane) return yield* bad(-EINVAL);
+    if (nrExchanged === inR.nrExtents) return yield* bad(0);
+    if (handlesBad) return yield* bad(-EFAULT);
+    outFlags = propagateNode(hv, caller, outR.memFlags);
+    if (outFlags === undefined) return yield* bad(-EINVAL);
+  } else {
+    // 4.3: the sanity checks include `extent_order > MAX_ORDER` (-EINVAL), then the handles,
+    // then multipage_allocation_permitted (-EPERM); the node byte is used as given.
+    if (insane || inR.extentOrder > MAX_ORDER || outR.extentOrder > MAX_ORDER) return yield* bad(-EINVAL);
+    if (handlesBad) return yield* bad(-EFAULT);
+    if (orderOver) return yield* bad(-EPERM);
+    outFlags = propagateNode(hv, caller, outR.memFlags & ~XENMEMF.exact_node_request) ?? 0;
+  }
   const d = hv.domains.get(inR.domid === DOMID_SELF ? caller : inR.domid);
   if (d === undefined) return yield* bad(-ESRCH);
   if (!hv.xsmTarget(caller, d)) return yield* bad(-EPERM);
+  // MEMF_bits(domain_clamp_alloc_bitsize(d, XENMEMF_get_address_bits(out.mem_flags) ?: 76)).
+  outFlags |= memfBits((outR.memFlags & 0xff) || 64 + PAGE_SHIFT);
+  assert(inR.list !== null && outR.list !== null, 'exchange: handles checked');
 
   const chunkOrder = Math.max(inR.extentOrder, outR.extentOrder);
   const inPerChunk = 2 ** (chunkOrder - inR.extentOrder);
@@ -309,7 +353,7 @@ function* memoryExchange(hv: HypercallContext, caller: number, args: unknown): S
     const outMfns: number[] = [];
     let failed = false;
     for (let k = 0; k < outPerChunk && !failed; k++) {
-      const mfn = hv.heap.allocHeapPages(outR.extentOrder, 0, null);
+      const mfn = hv.heap.allocHeapPages(outR.extentOrder, outFlags, null);
       hv.charge(hv.costs.extentNs);
       if (typeof mfn === 'number') outMfns.push(mfn);
       else failed = true;

@@ -8,6 +8,8 @@ export const DOMID_SELF = 0x7ff0;
 export const DOMID_IO = 0x7ff1;
 export const DOMID_XEN = 0x7ff2;
 export const DOMID_INVALID = 0x7ff4;
+/** DOMID_ANY (23e2479ff9, 4.22): createdomain picks a free domid. */
+export const DOMID_ANY = 0x7ff5;
 /** Highest domid a real domain can have (DOMID_FIRST_RESERVED - 1). */
 export const DOMID_MAX = 0x7fef;
 
@@ -50,6 +52,12 @@ export interface MaxMemArgs {
   max_memkb: number;
 }
 
+/** struct xen_sysctl_getdomaininfolist: the answer carries num_domains and domains[]. */
+export interface GetDomainInfoListArgs {
+  first_domain?: number;
+  max_domains?: number;
+}
+
 export interface PagingMempoolArgs {
   domid: number;
   /** Bytes (XEN_DOMCTL_set_paging_mempool_size, 4.17+ name). */
@@ -72,6 +80,7 @@ export interface OpArgs {
   XEN_DOMCTL_set_paging_mempool_size: PagingMempoolArgs;
   XEN_SYSCTL_physinfo: Record<string, never>;
   XEN_SYSCTL_numainfo: Record<string, never>;
+  XEN_SYSCTL_getdomaininfolist: GetDomainInfoListArgs;
   TMEM_CONTROL: TmemArgs;
   TMEM_NEW_POOL: TmemArgs;
   TMEM_DESTROY_POOL: TmemArgs;
@@ -161,6 +170,7 @@ export const DOMCTL_OPS = [
   'XEN_DOMCTL_set_paging_mempool_size',
   'XEN_SYSCTL_physinfo',
   'XEN_SYSCTL_numainfo',
+  'XEN_SYSCTL_getdomaininfolist',
 ] as const satisfies readonly OpName[];
 
 export const TMEM_OPS = [

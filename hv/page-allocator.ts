@@ -153,6 +153,18 @@ export class PageAllocator {
     this.totalAvailPages -= 2 ** order;
   }
 
+  /** MEMZONE_XEN + 1 in this module's zone numbering: 1 on 4.3 (MFN 1 is Xen's), else 0. */
+  get domheapZoneLo(): number {
+    return this.feat.lowestZoneIsXen ? 1 : 0;
+  }
+
+  /** avail_domheap_pages(): free frames in zones above MEMZONE_XEN (physinfo's free_pages). */
+  domheapAvailPages(): number {
+    let xen = 0;
+    if (this.domheapZoneLo === 1) for (let node = 0; node < this.nodes; node++) xen += this.avail[node * this.nrZones];
+    return this.totalAvailPages - xen;
+  }
+
   /** AVAIL of the claim rules: free heap (+ tmem freeable pages in the tmem era). */
   availForClaims(): number {
     return this.totalAvailPages + (this.tmem?.freeablePages() ?? 0);
@@ -223,7 +235,11 @@ export class PageAllocator {
   private getFreeBuddy(order: number, memflags: number, d: Domain | null): [number, number, number] | null {
     const request = 2 ** order;
     const bits = memfGetBits(memflags);
-    const zoneHi = bits === 0 ? this.nrZones - 1 : Math.min(this.nrZones - 1, Math.max(1, bits - PAGE_SHIFT - 1));
+    // bits_to_zone(bits) in this module's numbering (zone = fls(mfn) - 1): bits - PAGE_SHIFT - 1;
+    // below PAGE_SHIFT + 1 bits it is 0 (4.3) or flsl's zone 1, this module's 0 (4.13+).
+    const zoneHi = bits === 0 ? this.nrZones - 1 : Math.min(this.nrZones - 1, Math.max(bits - PAGE_SHIFT - 1, this.feat.lowestZoneIsXen ? -1 : 0));
+    const zoneLo = this.domheapZoneLo;
+    if (zoneHi < zoneLo) return null; // alloc_domheap_pages: zone_hi <= MEMZONE_XEN gives NULL
     const reqNode = memfGetNode(memflags);
     const exact = (memflags & MEMF.exact_node) !== 0 && reqNode >= 0;
     // An offline node has no heap (avail[node] == NULL): exact requests fail, others fall back.
@@ -231,7 +247,7 @@ export class PageAllocator {
     const start = reqNode >= 0 && reqNode < this.nodes ? reqNode : d !== null ? (d.lastAllocNode + 1) % this.nodes : 0;
     for (let k = 0; k < (exact ? 1 : this.nodes); k++) {
       const node = (start + k) % this.nodes;
-      for (let zone = zoneHi; zone >= 0; zone--) {
+      for (let zone = zoneHi; zone >= zoneLo; zone--) {
         const nz = node * this.nrZones + zone;
         if (this.avail[nz] < request) continue;
         // The lowest order >= `order` whose list is non-empty (the scan j = order ..= MAX_ORDER).

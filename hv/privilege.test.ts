@@ -16,7 +16,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   checkInvariants, domainInfo, DOMID_SELF, EINVAL, ENODEV, ENOSYS, EPERM, ESRCH, Hypervisor, physinfo,
-  XEN_VERSIONS, XENMEMF, xenmemfNode, type HvEvent, type OpName, type XenVersion,
+  XEN_VERSIONS, XENMEMF, xenBranch, xenmemfNode, type HvEvent, type OpName, type XenBranch, type XenVersion,
 } from './index.ts';
 import { ALL_OPS } from './ops.ts';
 import { TMEMC } from './tmem.ts';
@@ -31,14 +31,16 @@ const CALLER_DOMID: Readonly<Record<CallerKind, number>> = { control: 0, 'self@S
  * `done=0` (a reservation op refused by returning 0 extents), or an errno name (rc = -errno).
  */
 type Outcome = 'ok' | `ok=${number}` | 'done=0' | 'EPERM' | 'EINVAL' | 'ESRCH' | 'ENODEV' | 'ENOSYS';
-/** Per version where it differs: [4.3, 4.13 and later]. */
-type Cell = Outcome | readonly [Outcome, Outcome];
+/** Per version where it differs: [4.3, 4.13 and later], or one outcome per release series. */
+type Cell = Outcome | readonly [Outcome, Outcome] | Readonly<Record<XenBranch, Outcome>>;
 type Row = readonly [Cell, Cell, Cell, Cell, Cell, Cell];
 
 /** B12: an XSM denial of a reservation op returned -EPERM on 4.3, extents done (0) from 4.5. */
 const XSM_DENIED_RESERVATION = ['EPERM', 'done=0'] as const;
 /** tmem exists only on 4.3 (with the tmem boot option); from 4.13 the hypercall is -ENOSYS. */
 const tmem = (o: Outcome): Cell => [o, 'ENOSYS'];
+/** An unknown domain named by a guest: -ESRCH, -EPERM from 4.22 (domctl.c, a89ca78901). */
+const UNKNOWN_FROM_GUEST: Cell = { '4.3': 'ESRCH', '4.13': 'ESRCH', '4.21': 'ESRCH', '4.22': 'EPERM' };
 
 // prettier-ignore
 const EXPECTED: Readonly<Record<OpName, Row>> = {
@@ -49,14 +51,18 @@ const EXPECTED: Readonly<Record<OpName, Row>> = {
   XENMEM_decrease_reservation:        [ 'ok=2',    'ok=2',    'ok=2',    XSM_DENIED_RESERVATION,  'ok=2',    XSM_DENIED_RESERVATION   ],
   XENMEM_exchange:                    [ 'ok',      'ok',      'ok',      'EPERM',                 'ok',      'EPERM'                  ],
   XEN_DOMCTL_createdomain:            [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
-  XEN_DOMCTL_max_mem:                 [ 'ok',      'ESRCH',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
-  XEN_DOMCTL_destroydomain:           [ 'ok',      'ESRCH',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
-  XEN_DOMCTL_getdomaininfo:           [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
-  XEN_DOMCTL_pausedomain:             [ 'ok',      'ESRCH',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
-  XEN_DOMCTL_unpausedomain:           [ 'ok',      'ESRCH',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
-  XEN_DOMCTL_set_paging_mempool_size: [ 'ok',      'ESRCH',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
+  XEN_DOMCTL_max_mem:                 [ 'ok',      UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
+  XEN_DOMCTL_destroydomain:           [ 'ok',      UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
+  // 4.3: XSM_PRIV before the search; 4.13: the exact lookup of DOMID_SELF fails, XSM_PRIV with
+  // d == NULL; 4.18+: exact id only (-ESRCH, -EPERM for guests on 4.22). XSM_XS_PRIV lets a
+  // device model read its target from 4.13 on, but not a domain itself.
+  XEN_DOMCTL_getdomaininfo:           [ 'ok',      { '4.3': 'EPERM', '4.13': 'EPERM', '4.21': 'ESRCH', '4.22': 'EPERM' }, 'EPERM', 'EPERM', ['EPERM', 'ok'], 'EPERM' ],
+  XEN_DOMCTL_pausedomain:             [ 'ok',      UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
+  XEN_DOMCTL_unpausedomain:           [ 'ok',      UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
+  XEN_DOMCTL_set_paging_mempool_size: [ 'ok',      UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
   XEN_SYSCTL_physinfo:                [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
   XEN_SYSCTL_numainfo:                [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
+  XEN_SYSCTL_getdomaininfolist:       [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
   TMEM_CONTROL:                       [ tmem('ok'),    tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM')  ],
   TMEM_NEW_POOL:                      [ tmem('ok=0'),  tmem('ok=1'),   tmem('ok=1'),   tmem('ok=0'),   tmem('ok=0'),   tmem('ok=0')   ],
   TMEM_DESTROY_POOL:                  [ tmem('ok=0'),  tmem('ok=1'),   tmem('ok=1'),   tmem('ok=0'),   tmem('ok=0'),   tmem('ok=0')   ],
@@ -104,6 +110,7 @@ function argsFor(op: OpName, subject: number): object {
       return { domid: subject };
     case 'XEN_SYSCTL_physinfo':
     case 'XEN_SYSCTL_numainfo':
+    case 'XEN_SYSCTL_getdomaininfolist':
       return {};
     case 'TMEM_CONTROL':
       return { subop: TMEMC.QUERY_FREEABLE_MB };
@@ -196,7 +203,9 @@ function isRefusal(op: OpName, o: Outcome): boolean {
 
 function cellFor(op: OpName, kind: CallerKind, v: XenVersion): Outcome {
   const cell = EXPECTED[op][CALLERS.indexOf(kind)];
-  return typeof cell === 'string' ? cell : cell[v === '4.3' ? 0 : 1];
+  if (typeof cell === 'string') return cell;
+  if (Array.isArray(cell)) return cell[v === '4.3' ? 0 : 1] as Outcome;
+  return (cell as Readonly<Record<XenBranch, Outcome>>)[xenBranch(v)];
 }
 
 const cases = XEN_VERSIONS.flatMap((v) => ALL_OPS.flatMap((op) => CALLERS.map((kind) => [v, op, kind, cellFor(op, kind, v)] as const)));

@@ -125,8 +125,10 @@ describe('memop order limits (§5.4)', () => {
     const guest = createDomain(hv, 4096);
     expect(hypercallChecked(hv, guest, POPULATE, populateArgs(DOMID_SELF, 1, 10)).rc).toBe(0);
     expect(hypercallChecked(hv, guest, POPULATE, populateArgs(DOMID_SELF, 1, 9)).rc).toBe(1);
+    // 4.3's decrease_reservation has no multipage check (only > MAX_ORDER): the 512 mapped pages
+    // of the order-10 extent go, then the unmapped gfn 512 stops it (0 extents done).
     expect(hypercallChecked(hv, guest, 'XENMEM_decrease_reservation', { domid: DOMID_SELF, nr_extents: 1, extent_order: 10, extent_start: [0] }).rc).toBe(0);
-    expect(info(hv, guest).tot_pages).toBe(512);
+    expect(info(hv, guest).tot_pages).toBe(v === '4.3' ? 0 : 512);
   });
 
   test.each(versions)('on %s the control domain may populate a 1 GiB (order 18) extent into a guest, not order 19', (v) => {

@@ -95,6 +95,36 @@ export interface Features {
   readonly firstExtentNotPreempted: boolean;
   /** Node hints from non-control domains are dropped (fix of B15, XSA-231). */
   readonly nodeHintChecked: boolean;
+  /**
+   * XEN_DOMCTL_getdomaininfo (xen/common/domctl.c): 'search-4.3' answers the first domid >= the
+   * one asked (control domain only); 'search-4.13' looks the exact id up first (XSM_XS_PRIV: a
+   * device model may read its target), refuses ids >= DOMID_FIRST_RESERVED with -EINVAL, then
+   * searches (control domain only); 'exact' wants the exact id (31c6554974, 4.18).
+   */
+  readonly getdomaininfo: 'search-4.3' | 'search-4.13' | 'exact';
+  /** A non-control caller naming an unknown domain in a domctl gets -EPERM (a89ca78901, 4.22). */
+  readonly unknownDomainEpermForGuests: boolean;
+  /**
+   * XEN_DOMCTL_createdomain domids: 'rover' (4.3/4.13: an id in use is -EINVAL, 0 and ids >=
+   * DOMID_FIRST_RESERVED auto-allocate), 'domid-alloc' (4.21: domid.c, in use -EEXIST, 0 and
+   * reserved ids auto-allocate), 'domid-any' (4.22, 23e2479ff9: only DOMID_ANY auto-allocates;
+   * 0 and other reserved ids are -EEXIST).
+   */
+  readonly createdomainDomids: 'rover' | 'domid-alloc' | 'domid-any';
+  /** XEN_DOMCTL_max_mem stores max_memkb >> 2 truncated to unsigned int (4.3) instead of clamped. */
+  readonly maxMemTruncates: boolean;
+  /** Controller pauses are counted (controller_pause_count, 4.5+): extra unpauses -EINVAL. */
+  readonly countedPauses: boolean;
+  /**
+   * 4.3's zones are fls(mfn) - 1, so MFN 1 sits in zone 0 = MEMZONE_XEN: never given to a domain
+   * (alloc_domheap_pages searches from MEMZONE_XEN + 1) and not in physinfo's free_pages
+   * (avail_domheap_pages). From 4.13 zones are flsl(mfn) and zone 0 holds only Xen-heap pages.
+   */
+  readonly lowestZoneIsXen: boolean;
+  /** XENMEMF_vnode exists (vNUMA, 4.5+): without a vNUMA topology the node is ignored. */
+  readonly vnodeFlag: boolean;
+  /** XSA-158 memory_exchange order: the per-caller order check (-EPERM) first, early return 0. */
+  readonly exchangeOrderCheckFirst: boolean;
 }
 
 export function isXenVersion(v: unknown): v is XenVersion {
@@ -125,5 +155,13 @@ export function features(version: XenVersion, inject: readonly string[] = []): F
     xsmDenialReturnsExtents: !bugs.has('B12'),
     firstExtentNotPreempted: !bugs.has('B13'),
     nodeHintChecked: !bugs.has('B15'),
+    getdomaininfo: e1 ? 'search-4.3' : atLeast(version, '4.18') ? 'exact' : 'search-4.13',
+    unknownDomainEpermForGuests: atLeast(version, '4.22'),
+    createdomainDomids: atLeast(version, '4.22') ? 'domid-any' : atLeast(version, '4.21') ? 'domid-alloc' : 'rover',
+    maxMemTruncates: e1,
+    countedPauses: !e1,
+    lowestZoneIsXen: e1,
+    vnodeFlag: !e1,
+    exchangeOrderCheckFirst: !e1,
   };
 }

@@ -39,9 +39,9 @@ export function stepUntil(hv: Hypervisor, call: Call, label: string): void {
   }
 }
 
-/** Creates a domain (caller dom0) with max_pages set. @returns its domid. */
-export function createDomain(hv: Hypervisor, maxPages: number, domid = 0): number {
-  const r = hv.hypercall(0, 'XEN_DOMCTL_createdomain', { domid });
+/** Creates a domain (caller dom0) with max_pages set; no domid: any free one. @returns its domid. */
+export function createDomain(hv: Hypervisor, maxPages: number, domid?: number): number {
+  const r = hv.hypercall(0, 'XEN_DOMCTL_createdomain', domid === undefined ? {} : { domid });
   if (r.rc !== 0) throw new Error(`createdomain failed: ${r.rc}`);
   const id = r.domid as number;
   const m = hv.hypercall(0, 'XEN_DOMCTL_max_mem', { domid: id, max_memkb: maxPages * 4 });
@@ -65,6 +65,14 @@ export const MIB = PAGES_PER_MIB;
 /** Free pages as physinfo reports them. */
 export function freePages(hv: Hypervisor): number {
   return hv.hypercall(0, 'XEN_SYSCTL_physinfo', {}).free_pages as number;
+}
+
+/**
+ * AVAIL of the claim rules without tmem: total_avail_pages. Equal to physinfo's free_pages except
+ * on 4.3, where MFN 1 (zone 0 = MEMZONE_XEN) counts for claims but not as free domheap memory.
+ */
+export function availPages(hv: Hypervisor): number {
+  return hv.heap.totalAvailPages;
 }
 
 /** Global outstanding claims as physinfo reports them. */

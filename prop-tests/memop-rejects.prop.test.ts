@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  domainInfo, EFAULT, EINVAL, EPERM, ESRCH, EEXIST, Hypervisor, physinfo, XEN_VERSIONS, type XenVersion,
+  atLeast, domainInfo, EFAULT, EINVAL, EPERM, ESRCH, EEXIST, Hypervisor, physinfo, XEN_VERSIONS, type XenVersion,
 } from '../hv/index.ts';
 import { DOMID_SELF } from '../hv/ops.ts';
 import { checkInvariants } from '../hv/index.ts';
@@ -205,24 +205,36 @@ describe(`memop and domctl reject paths (seed: ${pinnedSeed})`, () => {
 /** do_domctl / do_sysctl then the op's own checks, for the ops the reject property calls. */
 function domctlOracle(hv: Hypervisor, caller: number, op: string, a: unknown): number | 'ok' {
   if (!rec(a)) return -EFAULT;
+  const v = hv.version;
   const lookupFirst = op !== 'XEN_SYSCTL_physinfo' && op !== 'XEN_DOMCTL_getdomaininfo' && op !== 'XEN_DOMCTL_createdomain';
-  // do_domctl: rcu_lock_domain_by_id (-ESRCH) before xsm_domctl (-EPERM); sysctls: XSM first.
+  // do_domctl: rcu_lock_domain_by_id (-ESRCH; -EPERM for guests from 4.22, a89ca78901) before
+  // xsm_domctl (-EPERM); sysctls: XSM first.
+  const unknown = caller !== 0 && atLeast(v, '4.22') ? -EPERM : -ESRCH;
   if (lookupFirst && !u16(a.domid)) return -EFAULT;
-  if (lookupFirst && !hv.domains.has(a.domid as number)) return -ESRCH;
-  if (caller !== 0) return -EPERM;
-  if (op === 'XEN_SYSCTL_physinfo') return 'ok';
+  if (lookupFirst && !hv.domains.has(a.domid as number)) return unknown;
   if (op === 'XEN_DOMCTL_getdomaininfo') {
     if (!u16(a.domid)) return -EFAULT;
+    const d = hv.domains.get(a.domid as number);
+    // XSM_XS_PRIV from 4.13: control or d's device model; 4.18+ exact id only (31c6554974).
+    if (v !== '4.3' && d !== undefined) return caller === 0 || hv.domains.get(caller)?.target === d.domid ? 'ok' : -EPERM;
+    if (atLeast(v, '4.18')) return unknown;
+    if (caller !== 0) return -EPERM;
+    if (v === '4.13' && (a.domid as number) >= 0x7ff0) return -EINVAL;
     return [...hv.domains.keys()].some((id) => id >= (a.domid as number)) ? 'ok' : -ESRCH;
   }
+  if (caller !== 0) return -EPERM;
+  if (op === 'XEN_SYSCTL_physinfo') return 'ok';
   if (op === 'XEN_DOMCTL_createdomain') {
-    const domid = or(a.domid, 0);
+    const domid = a.domid;
     const vcpus = or(a.max_vcpus, 1);
-    if (!u16(domid) || !u16(vcpus) || vcpus === 0) return -EINVAL;
+    if ((domid !== undefined && !u16(domid)) || !u16(vcpus) || vcpus === 0) return -EINVAL;
     if (!['pv', 'pvh', 'hvm'].includes(or(a.type, 'pv') as string)) return -EINVAL;
     if (a.name !== undefined && typeof a.name !== 'string') return -EFAULT;
     if (a.target !== undefined && !(u16(a.target) && hv.domains.has(a.target))) return -ESRCH;
-    if (domid !== 0 && hv.domains.has(domid)) return -EEXIST;
+    if (domid === undefined) return 'ok';
+    const id = domid as number;
+    if (atLeast(v, '4.22')) return (id >= 0x7ff0 && id !== 0x7ff5) || (id < 0x7ff0 && hv.domains.has(id)) ? -EEXIST : 'ok';
+    if (id !== 0 && id < 0x7ff0 && hv.domains.has(id)) return atLeast(v, '4.21') ? -EEXIST : -EINVAL;
     return 'ok';
   }
   if (!u16(a.domid)) return -EFAULT;
@@ -231,7 +243,8 @@ function domctlOracle(hv: Hypervisor, caller: number, op: string, a: unknown): n
     case 'XEN_DOMCTL_max_mem':
       return u64(a.max_memkb) ? 'ok' : -EFAULT;
     case 'XEN_DOMCTL_destroydomain':
-      return a.domid === caller ? -EINVAL : 'ok';
+    case 'XEN_DOMCTL_pausedomain':
+      return a.domid === caller ? -EINVAL : 'ok'; // no domain_pause() on yourself
     case 'XEN_DOMCTL_set_paging_mempool_size':
       return u64(a.size) && a.size % 4096 === 0 ? 'ok' : -EINVAL;
     default:

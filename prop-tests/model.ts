@@ -27,8 +27,10 @@ export interface Model {
   readonly consumeAtAlloc: boolean;
   /** >= 4.6: MEMF_no_refcount allocations are treated as anonymous at the gate (B4 fixed). */
   readonly gateHonoursNoRefcount: boolean;
-  /** physinfo free_pages. */
+  /** total_avail_pages (AVAIL of the claim rules). */
   free: number;
+  /** Free frames no domain is given: 4.3's MFN 1 in MEMZONE_XEN (not in physinfo's free_pages). */
+  readonly xenZoneFrames: number;
   /** physinfo outstanding_pages. */
   outstanding: number;
   /** The createdomain rover. */
@@ -46,6 +48,7 @@ export function newModel(version: XenVersion, free: number): Model {
     consumeAtAlloc: features(version).claimConsumedAtAlloc,
     gateHonoursNoRefcount: features(version).gateHonoursNoRefcount,
     free,
+    xenZoneFrames: features(version).lowestZoneIsXen ? 1 : 0,
     outstanding: 0,
     rover: 0,
     domains: new Map(),
@@ -96,7 +99,7 @@ export function gateRefuses(m: Readonly<Model>, d: Readonly<ModelDomain> | null,
 export function predictExtent(m: Readonly<Model>, d: Readonly<ModelDomain>, order: number): ExtentOutcome {
   const request = 2 ** order;
   if (order > 18 || gateRefuses(m, d, order, false)) return 'gate';
-  if (m.free < request) return 'nomem';
+  if (m.free - m.xenZoneFrames < request) return 'nomem';
   if (d.tot + request > d.max) return 'assign';
   return 'ok';
 }
@@ -136,7 +139,7 @@ export function modelPool(m: Model, d: ModelDomain, pages: number): number {
     return 0;
   }
   while (d.pool < pages) {
-    if (gateRefuses(m, d, 0, true) || m.free < 1) return -ENOMEM;
+    if (gateRefuses(m, d, 0, true) || m.free - m.xenZoneFrames < 1) return -ENOMEM;
     d.pool++;
     m.free--;
   }

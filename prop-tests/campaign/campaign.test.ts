@@ -58,7 +58,7 @@ describe(`race campaigns (fast-check seed ${pinnedSeed}; campaign seeds pinned p
   });
 
   test('4.3 claim_mode=0: two toolstacks that check free memory then populate — a creation fails after populating', async () => {
-    const r = await hunt({ xen: '4.3', inject: [], seed: 1, claimMode: 0, pokes: false });
+    const r = await hunt({ xen: '4.3', inject: [], seed: 4, claimMode: 0, pokes: false });
     expect(failureKey(r.found!.failure)).toBe('property:creation-atomic');
     expect(r.found!.failure.message).toMatch(/claim_mode=0\) failed after populating/);
   });

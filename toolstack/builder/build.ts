@@ -64,7 +64,7 @@ export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest):
     return outcome(ERROR_FAIL, undefined);
   }
   const domid = made.domid as number;
-  if (!(await renameOk(port, sites, domid, config.name, stderr))) {
+  if (!(await renameOk(port, req.version, sites, domid, config.name, stderr))) {
     stderr.push(libxlError(sites, sites.makeDomain, 'initiate_domain_create', domid, `cannot make domain: ${ERROR_INVAL}`));
     await port.hypercall('XEN_DOMCTL_destroydomain', { domid });
     return outcome(ERROR_FAIL, domid);
@@ -104,8 +104,8 @@ function domImage(xc: Xc, domid: number, req: BuildRequest, sites: SourceSites):
 }
 
 /** libxl__domain_rename: a live domain of the same name refuses the new one. */
-async function renameOk(port: HypercallPort, sites: SourceSites, domid: number, name: string, stderr: string[]): Promise<boolean> {
-  const clash = (await listDomains(port)).some((d) => d.domid !== domid && d.name === name);
+async function renameOk(port: HypercallPort, version: XenVersion, sites: SourceSites, domid: number, name: string, stderr: string[]): Promise<boolean> {
+  const clash = (await listDomains(port, version)).some((d) => d.domid !== domid && d.name === name);
   if (clash) stderr.push(libxlError(sites, sites.domainRename, 'libxl__domain_rename', domid, `Domain with name "${name}" already exists.`));
   return !clash;
 }

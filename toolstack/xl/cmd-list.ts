@@ -39,7 +39,7 @@ export async function mainList(x: XlContext, argv: readonly string[]): Promise<n
     }
     infos = [info];
   } else {
-    infos = await listDomains(x.port);
+    infos = await listDomains(x.port, x.version);
   }
   x.out.write('stdout', formatXlList(infos.map(row), x.version));
   return 0;
@@ -49,6 +49,6 @@ export async function mainClaims(x: XlContext, argv: readonly string[]): Promise
   const p = xlGetopt(argv, 'h', {}, 'claims', 0, x.out, x.version);
   if (typeof p === 'number') return p;
   for (const line of xlClaimsStderr(x.conf.claimMode)) x.out.write('stderr', line);
-  x.out.write('stdout', formatXlClaims((await listDomains(x.port)).map(row), x.version));
+  x.out.write('stdout', formatXlClaims((await listDomains(x.port, x.version)).map(row), x.version));
   return 0;
 }

@@ -9,7 +9,7 @@ import type { XlContext } from './context.ts';
 /** @returns the domid, or undefined after printing xl's message (exit status 1). */
 export async function findDomain(x: XlContext, arg: string): Promise<number | undefined> {
   if (/^\d+$/.test(arg)) return Number(arg);
-  const d = (await listDomains(x.port)).find((info) => info.name === arg);
+  const d = (await listDomains(x.port, x.version)).find((info) => info.name === arg);
   if (d === undefined) {
     x.out.write('stderr', invalidDomainIdentifierMessage(arg));
     return undefined;
