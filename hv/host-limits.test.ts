@@ -40,7 +40,7 @@ describe('HypervisorOptions: one validation, one clear error', () => {
     ['memoryMiB a string', { memoryMiB: '64' }, /memoryMiB .*\(got "64"\)/],
     ['nodes 65', { memoryMiB: 16, nodes: 65 }, /nodes must be an integer in \[1, 64\] \(got 65\)/],
     ['dom0MiB not below memoryMiB', { memoryMiB: 16, dom0MiB: 16 }, /dom0MiB must be an integer in \[0, 15\]/],
-    ['xen unknown', { memoryMiB: 16, xen: '4.99' }, /xen must be one of 4\.3, 4\.13, 4\.21, 4\.22 \(got "4\.99"\)/],
+    ['xen unknown', { memoryMiB: 16, xen: '4.99' }, /xen must be one of 4\.3, 4\.13, 4\.21, 4\.21\.2, 4\.22, 4\.22\+claim-sets \(got "4\.99"\)/],
     ['inject unknown bug', { memoryMiB: 16, inject: ['B99'] }, /inject: "B99" is not a bug name/],
     ['tmem on 4.22', { memoryMiB: 16, tmem: true }, /tmem exists only in Xen 4\.3/],
     ['claimPages not boolean', { memoryMiB: 16, claimPages: 1 }, /claimPages must be true or false \(got 1\)/],
