@@ -10,6 +10,7 @@ import { applyMutation, checkConfigInput, checkScenarioFile, checkTraceInput, co
 import { PINNED_SEED_DEFAULT } from '../prop-tests/setup.ts';
 import { replayTrace } from '../world/replay.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
+import { loadScenario } from '../world/scenario-file/load.ts';
 import { buildScript } from '../world/test-scenarios.ts';
 import { leaksAfterCleanup, rogueSlot, runRogue, type RogueReport } from '../workers/faults-support.ts';
 import { runThreads } from '../workers/threads.ts';
@@ -69,7 +70,8 @@ const spec = (): ScenarioSpec => ({
 });
 let faults = 0;
 let survived = 0;
-const killPoints = fc.sample(fc.nat({ max: 20 }), 6);
+// Kill points among xl-a's own hypercalls (at n ≥ its count it would not die at all).
+const killPoints = fc.sample(fc.nat({ max: (buildScript('a', 8, true).steps as object[]).length - 1 }), 6);
 for (const n of killPoints) {
   faults++;
   const r = await runThreads(spec(), { dieAfterRequests: { 'xl-a': n }, timeoutMs: 60_000 });
@@ -103,6 +105,33 @@ let rogue: RogueReport | undefined;
   if (r.failure === undefined && rep.reproduced && rogue.accepted.length === 0 && r.actors.every((a) => a.error === undefined)) survived++;
   else problems.push(`rogue slots: ${JSON.stringify({ failure: r.failure, div: rep.divergence, accepted: rogue.accepted.slice(0, 3) })}`);
 }
+// Timed kills landing while their xl actor computes between two requests (right after a command
+// starts, between its notes and its hypercalls): each run must replay exactly.
+const timedKillOffsetsNs = [1, 1_000, 20_000, 100_000, 1, 1_000, 20_000, 100_000];
+let timedKillsReplayed = 0;
+for (const offset of timedKillOffsetsNs) {
+  faults++;
+  const text = JSON.stringify({
+    name: 'kill-between-requests',
+    host: { memory: 512, xen: '4.22', dom0: { memory: 128 } },
+    until: '5s',
+    timeline: [
+      { at: '0s', actor: 'admin', xl: 'info free_memory' },
+      { at: '1s', actor: 'admin', xl: 'list' },
+      { at: '1s', actor: 'other', xl: 'info free_memory' },
+      { at: `${1e9 + offset}ns`, kill: 'admin' },
+      { at: '2s', actor: 'other', xl: 'list' },
+    ],
+  });
+  const loaded = loadScenario(text, 'kill-between-requests.json');
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const r = await runThreads(loaded.scenario.variants[0].spec, { timeoutMs: 60_000 });
+  const rep = r.trace === undefined ? undefined : await replayTrace(r.trace);
+  if (r.failure === undefined && r.ownerLost === undefined && rep?.reproduced === true) {
+    survived++;
+    timedKillsReplayed++;
+  } else problems.push(`timed kill at 1 s + ${offset} ns: ${JSON.stringify({ failure: r.failure, lost: r.ownerLost, div: rep?.divergence })}`);
+}
 const faultWallMs = Math.round(performance.now() - t0);
 
 // ---- soak -----------------------------------------------------------------------------------
@@ -121,7 +150,8 @@ row('trace files given to replay', [...traceOutcomes].map(([k, v]) => `${v} ${k}
 row('scenario files (mutated examples)', [...scenarioOutcomes].map(([k, v]) => `${v} ${k}`).join(', '));
 row('mailbox slots from a rogue thread', `${rogue?.sent ?? 0} sent, ${rogue?.errnos.length ?? 0} answered with an errno, ${rogue?.accepted.length ?? 0} accepted`);
 lines.push('faults on real threads:');
-row('injected / survived', `${faults} / ${survived} (${killPoints.length} actor kills at requests ${killPoints.join(',')}, 1 owner death, 1 rogue thread)`);
+row('injected / survived', `${faults} / ${survived} (${killPoints.length} actor kills at requests ${killPoints.join(',')}, 1 owner death, 1 rogue thread, ${timedKillOffsetsNs.length} timed kills between requests)`);
+row('timed kills between two requests, replayed exactly', `${timedKillsReplayed} of ${timedKillOffsetsNs.length}`);
 row('wall time (inputs + faults)', `${faultWallMs} ms`);
 lines.push('soak (real threads, 4.3 + tmem, xl guests ballooning, churning toolstacks):');
 row('duration', `${(soak.wallMs / 1000).toFixed(1)} s wall, ${(soak.virtualNs / 1e9).toFixed(1)} s virtual, ${soak.rounds} rounds`);
