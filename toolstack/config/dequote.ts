@@ -23,6 +23,10 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
  * lexicalError at the token and set ctx.err; the partial text decoded so far is returned.
  */
 export function dequote(ctx: ParseContext, token: string): string {
+  // `if (ctx->err) return 0;`: after any earlier error nothing is unquoted, so a bad escape later
+  // in the file is never reported (while a later lexical error on another line, or on the line of
+  // a syntax error, still is: yyerror only skips lines <= lexerrlineno).
+  if (ctx.err) return '';
   if (token.includes('\0')) {
     // DIVERGENCE: libxlu runs strlen() on the token, so an embedded NUL fails its
     // `assert(src[0]==src[len-1])` and xl aborts; a pure parser reports a lexical error instead.

@@ -179,3 +179,19 @@ describe('stack depth', () => {
     expect(r.stderr.join('')).toContain('memory exhausted');
   });
 });
+
+// libxlu_cfg.c xlu__cfgl_dequote: `if (ctx->err) return 0;` — and xlu__cfg_yyerror skips only
+// lines <= ctx->lexerrlineno, which a syntax error does not set.
+describe('after a first error (libxlu_cfg.c xlu__cfgl_dequote, xlu__cfg_yyerror)', () => {
+  it('a later bad escape is not reported: nothing is unquoted any more', () => {
+    expect(err('a = = 1\nb = "\\q"\n')).toBe("t.cfg:1: config parsing error near `=': syntax error, unexpected '=', expecting STRING or NUMBER or '['\n");
+    expect(err('a = "\\q"\nb = "\\z"\n')).toBe('t.cfg:1: config parsing error near `"\\q"\': invalid character after backlash in quoted string\n');
+  });
+
+  it('a later lexical error on the line of a syntax error is reported, a bad escape before it is not', () => {
+    const syntaxThenLex = err('a = = "\\q" @\n');
+    expect(syntaxThenLex).toContain("t.cfg:1: config parsing error near `=': syntax error");
+    expect(syntaxThenLex).toContain("t.cfg:1: config parsing error near `@': lexical error\n");
+    expect(syntaxThenLex).not.toContain('backlash');
+  });
+});

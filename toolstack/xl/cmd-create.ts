@@ -36,7 +36,9 @@ export async function mainCreate(x: XlContext, argv: readonly string[]): Promise
     x.out.write('stderr', `Failed to read config file: ${filename}: No such file or directory\n`);
     return -ERROR_FAIL;
   }
-  if (!quiet) x.out.write('stdout', `Parsing config from ${filename}\n`);
+  // xl_cmdimpl.c create_domain: printf() in 4.3; fprintf(stderr, …) since d36a3734a6 (4.5.0,
+  // "xl: fix migration failure with xl migrate --debug"), later in xl_vmcontrol.c.
+  if (!quiet) x.out.write(x.version === '4.3' ? 'stdout' : 'stderr', `Parsing config from ${filename}\n`);
   const parsed = parseDomainConfig(text, filename, overrides);
   writeLines(x, parsed.stderr);
   if (!parsed.ok) return parsed.exitStatus;
