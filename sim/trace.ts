@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { ActorRequest, OwnerReply } from './requests.ts';
 import type { ScenarioSpec } from './scenario.ts';
-import { isXenVersion, validateHypervisorOptions, type HypervisorOptions } from '../hv/index.ts';
+import { validateActorSpec, validateScenarioSpec } from './scenario-validate.ts';
 
 export const TRACE_FORMAT = 'xen-memsim-trace';
 export const TRACE_VERSION = 1;
@@ -130,26 +130,12 @@ export class TraceFormatError extends Error {
 }
 
 /**
- * What a header's scenario would trip over when the replay builds it (the Hypervisor
- * constructor asserts its options: a tier-2 error that a malformed file must not reach).
+ * Parses a trace file; throws TraceFormatError with the line number on anything malformed. The
+ * header's scenario passes validateScenarioSpec (sim/scenario-validate.ts), and so does every
+ * actor spec a spawn request carries. Lines after the first `end` are parsed but left out: they
+ * are not part of the run (builds before the recorder was sealed at `end` wrote actors' late
+ * exits there; the hash never covered them), so such a trace replays like the run it records.
  */
-function scenarioError(sc: Partial<ScenarioSpec>): string | undefined {
-  const h = sc.host as Partial<HypervisorOptions> | undefined;
-  if (typeof h !== 'object' || h === null || Array.isArray(h)) return 'host is not an object';
-  if (!Array.isArray(sc.actors) || !sc.actors.every((a) => typeof a === 'object' && a !== null && typeof a.name === 'string')) return 'actors is not a list of named actors';
-  const { memoryMiB, xen = '4.22', nodes = 1, dom0MiB = 0, inject = [], tmem = false } = h;
-  if (!Number.isSafeInteger(memoryMiB) || memoryMiB! < 4 || memoryMiB! > 16 * 1024 * 1024) return `host.memoryMiB ${String(memoryMiB)}`;
-  if (!isXenVersion(xen)) return `host.xen ${String(xen)}`;
-  if (!Number.isSafeInteger(nodes) || nodes < 1 || nodes > 64) return `host.nodes ${String(nodes)}`;
-  if (!Number.isSafeInteger(dom0MiB) || dom0MiB < 0 || dom0MiB >= memoryMiB!) return `host.dom0MiB ${String(dom0MiB)}`;
-  if (!Array.isArray(inject) || !inject.every((b) => typeof b === 'string' && /^B\d+$/.test(b))) return 'host.inject';
-  if (tmem !== false && (tmem !== true || xen !== '4.3')) return 'host.tmem (4.3 only)';
-  const problems = validateHypervisorOptions(h); // every other field: costs, nrCpus … (hv/options.ts)
-  if (problems.length > 0) return `host: ${problems.join('; ')}`;
-  return undefined;
-}
-
-/** Parses a trace file; throws TraceFormatError with the line number on anything malformed. */
 export function parseTrace(text: string): { header: TraceHeader; events: TraceEvent[] } {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   if (lines.length === 0) throw new TraceFormatError('trace: empty file');
@@ -169,15 +155,24 @@ export function parseTrace(text: string): { header: TraceHeader; events: TraceEv
   }
   if (typeof header.scenario !== 'object' || header.scenario === null) throw new TraceFormatError('trace:1: missing scenario');
   const events: TraceEvent[] = [];
+  let ended = false;
   for (let i = 1; i < lines.length; i++) {
-    const e = parseLine(i) as { k?: unknown; a?: unknown } | null;
+    const e = parseLine(i) as { k?: unknown; a?: unknown; req?: { kind?: unknown; spec?: unknown } } | null;
     const kinds = ['arrive', 'step', 'reply', 'wake', 'kill', 'fail', 'stop', 'end'];
     if (typeof e !== 'object' || e === null || !kinds.includes(e.k as string)) throw new TraceFormatError(`trace:${i + 1}: unknown event`);
     if (e.k !== 'end' && e.k !== 'fail' && e.k !== 'stop' && typeof e.a !== 'string') throw new TraceFormatError(`trace:${i + 1}: event without actor`);
-    events.push(e as TraceEvent);
+    if (e.k === 'arrive' && (typeof e.req !== 'object' || e.req === null)) throw new TraceFormatError(`trace:${i + 1}: arrive without a request`);
+    if (e.k === 'arrive' && e.req!.kind === 'spawn') {
+      const bad = validateActorSpec(e.req!.spec, 'spawn');
+      if (bad.length > 0) throw new TraceFormatError(`trace:${i + 1}: ${bad.join('; ')}`);
+    }
+    if (!ended) events.push(e as TraceEvent);
+    if (e.k === 'end') ended = true;
   }
   // After the events, so a broken line is reported before a scenario that cannot be built.
-  const bad = scenarioError(header.scenario);
-  if (bad !== undefined) throw new TraceFormatError(`trace:1: scenario: ${bad}`);
+  if (typeof header.policy !== 'string' || header.policy.length > 256) throw new TraceFormatError('trace:1: policy must be a string of at most 256 characters');
+  if (header.mode !== 'scheduled' && header.mode !== 'threads') throw new TraceFormatError(`trace:1: mode must be "scheduled" or "threads", got ${JSON.stringify(header.mode) ?? 'nothing'}`);
+  const bad = validateScenarioSpec(header.scenario);
+  if (bad.length > 0) throw new TraceFormatError(`trace:1: scenario: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? ` (and ${bad.length - 5} more)` : ''}`);
   return { header: header as TraceHeader, events };
 }

@@ -12,6 +12,7 @@
 
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { loadPluginModules, pluginModules } from '../sim/registry.ts';
+import { assertScenarioSpec, REGISTRY_LOOKUPS } from '../sim/scenario-validate.ts';
 import type { ScenarioSpec, ActorSpec } from '../sim/scenario.ts';
 import { abandonSlotsOfThread, createMailbox, markOwnerDead } from './channel.ts';
 import { Comlink, nodeEndpoint } from './comlink-node.ts';
@@ -104,7 +105,7 @@ function checkRange(name: keyof ThreadRunOptions, v: number | undefined, max: nu
   return v;
 }
 
-/** Runs a scenario with the owner and every actor on their own threads. */
+/** Runs a scenario with the owner and every actor on their own threads. @throws ScenarioSpecError on a spec that is not valid */
 export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}): Promise<ThreadRunResult> {
   const t0 = performance.now();
   const maxActors = checkRange('maxActors', opts.maxActors, ACTORS_ALIVE_MAX, ACTORS_ALIVE_DEFAULT);
@@ -114,9 +115,11 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
   const wallMs = (): number => performance.now() - t0;
   const noRun = (ownerLost: string, timedOut: boolean): ThreadRunResult => ({ ownerLost, ...(timedOut ? { timedOut: true } : {}), actors: [], wallMs: wallMs() });
 
+  assertScenarioSpec(spec, undefined); // the data first: no plugin of a malformed spec is imported
   // Every thread imports the same modules, so a name means the same program everywhere.
   const loaded = await within(loadPluginModules(spec.plugins ?? []).then(() => true), left());
   if (loaded !== true) return noRun(loaded === TIMED_OUT ? `plugin modules did not load within ${OWNER_START_MS} ms` : 'plugin modules did not load', loaded === TIMED_OUT);
+  assertScenarioSpec(spec, REGISTRY_LOOKUPS);
   const plugins = pluginModules();
   const buffer = createMailbox({ slotCount: maxActors });
   opts.onMailbox?.(buffer);

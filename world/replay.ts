@@ -5,7 +5,8 @@
 
 import { Owner } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
-import { isChoiceEvent, parseTrace, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
+import { REGISTRY_LOOKUPS, validateScenarioNames } from '../sim/scenario-validate.ts';
+import { isChoiceEvent, parseTrace, TraceFormatError, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 import { World, type Failure, type RunResult } from './world.ts';
 import { loadPluginModules } from '../sim/registry.ts';
 
@@ -93,7 +94,13 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
   // runScheduled(), with a moment between building the world and running it for `attach`.
   // The recording decides how long the run is: never stop it at World's default step limit
   // (a demo variant is ~1.3M steps).
-  await loadPluginModules(header.scenario.plugins ?? []);
+  try {
+    await loadPluginModules(header.scenario.plugins ?? []);
+  } catch (e) {
+    throw new TraceFormatError(`trace:1: scenario: ${(e as Error).message}`);
+  }
+  const unknown = validateScenarioNames(header.scenario, REGISTRY_LOOKUPS);
+  if (unknown.length > 0) throw new TraceFormatError(`trace:1: scenario: ${unknown.join('; ')}`);
   const world = new World(header.scenario, NO_POLICY, { driver, maxSteps: Math.max(1_000_000, choices.length + 1) });
   opts.attach?.(world.owner);
   await world.runUntil();

@@ -9,6 +9,7 @@ import { ActorStopped, InProcessPort } from '../sim/in-process-port.ts';
 import { Owner, type StepInfo } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
 import { actorKind, isPluginLoaded, loadPluginModules, startMonitors, type Monitor } from '../sim/registry.ts';
+import { assertScenarioSpec, REGISTRY_LOOKUPS } from '../sim/scenario-validate.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
 
 export interface Failure {
@@ -106,9 +107,11 @@ export class World {
     policy: SchedulePolicy,
     private readonly opts: RunOptions = {},
   ) {
+    assertScenarioSpec(spec, undefined);
     for (const p of spec.plugins ?? []) {
       if (!isPluginLoaded(p)) throw new Error(`World: plugin module ${p} is not loaded (await loadPluginModules(spec.plugins) first; runScheduled does)`);
     }
+    assertScenarioSpec(spec, REGISTRY_LOOKUPS);
     this.owner = new Owner(spec, policy, 'scheduled');
     this.maxSteps = opts.maxSteps ?? 1_000_000;
     this.monitors = startMonitors(spec.monitors ?? [], this.owner);
@@ -180,8 +183,9 @@ export class World {
   }
 }
 
-/** Runs a scenario to completion under a policy, in one thread. */
+/** Runs a scenario to completion under a policy, in one thread. @throws ScenarioSpecError on a spec that is not valid */
 export async function runScheduled(spec: ScenarioSpec, policy: SchedulePolicy, opts: RunOptions = {}): Promise<RunResult> {
+  assertScenarioSpec(spec, undefined); // the data first: no plugin of a malformed spec is imported
   await loadPluginModules(spec.plugins ?? []);
   const world = new World(spec, policy, opts);
   await world.runUntil();

@@ -94,7 +94,20 @@ export type TraceMutation =
   | { kind: 'edit'; line: number; key: string; value: unknown }
   | { kind: 'garble'; line: number; at: number; text: string }
   | { kind: 'version'; value: unknown }
-  | { kind: 'host'; key: string; value: unknown };
+  | { kind: 'host'; key: string; value: unknown }
+  | { kind: 'scenario'; path: ReadonlyArray<string | number>; value: unknown }
+  | { kind: 'afterEnd'; actor: number; req: 'exit' | 'note' | 'hypercall' };
+
+/** Fields of a trace header's scenario where a bad value used to reach an assert or an Error inside the world. */
+const SCENARIO_PATHS: ReadonlyArray<ReadonlyArray<string | number>> = [
+  ['untilNs'], ['faults'], ['monitors'], ['plugins'], ['name'], ['actors'], ['actors', 0, 'kind'], ['actors', 0, 'caller'], ['actors', 0, 'name'],
+  ['actors', 1, 'name'], ['actors', 0, 'boot'], ['actors', 0, 'params'], ['host', 'nrCpus'], ['host', 'memoryMiB'], ['host', 'dom0MiB'],
+  ['host', 'costs', 'pageScrubNs'], ['host', 'costs', 'preemptSliceNs'], ['host', 'costs', 'hypercallNs'], ['host', 'costs', 'relinquishBatchPages'],
+];
+const scenarioValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(-1, 0, 1.5, 1e300, 2 ** 53, null, 'nope', '@', '', 'xl-a', [], {}, ['nope'], ['x', 'x'], [{ atNs: 1, kill: 'nobody' }], [{ atNs: -1, kill: 'xl-a' }], [{ name: 'a', kind: 'script' }, { name: 'a', kind: 'script' }], ['not-a-module-xyz'], [42]),
+  fc.anything({ maxDepth: 1 }),
+);
 
 const keys = fc.constantFrom('k', 'a', 's', 't', 'req', 'rc', 'result', 'hash', 'version', 'format', 'scenario', 'why', 'step', 'ns');
 export const traceMutation: fc.Arbitrary<TraceMutation> = fc.oneof(
@@ -110,6 +123,8 @@ export const traceMutation: fc.Arbitrary<TraceMutation> = fc.oneof(
     key: fc.constantFrom('memoryMiB', 'xen', 'nodes', 'dom0MiB', 'inject', 'tmem', 'host', 'actors'),
     value: fc.oneof(fc.constantFrom(-1, 0, 3, 1.5, 2 ** 60, '4.3', '9.9', true, null, ['B99'], ['x'], [{}], {}), fc.anything({ maxDepth: 1 })),
   }),
+  fc.record({ kind: fc.constant('scenario' as const), path: fc.constantFrom(...SCENARIO_PATHS), value: scenarioValue }),
+  fc.record({ kind: fc.constant('afterEnd' as const), actor: fc.nat({ max: 3 }), req: fc.constantFrom('exit' as const, 'note' as const, 'hypercall' as const) }),
 );
 
 export function applyMutation(trace: string, m: TraceMutation): string {
@@ -158,6 +173,27 @@ export function applyMutation(trace: string, m: TraceMutation): string {
       else if (typeof sc.host === 'object' && sc.host !== null) (sc.host as Record<string, unknown>)[m.key] = m.value;
       lines[0] = JSON.stringify(o);
       return lines.join('\n');
+    }
+    case 'scenario': {
+      const o = obj(0);
+      let at = o?.scenario as Record<string | number, unknown> | undefined;
+      if (at === undefined || typeof at !== 'object' || at === null) return trace;
+      for (const k of m.path.slice(0, -1)) {
+        if (at[k] === undefined && typeof k === 'string') at[k] = {};
+        const next = at[k];
+        if (typeof next !== 'object' || next === null) return trace;
+        at = next as Record<string | number, unknown>;
+      }
+      at[m.path.at(-1)!] = m.value;
+      lines[0] = JSON.stringify(o);
+      return lines.join('\n');
+    }
+    case 'afterEnd': {
+      // What builds before the sealed recorder wrote after `end`: an actor's late request.
+      const actors = ((obj(0)?.scenario as { actors?: Array<{ name?: unknown }> } | undefined)?.actors ?? []).map((a) => a?.name).filter((n) => typeof n === 'string');
+      if (actors.length === 0) return trace;
+      const req = m.req === 'exit' ? { kind: 'exit' } : m.req === 'note' ? { kind: 'note', text: 'late' } : { kind: 'hypercall', op: 'XEN_SYSCTL_physinfo', args: {} };
+      return trace.replace(/\n?$/, '\n') + JSON.stringify({ k: 'arrive', a: actors[m.actor % actors.length], req }) + '\n';
     }
     case 'version': {
       const o = obj(0);

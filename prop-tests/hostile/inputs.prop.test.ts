@@ -20,6 +20,18 @@ describe(`hostile files (seed: ${pinnedSeed})`, () => {
     expect(await checkTraceInput(await sampleTrace())).toBe('reproduced');
   });
 
+  test('bad trace headers (unknown fault actor, duplicate actors, monitor nope, NaN costs, nrCpus -1 …): a TraceFormatError on line 1; late events after end: ignored', async () => {
+    const trace = await sampleTrace();
+    for (const m of [
+      { kind: 'scenario', path: ['faults'], value: [{ atNs: 1, kill: 'nobody' }] },
+      { kind: 'scenario', path: ['actors', 1, 'name'], value: 'xl-a' },
+      { kind: 'scenario', path: ['monitors'], value: ['nope'] },
+      { kind: 'scenario', path: ['host', 'costs', 'pageScrubNs'], value: null },
+      { kind: 'scenario', path: ['host', 'nrCpus'], value: -1 },
+    ] as const) expect(await checkTraceInput(applyMutation(trace, m))).toBe('format-error');
+    expect(await checkTraceInput(applyMutation(trace, { kind: 'afterEnd', actor: 0, req: 'exit' }))).toBe('reproduced');
+  });
+
   test('replay of arbitrary bytes, truncated, reordered and mutated traces: a TraceFormatError with a line, or a report', async () => {
     const trace = await sampleTrace();
     await fc.assert(

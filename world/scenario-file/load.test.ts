@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_COSTS, HV_BUGS, XEN_VERSIONS } from '../../hv/index.ts';
+import { DEFAULT_COSTS, HV_BUGS, HV_LIMITS, validateHypervisorOptions, XEN_VERSIONS } from '../../hv/index.ts';
 import { WORKLOAD_KINDS } from '../../guests/workload.ts';
 import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
 import { GUEST_FILE_MAX_BYTES } from './files.ts';
-import { SCENARIO_SCHEMA } from './schema.ts';
+import { SCENARIO_SCHEMA, schemasAt, type Schema } from './schema.ts';
 import { pinnedSeed } from '../../prop-tests/setup.ts';
 import { parseSource } from './source.ts';
 import { loadScenario, NS_PER_SEC, parseDuration, SCENARIO_TIME_MAX_NS, splitWords } from './load.ts';
@@ -239,6 +239,22 @@ describe('the schema is the authority, and agrees with the code\'s own tables', 
     expect(defs.workload.enum).toEqual([...WORKLOAD_KINDS]);
     expect([...(defs.host.properties!.inject.items!.enum as string[])].sort()).toEqual([...Object.keys(HV_BUGS), ...Object.keys(TOOLSTACK_BUGS)].sort());
     expect(Object.keys(defs.host.properties!.costs.properties!).filter((k) => k !== 'description').sort()).toEqual(Object.keys(DEFAULT_COSTS).sort());
+  });
+  it('the host\'s numbers are the hypervisor\'s limits (hv/options.ts HV_LIMITS), and each edge is what validateHypervisorOptions says', () => {
+    const h = defs.host.properties!;
+    const range = (s: Schema) => [s.minimum, s.maximum];
+    expect(range(h.memory)).toEqual([HV_LIMITS.memoryMiB.min, HV_LIMITS.memoryMiB.max]);
+    expect(range(h.nodes)).toEqual([HV_LIMITS.nodes.min, HV_LIMITS.nodes.max]);
+    expect(range(h.cpus)).toEqual([HV_LIMITS.nrCpus.min, HV_LIMITS.nrCpus.max]);
+    const costs = h.costs.properties!;
+    for (const k of Object.keys(DEFAULT_COSTS)) {
+      const s = schemasAt(['host', 'costs', k]).find((x) => x.maximum !== undefined)!;
+      expect(validateHypervisorOptions({ memoryMiB: 64, xen: '4.22', costs: { [k]: s.maximum } }), k).toEqual([]);
+      expect(validateHypervisorOptions({ memoryMiB: 64, xen: '4.22', costs: { [k]: s.maximum! + 1 } }), k).not.toEqual([]);
+      expect(validateHypervisorOptions({ memoryMiB: 64, xen: '4.22', costs: { [k]: s.minimum } }), k).toEqual([]);
+      expect(validateHypervisorOptions({ memoryMiB: 64, xen: '4.22', costs: { [k]: s.minimum! - 1 } }), k).not.toEqual([]);
+      expect(costs[k]).toBeDefined();
+    }
   });
   it('the virtual-time limit is the duration\'s numeric maximum', () => {
     expect(SCENARIO_TIME_MAX_NS).toBe(3600 * NS_PER_SEC);

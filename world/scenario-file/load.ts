@@ -13,6 +13,7 @@ import { cmdtableLookup } from '../../toolstack/xl/cmdtable.ts';
 import { xenCommandline } from '../shell/host.ts';
 import { hasMonitor, monitorNames } from '../../sim/registry.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
+import { validateScenarioSpec } from '../../sim/scenario-validate.ts';
 import { GUEST_FILE_MAX_BYTES, readGuestFile, confinedPath, SCENARIO_FILE_MAX_BYTES } from './files.ts';
 import { checkSchema, expected, schemaAtPointer, schemasAt, subject, type DocView, type SchemaPart } from './schema.ts';
 import { parseSource, showString, showValue, type JsonPath, type JsonSource, type Pos } from './source.ts';
@@ -418,6 +419,13 @@ function compileVariant(c: Ctx, doc: DocView<At>, label: string, opts: LoadOptio
     ...(mons.length > 0 ? { monitors: mons } : {}),
     ...(faults.length > 0 ? { faults } : {}),
   };
+  // The compiled run passes the check every spec passes where it enters (a trace header's too);
+  // its host, the hypervisor's own (hv/options.ts): the schema states the same limits, this keeps them honest.
+  for (const p of validateScenarioSpec(spec)) {
+    if (p.startsWith('host: ')) c.err(doc.at(['host']), `"host": ${p.slice('host: '.length)}`);
+    else c.err(undefined, `the compiled scenario: ${p}`);
+  }
+  if (c.count > 0) return undefined;
   return { label, spec, timeline: [...tl].sort((a, b) => a.atNs - b.atNs), xen, claimMode: confRead.conf.claimMode, xlActors, files };
 }
 
