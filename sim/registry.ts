@@ -117,6 +117,9 @@ export function monitorNames(): string[] {
   return monitors.names();
 }
 
+/** The lookups validateScenarioNames (sim/scenario-validate.ts) checks a spec's names with. */
+export const REGISTRY_LOOKUPS = { hasActorKind, hasMonitor, actorKindNames, monitorNames } as const;
+
 /** Starts the named monitors on a fresh owner. @throws UnknownNameError before starting any. */
 export function startMonitors(names: readonly string[], owner: Owner): Monitor[] {
   const factories = names.map((n) => monitors.get(n));

@@ -6,7 +6,6 @@
 // the spec's plugins are loaded. Limits: docs/limits.md ("Traces").
 
 import { validateHypervisorOptions } from '../hv/index.ts';
-import { actorKindNames, hasActorKind, hasMonitor, monitorNames } from './registry.ts';
 
 /**
  * The limits of a spec:
@@ -141,7 +140,7 @@ export function validateScenarioSpec(spec: unknown): string[] {
   return out;
 }
 
-/** The registry's lookups (sim/registry.ts), passed in by the caller once plugins are loaded. */
+/** The registry's lookups (sim/registry.ts REGISTRY_LOOKUPS), passed in by the caller once plugins are loaded. */
 export interface NameLookups {
   hasActorKind(kind: string): boolean;
   hasMonitor(name: string): boolean;
@@ -163,9 +162,6 @@ export function validateScenarioNames(spec: { actors: ReadonlyArray<{ kind: stri
   });
   return out;
 }
-
-/** The registry's own lookups (sim/registry.ts): what every caller passes once plugins are loaded. */
-export const REGISTRY_LOOKUPS: NameLookups = { hasActorKind, hasMonitor, actorKindNames, monitorNames };
 
 /**
  * Throws ScenarioSpecError unless `spec` is valid data (validateScenarioSpec) and, with `names`,

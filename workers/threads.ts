@@ -11,8 +11,8 @@
 // terminated.
 
 import { MessageChannel, type Worker } from 'node:worker_threads';
-import { loadPluginModules, pluginModules } from '../sim/registry.ts';
-import { assertScenarioSpec, REGISTRY_LOOKUPS } from '../sim/scenario-validate.ts';
+import { loadPluginModules, pluginModules, REGISTRY_LOOKUPS } from '../sim/registry.ts';
+import { assertScenarioSpec } from '../sim/scenario-validate.ts';
 import type { ScenarioSpec, ActorSpec } from '../sim/scenario.ts';
 import { abandonSlotsOfThread, createMailbox, markOwnerDead } from './channel.ts';
 import { Comlink, nodeEndpoint } from './comlink-node.ts';

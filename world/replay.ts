@@ -5,10 +5,10 @@
 
 import { Owner } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
-import { REGISTRY_LOOKUPS, validateScenarioNames } from '../sim/scenario-validate.ts';
+import { validateScenarioNames } from '../sim/scenario-validate.ts';
 import { isChoiceEvent, parseTrace, TraceFormatError, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 import { World, type Failure, type RunResult } from './world.ts';
-import { loadPluginModules } from '../sim/registry.ts';
+import { loadPluginModules, REGISTRY_LOOKUPS } from '../sim/registry.ts';
 
 export interface ReplayReport {
   /** True when every choice, request and answer matched (including a recorded failure). */

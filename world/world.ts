@@ -8,8 +8,8 @@ import './actor-kinds.ts'; // registers the built-in actor kinds
 import { ActorStopped, InProcessPort } from '../sim/in-process-port.ts';
 import { Owner, type StepInfo } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
-import { actorKind, isPluginLoaded, loadPluginModules, startMonitors, type Monitor } from '../sim/registry.ts';
-import { assertScenarioSpec, REGISTRY_LOOKUPS } from '../sim/scenario-validate.ts';
+import { actorKind, isPluginLoaded, loadPluginModules, REGISTRY_LOOKUPS, startMonitors, type Monitor } from '../sim/registry.ts';
+import { assertScenarioSpec } from '../sim/scenario-validate.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
 
 export interface Failure {
