@@ -13,7 +13,7 @@ import { WORKLOAD_KINDS } from './workload.ts';
  *   pfn, a Set entry per anonymous page resident or swapped (V8's Sets stop at 2^24 entries) —
  *   and moves each page it swaps one by one (~70 µs a page measured on a busy 2-core machine:
  *   2^22 pages is minutes, not hours);
- * - initialPages ≥ 4096 (16 MiB): the boot reservation (kernel image, mem_map) needs room;
+ * - initialPages ≥ 2048 (8 MiB, the smallest guest the campaigns run): the boot reservation (kernel image, mem_map) needs room;
  * - a surge's level ≤ 64 × memory (the scenario file's bound), its times within the exact range
  *   of the ns clock;
  * - seed a 32-bit integer (the workload hash).
@@ -21,7 +21,7 @@ import { WORKLOAD_KINDS } from './workload.ts';
 export const LINUX_GUEST_LIMITS = {
   maxPfnMax: 2 ** 22,
   committedPagesMax: 2 ** 22,
-  initialPagesMin: 4096,
+  initialPagesMin: 2048,
   surgeLevelMax: 64,
   seedMin: -(2 ** 31),
   seedMax: 2 ** 31 - 1,
@@ -59,7 +59,7 @@ export function validateLinuxGuestOptions(opts: unknown): string[] {
   int('seed', o.seed, L.seedMin, L.seedMax);
   if (!(WORKLOAD_KINDS as readonly unknown[]).includes(o.workload)) out.push(`workload must be one of ${WORKLOAD_KINDS.join(', ')}, got ${show(o.workload)}`);
   const maxOk = int('maxPfn', o.maxPfn, 1, L.maxPfnMax, ' pages (16 GiB)');
-  int('initialPages', o.initialPages, L.initialPagesMin, maxOk ? (o.maxPfn as number) : L.maxPfnMax, maxOk ? ' pages (16 MiB up to maxPfn)' : ' pages');
+  int('initialPages', o.initialPages, L.initialPagesMin, maxOk ? (o.maxPfn as number) : L.maxPfnMax, maxOk ? ' pages (8 MiB up to maxPfn)' : ' pages');
   if (typeof o.tmem !== 'boolean') out.push(`tmem must be true or false, got ${show(o.tmem)}`);
   if (o.generation !== undefined && o.generation !== '3.x' && o.generation !== 'upstream') out.push(`generation must be "3.x" or "upstream", got ${show(o.generation)}`);
   if (o.bugs !== undefined && !(Array.isArray(o.bugs) && o.bugs.length <= 16 && o.bugs.every((b) => typeof b === 'string' && /^B\d{1,2}$/.test(b)))) out.push(`bugs must be a list of bug names such as "B14", got ${show(o.bugs)}`);

@@ -35,7 +35,7 @@ describe('memsim_* keys: read and checked when xl parses the config (docs/limits
     ['a surge without its time', 'memsim_surge_pct=90\n', 'Invalid memsim_surge: memsim_surge_pct without memsim_surge_at_ms (a surge needs both).'],
     ['a surge too big for the model', 'memory=512\nmaxmem=16384\nmemsim_surge_at_ms=0\nmemsim_surge_pct=6400\n', "Invalid memsim_surge_pct: Committed_AS at the surge's top (6400% of 512 MiB) must be at most 16384 MiB"],
     ['a kernel in a domain bigger than the model', 'maxmem=100000\n', 'Invalid memory for memsim_workload: a guest kernel models every page, so maxmem must be at most 16384 MiB (got 100000 MiB).'],
-    ['a kernel in too small a domain', 'memory=8\n', 'Invalid memory for memsim_workload: a guest kernel needs at least 16 MiB of memory (got 8 MiB).'],
+    ['a kernel in too small a domain', 'memory=4\n', 'Invalid memory for memsim_workload: a guest kernel needs at least 8 MiB of memory (got 4 MiB).'],
     ['an unknown workload', 'memsim_workload="busy"\n', 'Unknown memsim_workload "busy" specified (known: idle, steady, bursty, sawtooth, spike).'],
     ['a workload given as a list', 'memsim_workload=["idle"]\n', "warning: parameter `memsim_workload' is a list but should be a single value\nInvalid memsim_workload: must be a single value."],
   ])('%s: xl-style warning and error, exit 1', (_what, extra, expected) => {
