@@ -87,7 +87,7 @@ describe('scenario files: errors name the file position', () => {
     ['comment', '// hi\n{}', 'f.json:1:1: comments are not JSON'],
     ['unterminated string (at its opening quote now; was at the line break)', '{ "host": { "memory": 1024 }, "name": "abc\n', 'f.json:1:39: unterminated string (a newline in a string must be written \\n)'],
     ['missing host', '{ "guests": {} }', 'f.json:1:1: missing "host"'],
-    ['bad xen version', base().replace('"memory": 1024 }', '"memory": 1024, "xen": "4.4" }'), 'f.json:2:36: "xen" must be one of "4.3", "4.13", "4.21", "4.22", got "4.4"'],
+    ['bad xen version', base().replace('"memory": 1024 }', '"memory": 1024, "xen": "4.4" }'), 'f.json:2:36: "xen" must be one of "4.3", "4.13", "4.21", "4.21.2", "4.22", "4.22+claim-sets", got "4.4"'],
     ['tmem on 4.22', base().replace('"memory": 1024 }', '"memory": 1024, "xen": "4.22", "tmem": true }'), 'f.json:2:52: "tmem" needs "xen": "4.3"'],
     ['bad duration', base().replace('"at": "1s"', '"at": "soon"'), 'f.json:4:25: "at" must be a duration'],
     ['unknown xl command', base().replace('"create g.cfg"', '"fly away"'), 'f.json:4:54: "xl": unknown xl command "fly"'],
