@@ -16,6 +16,7 @@ const COMMANDS: Readonly<Record<string, { summary: string }>> = {
   replay: { summary: 'replay a trace exactly and report the first divergence' },
   report: { summary: 'write the HTML report / Perfetto trace of a trace file' },
   bench: { summary: 'run every benchmark and print figures with their ratios' },
+  web: { summary: 'the browser playground: an xl terminal, live memory chart and interleavings' },
 };
 
 /** The package's version (package.json). */

@@ -69,7 +69,7 @@ describe('HTML report in headless Chromium', () => {
 
   test('the memory chart rendered every series with the run\'s data', async () => {
     expect(pageErrors).toEqual([]);
-    const canvases = await page.evaluate(() => Array.from(document.querySelectorAll('#memory canvas'), (c) => [c.width, c.height]));
+    const canvases = await page.evaluate(() => Array.from(document.querySelectorAll('#chart-0 .plot canvas'), (c) => [c.width, c.height]));
     expect(canvases).toHaveLength(1);
     expect(canvases[0][0]).toBeGreaterThan(300);
     expect(canvases[0][1]).toBeGreaterThan(200);
@@ -99,7 +99,7 @@ describe('HTML report in headless Chromium', () => {
   test('dragging across the chart selects a window, and a screenshot is written', async () => {
     await page.evaluate(() => window.__report.setWindow(0, 3e6)); // zoom into the first 3 ms: the builds
     const before = await page.evaluate(() => window.__report.window);
-    const over = (await page.locator('#memory .u-over').boundingBox())!;
+    const over = (await page.locator('#chart-0 .u-over').boundingBox())!;
     await page.mouse.move(over.x + over.width * 0.05, over.y + over.height / 2);
     await page.mouse.down();
     await page.mouse.move(over.x + over.width * 0.7, over.y + over.height / 2, { steps: 5 });

@@ -1,32 +1,50 @@
-// The HTML report: one self-contained file (uPlot's JS and CSS, the page's script and styles and
+// The HTML report: one self-contained file (the page's script bundled with uPlot, the styles and
 // the telemetry as JSON are all inlined; nothing is fetched), with a header, memory over virtual
-// time with event markers, the interleaving of critical sections for a chosen window, and the
-// events. The page's logic lives in report/page/ as plain browser JS and CSS.
+// time with labelled markers for every run given (variants of one scenario stacked on one time
+// axis), the interleaving of critical sections for a chosen window or moment, and the events.
+// The page's logic lives in report/page/ as browser ES modules, bundled here with esbuild.
 
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import type { Telemetry } from './telemetry.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
+
+export const REPORT_FORMAT = 'xen-memsim-report';
 
 export interface ReportOptions {
   /** The page title; default "xen-memsim report: <scenario>". */
   title?: string;
   /** The schedule's seed, when there was one (shown in the header). */
   seed?: number | string;
-  /** Wall-clock time the run took, in ms (shown beside virtual time). */
+  /** Wall-clock time the run took, in ms (shown beside virtual time; one run only). */
   wallMs?: number;
   /** Extra header facts, in order: `{ 'claim_mode': '1' }`. */
   facts?: Readonly<Record<string, string>>;
 }
 
-/** The files inlined into every report, read once. */
+/** One run of a report with several (variants of one scenario, drawn on one time axis). */
+export interface ReportRun {
+  /** The variant's name (`claim_mode=0`). */
+  label: string;
+  telemetry: Telemetry;
+  /** Wall-clock ms the run took. */
+  wallMs?: number;
+}
+
+/** What the page reads from #report-data. */
+export interface ReportData {
+  format: typeof REPORT_FORMAT;
+  runs: Array<{ label: string; outcomeText: string; telemetry: Telemetry }>;
+}
+
+/** The files inlined into every report, read (and bundled) once. */
 interface Assets {
-  uplotJs: string;
   uplotCss: string;
   pageJs: string;
   pageCss: string;
@@ -35,14 +53,22 @@ interface Assets {
 
 let assets: Assets | undefined;
 
+/** The page's script: report/page/report.js and what it imports (uPlot), as one IIFE. */
+export function bundleReportPage(): string {
+  const r = buildSync({
+    entryPoints: [join(HERE, 'page', 'report.js')], bundle: true, format: 'iife', minify: true, write: false,
+    platform: 'browser', target: 'es2022', legalComments: 'none', logLevel: 'silent',
+  });
+  return r.outputFiles[0].text;
+}
+
 function loadAssets(): Assets {
   if (assets !== undefined) return assets;
   const uplotDist = dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
   const pkg = JSON.parse(readFileSync(join(HERE, '..', 'package.json'), 'utf8')) as { version: string };
   assets = {
-    uplotJs: readFileSync(join(uplotDist, 'uPlot.iife.min.js'), 'utf8'),
     uplotCss: readFileSync(join(uplotDist, 'uPlot.min.css'), 'utf8'),
-    pageJs: readFileSync(join(HERE, 'page', 'report.js'), 'utf8'),
+    pageJs: bundleReportPage(),
     pageCss: readFileSync(join(HERE, 'page', 'report.css'), 'utf8'),
     version: pkg.version,
   };
@@ -64,21 +90,26 @@ function outcome(t: Telemetry): { cls: string; text: string } {
   const m = t.meta;
   if (m.replay !== undefined && !m.replay.reproduced) return { cls: 'diverged', text: `replay diverged: ${m.replay.divergence ?? ''}` };
   if (m.outcome === 'failed') return { cls: 'failed', text: `failed — ${m.failure ?? ''}` };
-  return { cls: m.outcome, text: m.outcome === 'completed' ? 'completed' : 'stopped (run not finished)' };
+  const failedBuilds = t.events.filter((e) => e.kind === 'build_failed').length;
+  const builds = t.events.filter((e) => e.kind === 'build_done').length;
+  const story = failedBuilds + builds === 0 ? '' : `: ${builds} built, ${failedBuilds} failed`;
+  return { cls: failedBuilds > 0 ? 'failed' : m.outcome, text: (m.outcome === 'completed' ? 'run completed' : 'stopped (run not finished)') + story };
 }
 
-function headerFacts(t: Telemetry, opts: ReportOptions, version: string): string {
-  const m = t.meta;
+function headerFacts(runs: readonly ReportRun[], opts: ReportOptions, version: string): string {
+  const m = runs[0].telemetry.meta;
+  const each = (f: (r: ReportRun) => string): string => [...new Set(runs.map(f))].join(' / ');
+  const wall = runs.every((r) => r.wallMs !== undefined) ? each((r) => `${r.wallMs!.toFixed(0)} ms`) : opts.wallMs === undefined ? undefined : `${opts.wallMs.toFixed(0)} ms`;
   const facts: Array<[string, string]> = [
-    ['scenario', m.scenario],
+    ['scenario', runs.length === 1 ? m.scenario : each((r) => r.label)],
     ['Xen', `${m.xen}${m.tmem ? ' + tmem' : ''}`],
     ['host', `${(m.totalPages / 256).toFixed(0)} MiB, ${m.nodes} node${m.nodes === 1 ? '' : 's'}`],
     ['schedule', `${m.policy} (${m.mode})`],
     ...(opts.seed === undefined ? [] : [['seed', String(opts.seed)] as [string, string]]),
-    ['steps', String(m.steps)],
-    ['virtual time', `${(m.endNs / 1e9).toFixed(3)} s`],
-    ...(opts.wallMs === undefined ? [] : [['wall', `${opts.wallMs.toFixed(0)} ms`] as [string, string]]),
-    ...(m.hash === undefined ? [] : [['hash', m.hash] as [string, string]]),
+    ['steps', each((r) => String(r.telemetry.meta.steps))],
+    ['virtual time', each((r) => `${(r.telemetry.meta.endNs / 1e9).toFixed(3)} s`)],
+    ...(wall === undefined ? [] : [['wall', wall] as [string, string]]),
+    ...(runs.some((r) => r.telemetry.meta.hash !== undefined) ? [['hash', each((r) => r.telemetry.meta.hash ?? '–')] as [string, string]] : []),
     ...Object.entries(opts.facts ?? {}),
     ['xen-memsim', version],
   ];
@@ -87,12 +118,17 @@ function headerFacts(t: Telemetry, opts: ReportOptions, version: string): string
 
 /**
  * Renders the report as one HTML document (no external resources).
- * @param telemetry from TelemetrySampler.finish() or collectFromTrace()
+ * @param runs from TelemetrySampler.finish() or collectFromTrace(): one run, or several
+ *   (variants of one scenario, drawn one over the other on one time axis)
  */
-export function renderReport(telemetry: Telemetry, opts: ReportOptions = {}): string {
+export function renderReport(runs: Telemetry | readonly ReportRun[], opts: ReportOptions = {}): string {
   const a = loadAssets();
-  const title = opts.title ?? `xen-memsim report: ${telemetry.meta.scenario}`;
-  const o = outcome(telemetry);
+  const list: readonly ReportRun[] = Array.isArray(runs) ? runs : [{ label: (runs as Telemetry).meta.scenario, telemetry: runs as Telemetry, ...(opts.wallMs === undefined ? {} : { wallMs: opts.wallMs }) }];
+  if (list.length === 0) throw new Error('renderReport: no run to show');
+  const first = list[0].telemetry;
+  const title = opts.title ?? `xen-memsim report: ${list.length === 1 ? first.meta.scenario : first.meta.scenario.replace(/\s*\S+$/, '') || first.meta.scenario}`;
+  const data: ReportData = { format: REPORT_FORMAT, runs: list.map((r) => ({ label: r.label, outcomeText: outcome(r.telemetry).text, telemetry: r.telemetry })) };
+  const badge = list.length === 1 ? `<span class="outcome ${outcome(first).cls}">${escapeHtml(outcome(first).text)}</span>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -100,24 +136,23 @@ export function renderReport(telemetry: Telemetry, opts: ReportOptions = {}): st
 <style>${a.uplotCss}</style>
 <style>${a.pageCss}</style>
 </head><body>
-<header><h1>${escapeHtml(title)}</h1><span class="outcome ${o.cls}">${escapeHtml(o.text)}</span>
-<div class="meta">${headerFacts(telemetry, opts, a.version)}</div></header>
+<header><h1>${escapeHtml(title)}</h1>${badge}
+<div class="meta">${headerFacts(list, opts, a.version)}</div></header>
 <section class="card"><h2>Memory over virtual time</h2>
-<p class="hint">Drag across the chart to choose a window for the interleaving and the events below; double-click or “whole run” to reset. Hover for values.</p>
-<div id="memory"></div><div class="keys" id="markers"></div></section>
-<section class="card"><h2>Interleaving of critical sections, one lane per pCPU (actor)</h2>
-<p class="hint">One mark per critical section, in the order the hypervisor ran them; hover a mark for its label, call and virtual time. Red outline: something failed in that section.</p>
-<div class="toolbar"><button id="reset">whole run</button><span id="window-info"></span><input id="offset" type="range" min="0" max="0" value="0" aria-label="scroll within the window"></div>
+<p class="hint">Labels mark what tells the story: xl commands (and what \`xl info\` printed), the scenario's surge, claims, builds and failures. The band under a chart is each guest's balloon: taking memory, giving it back, and where Xen's claim gate held it back. Click a label to see the interleaving around it; drag across a chart to choose a window (both charts follow); “whole run” resets.</p>
+<div id="charts"></div><div class="keys" id="legend"></div></section>
+<section class="card" id="interleaving"><h2>Interleaving of critical sections, one lane per pCPU (actor)</h2>
+<p class="hint">One mark per critical section, in the order the hypervisor ran them; hover a mark for its label, call and virtual time. Red outline: something failed in that section; amber: the claim gate held a guest back; black: the moment you chose.</p>
+<div class="toolbar"><span id="run-tabs"></span><button id="reset">whole run</button><span id="window-info"></span><input id="offset" type="range" min="0" max="0" value="0" aria-label="scroll within the window"></div>
 <div id="lanes"></div><div class="keys" id="label-keys"></div><div id="tooltip"></div></section>
-<section class="card"><h2>Events in the window</h2><table id="events"></table></section>
-<script id="report-data" type="application/json">${scriptSafeJson(telemetry)}</script>
-<script>${inlineScript(a.uplotJs)}</script>
+<section class="card"><h2>Events</h2><p class="hint">In the window or around the moment chosen; click a row to see the interleaving around it.</p><div class="filters" id="filters"></div><table id="events"></table></section>
+<script id="report-data" type="application/json">${scriptSafeJson(data)}</script>
 <script>${inlineScript(a.pageJs)}</script>
 </body></html>
 `;
 }
 
 /** Renders the report and writes it to `path` (its folder must exist: no command creates the folders above its outputs). */
-export async function writeReport(telemetry: Telemetry, path: string, opts: ReportOptions = {}): Promise<void> {
-  await writeFile(path, renderReport(telemetry, opts));
+export async function writeReport(runs: Telemetry | readonly ReportRun[], path: string, opts: ReportOptions = {}): Promise<void> {
+  await writeFile(path, renderReport(runs, opts));
 }

@@ -74,9 +74,10 @@ function sectionSlices(t: Telemetry, pid: number): TraceEventRecord[] {
   const out: TraceEventRecord[] = [];
   /** Actor index → its open call slice (dur grows as its sections come). */
   const open = new Map<number, Extract<TraceEventRecord, { ph: 'X' }>>();
+  const gapAt = new Set(S.gaps.map(([i]) => i));
   for (let i = 0; i < S.t.length; i++) {
     // Sections were left out here (a long run): calls cannot be followed across the gap.
-    if (i === S.omittedAt) open.clear();
+    if (gapAt.has(i)) open.clear();
     const actor = S.actors[S.actor[i]];
     const start = us(S.t[i] - S.dur[i]);
     const c = S.call[i];

@@ -72,14 +72,18 @@ describe('telemetry of failures and ballooning', () => {
     expect(kinds(withClaims.t, 'claim_refused').map((e) => [e.actor, e.domid])).toEqual([['xl-b', 2]]);
     const without = await record(twoBuilders('4.22', false, 32, 16));
     expect(kinds(without.t, 'alloc_failed').length).toBeGreaterThan(0);
-    expect(kinds(without.t, 'alloc_failed')[0].text).toMatch(/order-9 allocation for d\d failed/);
+    expect(kinds(without.t, 'alloc_failed')[0].text).toMatch(/order-9 allocation for d\d \(\w\) failed/);
   });
 
   test('tmem series and balloon moves on a 4.3 tmem host with self-ballooning guests', async () => {
     const { t } = await record(ballooningHost());
     expect(Math.max(...t.memory.tmemEphemeral!)).toBeGreaterThan(0);
     expect(t.memory.tmemPersistent).toHaveLength(t.memory.t.length);
-    expect(kinds(t, 'balloon_target').map((e) => [e.actor, e.domid, e.pages])).toEqual([['admin', 1, 2048], ['admin', 1, 4096]]);
+    expect(kinds(t, 'balloon_target').filter((e) => e.actor === 'admin').map((e) => [e.domid, e.pages])).toEqual([[1, 2048], [1, 4096]]);
+    // selfballoon's own targets, in words.
+    const own = kinds(t, 'balloon_target').filter((e) => e.actor === 'linux-g1');
+    expect(own.length).toBeGreaterThan(0);
+    expect(own[0].text).toMatch(/^linux-g1: selfballoon (raises|lowers|keeps) the balloon target to \d+ MiB \(it holds \d+ MiB\)$/);
     const moves = kinds(t, 'balloon');
     expect(moves.some((e) => e.actor === 'linux-g1' && e.domid === 1 && e.pages! < 0)).toBe(true);
   });
@@ -87,9 +91,10 @@ describe('telemetry of failures and ballooning', () => {
   test('stays within maxPoints and maxSections on a long run', async () => {
     const { t } = await record(ballooningHost(), { maxPoints: 100, maxSections: 500 });
     expect(t.memory.t.length).toBeLessThanOrEqual(100);
-    expect(t.sections.t).toHaveLength(500);
-    expect(t.sections.omitted).toBe(t.meta.steps - 500);
-    expect(t.sections.step[t.sections.omittedAt]).toBe(t.meta.steps - 249);
+    expect(t.sections.t.length).toBeLessThanOrEqual(500);
+    expect(t.sections.omitted).toBe(t.meta.steps - t.sections.t.length);
+    expect(t.sections.gaps.reduce((n, [, k]) => n + k, 0)).toBe(t.sections.omitted);
+    expect(t.sections.step.slice(0, 125)).toEqual(Array.from({ length: 125 }, (_, i) => i + 1));
     expect(t.sections.step.at(-1)).toBe(t.meta.steps);
   });
 });
@@ -114,12 +119,56 @@ describe('series helpers', () => {
     expect(m.columns(false).t.length).toBeLessThanOrEqual(50);
   });
 
-  test('SectionRecorder keeps the first and the last halves and counts the rest', () => {
-    const r = new SectionRecorder(4);
-    for (let i = 1; i <= 10; i++) r.add({ t: i, dur: 0, actor: 'a', label: 'x', call: -1, step: i, finished: false });
+  const section = (i: number) => ({ t: i, dur: 0, actor: 'a', label: 'x', call: -1, step: i, finished: false });
+
+  test('SectionRecorder keeps the first and the last quarters and counts the rest, gap by gap', () => {
+    const r = new SectionRecorder(8);
+    for (let i = 1; i <= 20; i++) r.add(section(i));
     const s = r.table();
-    expect(s.step).toEqual([1, 2, 9, 10]);
-    expect(s.omitted).toBe(6);
-    expect(s.omittedAt).toBe(2);
+    expect(s.step).toEqual([1, 2, 19, 20]);
+    expect(s.omitted).toBe(16);
+    expect(s.gaps).toEqual([[2, 16]]);
+  });
+
+  test('SectionRecorder keeps the sections around every marked moment, however late in the run', () => {
+    const r = new SectionRecorder(10_000);
+    const marks = [100_000, 250_000, 400_000];
+    for (let i = 1; i <= 500_000; i++) {
+      if (marks.includes(i)) r.mark('high');
+      r.add(section(i));
+    }
+    const s = r.table();
+    for (const m of marks) {
+      const k = s.step.indexOf(m);
+      expect(k).toBeGreaterThan(0);
+      // 80 before and 80 after, contiguous.
+      expect(s.step.slice(k - 80, k + 81)).toEqual(Array.from({ length: 161 }, (_, j) => m - 80 + j));
+    }
+    expect(s.t.length).toBeLessThanOrEqual(10_000);
+    expect(s.gaps.reduce((n, [, k]) => n + k, 0)).toBe(s.omitted);
+    expect(s.omitted).toBe(500_000 - s.t.length);
+  });
+
+  test('SectionRecorder stays within its budget when marks come at every section; low marks leave room for high ones', () => {
+    const r = new SectionRecorder(1000);
+    for (let i = 1; i <= 50_000; i++) {
+      r.mark(i === 40_000 ? 'high' : 'low');
+      r.add(section(i));
+    }
+    const s = r.table();
+    expect(s.t.length).toBeLessThanOrEqual(1000);
+    expect(s.step).toContain(40_000);
+    expect(s.step).toContain(40_000 - 80);
+  });
+});
+
+describe('the story of a run', () => {
+  test('a guest held back by others\' claims is not a failure; running out of memory is', async () => {
+    const { t } = await record(ballooningHost());
+    for (const e of kinds(t, 'claim_gate')) expect(e.cat).toBe('held');
+    expect(t.events.filter((e) => e.cat === 'failure').every((e) => e.kind !== 'claim_gate')).toBe(true);
+    const tight = await record(twoBuilders('4.22', false, 32, 16));
+    expect(kinds(tight.t, 'claim_gate')).toEqual([]);
+    expect(kinds(tight.t, 'alloc_failed').every((e) => e.cat === 'failure')).toBe(true);
   });
 });

@@ -2,6 +2,10 @@
 // building a 16 MiB guest each with claims, both guests self-ballooning with tmem, and an admin
 // who lowers g1's memory target at 3 s and raises it again at 6 s (balloon moves both ways).
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { buildScript } from '../world/test-scenarios.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 
@@ -33,4 +37,15 @@ export function ballooningHost(untilS = 8): ScenarioSpec {
       },
     ],
   };
+}
+
+/** Chromium flags for the browser tests: headless, no sandbox (root on CI), nothing fetched. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Debian's Chromium through playwright-core, in a fresh profile; close() removes it. */
+export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<{ ctx: BrowserContext; close(): Promise<void> }> {
+  const profile = await mkdtemp(join(tmpdir(), 'memsim-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport });
+  return { ctx, close: async () => { await ctx.close(); await rm(profile, { recursive: true, force: true }); } };
 }

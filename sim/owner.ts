@@ -358,6 +358,17 @@ export class Owner {
     }
   }
 
+  /**
+   * Where virtual time would jump if the host stayed idle: undefined while a section is runnable
+   * or an actor computes; else the next timer or fault (Infinity when none is set). The
+   * playground paces virtual time with it.
+   */
+  idleUntilNs(): number | undefined {
+    if (this.queue.length > 0 || this.anyRunning()) return undefined;
+    const due = this.earliestSleeper();
+    return Math.min(due?.wakeAt ?? Infinity, this.pendingFaults[0]?.atNs ?? Infinity);
+  }
+
   private earliestSleeper(): ActorState | undefined {
     let next: ActorState | undefined;
     for (const s of this.actors.values()) {

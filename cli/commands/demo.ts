@@ -344,10 +344,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     if (o.out === undefined) continue;
     const base = join(o.out, `demo-${run.label}`);
     await written(`${base}.jsonl`, 'trace: xen-memsim replay / report', () => writeFile(`${base}.jsonl`, run.trace));
-    await written(`${base}.html`, 'HTML report: open it in a browser', () =>
-      writeReport(run.telemetry!, `${base}.html`, { wallMs: run.wallMs, seed: o.seed ?? 1, facts: { claim_mode: String(run.variant.claimMode), xen } }));
   }
   if (o.out !== undefined) {
+    const report = join(o.out, 'demo.html');
+    await written(report, 'HTML report, both runs on one time axis: open it in a browser', () =>
+      writeReport(runs.map((r) => ({ label: r.label, telemetry: r.telemetry!, wallMs: r.wallMs })), report, { title: 'xen-memsim demo: claim_mode=0 over claim_mode=1', seed: o.seed ?? 1, facts: { xen } }));
     const perfetto = join(o.out, 'demo.perfetto.json');
     await written(perfetto, 'both runs, one process each: open in https://ui.perfetto.dev', () => writePerfetto(runs.map((r) => ({ telemetry: r.telemetry!, name: r.label })), perfetto));
   }

@@ -24,6 +24,19 @@ export interface XlHostOptions {
   inject?: string[];
 }
 
+/** Told when each xl command the shell runs starts and ends (the playground's chart marks them). */
+export interface XlCommandObserver {
+  started(actor: string, argv: readonly string[]): void;
+  ended(actor: string, status: number, writes: readonly XlWrite[]): void;
+}
+
+/** An existing world the shell joins (a scenario file's variant): its host facts, as the shell needs them. */
+export interface JoinedWorld {
+  world: World;
+  /** Xen's command line of that host. */
+  commandline: string;
+}
+
 export interface CommandResult {
   readonly writes: readonly XlWrite[];
   readonly exitStatus: number;
@@ -39,9 +52,20 @@ export class XlHost {
   readonly dom0MiB: number;
   private readonly commandline: string;
   private serial = 0;
+  /** Told of every command's start and end. */
+  observer: XlCommandObserver | undefined;
 
-  constructor(readonly options: XlHostOptions) {
+  /**
+   * A new emulated host, or (with `join`) the shell on an existing world, e.g. a scenario
+   * file's variant whose timeline runs beside the commands typed.
+   */
+  constructor(readonly options: XlHostOptions, join?: JoinedWorld) {
     this.dom0MiB = options.dom0MiB ?? Math.min(1024, Math.floor(options.memoryMiB / 8));
+    if (join !== undefined) {
+      this.commandline = join.commandline;
+      this.world = join.world;
+      return;
+    }
     this.commandline = xenCommandline(options, this.dom0MiB);
     const dom0Pages = this.dom0MiB * 256;
     const dom0Kernel: LinuxGuestOptions = { seed: 0, workload: 'idle', initialPages: dom0Pages, maxPfn: dom0Pages, tmem: false };
@@ -82,12 +106,15 @@ export class XlHost {
         ...(this.options.xlConf === undefined ? {} : { xlConf: this.options.xlConf }),
         ...(this.options.inject === undefined ? {} : { inject: this.options.inject }),
       };
-      this.world.spawn({ name: `xl-${++this.serial}`, kind: 'xl', params: params as unknown as Record<string, unknown> });
-      return { id, sink };
+      const actor = this.freshName('xl');
+      this.world.spawn({ name: actor, kind: 'xl', params: params as unknown as Record<string, unknown> });
+      this.observer?.started(actor, argv);
+      return { id, sink, actor };
     });
     try {
       await this.world.runUntil(() => opened.every(({ sink }) => sink.done));
       this.throwIfFailed();
+      for (const { sink, actor } of opened) this.observer?.ended(actor, sink.exitStatus ?? 255, sink.writes);
       return opened.map(({ sink }) => ({ writes: sink.writes, exitStatus: sink.exitStatus ?? 255 }));
     } finally {
       for (const { id } of opened) closeSink(id);
@@ -101,9 +128,17 @@ export class XlHost {
    */
   async sleep(seconds: number, stop: () => boolean = () => false): Promise<void> {
     const until = this.world.owner.hv.now + Math.round(seconds * NS_PER_SEC);
-    this.world.spawn({ name: `sleep-${++this.serial}`, kind: 'script', params: { steps: [{ sleep: until - this.world.owner.hv.now }] } });
+    this.world.spawn({ name: this.freshName('sleep'), kind: 'script', params: { steps: [{ sleep: until - this.world.owner.hv.now }] } });
     await this.world.runUntil(() => this.world.owner.hv.now >= until || stop());
     this.throwIfFailed();
+  }
+
+  /** `xl-N`, `sleep-N`: a name no actor of the world has (a joined scenario may have its own xl-1). */
+  private freshName(prefix: string): string {
+    const taken = new Set(this.world.owner.actorNames());
+    let name: string;
+    do name = `${prefix}-${++this.serial}`; while (taken.has(name));
+    return name;
   }
 
   private throwIfFailed(): void {

@@ -1,0 +1,243 @@
+// The playground page: an xl terminal (xterm.js + xterm-readline: history, line editing,
+// Ctrl-C clears the line; Tab completion from the worker), the live memory chart and the
+// interleaving view of the report (report/page/), play / pause / step one critical section /
+// speed, and the scenario picker. The emulator runs in a Web Worker (worker.ts, inlined by the
+// build as __MEMSIM_WORKER__ so the page works from file:// too), driven over comlink.
+
+import '@xterm/xterm/css/xterm.css';
+import './style.css';
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { Readline } from 'xterm-readline';
+import * as Comlink from 'comlink';
+import { createMemoryChart, legendHtml } from '../../report/page/chart.js';
+import { DEFAULT_SHOWN, filtersHtml, renderEvents, wireRows } from '../../report/page/events.js';
+import { esc, fmtNs } from '../../report/page/format.js';
+import { keysHtml, renderLanes, sectionRange, wireTooltip } from '../../report/page/lanes.js';
+
+/* global __MEMSIM_WORKER__ */
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 400;
+
+const workerUrl = URL.createObjectURL(new Blob([__MEMSIM_WORKER__], { type: 'text/javascript' }));
+const emu = Comlink.wrap(new Worker(workerUrl));
+
+const term = new Terminal({
+  rows: 26, fontSize: 13, convertEol: true, screenReaderMode: true, cursorBlink: true,
+  fontFamily: '"DejaVu Sans Mono", Menlo, Consolas, monospace', theme: { background: '#1d2430' },
+});
+const rl = new Readline();
+const fit = new FitAddon();
+term.loadAddon(rl);
+term.loadAddon(fit);
+term.open($('terminal'));
+fit.fit();
+addEventListener('resize', () => fit.fit());
+
+const state = {
+  /** The latest telemetry without sections (the chart), and with them after a pick. */
+  telemetry: undefined,
+  full: undefined,
+  focusStep: undefined,
+  lastSteps: -1,
+  prompt: 'xl> ',
+  shown: new Set(DEFAULT_SHOWN),
+  steps: [],
+  ready: false,
+  busy: false,
+};
+let chart;
+
+// ---- the terminal --------------------------------------------------------------------------
+function write(text) {
+  term.write(text.replace(/\r?\n/g, '\r\n'));
+}
+
+/** Tab: complete the word at the end of the line from the worker's candidates. */
+term.attachCustomKeyEventHandler((ev) => {
+  if (ev.key !== 'Tab') return true;
+  if (ev.type === 'keydown') {
+    ev.preventDefault();
+    void completeLine();
+  }
+  return false;
+});
+
+async function completeLine() {
+  const line = rl.getLine();
+  const { candidates, prefix } = await emu.complete(line);
+  const hint = $('hint');
+  if (candidates.length === 0) { hint.textContent = 'Tab: no completion'; return; }
+  let common = candidates[0];
+  for (const c of candidates) while (!c.startsWith(common)) common = common.slice(0, -1);
+  if (candidates.length === 1) rl.updateLine(prefix + candidates[0] + ' ');
+  else if (prefix.length + common.length > line.length) rl.updateLine(prefix + common);
+  hint.textContent = candidates.length === 1 ? '' : `Tab: ${candidates.join('  ')}`;
+}
+
+rl.setCtrlCHandler(() => { void emu.interrupt(); });
+
+async function repl() {
+  for (;;) {
+    const line = await rl.read(state.prompt);
+    $('hint').textContent = '';
+    state.busy = true;
+    setStatus('running…');
+    try {
+      const r = await emu.line(line);
+      for (const w of r.out) write(w.stream === 'stderr' ? `\x1b[33m${w.text}\x1b[0m` : w.text);
+    } catch (e) {
+      write(`\x1b[31mxen-memsim: ${e.message}\x1b[0m\n`);
+    }
+    state.busy = false;
+    await refresh(true);
+  }
+}
+
+// ---- the chart, the interleaving, the events --------------------------------------------------
+function drawChart(t) {
+  if (chart === undefined) {
+    chart = createMemoryChart($('chart'), t, { height: 300, onPick: (e) => void pick(e.step), range: () => [0, Math.max(1e9, state.telemetry?.meta.endNs ?? 0)] });
+    $('legend').innerHTML = legendHtml();
+  } else chart.update(t);
+}
+
+function drawEvents() {
+  const t = state.full ?? state.telemetry;
+  if (t === undefined) return;
+  let t0 = 0, t1 = t.meta.endNs;
+  if (state.full !== undefined && state.focusStep !== undefined) {
+    const S = state.full.sections;
+    const r = sectionRange(S, { focusStep: state.focusStep });
+    t0 = (S.t[r.from] ?? 0) - (S.dur[r.from] ?? 0);
+    t1 = S.t[r.to - 1] ?? t1;
+  }
+  renderEvents($('events'), t, t0, t1, state.shown);
+}
+
+/** Shows the interleaving around `step` (a clicked marker, event row, or the step just run). */
+async function pick(step) {
+  state.full = await emu.telemetry(true);
+  state.focusStep = step;
+  const S = state.full.sections;
+  const range = sectionRange(S, { focusStep: step });
+  const r = renderLanes($('lanes'), state.full, range, step);
+  $('label-keys').innerHTML = keysHtml(r.keys);
+  $('inter-info').textContent = `${r.shown} critical sections around step #${step} (${fmtNs(S.t[range.from] ?? 0)} – ${fmtNs(S.t[range.to - 1] ?? 0)}) on ${r.lanes} pCPUs${r.gaps > 0 ? `, ${r.gaps} gaps where sections were not kept` : ''}`;
+  drawEvents();
+}
+
+function setStatus(extra) {
+  const s = state.status;
+  if (s === undefined) return;
+  $('clock').textContent = `t = ${(s.nowNs / 1e9).toFixed(3)} s · ${s.steps.toLocaleString('en')} sections${s.playing ? ' · playing' : ''}${extra ? ` · ${extra}` : ''}${s.failure ? ` · run failed: ${s.failure}` : ''}`;
+  $('play').disabled = s.playing;
+  $('pause').disabled = !s.playing;
+}
+
+/** Fetches status and, when the run moved, the telemetry; redraws. */
+async function refresh(force = false) {
+  state.status = await emu.status();
+  setStatus(state.busy ? 'running…' : '');
+  if (!force && state.status.steps === state.lastSteps) return;
+  state.lastSteps = state.status.steps;
+  state.telemetry = await emu.telemetry(false);
+  if (state.focusStep === undefined) state.full = undefined;
+  drawChart(state.telemetry);
+  drawEvents();
+}
+
+// ---- controls --------------------------------------------------------------------------------
+async function loadChoice(text, name) {
+  const id = $('scenario').value;
+  const variant = Number($('variant').value || 0);
+  const { banner, prompt } = await emu.load(id, variant, text, name);
+  state.prompt = prompt;
+  chart?.destroy();
+  chart = undefined;
+  $('chart').innerHTML = '';
+  state.full = undefined;
+  state.focusStep = undefined;
+  state.lastSteps = -1;
+  $('lanes').innerHTML = '';
+  $('inter-info').textContent = 'Click a label on the chart or an event row to see the critical sections around it; “step” runs one and shows it.';
+  term.write('\r\n');
+  write(`\x1b[36m${banner}\x1b[0m`);
+  await refresh(true);
+}
+
+function fillVariants(choice) {
+  const sel = $('variant');
+  sel.innerHTML = choice.variants.map((v, i) => `<option value="${i}">${esc(v)}</option>`).join('');
+  sel.hidden = choice.variants.length < 2;
+  $('about').textContent = choice.description;
+}
+
+async function setup() {
+  const choices = await emu.scenarios();
+  $('scenario').innerHTML = choices.map((c) => `<option value="${c.id}">${esc(c.title)}</option>`).join('') + '<option value="file">Your own scenario file…</option>';
+  const byId = new Map(choices.map((c) => [c.id, c]));
+  fillVariants(choices[0]);
+  $('scenario').addEventListener('change', async () => {
+    const id = $('scenario').value;
+    if (id === 'file') { $('file').click(); return; }
+    fillVariants(byId.get(id));
+    await loadChoice();
+    term.focus();
+  });
+  $('variant').addEventListener('change', async () => { await loadChoice(); term.focus(); });
+  $('file').addEventListener('change', async () => {
+    const f = $('file').files[0];
+    if (f === undefined) return;
+    try {
+      await loadChoice(await f.text(), f.name);
+      $('about').textContent = `${f.name}: your scenario file`;
+    } catch (e) {
+      write(`\x1b[31m${e.message}\x1b[0m\n`);
+    }
+    term.focus();
+  });
+  // The keyboard goes back to the terminal after every control.
+  $('play').addEventListener('click', async () => { await emu.play(Number($('speed').value)); term.focus(); await refresh(true); });
+  $('pause').addEventListener('click', async () => { await emu.pause(); term.focus(); await refresh(true); });
+  $('speed').addEventListener('change', async () => { if (state.status?.playing) await emu.play(Number($('speed').value)); term.focus(); });
+  $('step').addEventListener('click', async () => {
+    const s = await emu.step();
+    term.focus();
+    await refresh(true);
+    if (s === undefined) { $('inter-info').textContent = 'Nothing left to run: the host is idle (play or type a command).'; return; }
+    state.steps.push(s);
+    $('stepped').textContent = `step #${s.step}: ${s.actor} ran “${s.label}”${s.token ? ` of ${s.token}` : ''} at ${fmtNs(s.tNs)}`;
+    await pick(s.step);
+  });
+  $('filters').innerHTML = filtersHtml(state.shown);
+  $('filters').addEventListener('change', (ev) => {
+    const cat = ev.target.getAttribute('data-cat');
+    if (ev.target.checked) state.shown.add(cat); else state.shown.delete(cat);
+    drawEvents();
+  });
+  wireRows($('events'), (step) => void pick(step));
+  wireTooltip($('lanes'), $('tooltip'), () => state.full);
+  $('iso').textContent = crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated (scheduled world only)';
+  await loadChoice();
+  setInterval(() => { if (!state.busy) void refresh(); }, POLL_MS);
+  term.focus();
+  state.ready = true;
+  void repl();
+}
+
+/** For tests and the curious. */
+window.__playground = {
+  get ready() { return state.ready; },
+  get busy() { return state.busy; },
+  /** The chart's data: [x, ...series] as uPlot holds it. */
+  chartData: () => chart?.plot.data.map((d) => d.slice()) ?? [],
+  chartSeries: () => chart?.plot.series.map((s) => s.label) ?? [],
+  get status() { return state.status; },
+  get steps() { return state.steps.slice(); },
+  get focusStep() { return state.focusStep; },
+  labels: () => chart?.labels() ?? [],
+  pick,
+};
+
+void setup().catch((e) => { write(`\x1b[31mxen-memsim playground: ${e.message}\x1b[0m\n`); });

@@ -1,0 +1,119 @@
+// The playground in Debian's Chromium (playwright-core): served by `xen-memsim web` (cross-origin
+// isolated), and as the static build opened from file://. In each: the terminal has the focus,
+// `xl list` and `xl create` typed into it echo their output into the DOM, Tab completes, the
+// chart's data grows a series for the new domain, and "step one section" runs exactly one
+// critical section and shows the interleaving around it. Every wait is for a DOM condition.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchChromium } from '../report/test-support.ts';
+import { writeWeb } from './build.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'out');
+/** Generous, bounded: a loaded 2-core machine builds and boots the page slowly. */
+const WAIT = { timeout: 90_000 };
+
+interface Playground {
+  ready: boolean;
+  busy: boolean;
+  chartSeries(): string[];
+  status: { steps: number; nowNs: number };
+  steps: Array<{ step: number; actor: string; label: string }>;
+}
+declare const window: { __playground?: Playground; crossOriginIsolated: boolean };
+declare const document: { activeElement: { className: string } | null; querySelector(s: string): { textContent: string | null } | null };
+
+const screenText = (page: Page): Promise<string> => page.evaluate(() => document.querySelector('.xterm-rows')?.textContent ?? '');
+
+/** Waits until the terminal's DOM shows `text` after what it showed before. */
+async function waitForScreen(page: Page, text: string): Promise<void> {
+  await page.waitForFunction((t) => (document.querySelector('.xterm-rows')?.textContent ?? '').includes(t), text, WAIT);
+}
+
+/** The checks both ways of opening the playground must pass; writes out/playground-NAME.png. */
+async function drive(page: Page, name: string): Promise<void> {
+  await page.waitForFunction(() => window.__playground?.ready === true, undefined, WAIT);
+  expect(await page.evaluate(() => document.activeElement?.className ?? '')).toContain('xterm-helper-textarea');
+  await page.keyboard.type('xl list');
+  await page.keyboard.press('Enter');
+  await waitForScreen(page, 'Domain-0                                     0  1024');
+  expect(await screenText(page)).toContain('xl(4.22)> xl list');
+  await page.waitForFunction(() => window.__playground!.busy === false && window.__playground!.chartSeries().length > 0, undefined, WAIT);
+  const before = await page.evaluate(() => window.__playground!.chartSeries());
+  expect(before).not.toContain('d1 example.pvlinux');
+  // Tab completes the sub-command and the file name.
+  await page.keyboard.type('xl cre');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('xlexample.pvl');
+  await page.keyboard.press('Tab');
+  await waitForScreen(page, 'xl(4.22)> xl create xlexample.pvlinux');
+  await page.keyboard.press('Enter');
+  await waitForScreen(page, 'Parsing config from xlexample.pvlinux');
+  await page.waitForFunction(() => window.__playground!.chartSeries().includes('d1 example.pvlinux'), undefined, WAIT);
+  await page.waitForFunction(() => window.__playground!.busy === false, undefined, WAIT);
+  const stepsBefore = await page.evaluate(() => window.__playground!.status.steps);
+  await page.click('#step');
+  await page.waitForFunction(() => window.__playground!.steps.length === 1, undefined, WAIT);
+  const stepped = await page.evaluate(() => window.__playground!.steps[0]);
+  expect(stepped.step).toBe(stepsBefore + 1);
+  await page.waitForFunction(() => (document.querySelector('#stepped')?.textContent ?? '').startsWith('step #'), undefined, WAIT);
+  expect(await page.locator('#lanes rect.focus').count()).toBe(1);
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, `playground-${name}.png`) });
+}
+
+describe('the playground in headless Chromium', () => {
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let server: ChildProcess | undefined;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium({ width: 1500, height: 1000 });
+  });
+
+  afterAll(async () => {
+    if (server?.pid !== undefined) process.kill(server.pid, 'SIGTERM');
+    await browser?.close();
+  });
+
+  test('served by `xen-memsim web`: cross-origin isolated, the shell answers in the terminal, the chart follows, one section steps', async () => {
+    server = spawn(process.execPath, [join(ROOT, 'cli', 'bin.mjs'), 'web', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error(`xen-memsim web printed no URL in time: ${seen}`)), WAIT.timeout);
+      server!.stdout!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(seen);
+        if (m !== null) { clearTimeout(timer); resolve(m[1]); }
+      });
+      server!.stderr!.on('data', (d: Buffer) => { seen += d.toString(); });
+      server!.once('exit', (code) => { clearTimeout(timer); reject(new Error(`xen-memsim web exited (${code}): ${seen}`)); });
+    });
+    const page = await browser.ctx.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    const res = await page.goto(url);
+    expect(res?.headers()['cross-origin-opener-policy']).toBe('same-origin');
+    expect(res?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+    await drive(page, 'served');
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  test('the static build from file://: the same shell, chart and step', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memsim-web-'));
+    await writeWeb(dir);
+    const page = await browser.ctx.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+    await drive(page, 'static');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
