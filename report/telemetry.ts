@@ -413,6 +413,16 @@ export class TelemetrySampler {
     this.eventPending = false;
   }
 
+  /** Events recorded so far (kept ones), and those from index `from` on: cheap, for a live shell. */
+  get eventCount(): number {
+    return this.events.length;
+  }
+
+  eventsFrom(from: number): TelemetryEvent[] {
+    this.drainTrace();
+    return this.events.slice(from);
+  }
+
   /** The latest critical section, with its hypercall's trace token and op (the playground's step). */
   lastSection(): { section: ReturnType<SectionRecorder['latestSection']>; token?: string; op?: string } {
     const section = this.sections.latestSection();

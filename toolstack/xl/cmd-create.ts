@@ -2,7 +2,8 @@
 // `key=value` overrides), with autoballoon on take the xl lock and run freemem(), build the
 // domain through libxl, release the lock, start the guest's kernel if the config asks for one
 // (guest-kernel.ts), and unpause unless -p. A failed build exits 3 (`return -rc` of ERROR_FAIL).
-// Leaves out: -c/-V consoles, -F/-e (no daemon to wait for the domain's death), -n dry run.
+// -n (or xl's global -N) is a dry run: it prints the parsed config as JSON (config-json.ts) and
+// creates nothing. Leaves out: -c/-V consoles, -F/-e (no daemon to wait for the domain's death).
 
 import { isOverrideArgument } from '../config/index.ts';
 import { libxlDomainCreate, ERROR_FAIL } from '../builder/build.ts';
@@ -13,6 +14,8 @@ import { writeLines, type XlContext } from './context.ts';
 import { xlGetopt } from './getopt.ts';
 import { guestKernelSpec, readGuestKernel } from './guest-kernel.ts';
 import { acquireLock, type XlLock } from './lock.ts';
+import { domainConfigJson } from './config-json.ts';
+import { jsonCPretty } from './json-c.ts';
 
 export async function mainCreate(x: XlContext, argv: readonly string[]): Promise<number> {
   const p = xlGetopt(argv, 'Fnqf:pcdeVA', { quiet: 'q', defconfig: 'f', dryrun: 'n', vncviewer: 'V', 'vncviewer-autopass': 'A' },
@@ -43,6 +46,11 @@ export async function mainCreate(x: XlContext, argv: readonly string[]): Promise
   writeLines(x, parsed.stderr);
   if (!parsed.ok) return parsed.exitStatus;
   const cfg = parsed.config;
+  if (x.globals.dryrun || p.opts.some((o) => o.opt === 'n')) {
+    // create_domain: libxl_domain_config_to_json then fputs — no newline after the closing brace.
+    x.out.write('stdout', jsonCPretty(domainConfigJson(cfg)));
+    return 0;
+  }
   // The emulator's memsim_* keys are read with the rest of the config: a bad one stops here.
   const kernelRead = readGuestKernel(text, filename, overrides, cfg, x.version);
   writeLines(x, kernelRead.stderr);

@@ -53,6 +53,25 @@ export const CMD_TABLE: readonly CmdSpec[] = [
     option: '-f                      Permit destroying domain 0.',
   },
   {
+    name: 'shutdown', modifies: false, canDryrun: true,
+    desc: 'Issue a shutdown signal to a domain',
+    usage: '[options] <-a|Domain>',
+    option:
+      '-a, --all               Shutdown all guest domains.\n' +
+      '-h                      Print this help.\n' +
+      '-F                      Fallback to ACPI power event for HVM guests with\n' +
+      '                        no PV drivers.\n' +
+      '-w, --wait              Wait for guest(s) to shutdown.\n',
+  },
+  {
+    name: 'pause', modifies: false, canDryrun: true,
+    desc: 'Pause execution of a domain', usage: '<Domain>', option: undefined,
+  },
+  {
+    name: 'unpause', modifies: false, canDryrun: true,
+    desc: 'Unpause a paused domain', usage: '<Domain>', option: undefined,
+  },
+  {
     name: 'mem-max', modifies: false, canDryrun: true,
     desc: 'Set the maximum amount reservation for a domain',
     usage: MEM_USAGE, option: undefined,
@@ -66,6 +85,10 @@ export const CMD_TABLE: readonly CmdSpec[] = [
     name: 'info', modifies: false, canDryrun: false,
     desc: 'Get information about Xen host',
     usage: '-n, --numa         List host NUMA topology information', option: undefined,
+  },
+  {
+    name: 'domid', modifies: false, canDryrun: false,
+    desc: 'Convert a domain name to domain id', usage: '<DomainName>', option: undefined,
   },
   {
     name: 'claims', modifies: false, canDryrun: false,

@@ -23,7 +23,20 @@ export interface XlParams {
   xenCommandline?: string;
 }
 
+/** xl's global options (xl.c main: getopt "+vftTN"), before the sub-command. */
+export interface XlGlobals {
+  /** -v, once per -v: libxl's log level lowered by one each (debug messages are not modelled). */
+  readonly verbose: number;
+  /** -N: dry run only (commands that cannot dry-run refuse it). */
+  readonly dryrun: boolean;
+  /** -f: force execution where a command would refuse. */
+  readonly force: boolean;
+}
+
+export const NO_GLOBALS: XlGlobals = { verbose: 0, dryrun: false, force: false };
+
 export interface XlContext {
+  readonly globals: XlGlobals;
   readonly port: HypercallPort;
   readonly params: XlParams;
   readonly version: XenVersion;

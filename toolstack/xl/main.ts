@@ -10,7 +10,8 @@ import { mainInfo } from './cmd-info.ts';
 import { mainClaims, mainList } from './cmd-list.ts';
 import { mainMemMax, mainMemSet } from './cmd-mem.ts';
 import { mainTmemFreeable, mainTmemFreeze, mainTmemList, mainTmemThaw } from './cmd-tmem.ts';
-import type { XlContext, XlParams } from './context.ts';
+import { mainDomid, mainPause, mainShutdown, mainUnpause } from './cmd-domain.ts';
+import type { XlContext, XlGlobals, XlParams } from './context.ts';
 import { sinkFor, type XlSink } from './io.ts';
 
 type CmdMain = (x: XlContext, argv: readonly string[]) => Promise<number>;
@@ -27,14 +28,52 @@ const COMMANDS: Readonly<Record<string, CmdMain>> = {
   'tmem-freeze': mainTmemFreeze,
   'tmem-thaw': mainTmemThaw,
   'tmem-freeable': mainTmemFreeable,
+  pause: mainPause,
+  unpause: mainUnpause,
+  shutdown: mainShutdown,
+  domid: mainDomid,
 };
+
+/**
+ * xl's global options: getopt("+vftTN") — bundled letters, stops at the first word that is not
+ * an option (or after `--`). 4.3's xl knows -v, -f and -N only.
+ * @returns the options and the words from the sub-command on, or undefined for an unknown option
+ */
+export function globalOptions(argv: readonly string[], version: string): { globals: XlGlobals; rest: string[] } | undefined {
+  const known = version === '4.3' ? 'vfN' : 'vftTN';
+  let verbose = 0;
+  let dryrun = false;
+  let force = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (a.length < 2 || !a.startsWith('-')) break;
+    for (const c of a.slice(1)) {
+      if (!known.includes(c)) return undefined;
+      if (c === 'v') verbose++;
+      else if (c === 'N') dryrun = true;
+      else if (c === 'f') force = true;
+      // -t (progress with CR) and -T (timestamps) change how libxl's progress is drawn: nothing to model.
+    }
+  }
+  return { globals: { verbose, dryrun, force }, rest: argv.slice(i) };
+}
 
 /** Runs one xl command line; writes go to `out`. @returns xl's exit status (0–255) */
 export async function xlMain(port: HypercallPort, params: XlParams, out: XlSink): Promise<number> {
   const conf = readXlConf(params.xlConf === undefined ? '' : (params.xlConf.text ?? undefined), params.xlConf?.path ?? XL_GLOBAL_CONFIG, params.version);
   for (const w of conf.stderr) out.write('stderr', w);
   if (conf.exitStatus !== undefined) return conf.exitStatus;
-  const [cmd, ...rest] = params.argv;
+  const g = globalOptions(params.argv, params.version);
+  if (g === undefined) {
+    out.write('stderr', 'unknown global option\n');
+    return 1;
+  }
+  const [cmd, ...rest] = g.rest;
   if (cmd === undefined) {
     out.write('stdout', helpText(undefined, params.version));
     return 1;
@@ -49,7 +88,11 @@ export async function xlMain(port: HypercallPort, params: XlParams, out: XlSink)
     out.write('stderr', 'command not implemented\n');
     return 1;
   }
-  const status = await impl({ port, params, version: params.version, conf: conf.conf, out }, rest);
+  if (g.globals.dryrun && !spec!.canDryrun) {
+    out.write('stderr', 'command does not implement -N (dryrun) option\n');
+    return 1;
+  }
+  const status = await impl({ globals: g.globals, port, params, version: params.version, conf: conf.conf, out }, rest);
   return status & 0xff;
 }
 

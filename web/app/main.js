@@ -85,7 +85,7 @@ async function repl() {
     setStatus('running…');
     try {
       const r = await emu.line(line);
-      for (const w of r.out) write(w.stream === 'stderr' ? `\x1b[33m${w.text}\x1b[0m` : w.text);
+      for (const w of r.out) write(w.stream === 'stderr' ? `\x1b[33m${w.text}\x1b[0m` : w.stream === 'note' ? `\x1b[36m${w.text}\x1b[0m` : w.text);
     } catch (e) {
       write(`\x1b[31mxen-memsim: ${e.message}\x1b[0m\n`);
     }

@@ -156,17 +156,25 @@ function load(id: string, variant: number, text?: string, name = 'my-scenario.js
 }
 
 /** Runs one line of the shell; output comes back in order with its stream. */
-async function line(text: string): Promise<{ out: Array<{ stream: 'stdout' | 'stderr'; text: string }>; status?: number }> {
+/** A line's output: xl's two streams, and the shell's own notes (drawn apart). */
+export type LineOutput = Array<{ stream: 'stdout' | 'stderr' | 'note'; text: string }>;
+
+async function line(text: string): Promise<{ out: LineOutput; status?: number }> {
   return enqueue(async () => {
     const s = current();
-    const out: Array<{ stream: 'stdout' | 'stderr'; text: string }> = [];
+    const out: LineOutput = [];
     const io = {
       stdout: { write: (t: string) => (out.push({ stream: 'stdout', text: t }), true) },
       stderr: { write: (t: string) => (out.push({ stream: 'stderr', text: t }), true) },
     };
     interrupted = false;
+    const seen = s.sampler.eventCount;
     try {
-      const r = await runLine(s.host, text, ++s.lines, CWD, io as never, '<playground>');
+      const r = await runLine(s.host, text, ++s.lines, CWD, io as never, '<playground>', () => interrupted);
+      // What xl does not say: how much a failed build had populated (claim_mode=0 finds out late).
+      for (const e of s.sampler.eventsFrom(seen)) {
+        if (e.kind === 'build_failed') out.push({ stream: 'note', text: `xen-memsim: ${e.text.replace(/^[^:]+: /, '')}\n` });
+      }
       return { out, ...(typeof r === 'number' ? { status: r } : {}) };
     } catch (e) {
       out.push({ stream: 'stderr', text: `xen-memsim shell: ${(e as Error).message}\n` });

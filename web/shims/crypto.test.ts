@@ -1,6 +1,6 @@
 import { createHash as nodeCreateHash } from 'node:crypto';
 import { fc, test } from '@fast-check/vitest';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArrivalOrder } from '../../sim/policy.ts';
 import { traceHash } from '../../sim/trace.ts';
 import { twoBuilders } from '../../world/test-scenarios.ts';
@@ -25,7 +25,7 @@ describe('the browser\'s sha256 (web/shims/crypto.ts)', () => {
     expect(a.digest('hex')).toBe(b.digest('hex'));
   });
 
-  test('sim/trace.ts bundled for the browser (node:crypto → this shim) hashes a run\'s trace as Node does', async () => {
+  it('sim/trace.ts bundled for the browser (node:crypto → this shim) hashes a run\'s trace as Node does', async () => {
     const { owner, hash } = await runScheduled(twoBuilders('4.22', true), new ArrivalOrder());
     const events = owner.trace.events.slice(0, -1); // what traceHash saw when the run ended
     expect(traceHash(events)).toBe(hash);
@@ -37,7 +37,7 @@ describe('the browser\'s sha256 (web/shims/crypto.ts)', () => {
     expect(browserTrace.traceHash(JSON.parse(JSON.stringify(events)))).toBe(hash);
   });
 
-  test('refuses what it does not implement', () => {
+  it('refuses what it does not implement', () => {
     expect(() => createHash('md5')).toThrow(/only sha256/);
   });
 });
