@@ -42,7 +42,7 @@ export async function mainShutdown(x: XlContext, argv: readonly string[]): Promi
     x.out.write('stderr', 'xen-memsim: shutdown -w is not modelled (the emulated guests do not act on control/shutdown)\n');
     return 1;
   }
-  const targets = all ? (await listDomains(x.port)).map((d) => d.domid).filter((d) => d !== 0) : [await findDomain(x, p.operands[0])];
+  const targets = all ? (await listDomains(x.port, x.version)).map((d) => d.domid).filter((d) => d !== 0) : [await findDomain(x, p.operands[0])];
   for (const domid of targets) {
     if (domid === undefined) return 1;
     x.out.write('stderr', `Shutting down domain ${domid}\n`);
@@ -74,7 +74,7 @@ export async function mainDomid(x: XlContext, argv: readonly string[]): Promise<
   const p = xlGetopt(argv, '', {}, 'domid', 1, x.out, x.version);
   if (typeof p === 'number') return p;
   const name = p.operands[0];
-  const d = (await listDomains(x.port)).find((info) => info.name === name);
+  const d = (await listDomains(x.port, x.version)).find((info) => info.name === name);
   if (d === undefined) {
     x.out.write('stderr', `Can't get domid of domain name '${name}', maybe this domain does not exist.\n`);
     return 1;
