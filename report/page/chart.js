@@ -11,7 +11,7 @@ import { CATEGORIES, esc, mib } from './format.js';
 const DOMAIN_COLORS = ['#3d4a5c', '#2f6fde', '#b8860b', '#6f42c1', '#7a5c3e', '#0a6e8a', '#9a6fb0', '#556b2f'];
 /** Marker categories drawn on the chart, most important first (they get a label row first). */
 const MARKED = ['failure', 'story', 'claim'];
-const LABEL_ROWS = 4;
+const LABEL_ROWS_DEFAULT = 4;
 const LABEL_ROW_PX = 15;
 const BAND_ROW_PX = 14;
 const BAND_BUCKET_PX = 3;
@@ -78,10 +78,11 @@ function joinLabels(a, b) {
   if (a.split(', ').length >= 4) return a.endsWith(' …') ? a : `${a} …`;
   let k = 0;
   while (k < x.length - 1 && k < y.length - 1 && x[k] === y[k]) k++;
-  if (k > 0) return `${a}, ${y.slice(k).join(' ')}`;
+  // Join on a shared start of two words, or of one when both are just one word more ("claim 1 MiB").
+  if (k >= 2 || (k === 1 && x.length === 2 && y.length === 2)) return `${a}, ${y.slice(k).join(' ')}`;
   let j = 0;
   while (j < x.length - 1 && j < y.length - 1 && x[x.length - 1 - j] === y[y.length - 1 - j]) j++;
-  if (j > 0) return `${x.slice(0, x.length - j).join(' ')}, ${y.slice(0, y.length - j).join(' ')} ${x.slice(x.length - j).join(' ')}`;
+  if (j > 0 && x.length === j + 1 && y.length === j + 1) return `${x.slice(0, x.length - j).join(' ')}, ${y.slice(0, y.length - j).join(' ')} ${x.slice(x.length - j).join(' ')}`;
   return undefined;
 }
 
@@ -93,12 +94,13 @@ function bandRows(t) {
 }
 
 /**
- * Mounts one run's chart in `el`. @param opts {height, onPick(event), onZoom(t0ns, t1ns), cursorSync,
+ * Mounts one run's chart in `el`. @param opts {height, labelRows, onPick(event), onZoom(t0ns, t1ns), cursorSync,
  *   range() → [t0ns, t1ns] the x range to show after mounting and after each update}
  * @returns {update(t), setRange(t0ns, t1ns), labels(), destroy(), plot}
  */
 export function createMemoryChart(el, telemetry, opts = {}) {
   let t = telemetry;
+  const LABEL_ROWS = opts.labelRows ?? LABEL_ROWS_DEFAULT;
   const height = opts.height ?? 300;
   el.classList.add('memchart');
   el.innerHTML = '<div class="plot"></div><canvas class="band"></canvas><div class="band-names"></div>';
@@ -137,7 +139,9 @@ export function createMemoryChart(el, telemetry, opts = {}) {
       ctx.lineTo(x, top + h);
       ctx.stroke();
       ctx.globalAlpha = 1;
-      const text = e.label ?? e.kind;
+      // A marker without a label (a build's own allocation failure: its build_failed says it) is a line only.
+      if (!e.label) continue;
+      const text = e.label;
       const w = ctx.measureText(text).width + 8 * dpr;
       const x0 = Math.min(Math.max(x - w / 2, left), left + width - w);
       const gap = 3 * dpr;

@@ -23,7 +23,7 @@ const workerUrl = URL.createObjectURL(new Blob([__MEMSIM_WORKER__], { type: 'tex
 const emu = Comlink.wrap(new Worker(workerUrl));
 
 const term = new Terminal({
-  rows: 26, fontSize: 13, convertEol: true, screenReaderMode: true, cursorBlink: true,
+  rows: 28, fontSize: 12.5, convertEol: true, screenReaderMode: true, cursorBlink: true,
   fontFamily: '"DejaVu Sans Mono", Menlo, Consolas, monospace', theme: { background: '#1d2430' },
 });
 const rl = new Readline();
@@ -97,7 +97,7 @@ async function repl() {
 // ---- the chart, the interleaving, the events --------------------------------------------------
 function drawChart(t) {
   if (chart === undefined) {
-    chart = createMemoryChart($('chart'), t, { height: 300, onPick: (e) => void pick(e.step), range: () => [0, Math.max(1e9, state.telemetry?.meta.endNs ?? 0)] });
+    chart = createMemoryChart($('chart'), t, { height: 300, labelRows: 6, onPick: (e) => void pick(e.step), range: () => [0, Math.max(1e9, state.telemetry?.meta.endNs ?? 0)] });
     $('legend').innerHTML = legendHtml();
   } else chart.update(t);
 }
@@ -237,6 +237,8 @@ window.__playground = {
   get steps() { return state.steps.slice(); },
   get focusStep() { return state.focusStep; },
   labels: () => chart?.labels() ?? [],
+  /** The events of the run so far (the chart's telemetry). */
+  events: () => state.telemetry?.events ?? [],
   pick,
 };
 

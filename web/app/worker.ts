@@ -11,6 +11,7 @@ import { ArrivalOrder } from '../../sim/policy.ts';
 import { CMD_TABLE } from '../../toolstack/xl/cmdtable.ts';
 import type { XlParams } from '../../toolstack/xl/context.ts';
 import type { XenVersion } from '../../hv/version.ts';
+import { SCENARIO_FILE_MAX_BYTES } from '../../world/scenario-file/files.ts';
 import { loadScenario, type CompiledVariant } from '../../world/scenario-file/load.ts';
 import { XL_TIMELINE_KIND } from '../../world/scenario-file/xl-timeline.ts';
 import { XlHost, xenCommandline, type XlHostOptions } from '../../world/shell/host.ts';
@@ -37,8 +38,6 @@ if (g.setImmediate === undefined) {
 const CWD = '/playground';
 /** Wall ms one play tick may run before the page gets a chance to ask for news. */
 const TICK_BUDGET_MS = 40;
-/** Longest scenario file a student may load (characters). */
-export const SCENARIO_MAX_CHARS = 1 << 20;
 
 export interface ScenarioChoice {
   id: string;
@@ -143,7 +142,7 @@ function load(id: string, variant: number, text?: string, name = 'my-scenario.js
     const host = new XlHost(c.host);
     return start(c.title, host, host.world);
   }
-  if (text !== undefined && text.length > SCENARIO_MAX_CHARS) throw new Error(`${name}: larger than ${SCENARIO_MAX_CHARS} characters`);
+  if (text !== undefined && new TextEncoder().encode(text).length > SCENARIO_FILE_MAX_BYTES) throw new Error(`${name}: larger than ${SCENARIO_FILE_MAX_BYTES} bytes, the limit of a scenario file (docs/limits.md)`);
   const source = text ?? __MEMSIM_FILES__[c?.file ?? ''];
   if (source === undefined) throw new Error(`unknown scenario ${id}`);
   const r = loadScenario(source, text === undefined ? c!.file! : name);
