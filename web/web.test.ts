@@ -18,10 +18,13 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'out');
 /** Generous, bounded: a loaded 2-core machine builds and boots the page slowly. */
 const WAIT = { timeout: 90_000 };
+/** Each test: a build, a boot and about ten waits, each bounded by WAIT. */
+const TEST_TIMEOUT = 300_000;
 
 interface Playground {
   ready: boolean;
   busy: boolean;
+  line: string;
   chartSeries(): string[];
   status: { steps: number; nowNs: number };
   steps: Array<{ step: number; actor: string; label: string }>;
@@ -48,10 +51,13 @@ async function drive(page: Page, name: string): Promise<void> {
   const before = await page.evaluate(() => window.__playground!.chartSeries());
   expect(before).not.toContain('d1 example.pvlinux');
   // Tab completes the sub-command and the file name.
+  // Completion is asynchronous (the worker answers): wait for each before typing on.
   await page.keyboard.type('xl cre');
   await page.keyboard.press('Tab');
+  await page.waitForFunction(() => window.__playground!.line === 'xl create ', undefined, WAIT);
   await page.keyboard.type('xlexample.pvl');
   await page.keyboard.press('Tab');
+  await page.waitForFunction(() => window.__playground!.line === 'xl create xlexample.pvlinux ', undefined, WAIT);
   await waitForScreen(page, 'xl(4.22)> xl create xlexample.pvlinux');
   await page.keyboard.press('Enter');
   await waitForScreen(page, 'Parsing config from xlexample.pvlinux');
@@ -75,10 +81,10 @@ describe('the playground in headless Chromium', () => {
 
   beforeAll(async () => {
     browser = await launchChromium({ width: 1500, height: 1000 });
-  });
+  }, TEST_TIMEOUT);
 
   afterAll(async () => {
-    if (server?.pid !== undefined) process.kill(server.pid, 'SIGTERM');
+    if (server?.exitCode === null) server.kill('SIGTERM');
     await browser?.close();
   });
 
@@ -104,7 +110,7 @@ describe('the playground in headless Chromium', () => {
     expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, TEST_TIMEOUT);
 
   test('the static build from file://: the same shell, chart and step', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'memsim-web-'));
@@ -115,5 +121,5 @@ describe('the playground in headless Chromium', () => {
     await drive(page, 'static');
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, TEST_TIMEOUT);
 });

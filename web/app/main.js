@@ -66,6 +66,8 @@ term.attachCustomKeyEventHandler((ev) => {
 async function completeLine() {
   const line = rl.getLine();
   const { candidates, prefix } = await emu.complete(line);
+  // The worker answers asynchronously: keys typed meanwhile win over a completion of the old line.
+  if (rl.getLine() !== line) return;
   const hint = $('hint');
   if (candidates.length === 0) { hint.textContent = 'Tab: no completion'; return; }
   let common = candidates[0];
@@ -77,9 +79,16 @@ async function completeLine() {
 
 rl.setCtrlCHandler(() => { void emu.interrupt(); });
 
+/**
+ * xterm-readline takes keys only once its read is active, which happens after the terminal has
+ * flushed its writes: a write queued after read() calls back once the prompt takes keys. Until then
+ * the page is busy (and, at start, not ready), so nothing typed is lost by a test that waits.
+ */
 async function repl() {
   for (;;) {
-    const line = await rl.read(state.prompt);
+    const pending = rl.read(state.prompt);
+    term.write('', () => { state.busy = false; state.ready = true; setStatus(''); });
+    const line = await pending;
     $('hint').textContent = '';
     state.busy = true;
     setStatus('running…');
@@ -89,7 +98,6 @@ async function repl() {
     } catch (e) {
       write(`\x1b[31mxen-memsim: ${e.message}\x1b[0m\n`);
     }
-    state.busy = false;
     await refresh(true);
   }
 }
@@ -222,7 +230,6 @@ async function setup() {
   await loadChoice();
   setInterval(() => { if (!state.busy) void refresh(); }, POLL_MS);
   term.focus();
-  state.ready = true;
   void repl();
 }
 
@@ -230,6 +237,8 @@ async function setup() {
 window.__playground = {
   get ready() { return state.ready; },
   get busy() { return state.busy; },
+  /** The line being edited at the prompt. */
+  get line() { return rl.getLine(); },
   /** The chart's data: [x, ...series] as uPlot holds it. */
   chartData: () => chart?.plot.data.map((d) => d.slice()) ?? [],
   chartSeries: () => chart?.plot.series.map((s) => s.label) ?? [],
