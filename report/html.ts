@@ -40,7 +40,7 @@ export interface ReportRun {
 /** What the page reads from #report-data. */
 export interface ReportData {
   format: typeof REPORT_FORMAT;
-  runs: Array<{ label: string; outcomeText: string; telemetry: Telemetry }>;
+  runs: Array<{ label: string; outcomeText: string; outcomeClass: string; telemetry: Telemetry }>;
 }
 
 /** The files inlined into every report, read (and bundled) once. */
@@ -127,7 +127,7 @@ export function renderReport(runs: Telemetry | readonly ReportRun[], opts: Repor
   if (list.length === 0) throw new Error('renderReport: no run to show');
   const first = list[0].telemetry;
   const title = opts.title ?? `xen-memsim report: ${list.length === 1 ? first.meta.scenario : first.meta.scenario.replace(/\s*\S+$/, '') || first.meta.scenario}`;
-  const data: ReportData = { format: REPORT_FORMAT, runs: list.map((r) => ({ label: r.label, outcomeText: outcome(r.telemetry).text, telemetry: r.telemetry })) };
+  const data: ReportData = { format: REPORT_FORMAT, runs: list.map((r) => ({ label: r.label, outcomeText: outcome(r.telemetry).text, outcomeClass: outcome(r.telemetry).cls, telemetry: r.telemetry })) };
   const badge = list.length === 1 ? `<span class="outcome ${outcome(first).cls}">${escapeHtml(outcome(first).text)}</span>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -81,8 +81,7 @@ function focus(run, step) {
 }
 
 $('charts').innerHTML = runs.map((r, i) => {
-  const m = r.telemetry.meta;
-  const o = m.outcome === 'failed' ? 'failed' : m.outcome;
+  const o = r.outcomeClass;
   return `<div class="run"><h3>${r.label.replace(/[&<>"]/g, '')} <span class="outcome ${o}">${r.outcomeText.replace(/[&<>"]/g, '')}</span></h3><div class="chart" id="chart-${i}"></div></div>`;
 }).join('');
 const charts = runs.map((r, i) => createMemoryChart($(`chart-${i}`), r.telemetry, {
