@@ -96,6 +96,14 @@ describe('outputs are checked before a long run starts; results are written as t
     expect(existsSync(missing)).toBe(false);
   });
 
+  it('a write that fails after the run (a full disk: /dev/full) is named, exit 1, the transcript kept', async () => {
+    const r = await runCli(['run', tiny, '--trace', '/dev/full']);
+    expect(r.stdout).toMatch(/-- tiny: completed/);
+    expect(r.stderr).toMatch(/xen-memsim run: cannot write \/dev\/full: no space left on the device/);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+    expect(r.status).toBe(1);
+  });
+
   it('demo --out /proc/x: refused at once (it spun)', async () => {
     usageError(await runCli(['demo', '--out', '/proc/x']), /^xen-memsim demo: --out: cannot create \/proc\/x/);
   });

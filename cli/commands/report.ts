@@ -1,7 +1,8 @@
 // `xen-memsim report TRACE.jsonl [--out report.html] [--perfetto trace.json]`: replays any trace
 // (scheduled or real-thread run) with telemetry attached and writes the HTML report, and the
 // Chrome trace-event / Perfetto file if asked. Exit 0 when written, 1 when the trace is malformed
-// (the message names the line), 2 on bad usage, an unreadable trace or an unwritable output.
+// (the message names the line) or an output could not be written after all (a full disk), 2 on
+// bad usage, an unreadable trace or an output refused before the replay.
 
 import { writeReport } from '../../report/html.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
@@ -9,7 +10,7 @@ import { collectFromTrace } from '../../report/telemetry.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
 import { parseCommand } from '../args/command.ts';
 import { outFlag, outputFlag } from '../args/flags.ts';
-import { INPUT_LIMITS, outputFileProblem, readInput } from '../args/paths.ts';
+import { INPUT_LIMITS, outputFileProblem, readInput, writeResult } from '../args/paths.ts';
 
 export const REPORT = {
   name: 'report',
@@ -51,10 +52,18 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const wallMs = performance.now() - t0;
-  await writeReport(telemetry, out, { wallMs });
+  const late = await writeResult(out, () => writeReport(telemetry, out, { wallMs }));
+  if (late !== undefined) {
+    process.stderr.write(`xen-memsim report: ${late}\n`);
+    return 1;
+  }
   process.stdout.write(`report written to ${out}\n`);
   if (perfetto !== undefined) {
-    await writePerfetto(telemetry, perfetto);
+    const problem = await writeResult(perfetto, () => writePerfetto(telemetry, perfetto));
+    if (problem !== undefined) {
+      process.stderr.write(`xen-memsim report: ${problem}\n`);
+      return 1;
+    }
     process.stdout.write(`Chrome trace-event file written to ${perfetto} (open it in https://ui.perfetto.dev)\n`);
   }
   const r = telemetry.meta.replay;
