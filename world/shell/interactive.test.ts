@@ -6,10 +6,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { XlHost } from './host.ts';
-import { runInteractive } from './run.ts';
+import { runInteractive, runScript } from './run.ts';
+import { parseShellLine, SLEEP_MAX_SECS } from './script.ts';
 
 const CTRL_C = '\x03';
 const CTRL_D = '\x04';
@@ -91,4 +92,28 @@ describe('xen-memsim shell on a terminal', () => {
     s.type('exit\r');
     expect(await s.status).toBe(0);
   }, 120_000);
+});
+
+describe('the shell\'s own lines: exit and a bounded sleep', () => {
+  it('a script stops at `exit N` with status N; `exit` alone keeps the last xl status', async () => {
+    const run = async (text: string) => {
+      let out = '';
+      let err = '';
+      const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => void (f(String(c)), cb()) });
+      const status = await runScript(new XlHost({ memoryMiB: 1024, xen: '4.22', nodes: 1 }), text, tmpdir(), { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, 't.xl');
+      return { status, out, err };
+    };
+    expect(await run('xl info total_memory\nexit 4\nxl info free_memory\n')).toEqual({ status: 4, out: '1024\n', err: '' });
+    expect(await run('xl list 99\nexit\nxl info total_memory\n')).toMatchObject({ status: 1, out: '' });
+  });
+
+  it('sleep takes at most an hour of virtual time; exit takes a status of 0..255', async () => {
+    expect(SLEEP_MAX_SECS).toBe(3600);
+    expect(parseShellLine('sleep 3600')).toEqual({ kind: 'sleep', seconds: 3600 });
+    expect(parseShellLine('sleep 0.5')).toEqual({ kind: 'sleep', seconds: 0.5 });
+    expect(parseShellLine('sleep 3601')).toEqual({ kind: 'error', message: 'sleep: at most 3600 seconds at a time (got 3601)' });
+    expect(parseShellLine('sleep 99999999999999999999')).toEqual({ kind: 'error', message: 'usage: sleep SECONDS' });
+    expect(parseShellLine('exit 255')).toEqual({ kind: 'exit', status: 255 });
+    for (const bad of ['exit 256', 'exit -1', 'exit x', 'exit 1 2']) expect(parseShellLine(bad), bad).toEqual({ kind: 'error', message: 'usage: exit [STATUS] (0..255)' });
+  });
 });
