@@ -18,6 +18,12 @@ export class Domain {
   maxLoweredBelowTot = false;
   /** Remaining claim; written only together with Hypervisor.outstandingClaims (heap_lock). */
   outstandingPages = 0;
+  /**
+   * Claim sets: the part of outstandingPages pinned to each node (index = node); the rest of
+   * outstandingPages is the host-wide claim. null without a claim set. Written with
+   * PageAllocator.nodeOutstanding (heap_lock).
+   */
+  nodeClaims: number[] | null = null;
   /** MEMF_no_refcount pages owned but not in totPages (PGC_extra in master). */
   extraPages = 0;
   isDying: DomDying = DOMDYING.alive;
@@ -35,6 +41,11 @@ export class Domain {
   lastAllocNode = -1;
   /** Paging-pool frames (XEN_DOMCTL_set_paging_mempool_size), allocated MEMF_no_refcount. */
   readonly pagingPool: number[] = [];
+  /**
+   * d->pending_scrub (4.22): an allocated extent, not yet assigned to d (its claim share already
+   * consumed), whose scrub stopped at `index` for a continuation; null when none.
+   */
+  pendingScrub: { mfn: number; order: number; index: number } | null = null;
   /** Frames still counted in totPages but stolen by an XENMEM_exchange in progress. */
   stolenPages = 0;
 

@@ -12,5 +12,11 @@ export type HvEvent =
   | { kind: 'claim'; domid: number; pages: number; rc: number }
   /** A domain finished dying. */
   | { kind: 'domain_destroyed'; domid: number }
+  /**
+   * 4.22: a populate's stashed, still unscrubbed extent (d->pending_scrub) was freed — by a
+   * concurrent populate of the same domain, a mismatched re-entry, destruction or an unpause —
+   * and the claim share its allocation consumed is gone, as for a refused extent.
+   */
+  | { kind: 'scrub_stash_freed'; domid: number; order: number }
   /** A guest's NUMA node byte was used unchecked (bug B15, XSA-231). */
   | { kind: 'xsa231'; caller: number; node: number };

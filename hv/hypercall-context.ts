@@ -11,6 +11,7 @@ import { Domain, type GuestType } from './domain.ts';
 import type { HvEvent } from './events.ts';
 import type { HypercallResult } from './ops.ts';
 import type { PageAllocator } from './page-allocator.ts';
+import { DirtyFrames } from './scrub.ts';
 import type { Features } from './version.ts';
 
 /** A critical section's generator: yields section labels, returns Xen's result. */
@@ -35,6 +36,8 @@ export abstract class HypercallContext {
   now = 0;
   /** Observers of hypervisor events (allocation failures, leaks …): properties and reports. */
   readonly listeners: Array<(e: HvEvent) => void> = [];
+  /** PGC_need_scrub of free (and stashed) frames; used only with feat.deferredPopulateScrub. */
+  readonly dirty = new DirtyFrames();
   /** Domid rover of XEN_DOMCTL_createdomain (domctl.c). */
   domidRover = 0;
   /** tmem (4.3 with the tmem boot option), else null. */
@@ -49,6 +52,24 @@ export abstract class HypercallContext {
     /** XENMEM_claim_pages exists (HypervisorOptions.claimPages). */
     readonly hasClaimPages: boolean,
   ) {}
+
+  /**
+   * alloc_heap_pages without MEMF_no_scrub: the dirty frames of a just-allocated block are
+   * scrubbed there and then (charged to the clock).
+   */
+  scrubOnAlloc(mfn: number, pages: number): void {
+    if (this.dirty.frames === 0) return;
+    this.charge(this.dirty.clear(mfn, pages) * this.costs.pageScrubNs);
+  }
+
+  /** free_domheap_pages of an extent allocated for d but never assigned (a pending scrub). */
+  dropPendingScrub(d: Domain): void {
+    const p = d.pendingScrub;
+    if (p === null) return;
+    d.pendingScrub = null;
+    this.heap.freeHeapPages(p.mfn, p.order);
+    this.emit({ kind: 'scrub_stash_freed', domid: d.domid, order: p.order });
+  }
 
   emit(e: HvEvent): void {
     for (const l of this.listeners) l(e);

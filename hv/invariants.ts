@@ -36,6 +36,19 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
     check(owned === d.totPages + d.extraPages - d.stolenPages, 'owned-equals-charged',
       () => `d${d.domid}: ${owned} frames held, tot ${d.totPages} + extra ${d.extraPages} - stolen ${d.stolenPages}`);
   }
+  const perNode = new Float64Array(heap.nodes);
+  for (const d of hv.domains.values()) {
+    if (d.nodeClaims === null) continue;
+    let pinned = 0;
+    d.nodeClaims.forEach((c, n) => {
+      perNode[n] += c;
+      pinned += c;
+    });
+    check(pinned <= d.outstandingPages, 'node-claims-within-claim', () => `d${d.domid}: node claims ${pinned} > outstanding ${d.outstandingPages}`);
+  }
+  for (let n = 0; n < heap.nodes; n++) {
+    check(perNode[n] === heap.nodeOutstanding[n], 'node-claims-sum', () => `node ${n}: outstanding ${heap.nodeOutstanding[n]} != Σ node claims ${perNode[n]}`);
+  }
   check(claims === heap.outstandingClaims, 'claims-sum', () => `outstanding_claims ${heap.outstandingClaims} != Σ claims ${claims}`);
   let availSum = 0;
   for (const a of heap.avail) availSum += a;

@@ -7,7 +7,7 @@
 import { assert, assertNever } from './assert.ts';
 import type { Domain } from './domain.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
-import { MEMF, memfBits, memfNode, XENMEMF } from './flags.ts';
+import { MEMF, memfBits, memfGetNode, memfNode, XENMEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
 import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
 import type { HypercallContext, Sections } from './hypercall-context.ts';
@@ -214,15 +214,30 @@ function* populate(
       }
       gpfn = g;
     }
-    const before = d.outstandingPages;
-    const mfn = hv.heap.allocHeapPages(r.extentOrder, memflags, d);
-    hv.charge(hv.costs.extentNs);
-    if (typeof mfn !== 'number') {
-      hv.emit({ kind: 'alloc_failed', domid: d.domid, order: r.extentOrder, outstanding: before, reason: mfn });
-      yield 'alloc_heap_pages';
-      return { done: i, preempted: false };
+    // 4.22 populate_physmap: during creation pages come unscrubbed and unassigned
+    // (MEMF_no_scrub | MEMF_keep_scrub) and are scrubbed here, with preemption.
+    const deferred = mapIt && hv.feat.deferredPopulateScrub && !d.creationFinished;
+    let mfn = -1;
+    let scrubStart = 0;
+    if (mapIt && hv.feat.deferredPopulateScrub && d.pendingScrub !== null) {
+      const got = getStashedAllocation(hv, d, r.extentOrder, memflags);
+      if (got !== null) [mfn, scrubStart] = got;
+      yield 'get_stashed_allocation';
     }
-    yield 'alloc_heap_pages';
+    if (mfn < 0) {
+      const before = d.outstandingPages;
+      const got = hv.heap.allocHeapPages(r.extentOrder, memflags, d);
+      hv.charge(hv.costs.extentNs);
+      if (typeof got !== 'number') {
+        hv.emit({ kind: 'alloc_failed', domid: d.domid, order: r.extentOrder, outstanding: before, reason: got });
+        yield 'alloc_heap_pages';
+        return { done: i, preempted: false };
+      }
+      mfn = got;
+      if (!deferred) hv.scrubOnAlloc(mfn, n);
+      yield 'alloc_heap_pages';
+    }
+    if (deferred && (yield* scrubWithPreemption(hv, d, mfn, r.extentOrder, scrubStart, entry))) return { done: i, preempted: true };
     // A concurrent populate may have mapped the same gpfns meanwhile.
     if ((mapIt && anyMapped(d, gpfn, n)) || !hv.heap.assignPages(d, mfn, r.extentOrder, memflags)) {
       // E4 consumed the claim already: that share is lost, as 75d29d9b5e accepts (B5).
@@ -240,6 +255,59 @@ function* populate(
     yield 'assign_pages';
   }
   return { done: r.nrExtents, preempted: false };
+}
+
+/** Dirty pages scrubbed between two preemption checks (`!(++dirty_cnt & 0xff)`). */
+const SCRUB_BATCH = 256;
+
+/**
+ * get_stashed_allocation (4.22 memory.c): the pending extent if it has the order asked for and,
+ * for an exact-node request, the node; otherwise it is freed. Either way the slot is emptied.
+ * @returns [mfn, scrub index] of the extent taken over, or null.
+ */
+function getStashedAllocation(hv: HypercallContext, d: Domain, order: number, memflags: number): [number, number] | null {
+  const p = d.pendingScrub!;
+  const node = memflags & MEMF.exact_node ? memfGetNode(memflags) : -1;
+  if (p.order === order && (node < 0 || hv.heap.nodeOf(p.mfn) === node)) {
+    d.pendingScrub = null;
+    return [p.mfn, p.index];
+  }
+  hv.dropPendingScrub(d);
+  return null;
+}
+
+/**
+ * populate_physmap's scrub loop (4.22): scrubs the extent's dirty pages from `from` on, one
+ * section per SCRUB_BATCH dirty pages; after each batch but the last a pending preemption
+ * stashes the extent (stash_allocation) for the continuation to resume.
+ * @returns true when the call must be continued (the extent stashed or, if the slot was taken
+ *   or d is dying, freed with its claim share).
+ */
+function* scrubWithPreemption(
+  hv: HypercallContext, d: Domain, mfn: number, order: number, from: number, entry: number,
+): Generator<string, boolean, void> {
+  const end = mfn + 2 ** order;
+  let at = mfn + from;
+  for (;;) {
+    const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);
+    const last = stop < 0 || stop === end;
+    const upTo = last ? end : stop;
+    const scrubbed = hv.dirty.clear(at, upTo - at);
+    hv.charge(scrubbed * hv.costs.pageScrubNs);
+    at = upTo;
+    if (scrubbed > 0) yield 'scrub_pages';
+    if (last) return false;
+    if (hv.now - entry < hv.costs.preemptSliceNs) continue; // hypercall_preempt_check()
+    // stash_allocation: "Drop the passed page in preference for the already stashed one."
+    if (d.pendingScrub !== null || d.isDying !== 0) {
+      hv.heap.freeHeapPages(mfn, order);
+      hv.emit({ kind: 'scrub_stash_freed', domid: d.domid, order });
+    } else {
+      d.pendingScrub = { mfn, order, index: at - mfn };
+    }
+    yield 'stash_allocation';
+    return true;
+  }
 }
 
 function anyMapped(d: Domain, gpfn: number, n: number): boolean {
@@ -355,7 +423,10 @@ function* memoryExchange(hv: HypercallContext, caller: number, args: unknown): S
     for (let k = 0; k < outPerChunk && !failed; k++) {
       const mfn = hv.heap.allocHeapPages(outR.extentOrder, outFlags, null);
       hv.charge(hv.costs.extentNs);
-      if (typeof mfn === 'number') outMfns.push(mfn);
+      if (typeof mfn === 'number') {
+        hv.scrubOnAlloc(mfn, 2 ** outR.extentOrder);
+        outMfns.push(mfn);
+      }
       else failed = true;
     }
     yield 'alloc_heap_pages';

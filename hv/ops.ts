@@ -52,6 +52,12 @@ export interface MaxMemArgs {
   max_memkb: number;
 }
 
+/** XEN_DOMCTL_claim_memory: a claim set (hv/claim-sets.ts). */
+export interface ClaimMemoryArgs {
+  domid: number;
+  claims: Array<{ pages: number; target: number; pad?: number }>;
+}
+
 /** struct xen_sysctl_getdomaininfolist: the answer carries num_domains and domains[]. */
 export interface GetDomainInfoListArgs {
   first_domain?: number;
@@ -81,6 +87,8 @@ export interface OpArgs {
   XEN_SYSCTL_physinfo: Record<string, never>;
   XEN_SYSCTL_numainfo: Record<string, never>;
   XEN_SYSCTL_getdomaininfolist: GetDomainInfoListArgs;
+  /** The claim-set series (4.22+claim-sets only; -ENOSYS elsewhere). */
+  XEN_DOMCTL_claim_memory: ClaimMemoryArgs;
   TMEM_CONTROL: TmemArgs;
   TMEM_NEW_POOL: TmemArgs;
   TMEM_DESTROY_POOL: TmemArgs;
@@ -171,6 +179,7 @@ export const DOMCTL_OPS = [
   'XEN_SYSCTL_physinfo',
   'XEN_SYSCTL_numainfo',
   'XEN_SYSCTL_getdomaininfolist',
+  'XEN_DOMCTL_claim_memory',
 ] as const satisfies readonly OpName[];
 
 export const TMEM_OPS = [

@@ -51,6 +51,8 @@ export class PageAllocator {
   totalAvailPages = 0;
   /** Σ claims (outstanding_claims); written only with a domain's outstandingPages. */
   outstandingClaims = 0;
+  /** Claim sets: Σ of every domain's nodeClaims[node], per node (the series' per-node outstanding). */
+  readonly nodeOutstanding: Float64Array;
   /** Claims of domains freed while still claiming (bug B1): never released, until reboot. */
   leakedClaimPages = 0;
   /** Frames allocated without a domain owner (in flight, exchange, tmem, Xen itself). */
@@ -89,6 +91,7 @@ export class PageAllocator {
     this.nrZones = Math.floor(Math.log2(nrPages - 1)) + 1;
     this.frames = new FrameTable(nrPages, OWNER_FREE);
     this.avail = new Float64Array(nodes * this.nrZones);
+    this.nodeOutstanding = new Float64Array(nodes);
     this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>([LIST_SENTINEL]));
     this.nonEmpty = new Uint32Array(nodes * this.nrZones);
     this.frames.setRange(0, 1, OWNER_ANON); // MFN 0 is never in the heap
@@ -190,9 +193,14 @@ export class PageAllocator {
     const request = 2 ** order;
     // The claim gate: unclaimed memory is first-come-first-served; claimed memory only serves a
     // domain whose own remaining claim covers the whole request (page_alloc.c, §2.1).
-    const mayUseClaim =
-      d !== null && d.outstandingPages >= request && !(this.feat.gateHonoursNoRefcount && memflags & MEMF.no_refcount);
-    if (this.outstandingClaims + request > this.availForClaims() && !mayUseClaim) return 'gate';
+    const claimUsable = d !== null && !(this.feat.gateHonoursNoRefcount && memflags & MEMF.no_refcount);
+    if (this.feat.claimSets) {
+      // Claim sets: a partial claim helps — request <= unclaimed + the domain's own claim.
+      if (request > this.unclaimedAvail() + (claimUsable ? d.outstandingPages : 0)) return 'gate';
+    } else {
+      const mayUseClaim = claimUsable && d.outstandingPages >= request;
+      if (this.outstandingClaims + request > this.availForClaims() && !mayUseClaim) return 'gate';
+    }
 
     // 4.3's tmem detour: with tmem holding freeable pages and the heap below the mid-size mark,
     // order 0 and order >= 9 requests are served by tmem only (tmem refuses order > 0).
@@ -201,7 +209,7 @@ export class PageAllocator {
       const mfn = tmem.relinquishPages(order, memflags);
       if (mfn < 0) return 'tmem';
       // The frame never was on the heap: total_avail_pages is not decremented.
-      this.consumeClaimAtAlloc(d, request, memflags);
+      this.consumeClaimAtAlloc(d, request, memflags, mfn);
       return mfn;
     }
 
@@ -217,15 +225,24 @@ export class PageAllocator {
     }
     this.frames.setRange(mfn, request, OWNER_ANON);
     this.anonPages += request;
-    this.consumeClaimAtAlloc(d, request, memflags);
+    this.consumeClaimAtAlloc(d, request, memflags, mfn);
     return mfn;
   }
 
   /** E4 (75d29d9b5e): the claim is consumed in the same heap_lock region as total_avail_pages. */
-  private consumeClaimAtAlloc(d: Domain | null, request: number, memflags: number): void {
+  private consumeClaimAtAlloc(d: Domain | null, request: number, memflags: number, mfn: number): void {
     if (!this.feat.claimConsumedAtAlloc || d === null || d.outstandingPages === 0) return;
     if (memflags & MEMF.no_refcount) return;
-    const consumed = Math.min(d.outstandingPages, request);
+    let consumed = Math.min(d.outstandingPages, request);
+    if (d.nodeClaims !== null) {
+      // Claim sets: the allocation node's claim first; the host-wide claim only for the rest.
+      const node = this.nodeOf(mfn);
+      const fromNode = Math.min(d.nodeClaims[node], request);
+      d.nodeClaims[node] -= fromNode;
+      this.nodeOutstanding[node] -= fromNode;
+      const host = d.outstandingPages - fromNode - d.nodeClaims.reduce((a, b) => a + b, 0);
+      consumed = fromNode + Math.min(host, request - fromNode);
+    }
     assert(consumed <= this.outstandingClaims, 'BUG_ON: claim consumption exceeds outstanding_claims');
     d.outstandingPages -= consumed;
     this.outstandingClaims -= consumed;
@@ -247,6 +264,7 @@ export class PageAllocator {
     const start = reqNode >= 0 && reqNode < this.nodes ? reqNode : d !== null ? (d.lastAllocNode + 1) % this.nodes : 0;
     for (let k = 0; k < (exact ? 1 : this.nodes); k++) {
       const node = (start + k) % this.nodes;
+      if (this.feat.claimSets && !this.nodeGateAllows(node, request, memflags, d)) continue;
       for (let zone = zoneHi; zone >= zoneLo; zone--) {
         const nz = node * this.nrZones + zone;
         if (this.avail[nz] < request) continue;
@@ -265,6 +283,29 @@ export class PageAllocator {
       }
     }
     return null;
+  }
+
+  /** Free frames of one node (node_avail_pages, 44adbac3c7). */
+  nodeAvailPages(node: number): number {
+    let n = 0;
+    for (let z = 0; z < this.nrZones; z++) n += this.avail[node * this.nrZones + z];
+    return n;
+  }
+
+  /**
+   * Claim sets, get_free_buddy: a node whose unclaimed memory is short of the request is skipped,
+   * unless the request's own claim on that node makes up the difference.
+   */
+  private nodeGateAllows(node: number, request: number, memflags: number, d: Domain | null): boolean {
+    const own = d !== null && d.nodeClaims !== null && !(memflags & MEMF.no_refcount) ? d.nodeClaims[node] : 0;
+    return this.nodeAvailPages(node) - this.nodeOutstanding[node] + own >= request;
+  }
+
+  /** Drops d's per-node claims (the counters only; outstandingPages is the caller's). */
+  clearNodeClaims(d: Domain): void {
+    if (d.nodeClaims === null) return;
+    for (let n = 0; n < d.nodeClaims.length; n++) this.nodeOutstanding[n] -= d.nodeClaims[n];
+    d.nodeClaims = null;
   }
 
   /**
@@ -325,6 +366,7 @@ export class PageAllocator {
     if (pages === 0) {
       this.outstandingClaims -= d.outstandingPages;
       d.outstandingPages = 0;
+      this.clearNodeClaims(d);
       return 0;
     }
     if (d.outstandingPages !== 0) return -22; // only one active claim per domain please

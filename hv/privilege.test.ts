@@ -62,6 +62,8 @@ const EXPECTED: Readonly<Record<OpName, Row>> = {
   XEN_DOMCTL_set_paging_mempool_size: [ 'ok',      UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
   XEN_SYSCTL_physinfo:                [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
   XEN_SYSCTL_numainfo:                [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
+  // The claim-set series only ('ok' on 4.22+claim-sets, see cellFor); elsewhere an unknown domctl.
+  XEN_DOMCTL_claim_memory:            [ 'ENOSYS',  UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
   XEN_SYSCTL_getdomaininfolist:       [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
   TMEM_CONTROL:                       [ tmem('ok'),    tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM')  ],
   TMEM_NEW_POOL:                      [ tmem('ok=0'),  tmem('ok=1'),   tmem('ok=1'),   tmem('ok=0'),   tmem('ok=0'),   tmem('ok=0')   ],
@@ -101,6 +103,8 @@ function argsFor(op: OpName, subject: number): object {
       return { name: 'new', type: 'pv' };
     case 'XEN_DOMCTL_max_mem':
       return { domid: subject, max_memkb: 8192 * 4 };
+    case 'XEN_DOMCTL_claim_memory':
+      return { domid: subject, claims: [{ pages: 100, target: 0 }] };
     case 'XEN_DOMCTL_set_paging_mempool_size':
       return { domid: subject, size: 4 * 4096 };
     case 'XEN_DOMCTL_destroydomain':
@@ -202,6 +206,7 @@ function isRefusal(op: OpName, o: Outcome): boolean {
 }
 
 function cellFor(op: OpName, kind: CallerKind, v: XenVersion): Outcome {
+  if (op === 'XEN_DOMCTL_claim_memory' && kind === 'control' && v === '4.22+claim-sets') return 'ok';
   const cell = EXPECTED[op][CALLERS.indexOf(kind)];
   if (typeof cell === 'string') return cell;
   if (Array.isArray(cell)) return cell[v === '4.3' ? 0 : 1] as Outcome;

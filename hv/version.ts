@@ -125,6 +125,18 @@ export interface Features {
   readonly vnodeFlag: boolean;
   /** XSA-158 memory_exchange order: the per-caller order check (-EPERM) first, early return 0. */
   readonly exchangeOrderCheckFirst: boolean;
+  /**
+   * 4.22 (83a784a15b, 3652268543, 009401506e): freed pages stay dirty (PGC_need_scrub), and
+   * populate_physmap during creation allocates them unscrubbed and unassigned, scrubs them with
+   * preemption (the page waits in d->pending_scrub across a continuation), then assigns them.
+   */
+  readonly deferredPopulateScrub: boolean;
+  /**
+   * The unmerged NUMA claim-set series ("[PATCH v7 0/3] xen/mm: Introduce NUMA-aware memory claim
+   * sets", 2026-05): XEN_DOMCTL_claim_memory, per-node outstanding counters, the per-node gate in
+   * get_free_buddy, and the host gate "request <= unclaimed + d's own claim".
+   */
+  readonly claimSets: boolean;
 }
 
 export function isXenVersion(v: unknown): v is XenVersion {
@@ -163,5 +175,7 @@ export function features(version: XenVersion, inject: readonly string[] = []): F
     lowestZoneIsXen: e1,
     vnodeFlag: !e1,
     exchangeOrderCheckFirst: !e1,
+    deferredPopulateScrub: atLeast(version, '4.22'),
+    claimSets: version === '4.22+claim-sets',
   };
 }

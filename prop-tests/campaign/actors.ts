@@ -23,6 +23,23 @@ export interface BuilderParams {
   dieAfter?: number;
   /** Virtual ns to wait before starting (a creation issued later). */
   startAfterNs?: number;
+  /**
+   * Claim sets (4.22+claim-sets): split the guest over this many nodes, claim each share on its
+   * node with XEN_DOMCTL_claim_memory (one set, the remainder host-wide) and populate each share
+   * with exact-node flags — libxl's per-vNUMA-node claims.
+   */
+  claimNodes?: number;
+}
+
+/** The claim-set series' host-wide target (hv/claim-sets.ts CLAIM_TARGET_HOST). */
+const CLAIM_TARGET_HOST = 0xfffffffe;
+/** XENMEMF_exact_node(n): node n + 1 in bits 8..15, exact_node_request (bit 17). */
+const exactNode = (n: number): number => (((n + 1) & 0xff) << 8) | (1 << 17);
+
+/** The per-node shares of a guest of `pages` over `nodes` nodes (the remainder on the last). */
+export function nodeShares(pages: number, nodes: number): number[] {
+  const per = Math.floor(pages / nodes);
+  return Array.from({ length: nodes }, (_, n) => (n === nodes - 1 ? pages - per * (nodes - 1) : per));
 }
 
 /** Parameters of a 'poke' actor. */
@@ -105,36 +122,46 @@ async function build(p: BuilderParams, hc: Hc, state: { populated: number }): Pr
   if (c.rc !== 0) return { outcome: 'failed-before-populating', why: `createdomain rc ${String(c.rc)}` };
   const domid = c.domid as number;
   await hc('XEN_DOMCTL_max_mem', { domid, max_memkb: p.pages * 4 + 1024 });
+  const shares = p.claimNodes === undefined ? [p.pages] : nodeShares(p.pages, p.claimNodes);
   if (p.claimMode === 1) {
-    const r = await hc('XENMEM_claim_pages', { domid, nr_extents: p.pages });
+    const r = p.claimNodes === undefined
+      ? await hc('XENMEM_claim_pages', { domid, nr_extents: p.pages })
+      : await hc('XEN_DOMCTL_claim_memory', { domid, claims: shares.map((pages, target) => ({ pages, target })) });
     if (r.rc !== 0) {
       await hc('XEN_DOMCTL_destroydomain', { domid });
       return { outcome: 'failed-before-populating', why: `claim rc ${String(r.rc)}` };
     }
   }
-  const todo = extentOrders(p.pages);
   let gpfn = 0;
   let failed = false;
-  while (todo.length > 0) {
-    const order = todo.shift()!;
-    const r = await hc('XENMEM_populate_physmap', { domid, nr_extents: 1, extent_order: order, extent_start: [gpfn] });
-    if (r.rc === 1) {
-      gpfn += 2 ** order;
-      state.populated += 2 ** order;
-      if (p.type === 'hvm' && state.populated === 2 ** order) {
-        // The HAP/p2m pool grows as the guest is populated: Xen allocates those pages for d with
-        // MEMF_no_refcount (the allocations B4 lets through on d's claim). Best effort: a
-        // refusal here does not fail the build.
-        await hc('XEN_DOMCTL_set_paging_mempool_size', { domid, size: 4096 });
+  for (let n = 0; n < shares.length && !failed; n++) {
+    const memFlags = p.claimNodes === undefined ? 0 : exactNode(n);
+    const todo = extentOrders(shares[n]);
+    while (todo.length > 0) {
+      const order = todo.shift()!;
+      const r = await hc('XENMEM_populate_physmap', { domid, nr_extents: 1, extent_order: order, mem_flags: memFlags, extent_start: [gpfn] });
+      if (r.rc === 1) {
+        gpfn += 2 ** order;
+        state.populated += 2 ** order;
+        if (p.type === 'hvm' && state.populated === 2 ** order) {
+          // The HAP/p2m pool grows as the guest is populated: Xen allocates those pages for d with
+          // MEMF_no_refcount (the allocations B4 lets through on d's claim). Best effort: a
+          // refusal here does not fail the build.
+          await hc('XEN_DOMCTL_set_paging_mempool_size', { domid, size: 4096 });
+        }
+      } else if (order > 0) {
+        todo.unshift(order - 1, order - 1); // fall back to smaller extents, as libxc does
+      } else {
+        failed = true;
+        break;
       }
-    } else if (order > 0) {
-      todo.unshift(order - 1, order - 1); // fall back to smaller extents, as libxc does
-    } else {
-      failed = true;
-      break;
     }
   }
-  if (p.claimMode === 1) await hc('XENMEM_claim_pages', { domid, nr_extents: 0 });
+  if (p.claimMode === 1) {
+    await (p.claimNodes === undefined
+      ? hc('XENMEM_claim_pages', { domid, nr_extents: 0 })
+      : hc('XEN_DOMCTL_claim_memory', { domid, claims: [{ pages: 0, target: CLAIM_TARGET_HOST }] }));
+  }
   if (failed) {
     const i = await hc('XEN_DOMCTL_getdomaininfo', { domid });
     const alive = i.rc === 0 && i.domid === domid && ((i.flags as number) & DOMINF_DYING) === 0;

@@ -55,6 +55,22 @@ const claimsWithinAvailable: MonitorFactory = (owner) => ({
   afterStep: () => claimsExceedAvailable(owner.hv),
 });
 
+/**
+ * node-claims-backed (claim sets): on every node, the claims pinned to it never exceed its free
+ * memory at a lock-free point — the per-node promise the series' get_free_buddy gate exists for.
+ */
+const nodeClaimsBacked: MonitorFactory = (owner) => ({
+  name: 'node-claims-backed',
+  afterStep: () => {
+    const heap = owner.hv.heap;
+    for (let n = 0; n < heap.nodes; n++) {
+      const free = heap.nodeAvailPages(n);
+      if (heap.nodeOutstanding[n] > free) return `node ${n}: claims pinned to it ${heap.nodeOutstanding[n]} > its free pages ${free}`;
+    }
+    return null;
+  },
+});
+
 /** no-leaked-claims: no claim outlives its domain (B1). */
 const noLeakedClaims: MonitorFactory = (owner) => ({
   name: 'no-leaked-claims',
@@ -255,6 +271,7 @@ export const CAMPAIGN_MONITORS: Readonly<Record<string, MonitorFactory>> = {
   'claim-guarantee': claimGuarantee,
   'claim-backed': claimBacked,
   'claims-within-available': claimsWithinAvailable,
+  'node-claims-backed': nodeClaimsBacked,
   'no-leaked-claims': noLeakedClaims,
   'frames-back': framesBack,
   'creation-atomic': creationAtomic,
@@ -274,5 +291,6 @@ export function monitorsFor(version: XenVersion): string[] {
     'memop-returns-extents', 'forward-progress', 'no-xsa231', 'frontswap-inertia', 'claim-guarantee-tmem',
   ];
   // E4 (claims consumed at allocation, 75d29d9b5e and its 4.21.1 backport 82fe260552) promises it.
-  return features(version).claimConsumedAtAlloc ? ['claims-within-available', ...all] : all;
+  const promised = features(version).claimConsumedAtAlloc ? ['claims-within-available', ...all] : all;
+  return features(version).claimSets ? ['node-claims-backed', ...promised] : promised;
 }

@@ -188,6 +188,8 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
       // tmem family: g1 hosts the tmem fill; the other creations come a second later, on a host
       // whose free memory tmem has taken (the seed's world: claims counting freeable pages).
       ...(s.tmem === true && i > 0 ? { startAfterNs: 1e9 } : {}),
+      // The claim-set version on a NUMA host: per-node claims, as libxl would for a vNUMA guest.
+      ...(s.xen === '4.22+claim-sets' && s.nodes > 1 ? { claimNodes: s.nodes } : {}),
     };
     return { name: `xl-${i + 1}`, kind: 'mini-builder', params: params as unknown as Record<string, unknown> };
   });
