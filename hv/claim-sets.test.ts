@@ -82,7 +82,7 @@ describe('XEN_DOMCTL_claim_memory', () => {
     expect(hv.domain(a)!.nodeClaims![1]).toBe(free1 - 14);
   });
 
-  test('the host gate lets a partial claim help: request <= unclaimed + own claim', () => {
+  test('the host gate is unchanged by the series: under pressure only a claim covering the whole extent passes', () => {
     const hv = boot();
     const a = createDomain(hv, 1 << 20);
     const b = createDomain(hv, 1 << 20);

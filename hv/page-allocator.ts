@@ -193,14 +193,10 @@ export class PageAllocator {
     const request = 2 ** order;
     // The claim gate: unclaimed memory is first-come-first-served; claimed memory only serves a
     // domain whose own remaining claim covers the whole request (page_alloc.c, §2.1).
-    const claimUsable = d !== null && !(this.feat.gateHonoursNoRefcount && memflags & MEMF.no_refcount);
-    if (this.feat.claimSets) {
-      // Claim sets: a partial claim helps — request <= unclaimed + the domain's own claim.
-      if (request > this.unclaimedAvail() + (claimUsable ? d.outstandingPages : 0)) return 'gate';
-    } else {
-      const mayUseClaim = claimUsable && d.outstandingPages >= request;
-      if (this.outstandingClaims + request > this.availForClaims() && !mayUseClaim) return 'gate';
-    }
+    // The claim-set series (v7 2/3) keeps this gate as it is; its per-node gate is in get_free_buddy.
+    const mayUseClaim =
+      d !== null && d.outstandingPages >= request && !(this.feat.gateHonoursNoRefcount && memflags & MEMF.no_refcount);
+    if (this.outstandingClaims + request > this.availForClaims() && !mayUseClaim) return 'gate';
 
     // 4.3's tmem detour: with tmem holding freeable pages and the heap below the mid-size mark,
     // order 0 and order >= 9 requests are served by tmem only (tmem refuses order > 0).

@@ -134,7 +134,7 @@ export interface Features {
   /**
    * The unmerged NUMA claim-set series ("[PATCH v7 0/3] xen/mm: Introduce NUMA-aware memory claim
    * sets", 2026-05): XEN_DOMCTL_claim_memory, per-node outstanding counters, the per-node gate in
-   * get_free_buddy, and the host gate "request <= unclaimed + d's own claim".
+   * get_free_buddy (alloc_heap_pages' host gate is unchanged in v7).
    */
   readonly claimSets: boolean;
 }
