@@ -48,6 +48,13 @@ export class Domain {
   pendingScrub: { mfn: number; order: number; index: number } | null = null;
   /** Frames still counted in totPages but stolen by an XENMEM_exchange in progress. */
   stolenPages = 0;
+  /**
+   * Virtual ns this domain's vCPUs have run (getdomaininfo's cpu_time): the cost of every section
+   * of every hypercall the domain itself issued (HypercallContext.charge), nothing else.
+   * DIVERGENCE: the emulated guests do no CPU work besides their hypercalls, so an idle domain
+   * stays at 0 and a toolstack's work (dom0 building a guest) is billed to dom0.
+   */
+  cpuTimeNs = 0;
 
   constructor(
     readonly domid: number,

@@ -205,7 +205,7 @@ export function domainInfo(d: Domain): DomainInfo {
     paged_pages: 0,
     nr_online_vcpus: d.maxVcpus,
     max_vcpu_id: d.maxVcpus - 1,
-    cpu_time: 0,
+    cpu_time: d.cpuTimeNs,
     flags,
     name: d.name,
     type: d.type,

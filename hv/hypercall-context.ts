@@ -34,6 +34,11 @@ export abstract class HypercallContext {
   readonly domains = new Map<number, Domain>();
   /** Virtual time in ns; advanced only by sections (charge) and by advanceClockTo(). */
   now = 0;
+  /**
+   * `current->domain`: the domain whose vCPU issued the hypercall whose section is running, set
+   * by Hypervisor.step around each section (undefined between sections); charge() bills it.
+   */
+  current: Domain | undefined = undefined;
   /** Observers of hypervisor events (allocation failures, leaks …): properties and reports. */
   readonly listeners: Array<(e: HvEvent) => void> = [];
   /** PGC_need_scrub of free (and stashed) frames; used only with feat.deferredPopulateScrub. */
@@ -75,9 +80,13 @@ export abstract class HypercallContext {
     for (const l of this.listeners) l(e);
   }
 
-  /** Charges a section's cost to the virtual clock. */
+  /**
+   * Charges a section's cost to the virtual clock and to the vCPU time of the domain that issued
+   * the hypercall (its runstate time: what getdomaininfo's cpu_time sums).
+   */
   charge(ns: number): void {
     this.now += ns;
+    if (this.current !== undefined) this.current.cpuTimeNs += ns;
   }
 
   /** Moves virtual time forward (actors sleeping); never backwards. */

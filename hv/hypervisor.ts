@@ -126,7 +126,13 @@ export class Hypervisor extends HypercallContext {
    */
   step(call: Call): string {
     assert(!call.done, 'step: call already finished');
-    const r = call.gen.next();
+    this.current = this.domains.get(call.caller);
+    let r: IteratorResult<string, HypercallResult>;
+    try {
+      r = call.gen.next();
+    } finally {
+      this.current = undefined;
+    }
     call.sections++;
     if (r.done) {
       // The code after the last lock region: the hypercall returns to the guest.

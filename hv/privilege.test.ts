@@ -174,8 +174,9 @@ function snapshot(hv: Hypervisor): string {
     !c.frozen && c.pools.every((p) => p === null) && c.sharedAuthUuid.every((u) => u === null);
   return JSON.stringify({
     phys: physinfo(hv),
+    // cpu_time left out: a refused hypercall still ran on its caller's vCPU (Xen bills it too).
     doms: [...hv.domains.values()].map((d) => ({
-      ...domainInfo(d), p2m: [...d.p2m.entries()], unmapped: [...d.unmappedExtents], pool: [...d.pagingPool], extra: d.extraPages,
+      ...domainInfo(d), cpu_time: undefined, p2m: [...d.p2m.entries()], unmapped: [...d.unmappedExtents], pool: [...d.pagingPool], extra: d.extraPages,
     })),
     rover: hv.domidRover,
     leaked: hv.heap.leakedClaimPages,
