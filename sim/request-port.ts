@@ -6,6 +6,7 @@ import type { HypercallResult, OpArgs, OpName } from '../hv/ops.ts';
 import type { HypercallPort } from './port.ts';
 import type { ActorRequest, OwnerReply } from './requests.ts';
 import type { ActorSpec } from './scenario.ts';
+import { copyValue } from './copy-value.ts';
 
 /** Thrown out of a port call when the actor must stop: its domain is gone or the run ended. */
 export class ActorStopped extends Error {
@@ -38,7 +39,7 @@ export abstract class RequestPort implements HypercallPort {
 
   async hypercall<O extends OpName>(op: O, args: OpArgs[O]): Promise<HypercallResult> {
     // The trace records arguments as they were issued: later mutation by the actor cannot leak in.
-    return (await this.expect({ kind: 'hypercall', op, args: structuredClone(args) }, 'result')).result;
+    return (await this.expect({ kind: 'hypercall', op, args: copyValue(args) }, 'result')).result;
   }
 
   now(): number {
@@ -63,7 +64,7 @@ export abstract class RequestPort implements HypercallPort {
   }
 
   async spawn(spec: ActorSpec): Promise<void> {
-    const r = await this.send({ kind: 'spawn', spec: structuredClone(spec) });
+    const r = await this.send({ kind: 'spawn', spec: copyValue(spec) });
     if (r.kind === 'gone') throw new Error(`${this.actor}: cannot spawn ${spec.name}: the name is taken`);
   }
 
@@ -78,3 +79,4 @@ export abstract class RequestPort implements HypercallPort {
     this.send(error === undefined ? { kind: 'exit' } : { kind: 'exit', error }).catch(() => {});
   }
 }
+

@@ -6,9 +6,11 @@
 import { Owner } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
 import { validateScenarioNames } from '../sim/scenario-validate.ts';
-import { isChoiceEvent, parseTrace, TraceFormatError, perActorEvents, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
+import { parseTrace, PerActorLog, TraceFormatError, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 import { World, type Failure, type RunResult } from './world.ts';
 import { loadPluginModules, REGISTRY_LOOKUPS } from '../sim/registry.ts';
+import { ChoiceTape, isChoice, type ChoiceList } from './choice-tape.ts';
+import { readTraceFile } from './trace-file.ts';
 
 export interface ReplayReport {
   /** True when every choice, request and answer matched (including a recorded failure). */
@@ -31,16 +33,39 @@ const NO_POLICY: SchedulePolicy = {
   },
 };
 
-type Choice = Extract<TraceEvent, { k: 'step' | 'wake' | 'kill' | 'stop' | 'arrive' }>;
-
-/** Choices: sections run, wake-ups, kills, and actors the world itself started (actor "@"). */
-function isChoice(e: TraceEvent): e is Choice {
-  return isChoiceEvent(e);
-}
-
 export interface ReplayOptions {
   /** Called with the replay's owner before anything runs: observers (the report's telemetry) attach here. */
   attach?: (owner: Owner) => void;
+}
+
+/** What a replay needs of a recorded run: its header, its choices, each actor's own events, its failure and end. */
+export interface RecordedRun {
+  header: TraceHeader;
+  choices: ChoiceList;
+  perActor: Map<string, TraceEvent[]>;
+  /** The first fail event, if the run failed. */
+  fail?: Extract<TraceEvent, { k: 'fail' }>;
+  /** The first end event. */
+  end?: Extract<TraceEvent, { k: 'end' }>;
+}
+
+/** Builds a RecordedRun one event at a time (from a list, or from a file as it is read). */
+class RecordedRunBuilder {
+  private readonly choices = new ChoiceTape();
+  private readonly perActor = new PerActorLog();
+  private fail: RecordedRun['fail'];
+  private end: RecordedRun['end'];
+
+  add(e: TraceEvent): void {
+    if (isChoice(e)) this.choices.push(e);
+    this.perActor.add(e);
+    if (e.k === 'fail') this.fail ??= e;
+    if (e.k === 'end') this.end ??= e;
+  }
+
+  build(header: TraceHeader): RecordedRun {
+    return { header, choices: this.choices, perActor: this.perActor.result(), fail: this.fail, end: this.end };
+  }
 }
 
 /** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
@@ -49,18 +74,36 @@ export async function replayTrace(text: string, opts: ReplayOptions = {}): Promi
   return replayEvents(header, events, opts);
 }
 
+/**
+ * Replays a trace file, reading it line by line (a demo variant's ~90 MB trace is never held as
+ * text or as event objects). Throws TraceFormatError on a malformed file, the read error of an
+ * unreadable one.
+ */
+export async function replayTraceFile(path: string, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  const b = new RecordedRunBuilder();
+  const header = readTraceFile(path, (e) => b.add(e));
+  return replayRecorded(b.build(header), opts);
+}
+
 export async function replayEvents(header: TraceHeader, events: readonly TraceEvent[], opts: ReplayOptions = {}): Promise<ReplayReport> {
-  const choices = events.filter(isChoice);
+  const b = new RecordedRunBuilder();
+  for (const e of events) b.add(e);
+  return replayRecorded(b.build(header), opts);
+}
+
+/** Replays a recorded run: takes exactly its choices, then compares each actor's own events. */
+export async function replayRecorded(rec: RecordedRun, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  const { header, choices } = rec;
   let next = 0;
   let divergence: string | undefined;
   const driver = (owner: Owner): boolean => {
     if (next >= choices.length) return false;
-    const c = choices[next];
+    const c = choices.at(next);
     const where = `choice ${next + 1} of ${choices.length} (${c.k}${'a' in c ? ` ${c.a}` : ''})`;
     if (c.k === 'arrive') {
       if (c.req.kind === 'spawn') owner.spawnExternal(c.req.spec);
     } else if (c.k === 'kill') {
-      owner.kill(c.a, c.why);
+      owner.applyRecordedKill(c.a, c.why);
     } else if (c.k === 'stop') {
       owner.trace.add(c); // the recorded run ended here
       next++;
@@ -71,8 +114,8 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
         return false;
       }
       owner.runItem(c.a);
-      const got = owner.trace.events.findLast((e) => e.k === 'step')!;
-      if (got.k === 'step' && (got.s !== c.s || got.t !== c.t)) {
+      const got = owner.trace.lastStep!;
+      if (got.s !== c.s || got.t !== c.t) {
         divergence = `${where}: recorded section "${c.s}" at t=${c.t} ns, replay ran "${got.s}" at t=${got.t} ns`;
         return false;
       }
@@ -93,7 +136,7 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
   };
   // runScheduled(), with a moment between building the world and running it for `attach`.
   // The recording decides how long the run is: never stop it at World's default step limit
-  // (a demo variant is ~1.3M steps).
+  // (a demo variant is ~1.3M steps). Long recordings replay with a lean trace (steps hashed, not kept).
   try {
     await loadPluginModules(header.scenario.plugins ?? []);
   } catch (e) {
@@ -101,32 +144,35 @@ export async function replayEvents(header: TraceHeader, events: readonly TraceEv
   }
   const unknown = validateScenarioNames(header.scenario, REGISTRY_LOOKUPS);
   if (unknown.length > 0) throw new TraceFormatError(`trace:1: scenario: ${unknown.join('; ')}`);
-  const world = new World(header.scenario, NO_POLICY, { driver, maxSteps: Math.max(1_000_000, choices.length + 1) });
+  const world = new World(header.scenario, NO_POLICY, {
+    driver, maxSteps: Math.max(1_000_000, choices.length + 1),
+    ...(choices.length > LEAN_REPLAY_CHOICES ? { trace: { keepSteps: false } } : {}),
+  });
   opts.attach?.(world.owner);
   await world.runUntil();
   const run = await world.finish();
   if (divergence === undefined && run.failure === undefined && next < choices.length) {
     divergence = `the replay ended after ${next} of ${choices.length} recorded choices`;
   }
-  divergence ??= firstPerActorDivergence(events, run.owner.trace.events);
-  const recordedFail = events.find((e) => e.k === 'fail');
-  if (divergence === undefined && (recordedFail?.k === 'fail') !== (run.failure !== undefined)) {
-    divergence = recordedFail?.k === 'fail'
+  divergence ??= firstPerActorDivergence(rec.perActor, run.owner.trace.perActor());
+  const recordedFail = rec.fail;
+  if (divergence === undefined && (recordedFail !== undefined) !== (run.failure !== undefined)) {
+    divergence = recordedFail !== undefined
       ? `the recorded run failed (${recordedFail.message}) but the replay did not`
       : `the replay failed (${run.failure!.message}) but the recorded run did not`;
   }
-  const recordedEnd = events.find((e) => e.k === 'end');
-  const recordedHash = recordedEnd?.k === 'end' ? recordedEnd.hash : undefined;
+  const recordedHash = rec.end?.hash;
   if (divergence === undefined && recordedHash !== undefined && recordedHash !== run.hash) {
     divergence = `all events matched but the hash differs: recorded ${recordedHash}, replay ${run.hash}`;
   }
   return { reproduced: divergence === undefined, divergence, recordedHash, hash: run.hash, steps: run.steps, failure: run.failure, run };
 }
 
+/** Recordings with more choices than this replay with a lean trace (the replay's own steps are hashed, not kept). */
+const LEAN_REPLAY_CHOICES = 100_000;
+
 /** Compares each actor's own requests and answers, in order; the first mismatch, if any. */
-function firstPerActorDivergence(recorded: readonly TraceEvent[], replayed: readonly TraceEvent[]): string | undefined {
-  const a = perActorEvents(recorded);
-  const b = perActorEvents(replayed);
+function firstPerActorDivergence(a: Map<string, TraceEvent[]>, b: Map<string, TraceEvent[]>): string | undefined {
   for (const actor of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(actor) ?? [];
     const y = b.get(actor) ?? [];

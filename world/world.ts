@@ -11,6 +11,7 @@ import type { SchedulePolicy } from '../sim/policy.ts';
 import { actorKind, isPluginLoaded, loadPluginModules, REGISTRY_LOOKUPS, startMonitors, type Monitor } from '../sim/registry.ts';
 import { assertScenarioSpec } from '../sim/scenario-validate.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
+import type { TraceOptions } from '../sim/trace.ts';
 
 export interface Failure {
   kind: 'invariant' | 'property' | 'hv-crash' | 'actor-error' | 'step-limit' | 'stuck';
@@ -30,13 +31,27 @@ export interface RunOptions {
   actorErrorsFail?: boolean;
   /** Drives the run instead of the policy (replay): return false when there is nothing left. */
   driver?: (owner: Owner) => boolean;
+  /**
+   * Wall-clock budget of the run (ms, over all runUntil calls): when it is spent the run is
+   * stopped — a recorded {k:'stop'} choice, so the trace still replays — and RunResult.stopped
+   * says why. Checked between steps; default none. Limit: WALL_BUDGET_MS_MAX.
+   */
+  wallBudgetMs?: number;
+  /** How the trace is recorded: kept whole (default) or streamed to a sink (sim/trace.ts). */
+  trace?: TraceOptions;
 }
+
+/** Largest wall-clock budget (ms): a week. */
+export const WALL_BUDGET_MS_MAX = 7 * 24 * 3600 * 1000;
 
 export interface RunResult {
   owner: Owner;
-  hash: string;
+  /** The trace's hash (computed when first read for a kept trace). */
+  readonly hash: string;
   steps: number;
   failure?: Failure;
+  /** Set when the run was stopped before its end (its wall-clock budget was spent). */
+  stopped?: string;
 }
 
 /** Thrown from an onStep hook to report a broken property. */
@@ -98,7 +113,11 @@ async function yieldIfDue(): Promise<void> {
 export class World {
   readonly owner: Owner;
   failure: Failure | undefined;
+  /** Why the run was stopped before its end (the wall-clock budget), if it was. */
+  stopped: string | undefined;
   private readonly maxSteps: number;
+  /** performance.now() after which the run is stopped (Infinity: no budget). */
+  private readonly deadline: number;
   /** The scenario's property monitors (spec.monitors), in order. */
   private readonly monitors: Monitor[];
 
@@ -112,8 +131,13 @@ export class World {
       if (!isPluginLoaded(p)) throw new Error(`World: plugin module ${p} is not loaded (await loadPluginModules(spec.plugins) first; runScheduled does)`);
     }
     assertScenarioSpec(spec, REGISTRY_LOOKUPS);
-    this.owner = new Owner(spec, policy, 'scheduled');
+    const budget = opts.wallBudgetMs;
+    if (budget !== undefined && !(Number.isFinite(budget) && budget > 0 && budget <= WALL_BUDGET_MS_MAX)) {
+      throw new RangeError(`World: wallBudgetMs must be in (0, ${WALL_BUDGET_MS_MAX}] (got ${budget})`);
+    }
+    this.owner = new Owner(spec, policy, 'scheduled', opts.trace);
     this.maxSteps = opts.maxSteps ?? 1_000_000;
+    this.deadline = budget === undefined ? Infinity : performance.now() + budget;
     this.monitors = startMonitors(spec.monitors ?? [], this.owner);
     this.owner.afterStep.push((info) => {
       if (opts.invariants !== false) checkInvariants(this.owner.hv);
@@ -137,19 +161,22 @@ export class World {
    */
   async runUntil(until: () => boolean = () => false): Promise<boolean> {
     const { owner, opts } = this;
+    const errorsFail = opts.actorErrorsFail !== false;
     for (let i = 0; ; i++) {
-      if ((i & 255) === 0) await yieldIfDue();
-      if (this.failure !== undefined) return false;
-      if (!(await settle(owner))) {
+      if ((i & 255) === 0) {
+        await yieldIfDue();
+        if (performance.now() >= this.deadline) this.stop(`wall-clock budget of ${this.opts.wallBudgetMs! / 1000} s spent`);
+      }
+      if (this.failure !== undefined || this.stopped !== undefined) return false;
+      // Only after an answer is anybody computing: most steps (a long call's sections) skip this.
+      if (owner.anyRunning() && !(await settle(owner))) {
         this.failure = { kind: 'stuck', message: 'an actor is blocked on something other than its port', step: owner.steps };
         return false;
       }
-      if (opts.actorErrorsFail !== false) {
-        const err = owner.errors()[0];
-        if (err !== undefined) {
-          this.failure = { kind: 'actor-error', message: `${err.actor}: ${err.error}`, step: owner.steps };
-          return false;
-        }
+      const err = errorsFail ? owner.firstError() : undefined;
+      if (err !== undefined) {
+        this.failure = { kind: 'actor-error', message: `${err.actor}: ${err.error}`, step: owner.steps };
+        return false;
       }
       if (until()) return true;
       let progressed: boolean;
@@ -167,19 +194,31 @@ export class World {
     }
   }
 
+  /** Stops the run here (a recorded choice: a replay stops at the same point). */
+  stop(why: string): void {
+    if (this.stopped !== undefined || this.failure !== undefined) return;
+    this.stopped = why;
+    this.owner.trace.add({ k: 'stop', why, step: this.owner.steps });
+  }
+
   /** Ends the run: records a failure, tells waiting actors to stop, seals the trace. */
   async finish(): Promise<RunResult> {
     const { owner } = this;
     for (const m of this.monitors) {
-      if (this.failure !== undefined) break;
+      if (this.failure !== undefined || this.stopped !== undefined) break;
       const breach = m.atEnd?.();
       if (breach != null) this.failure = { kind: 'property', message: `${m.name}: ${breach}`, step: owner.steps };
     }
     const f = this.failure;
     if (f !== undefined) owner.trace.add({ k: 'fail', kind: f.kind, message: f.message, step: f.step });
-    const hash = owner.finishRun();
+    owner.endRun();
     await settle(owner);
-    return { owner, hash, steps: owner.steps, failure: f };
+    const trace = owner.trace;
+    return {
+      owner, steps: owner.steps, failure: f,
+      get hash() { return trace.hash; },
+      ...(this.stopped === undefined ? {} : { stopped: this.stopped }),
+    };
   }
 }
 

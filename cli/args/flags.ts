@@ -59,3 +59,12 @@ export const traceFlag = (help: string): Flag<string> => outputFlag('--trace <FI
 export const reportFlag = (help: string): Flag<string> => outputFlag('--report <FILE>', help);
 
 export const threadsFlag = (help: string): Flag<boolean> & { readonly default: boolean } => switchFlag('--threads', help);
+
+/**
+ * Wall-clock budget of a run, seconds: when it is spent the run stops — scheduled, a recorded
+ * stop, so its trace still replays; on real threads, runThreads' timeout. A week at most
+ * (world/world.ts WALL_BUDGET_MS_MAX).
+ */
+export const WALL_BUDGET_S: Range = { min: 1, max: 7 * 24 * 3600, unit: 's' };
+export const wallBudgetFlag = (defaultS: number): Flag<number> & { readonly default: number } =>
+  withDefault(numberFlag('--wall-budget <SECONDS>', `stop a run after this much wall-clock time, ${rangeText(WALL_BUDGET_S)}`, WALL_BUDGET_S), defaultS, `${defaultS}`);

@@ -23,7 +23,8 @@ export const INPUT_LIMITS = {
   config: 1 * MiB,
 } as const;
 
-function reason(e: unknown): string {
+/** What went wrong with a file, in words (ENOENT → 'no such file or folder' …). */
+export function fsErrorReason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
     case 'ENOENT': return 'no such file or folder';
@@ -52,7 +53,7 @@ function parentProblem(path: string): string | undefined {
   try {
     if (!statSync(parent).isDirectory()) return `${parent} is not a folder`;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${parent} does not exist (create it first)` : `cannot reach ${parent}: ${reason(e)}`;
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${parent} does not exist (create it first)` : `cannot reach ${parent}: ${fsErrorReason(e)}`;
   }
   return undefined;
 }
@@ -67,7 +68,7 @@ export function outputFileProblem(path: string): string | undefined {
       closeSync(openSync(path, 'r+'));
       return undefined;
     } catch (e) {
-      return `cannot write ${path}: ${reason(e)}`;
+      return `cannot write ${path}: ${fsErrorReason(e)}`;
     }
   }
   const p = parentProblem(path);
@@ -77,7 +78,7 @@ export function outputFileProblem(path: string): string | undefined {
     unlinkSync(path);
     return undefined;
   } catch (e) {
-    return `cannot create ${path}: ${reason(e)}`;
+    return `cannot create ${path}: ${fsErrorReason(e)}`;
   }
 }
 
@@ -100,7 +101,7 @@ export function outputDirProblem(dir: string): string | undefined {
       unlinkSync(probe);
       return undefined;
     } catch (e) {
-      return `cannot write in ${dir}: ${reason(e)}`;
+      return `cannot write in ${dir}: ${fsErrorReason(e)}`;
     }
   }
   const p = parentProblem(dir);
@@ -110,7 +111,7 @@ export function outputDirProblem(dir: string): string | undefined {
     rmdirSync(dir);
     return undefined;
   } catch (e) {
-    return `cannot create ${dir}: ${reason(e)}`;
+    return `cannot create ${dir}: ${fsErrorReason(e)}`;
   }
 }
 
@@ -135,7 +136,7 @@ export function readInput(path: string | 0, maxBytes: number): InputRead {
   try {
     fd = path === 0 ? 0 : openSync(path, 'r');
   } catch (e) {
-    return { ok: false, message: `cannot read ${name}: ${reason(e)}` };
+    return { ok: false, message: `cannot read ${name}: ${fsErrorReason(e)}` };
   }
   try {
     const st = fstatSync(fd);
@@ -163,7 +164,7 @@ export function readInput(path: string | 0, maxBytes: number): InputRead {
     }
     return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
   } catch (e) {
-    return { ok: false, message: `cannot read ${name}: ${reason(e)}` };
+    return { ok: false, message: `cannot read ${name}: ${fsErrorReason(e)}` };
   } finally {
     if (path !== 0) closeSync(fd);
   }
@@ -175,6 +176,6 @@ export async function writeResult(path: string, write: () => Promise<void>): Pro
     await write();
     return undefined;
   } catch (e) {
-    return `cannot write ${path}: ${reason(e)}`;
+    return `cannot write ${path}: ${fsErrorReason(e)}`;
   }
 }

@@ -6,7 +6,7 @@
 // ballooning guests wanted and got while the builds populated, and `xl claims` during the
 // build; then why, in one paragraph per variant.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { XenVersion } from '../../hv/index.ts';
@@ -17,7 +17,7 @@ import { loadScenario } from '../../world/scenario-file/load.ts';
 import { runVariant, type CommandRecord, type VariantRun } from '../../world/scenario-file/run.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault } from '../args/command.ts';
-import { memoryFlag, numberFlag, outFlag, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
+import { memoryFlag, numberFlag, outFlag, seedFlag, threadsFlag, wallBudgetFlag, xenFlag } from '../args/flags.ts';
 import { HOST_MEMORY_MIB, hostProblems } from '../args/host.ts';
 import { ensureOutputDir, outputDirProblem, writeResult } from '../args/paths.ts';
 import { progressLine } from './progress.ts';
@@ -32,6 +32,7 @@ export const DEMO = {
     seed: withDefault(seedFlag("seeds the guests' workloads"), 1),
     threads: threadsFlag('run each variant on real threads (owner worker + one thread per actor)'),
     out: withDefault(outFlag('folder for traces and reports (created if missing; its parent must exist)', 'DIR'), 'xen-memsim-demo', './xen-memsim-demo'),
+    wallBudget: wallBudgetFlag(3600),
   },
 } as const;
 
@@ -54,6 +55,8 @@ export interface DemoOptions {
   progress?: boolean;
   /** Told of every file as soon as it is written (each variant's trace and report right after it ran). */
   onFile?: (line: string) => void;
+  /** Wall-clock budget of each variant (ms): a variant that runs longer is stopped and the demo fails. */
+  wallBudgetMs?: number;
 }
 
 /**
@@ -336,14 +339,21 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   for (const v of variants) {
     let run: VariantRun<Telemetry>;
     try {
-      run = await runVariant(v, { threads: o.threads, observer: TELEMETRY_OBSERVER, ...(progress === undefined ? {} : { onProgress: progress.update }) });
+      run = await runVariant(v, {
+        threads: o.threads, observer: TELEMETRY_OBSERVER, ...(progress === undefined ? {} : { onProgress: progress.update }),
+        // Each variant's trace streams to its file as the run goes (~90 MB: never held in memory).
+        trace: o.out === undefined ? 'none' : { file: join(o.out, `demo-${v.label}.jsonl`) },
+        ...(o.wallBudgetMs === undefined ? {} : { wallBudgetMs: o.wallBudgetMs, timeoutMs: o.wallBudgetMs }),
+      });
     } finally {
       progress?.done();
     }
+    if (run.stopped !== undefined) throw new Error(`${run.label}: ${run.stopped}`);
     runs.push(run);
     if (o.out === undefined) continue;
     const base = join(o.out, `demo-${run.label}`);
-    await written(`${base}.jsonl`, 'trace: xen-memsim replay / report', () => writeFile(`${base}.jsonl`, run.trace));
+    files.push(`${base}.jsonl  (trace: xen-memsim replay / report)`);
+    o.onFile?.(files.at(-1)!);
   }
   if (o.out !== undefined) {
     const report = join(o.out, 'demo.html');
@@ -364,7 +374,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 export async function main(argv: string[]): Promise<number> {
   const p = parseCommand(DEMO, argv);
   if (!p.ok) return p.status;
-  const { memory, guestMiB, xen, seed, threads, out } = p.values;
+  const { memory, guestMiB, xen, seed, threads, out, wallBudget } = p.values;
   const host = hostProblems({ memoryMiB: memory, xen, tmem: xen === '4.3' }, { memoryMiB: p.spelled.memory });
   if (host.length > 0) return usageError(DEMO, host.join('; '));
   const problem = outputDirProblem(out);
@@ -376,7 +386,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   let result: DemoResult;
   try {
-    result = await runDemo({ hostMiB: memory, guestMiB, seed, xen, threads, out, onFile: (f) => files.push(f) });
+    result = await runDemo({ hostMiB: memory, guestMiB, seed, xen, threads, out, wallBudgetMs: wallBudget * 1000, onFile: (f) => files.push(f) });
   } catch (e) {
     if (e instanceof DemoOptionsError) return usageError(DEMO, e.message);
     process.stderr.write(`xen-memsim demo: ${(e as Error).message}\n`);

@@ -3,10 +3,10 @@
 // Exit 0 when the run (or its recorded failure) reproduced exactly, 1 with the first
 // divergence otherwise, 2 on bad usage or an unreadable file.
 
-import { replayTrace } from '../../world/replay.ts';
+import { replayTraceFile } from '../../world/replay.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
 import { parseCommand } from '../args/command.ts';
-import { INPUT_LIMITS, readInput } from '../args/paths.ts';
+import { fsErrorReason } from '../args/paths.ts';
 
 export const REPLAY = {
   name: 'replay',
@@ -20,18 +20,18 @@ export async function main(argv: string[]): Promise<number> {
   const p = parseCommand(REPLAY, argv);
   if (!p.ok) return p.status;
   const file = p.args[0];
-  const input = readInput(file, INPUT_LIMITS.trace);
-  if (!input.ok) {
-    process.stderr.write(`xen-memsim replay: ${input.message}\n`);
-    return 2;
-  }
   const t0 = performance.now();
   let rep;
   try {
-    rep = await replayTrace(input.text);
+    // Read line by line: a long run's trace (the demo's ~90 MB) is never held in memory.
+    rep = await replayTraceFile(file);
   } catch (e) {
     if (e instanceof TraceFormatError) {
       process.stderr.write(`xen-memsim replay: ${file}: ${e.message}\n`);
+      return 2;
+    }
+    if (typeof (e as NodeJS.ErrnoException).syscall === 'string') {
+      process.stderr.write(`xen-memsim replay: cannot read ${file}: ${fsErrorReason(e)}\n`);
       return 2;
     }
     throw e;

@@ -15,10 +15,13 @@ import { loadScenario } from '../../world/scenario-file/load.ts';
 import { runVariant, type VariantRun } from '../../world/scenario-file/run.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag } from '../args/command.ts';
-import { reportFlag, threadsFlag, traceFlag } from '../args/flags.ts';
+import { reportFlag, threadsFlag, traceFlag, wallBudgetFlag } from '../args/flags.ts';
 import { outputFileProblem, writeResult } from '../args/paths.ts';
 import { bad, ok, unknownName } from '../args/values.ts';
 import { progressLine } from './progress.ts';
+
+/** Default wall-clock budget of each variant (s): the longest shipped scenario takes well under a minute. */
+const RUN_WALL_BUDGET_S = 3600;
 
 export const RUN = {
   name: 'run',
@@ -37,6 +40,7 @@ export const RUN = {
     trace: traceFlag('write the trace (one file per variant: LABEL is added before .jsonl when there are several)'),
     report: reportFlag('write the HTML report (likewise per variant)'),
     variant: wordFlag('--variant <LABEL>', 'run only this variant', (t) => ok(t)),
+    wallBudget: wallBudgetFlag(RUN_WALL_BUDGET_S),
     allowDir: withDefault<string[]>({
       syntax: '--allow-dir <DIR>',
       help: 'let guests\' "file" name files in DIR too (repeatable; by default only the scenario\'s folder)',
@@ -70,7 +74,7 @@ export function transcript(run: VariantRun): string {
       lines.push(`    · populated ${c.populatedPages} pages (${(c.populatedPages / 256).toFixed(1)} MiB)${claims.length > 0 ? `; ${claims.join('; ')}` : '; no claim'}${fail}`);
     }
   }
-  const f = run.failure === undefined ? 'completed' : `FAILED (${run.failure.kind}): ${run.failure.message}`;
+  const f = run.failure !== undefined ? `FAILED (${run.failure.kind}): ${run.failure.message}` : run.stopped !== undefined ? `STOPPED: ${run.stopped}` : 'completed';
   lines.push(`-- ${run.label}: ${f}; ${(run.endNs / 1e9).toFixed(1)} virtual s, ${run.steps} steps, ${(run.wallMs / 1000).toFixed(1)} s wall, ${run.mode}${run.hash === undefined ? '' : `, hash ${run.hash}`}`);
   return lines.join('\n') + '\n';
 }
@@ -123,14 +127,20 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`\n== ${v.label} (Xen ${v.xen}, ${v.spec.host.memoryMiB} MiB, claim_mode=${v.claimMode})\n`);
       let run: VariantRun<Telemetry>;
       try {
-        run = await runVariant(v, { threads: values.threads, policy: values.policy, observer: values.report !== undefined ? TELEMETRY_OBSERVER : undefined, onProgress: progress.update });
+        run = await runVariant(v, {
+          threads: values.threads, policy: values.policy, observer: values.report !== undefined ? TELEMETRY_OBSERVER : undefined, onProgress: progress.update,
+          // The trace streams to its file as the run goes (never held in memory).
+          trace: outputs(v).trace === undefined ? 'none' : { file: outputs(v).trace! },
+          wallBudgetMs: values.wallBudget * 1000,
+          timeoutMs: values.wallBudget * 1000,
+        });
       } catch (e) {
         progress.done();
         process.stderr.write(`xen-memsim run: ${(e as Error).message}\n`);
         return 2;
       }
       progress.done();
-      if (run.failure !== undefined) status = 1;
+      if (run.failure !== undefined || run.stopped !== undefined) status = 1;
       const out = outputs(v);
       const save = async (path: string | undefined, write: (path: string) => Promise<void>): Promise<void> => {
         if (path === undefined) return;
@@ -142,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`xen-memsim run: ${problem}\n`);
         status = 1;
       };
-      await save(out.trace, (path) => writeFile(path, run.trace));
+      if (run.tracePath !== undefined) written.push(run.tracePath);
       await save(out.report, (path) => writeReport(run.telemetry!, path, { wallMs: run.wallMs, facts: { claim_mode: String(v.claimMode), variant: v.label } }));
       process.stdout.write(transcript(run));
       if (out.trace !== undefined && written.includes(out.trace)) process.stdout.write(`trace written to ${out.trace} (xen-memsim replay ${out.trace})\n`);

@@ -90,20 +90,24 @@ const framesBack: MonitorFactory = (owner) => ({
   },
 });
 
-/** Reads the builders' outcome notes that reached the trace since the last call. */
-function outcomeReader(owner: Owner): () => BuildOutcome[] {
-  let cursor = 0;
-  return () => {
-    const evs = owner.trace.events;
-    const out: BuildOutcome[] = [];
-    for (; cursor < evs.length; cursor++) {
-      const e = evs[cursor];
-      if (e.k === 'arrive' && e.req.kind === 'note' && e.req.text.startsWith(BUILD_NOTE_PREFIX)) {
-        out.push(JSON.parse(e.req.text.slice(BUILD_NOTE_PREFIX.length)) as BuildOutcome);
-      }
+/**
+ * Watches the trace as it is recorded (requests, answers, kills — not sections): `check` looks at
+ * each event once, and its first breach is reported after the next step or at the end. Nothing
+ * is rescanned: a step that recorded nothing costs nothing.
+ */
+function watchTrace(owner: Owner, check: (e: TraceEvent) => string | null): () => string | null {
+  const p = pending();
+  owner.trace.subscribe((e) => {
+    let b: string | null;
+    try {
+      b = check(e);
+    } catch (err) {
+      // A subscriber must not throw into the actor whose request is being recorded.
+      b = `cannot read ${e.k}${'a' in e ? ` of ${e.a}` : ''}: ${err instanceof Error ? err.message : String(err)}`;
     }
-    return out;
-  };
+    if (b !== null) p.set(b);
+  });
+  return p.take;
 }
 
 /**
@@ -113,29 +117,18 @@ function outcomeReader(owner: Owner): () => BuildOutcome[] {
  * is why claims exist.
  */
 const creationAtomic: MonitorFactory = (owner) => {
-  const read = outcomeReader(owner);
   const xl = xlCreations(owner);
-  const check = (): string | null => {
-    for (const o of read()) {
+  const check = watchTrace(owner, (e) => {
+    if (e.k === 'arrive' && e.req.kind === 'note' && e.req.text.startsWith(BUILD_NOTE_PREFIX)) {
+      const o = JSON.parse(e.req.text.slice(BUILD_NOTE_PREFIX.length)) as BuildOutcome;
       if (o.outcome === 'failed-after-populating' && o.alive === true) {
         return `creation of ${o.name} (claim_mode=${o.claimMode}) failed after populating ${o.populated} pages`;
       }
     }
-    return xl();
-  };
+    return xl(e);
+  });
   return { name: 'creation-atomic', afterStep: check, atEnd: check };
 };
-
-/** New trace events since the last call (each monitor reads the trace at its own pace). */
-function traceReader(owner: Owner): () => TraceEvent[] {
-  let cursor = 0;
-  return () => {
-    const evs = owner.trace.events;
-    const out = evs.slice(cursor);
-    cursor = evs.length;
-    return out;
-  };
-}
 
 /** A reply's rc, when it is a hypercall result. */
 function replyRc(e: TraceEvent): number | undefined {
@@ -147,33 +140,29 @@ function replyRc(e: TraceEvent): number | undefined {
  * that staked a claim for the domain it created (claim_mode=1 in effect) and then destroyed it
  * after populating part of it — while nobody else had destroyed it — failed after populating.
  */
-function xlCreations(owner: Owner): () => string | null {
-  const read = traceReader(owner);
+function xlCreations(owner: Owner): (e: TraceEvent) => string | null {
   const xlActors = new Set(owner.spec.actors.filter((a) => a.kind === 'xl').map((a) => a.name));
   const st = new Map<string, { op?: string; domid?: number; claimed: boolean; populated: number }>();
   const destroyedBy = new Map<number, string>();
-  return () => {
-    for (const e of read()) {
-      if (e.k !== 'arrive' && e.k !== 'reply') continue;
-      if (e.k === 'arrive' && e.req.kind === 'hypercall') {
-        const args = e.req.args as { domid?: number; nr_extents?: number };
-        if (e.req.op === 'XEN_DOMCTL_destroydomain' && args.domid !== undefined && !destroyedBy.has(args.domid)) destroyedBy.set(args.domid, e.a);
-        if (!xlActors.has(e.a)) continue;
-        const s = st.get(e.a) ?? { claimed: false, populated: 0 };
-        st.set(e.a, s);
-        s.op = e.req.op;
-        if (s.domid === undefined || args.domid !== s.domid) continue;
-        if (e.req.op === 'XENMEM_claim_pages' && (args.nr_extents ?? 0) > 0) s.claimed = true;
-        if (e.req.op === 'XEN_DOMCTL_destroydomain' && s.claimed && s.populated > 0 && destroyedBy.get(s.domid) === e.a) {
-          return `xl creation by ${e.a} (a claim staked: claim_mode=1) failed after populating d${s.domid} with ${s.populated} pages`;
-        }
-      } else if (e.k === 'reply' && xlActors.has(e.a)) {
-        const s = st.get(e.a);
-        const rc = replyRc(e);
-        if (s === undefined || rc === undefined) continue;
-        if (s.op === 'XEN_DOMCTL_createdomain' && rc === 0 && e.r.kind === 'result') s.domid = e.r.result.domid as number;
-        if (s.op === 'XENMEM_populate_physmap' && rc > 0) s.populated += rc;
+  return (e) => {
+    if (e.k === 'arrive' && e.req.kind === 'hypercall') {
+      const args = e.req.args as { domid?: number; nr_extents?: number };
+      if (e.req.op === 'XEN_DOMCTL_destroydomain' && args.domid !== undefined && !destroyedBy.has(args.domid)) destroyedBy.set(args.domid, e.a);
+      if (!xlActors.has(e.a)) return null;
+      const s = st.get(e.a) ?? { claimed: false, populated: 0 };
+      st.set(e.a, s);
+      s.op = e.req.op;
+      if (s.domid === undefined || args.domid !== s.domid) return null;
+      if (e.req.op === 'XENMEM_claim_pages' && (args.nr_extents ?? 0) > 0) s.claimed = true;
+      if (e.req.op === 'XEN_DOMCTL_destroydomain' && s.claimed && s.populated > 0 && destroyedBy.get(s.domid) === e.a) {
+        return `xl creation by ${e.a} (a claim staked: claim_mode=1) failed after populating d${s.domid} with ${s.populated} pages`;
       }
+    } else if (e.k === 'reply' && xlActors.has(e.a)) {
+      const s = st.get(e.a);
+      const rc = replyRc(e);
+      if (s === undefined || rc === undefined) return null;
+      if (s.op === 'XEN_DOMCTL_createdomain' && rc === 0 && e.r.kind === 'result') s.domid = e.r.result.domid as number;
+      if (s.op === 'XENMEM_populate_physmap' && rc > 0) s.populated += rc;
     }
     return null;
   };
@@ -186,17 +175,14 @@ const RESERVATION_OPS = new Set(['XENMEM_populate_physmap', 'XENMEM_increase_res
  * errno, whatever went wrong (memory.c; B12 returned the XSM denial's -EPERM).
  */
 const memopReturnsExtents: MonitorFactory = (owner) => {
-  const read = traceReader(owner);
   const lastOp = new Map<string, string>();
-  const check = (): string | null => {
-    for (const e of read()) {
-      if (e.k === 'arrive' && e.req.kind === 'hypercall') lastOp.set(e.a, e.req.op);
-      const rc = replyRc(e);
-      if (e.k !== 'reply' || rc === undefined || !RESERVATION_OPS.has(lastOp.get(e.a) ?? '')) continue;
-      if (!Number.isSafeInteger(rc) || rc < 0) return `${e.a}: ${lastOp.get(e.a)} returned ${rc}, an errno instead of the extents done`;
-    }
+  const check = watchTrace(owner, (e) => {
+    if (e.k === 'arrive' && e.req.kind === 'hypercall') lastOp.set(e.a, e.req.op);
+    const rc = replyRc(e);
+    if (e.k !== 'reply' || rc === undefined || !RESERVATION_OPS.has(lastOp.get(e.a) ?? '')) return null;
+    if (!Number.isSafeInteger(rc) || rc < 0) return `${e.a}: ${lastOp.get(e.a)} returned ${rc}, an errno instead of the extents done`;
     return null;
-  };
+  });
   return { name: 'memop-returns-extents', afterStep: check, atEnd: check };
 };
 
@@ -236,21 +222,18 @@ const noXsa231: MonitorFactory = (owner) => {
  * every run). Read from the guests' shrink notes.
  */
 const frontswapInertia: MonitorFactory = (owner) => {
-  const read = traceReader(owner);
   const lastShrink = new Map<string, number>();
-  const check = (): string | null => {
-    for (const e of read()) {
-      if (e.k !== 'arrive' || e.req.kind !== 'note' || !e.req.text.startsWith(FRONTSWAP_SHRINK_NOTE)) continue;
-      const n = JSON.parse(e.req.text.slice(FRONTSWAP_SHRINK_NOTE.length)) as { t: number; to: number; inertia: number; intervalS: number };
-      const prev = lastShrink.get(e.a);
-      lastShrink.set(e.a, n.t);
-      const gapNs = n.inertia * n.intervalS * 1e9;
-      if (prev !== undefined && n.t - prev < gapNs) {
-        return `${e.a} shrank frontswap again ${((n.t - prev) / 1e9).toFixed(0)} s after the last shrink (inertia ${n.inertia} × ${n.intervalS} s)`;
-      }
+  const check = watchTrace(owner, (e) => {
+    if (e.k !== 'arrive' || e.req.kind !== 'note' || !e.req.text.startsWith(FRONTSWAP_SHRINK_NOTE)) return null;
+    const n = JSON.parse(e.req.text.slice(FRONTSWAP_SHRINK_NOTE.length)) as { t: number; to: number; inertia: number; intervalS: number };
+    const prev = lastShrink.get(e.a);
+    lastShrink.set(e.a, n.t);
+    const gapNs = n.inertia * n.intervalS * 1e9;
+    if (prev !== undefined && n.t - prev < gapNs) {
+      return `${e.a} shrank frontswap again ${((n.t - prev) / 1e9).toFixed(0)} s after the last shrink (inertia ${n.inertia} × ${n.intervalS} s)`;
     }
     return null;
-  };
+  });
   return { name: 'frontswap-inertia', afterStep: check, atEnd: check };
 };
 

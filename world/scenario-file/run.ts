@@ -6,6 +6,7 @@
 // Timed wake-ups and the timeline's kills are the owner's own (sim/owner.ts step()), so both
 // transports run a scenario file the same way.
 
+import { writeFileSync } from 'node:fs';
 import { SELFBALLOON_TARGET_NOTE } from '../../guests/linux-guest.ts';
 import { physinfo } from '../../hv/index.ts';
 import { runThreads } from '../../workers/threads.ts';
@@ -13,6 +14,7 @@ import type { Owner } from '../../sim/owner.ts';
 import { parsePolicy } from '../../sim/policy.ts';
 import { parseTrace, type TraceEvent } from '../../sim/trace.ts';
 import { World } from '../world.ts';
+import { TraceFileSink } from '../trace-file.ts';
 import type { CompiledVariant } from './load.ts';
 import { XL_RESULT_NOTE, XL_START_NOTE, type XlResult } from './xl-timeline.ts';
 
@@ -47,6 +49,13 @@ export interface RunVariantOptions<T = unknown> {
   observer?: RunObserver<T>;
   /** Real threads: give up after this long (wall ms). */
   timeoutMs?: number;
+  /**
+   * The trace: 'keep' (default) returns it as VariantRun.trace; { file } streams it to that file
+   * as the run goes (never held in memory: VariantRun.tracePath); 'none' only hashes it.
+   */
+  trace?: 'keep' | 'none' | { file: string };
+  /** Scheduled: stop the run after this much wall time (World's wallBudgetMs; VariantRun.stopped). */
+  wallBudgetMs?: number;
 }
 
 /** One xl command of the timeline, as it ran. */
@@ -97,7 +106,12 @@ export interface VariantRun<T = unknown> {
   /** Guest kernel actor (`linux:NAME:dN`) → what its balloon did. */
   kernels: Map<string, KernelRecord>;
   failure?: { kind: string; message: string };
-  trace: string;
+  /** Why the run was stopped before its end (its wall-clock budget), if it was. */
+  stopped?: string;
+  /** The JSONL trace, when kept (RunVariantOptions.trace). */
+  trace?: string;
+  /** Where the trace was streamed to (RunVariantOptions.trace { file }). */
+  tracePath?: string;
   hash?: string;
   steps: number;
   endNs: number;
@@ -246,7 +260,13 @@ async function runScheduledVariant<T>(v: CompiledVariant, o: RunVariantOptions<T
   const t0 = performance.now();
   const xlActors = new Set(v.xlActors);
   const watch = new TraceWatch(xlActors, t0);
-  const world = new World(v.spec, parsePolicy(o.policy ?? 'arrival'), { maxSteps: Number.MAX_SAFE_INTEGER });
+  const traceOpt = o.trace ?? 'keep';
+  const sink = typeof traceOpt === 'object' ? new TraceFileSink(traceOpt.file) : undefined;
+  const world = new World(v.spec, parsePolicy(o.policy ?? 'arrival'), {
+    maxSteps: Number.MAX_SAFE_INTEGER,
+    ...(o.wallBudgetMs === undefined ? {} : { wallBudgetMs: o.wallBudgetMs }),
+    ...(traceOpt === 'keep' ? {} : { trace: { keepSteps: false, ...(sink === undefined ? {} : { sink }) } }),
+  });
   const sampler = o.observer?.attach(world.owner);
   const { owner } = world;
   const every = o.progressMs ?? 100;
@@ -266,13 +286,21 @@ async function runScheduledVariant<T>(v: CompiledVariant, o: RunVariantOptions<T
     return v.xlActors.every((a) => watch.exited.has(a)) && (v.spec.faults ?? []).every((f) => f.atNs <= owner.hv.now);
   });
   report();
-  const res = await world.finish();
+  let res;
+  try {
+    res = await world.finish();
+  } finally {
+    sink?.close();
+  }
   watch.scan(owner);
   const wallMs = performance.now() - t0;
+  // Without steps kept, the trace's events are the requests, answers and kills: all these read.
   const commands = commandsFromTrace(owner.trace.events, v.xlActors, (i) => watch.wall.get(i));
   return {
-    label: v.label, variant: v, commands, kernels: kernelsFromTrace(owner.trace.events), trace: owner.trace.toJsonl(), hash: res.hash, steps: res.steps, endNs: owner.hv.now, wallMs, mode: 'scheduled',
+    label: v.label, variant: v, commands, kernels: kernelsFromTrace(owner.trace.events), hash: res.hash, steps: res.steps, endNs: owner.hv.now, wallMs, mode: 'scheduled',
+    ...(traceOpt === 'keep' ? { trace: owner.trace.toJsonl() } : sink === undefined ? {} : { tracePath: sink.path }),
     ...(res.failure === undefined ? {} : { failure: { kind: res.failure.kind, message: res.failure.message } }),
+    ...(res.stopped === undefined ? {} : { stopped: res.stopped }),
     ...(sampler === undefined ? {} : { telemetry: sampler.finish() }),
   };
 }
@@ -311,8 +339,11 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
     return a.wallMs + ((b.wallMs - a.wallMs) * (s - a.steps)) / Math.max(1, b.steps - a.steps);
   };
   const end = events.findLast((e) => e.k === 'step' || e.k === 'wake');
+  const traceOpt = o.trace ?? 'keep';
+  if (typeof traceOpt === 'object') writeFileSync(traceOpt.file, r.trace);
   return {
-    label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), kernels: kernelsFromTrace(events), trace: r.trace, hash: r.hash, steps: r.steps ?? steps,
+    label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), kernels: kernelsFromTrace(events), hash: r.hash, steps: r.steps ?? steps,
+    ...(traceOpt === 'keep' ? { trace: r.trace } : typeof traceOpt === 'object' ? { tracePath: traceOpt.file } : {}),
     endNs: end !== undefined && 't' in end ? end.t : 0, wallMs: r.wallMs, mode: 'threads',
     // An actor that died of an error (e.g. a hypercall too large for a mailbox slot) fails the run.
     ...(r.failure !== undefined ? { failure: r.failure }

@@ -1,0 +1,98 @@
+// Trace files without holding them: a sink that writes a recorder's JSONL to its file as the run
+// goes (sim/trace.ts TraceSink), and a reader that goes through a file line by line, checking
+// each line exactly as parseTrace does (same messages, same line numbers). A long run — the
+// demo's 1.3M sections, ~90 MB of JSONL per variant — never has its trace in memory.
+
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { checkTraceScenario, parseTraceEventLine, parseTraceHeaderLine, TraceFormatError, type TraceEvent, type TraceHeader, type TraceSink } from '../sim/trace.ts';
+
+/** Longest line a trace file may have (characters): a header carries a scenario, not a disk. */
+export const TRACE_LINE_MAX = 64 << 20;
+
+/** Bytes read from a trace file at a time. */
+const READ_CHUNK = 1 << 20;
+
+/** Writes a streamed trace to a file (created or truncated when the sink is made). */
+export class TraceFileSink implements TraceSink {
+  private fd: number | undefined;
+
+  /** @throws the open error (no such folder, not writable …) before anything runs */
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+
+  write(text: string): void {
+    if (this.fd === undefined) throw new Error(`trace file ${this.path} is closed`);
+    // A string is encoded straight into the write (no Buffer); a short write (rare on a file) goes on from where it stopped.
+    const n = writeSync(this.fd, text);
+    const total = Buffer.byteLength(text, 'utf8');
+    if (n === total) return;
+    const b = Buffer.from(text, 'utf8');
+    const bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    for (let off = n; off < bytes.length; ) off += writeSync(this.fd, bytes, off, bytes.length - off);
+  }
+
+  /** Closes the file (idempotent). */
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/**
+ * The non-blank lines of a file, numbered from 1 as parseTrace numbers them.
+ * @throws TraceFormatError on a line longer than TRACE_LINE_MAX; the read error of the file
+ */
+export function* fileLines(path: string): Generator<{ line: string; lineNo: number }> {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(READ_CHUNK);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    let lineNo = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const text = n === 0 ? rest + decoder.end() : rest + decoder.write(Buffer.from(buf.buffer, 0, n));
+      let from = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+        const line = text.slice(from, nl);
+        from = nl + 1;
+        if (line.trim() !== '') yield { line, lineNo: ++lineNo };
+      }
+      rest = text.slice(from);
+      if (rest.length > TRACE_LINE_MAX) throw new TraceFormatError(`trace:${lineNo + 1}: line longer than ${TRACE_LINE_MAX} characters`);
+      if (n === 0) {
+        if (rest.trim() !== '') yield { line: rest, lineNo: ++lineNo };
+        return;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a trace file line by line: the header, then each event handed to `onEvent` in order.
+ * Checks what parseTrace checks, in the same order (the scenario after the last event), and like it
+ * leaves out lines after the first `end`.
+ * @throws TraceFormatError with the line number on anything malformed
+ */
+export function readTraceFile(path: string, onEvent: (e: TraceEvent) => void): TraceHeader {
+  let header: TraceHeader | undefined;
+  let ended = false;
+  for (const { line, lineNo } of fileLines(path)) {
+    if (header === undefined) {
+      header = parseTraceHeaderLine(line);
+      continue;
+    }
+    const e = parseTraceEventLine(line, lineNo);
+    // Lines after the first `end` are checked but are not part of the run (sim/trace.ts).
+    if (!ended) onEvent(e);
+    if (e.k === 'end') ended = true;
+  }
+  if (header === undefined) throw new TraceFormatError('trace: empty file');
+  checkTraceScenario(header);
+  return header;
+}
