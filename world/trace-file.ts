@@ -13,9 +13,15 @@ export const TRACE_LINE_MAX = 64 << 20;
 /** Bytes read from a trace file at a time. */
 const READ_CHUNK = 1 << 20;
 
-/** Writes a streamed trace to a file (created or truncated when the sink is made). */
+/**
+ * Writes a streamed trace to a file (created or truncated when the sink is made). A write that
+ * fails during the run (a full disk) does not end the run: the sink keeps the error, closes the
+ * file and writes nothing more, and the caller names it once the run's result is safe.
+ */
 export class TraceFileSink implements TraceSink {
   private fd: number | undefined;
+  /** The first write error (an operating error of the host: ENOSPC, EIO …), if any. */
+  error: Error | undefined;
 
   /** @throws the open error (no such folder, not writable …) before anything runs */
   constructor(readonly path: string) {
@@ -23,14 +29,24 @@ export class TraceFileSink implements TraceSink {
   }
 
   write(text: string): void {
+    if (this.error !== undefined) return;
     if (this.fd === undefined) throw new Error(`trace file ${this.path} is closed`);
+    try {
+      this.writeAll(this.fd, text);
+    } catch (e) {
+      this.error = e as Error;
+      this.close();
+    }
+  }
+
+  private writeAll(fd: number, text: string): void {
     // A string is encoded straight into the write (no Buffer); a short write (rare on a file) goes on from where it stopped.
-    const n = writeSync(this.fd, text);
+    const n = writeSync(fd, text);
     const total = Buffer.byteLength(text, 'utf8');
     if (n === total) return;
     const b = Buffer.from(text, 'utf8');
     const bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
-    for (let off = n; off < bytes.length; ) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    for (let off = n; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
   }
 
   /** Closes the file (idempotent). */

@@ -19,7 +19,7 @@ import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault } from '../args/command.ts';
 import { memoryFlag, numberFlag, outFlag, seedFlag, threadsFlag, wallBudgetFlag, xenFlag } from '../args/flags.ts';
 import { HOST_MEMORY_MIB, hostProblems } from '../args/host.ts';
-import { ensureOutputDir, outputDirProblem, writeResult } from '../args/paths.ts';
+import { ensureOutputDir, fsErrorReason, outputDirProblem, writeResult } from '../args/paths.ts';
 import { progressLine } from './progress.ts';
 
 export const DEMO = {
@@ -352,6 +352,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     runs.push(run);
     if (o.out === undefined) continue;
     const base = join(o.out, `demo-${run.label}`);
+    if (run.traceError !== undefined) throw new Error(`cannot write ${base}.jsonl: ${fsErrorReason(run.traceError)}`);
     files.push(`${base}.jsonl  (trace: xen-memsim replay / report)`);
     o.onFile?.(files.at(-1)!);
   }

@@ -5,7 +5,6 @@
 // Exit 0 when every variant ran without an invariant/property failure, 1 otherwise, 2 on bad
 // usage, an invalid file (every error with FILE:LINE:COL) or an unwritable output.
 
-import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { writeReport } from '../../report/html.ts';
 import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
@@ -16,7 +15,7 @@ import { runVariant, type VariantRun } from '../../world/scenario-file/run.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag } from '../args/command.ts';
 import { reportFlag, threadsFlag, traceFlag, wallBudgetFlag } from '../args/flags.ts';
-import { outputFileProblem, writeResult } from '../args/paths.ts';
+import { fsErrorReason, outputFileProblem, writeResult } from '../args/paths.ts';
 import { bad, ok, unknownName } from '../args/values.ts';
 import { progressLine } from './progress.ts';
 
@@ -152,7 +151,10 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`xen-memsim run: ${problem}\n`);
         status = 1;
       };
-      if (run.tracePath !== undefined) written.push(run.tracePath);
+      if (run.traceError !== undefined) {
+        process.stderr.write(`xen-memsim run: cannot write ${run.tracePath}: ${fsErrorReason(run.traceError)}\n`);
+        status = 1;
+      } else if (run.tracePath !== undefined) written.push(run.tracePath);
       await save(out.report, (path) => writeReport(run.telemetry!, path, { wallMs: run.wallMs, facts: { claim_mode: String(v.claimMode), variant: v.label } }));
       process.stdout.write(transcript(run));
       if (out.trace !== undefined && written.includes(out.trace)) process.stdout.write(`trace written to ${out.trace} (xen-memsim replay ${out.trace})\n`);

@@ -112,6 +112,8 @@ export interface VariantRun<T = unknown> {
   trace?: string;
   /** Where the trace was streamed to (RunVariantOptions.trace { file }). */
   tracePath?: string;
+  /** Why writing the trace file failed (a full disk …): the run went on; the file is incomplete. */
+  traceError?: Error;
   hash?: string;
   steps: number;
   endNs: number;
@@ -299,6 +301,7 @@ async function runScheduledVariant<T>(v: CompiledVariant, o: RunVariantOptions<T
   return {
     label: v.label, variant: v, commands, kernels: kernelsFromTrace(owner.trace.events), hash: res.hash, steps: res.steps, endNs: owner.hv.now, wallMs, mode: 'scheduled',
     ...(traceOpt === 'keep' ? { trace: owner.trace.toJsonl() } : sink === undefined ? {} : { tracePath: sink.path }),
+    ...(sink?.error === undefined ? {} : { traceError: sink.error }),
     ...(res.failure === undefined ? {} : { failure: { kind: res.failure.kind, message: res.failure.message } }),
     ...(res.stopped === undefined ? {} : { stopped: res.stopped }),
     ...(sampler === undefined ? {} : { telemetry: sampler.finish() }),
@@ -340,10 +343,16 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
   };
   const end = events.findLast((e) => e.k === 'step' || e.k === 'wake');
   const traceOpt = o.trace ?? 'keep';
-  if (typeof traceOpt === 'object') writeFileSync(traceOpt.file, r.trace);
+  let traceError: Error | undefined;
+  try {
+    if (typeof traceOpt === 'object') writeFileSync(traceOpt.file, r.trace);
+  } catch (e) {
+    traceError = e as Error;
+  }
   return {
     label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), kernels: kernelsFromTrace(events), hash: r.hash, steps: r.steps ?? steps,
     ...(traceOpt === 'keep' ? { trace: r.trace } : typeof traceOpt === 'object' ? { tracePath: traceOpt.file } : {}),
+    ...(traceError === undefined ? {} : { traceError }),
     endNs: end !== undefined && 't' in end ? end.t : 0, wallMs: r.wallMs, mode: 'threads',
     // An actor that died of an error (e.g. a hypercall too large for a mailbox slot) fails the run.
     ...(r.failure !== undefined ? { failure: r.failure }
