@@ -1,7 +1,9 @@
 // The layers of xen-memsim (docs/architecture.md), as dependency-cruiser rules: every import
 // points down this stack, and nothing is allowed that a rule below does not allow.
 //
+//   examples/    a user's code: imports the package (`xen-memsim`, = api/ through tsconfig "paths") only
 //   front ends   cli/  bench/  scripts/  web/     may import every layer below
+//   api/         the package's public entry points (package.json "exports"): re-exports of the layers below
 //   report/      telemetry, HTML report, Perfetto
 //   prop-tests/  campaigns, hostile inputs        (its kit: setup, drive, properties, model, commands → hv only)
 //   world/       the composition of whole runs: scheduled world, replay, actor kinds, scenario files, shell
@@ -25,7 +27,9 @@ const L = {
   kit: '^prop-tests/(setup|drive|properties|model|commands)[.]ts$',
   propTests: '^prop-tests/',
   report: '^report/',
+  api: '^api/',
   frontEnds: '^(cli|bench|scripts|web)/',
+  examples: '^examples/',
 };
 
 const TEST = '[.]test[.]ts$';
@@ -83,7 +87,9 @@ module.exports = {
     may('the test kit is hv-level', L.kit, [L.kit, L.hv]),
     may('campaigns drive worlds', L.propTests, [L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
     may('the report observes worlds and reads campaigns', L.report, [L.report, L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
-    may('front ends use everything below', L.frontEnds, ['^(cli|bench|scripts|web)/', L.report, L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
+    may('the public surface re-exports the layers', L.api, [L.api, L.report, L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
+    may('front ends use everything below', L.frontEnds, ['^(cli|bench|scripts|web)/', L.api, L.report, L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
+    may('examples use the package as its users do', L.examples, [L.examples, L.api]),
     may('tests of any layer use the test kit', '^(hv|sim|workers|guests|toolstack|world)/', [L.kit], { testsOnly: true }),
   ],
   options: {

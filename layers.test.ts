@@ -49,6 +49,8 @@ const WRONG_IMPORTS: Array<[string, string, string, string]> = [
   ['the transport importing an actor', 'workers/codec.ts', "import '../toolstack/xl/main.ts';", 'not-in-allowed: workers/codec.ts → toolstack/xl/main.ts'],
   ['the world importing the campaign', 'world/world.ts', "import '../prop-tests/campaign/plugin.ts';", 'not-in-allowed: world/world.ts → prop-tests/campaign/plugin.ts'],
   ['the report importing a front end', 'report/html.ts', "import '../cli/main.ts';", 'not-in-allowed: report/html.ts → cli/main.ts'],
+  ['the public surface importing the command line', 'api/report.ts', "import '../cli/main.ts';", 'not-in-allowed: api/report.ts → cli/main.ts'],
+  ['an example reaching past the package into its layers', 'examples/hypercall.mjs', "import '../hv/index.ts';", 'not-in-allowed: examples/hypercall.mjs → hv/index.ts'],
   ['hv importing a Node built-in', 'hv/flags.ts', "import 'node:perf_hooks';", 'hv-imports-no-package: hv/flags.ts → perf_hooks'],
   ['production code importing a test', 'guests/pfn-space.ts', "import '../world/world.test.ts';", 'guests/pfn-space.ts → world/world.test.ts'],
   ['an import that resolves to nothing', 'toolstack/bugs.ts', "import './no-such-file.ts';", 'no-unresolvable: toolstack/bugs.ts → ./no-such-file.ts'],

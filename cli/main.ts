@@ -4,8 +4,8 @@
 // for the report or the workers. The top level (no command, --help, --version, a mistyped
 // command) is commander's too, so it answers in the same form.
 
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { PACKAGE_VERSION } from '../report/package-files.ts';
 import { EXIT_USAGE } from './args/command.ts';
 
 const COMMANDS: Readonly<Record<string, { summary: string }>> = {
@@ -19,8 +19,8 @@ const COMMANDS: Readonly<Record<string, { summary: string }>> = {
   web: { summary: 'the browser playground: an xl terminal, live memory chart and interleavings' },
 };
 
-/** The package's version (package.json). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The package's version (package.json, found from the sources and from dist/ alike). */
+export const VERSION: string = PACKAGE_VERSION;
 
 /** The top level as commander sees it: the commands (for help and "did you mean"), --version. */
 function topLevel(errors: string[]): Command {

@@ -8,11 +8,10 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { packageFile, PACKAGE_VERSION } from './package-files.ts';
 import type { Telemetry } from './telemetry.ts';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 export const REPORT_FORMAT = 'xen-memsim-report';
@@ -56,7 +55,7 @@ let assets: Assets | undefined;
 /** The page's script: report/page/report.js and what it imports (uPlot), as one IIFE. */
 export function bundleReportPage(): string {
   const r = buildSync({
-    entryPoints: [join(HERE, 'page', 'report.js')], bundle: true, format: 'iife', minify: true, write: false,
+    entryPoints: [packageFile('report/page/report.js')], bundle: true, format: 'iife', minify: true, write: false,
     platform: 'browser', target: 'es2022', legalComments: 'none', logLevel: 'silent',
   });
   return r.outputFiles[0].text;
@@ -65,12 +64,11 @@ export function bundleReportPage(): string {
 function loadAssets(): Assets {
   if (assets !== undefined) return assets;
   const uplotDist = dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
-  const pkg = JSON.parse(readFileSync(join(HERE, '..', 'package.json'), 'utf8')) as { version: string };
   assets = {
     uplotCss: readFileSync(join(uplotDist, 'uPlot.min.css'), 'utf8'),
     pageJs: bundleReportPage(),
-    pageCss: readFileSync(join(HERE, 'page', 'report.css'), 'utf8'),
-    version: pkg.version,
+    pageCss: readFileSync(packageFile('report/page/report.css'), 'utf8'),
+    version: PACKAGE_VERSION,
   };
   return assets;
 }

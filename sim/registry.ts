@@ -75,6 +75,11 @@ class Table<T> {
   modules(): string[] {
     return [...new Set([...this.entries.values()].map((e) => e.from))];
   }
+
+  /** Names registered by the module at `from`, sorted. */
+  namesFrom(from: string): string[] {
+    return [...this.entries].filter(([, e]) => e.from === from).map(([n]) => n).sort();
+  }
 }
 
 const actorKinds = new Table<ActorMain>('actor kind');
@@ -94,6 +99,63 @@ export function registerMonitor(name: string, factory: MonitorFactory, from: str
   if (typeof factory !== 'function') throw new TypeError(`registerMonitor("${name}"): factory must be a function (owner) => Monitor`);
   monitors.register(name, factory, from);
   loaded.add(from);
+}
+
+/**
+ * The mark of a definition made by defineProperty/defineActor (sim/define.ts): a plugin module
+ * that exports one has it registered under the module's URL when the module is loaded. A
+ * registered symbol (Symbol.for), so definitions made by another copy of this package count too.
+ */
+export const DEFINITION: unique symbol = Symbol.for('xen-memsim.definition');
+
+/** What a definition registers: an actor kind or a monitor, under its name. */
+export type Registration =
+  | { readonly type: 'actor kind'; readonly name: string; readonly main: ActorMain }
+  | { readonly type: 'monitor'; readonly name: string; readonly factory: MonitorFactory };
+
+/** A value carrying a registration under DEFINITION (what defineProperty/defineActor return). */
+export interface Definition {
+  readonly [DEFINITION]: Registration;
+}
+
+export function isDefinition(x: unknown): x is Definition {
+  if ((typeof x !== 'object' && typeof x !== 'function') || x === null || !(DEFINITION in x)) return false;
+  const r = (x as Definition)[DEFINITION] as Partial<Registration> | undefined;
+  return typeof r === 'object' && r !== null && (r.type === 'actor kind' || r.type === 'monitor') && typeof r.name === 'string';
+}
+
+/** Registers a definition's actor kind or monitor. `from` is the defining module's URL. */
+export function registerDefinition(def: Definition, from: string): void {
+  const r = def[DEFINITION];
+  if (r.type === 'actor kind') registerActorKind(r.name, r.main, from);
+  else registerMonitor(r.name, r.factory, from);
+}
+
+/**
+ * The actor kind a module's default-exported bare function is registered under: the module's
+ * file name without its extension (`file:///…/greedy-toolstack.mjs` → "greedy-toolstack").
+ */
+export function defaultActorKind(url: string): string {
+  const path = /^[a-z][a-z0-9+.-]*:/i.test(url) ? decodeURIComponent(new URL(url).pathname) : url;
+  const base = path.replace(/[/\\]+$/, '').split(/[/\\]/).pop() ?? '';
+  return base.replace(/\.[^.]*$/, '');
+}
+
+/**
+ * Registers what a plugin module exports: every definition (defineProperty, defineActor) among
+ * its exports, and a default export that is a bare function as an actor kind named after the
+ * file (defaultActorKind). Modules that register their names themselves export neither.
+ */
+function registerExports(mod: Readonly<Record<string, unknown>>, url: string): void {
+  for (const [key, value] of Object.entries(mod)) {
+    if (isDefinition(value)) registerDefinition(value, url);
+    else if (key === 'default' && typeof value === 'function') registerActorKind(defaultActorKind(url), value as ActorMain, url);
+  }
+}
+
+/** The actor kinds and monitors the module at `url` registered (by definitions or by itself). */
+export function namesRegisteredBy(url: string): { actorKinds: string[]; monitors: string[] } {
+  return { actorKinds: actorKinds.namesFrom(url), monitors: monitors.namesFrom(url) };
 }
 
 /** The program registered as `kind`. @throws UnknownNameError */
@@ -141,19 +203,28 @@ export function isPluginLoaded(url: string): boolean {
 
 /**
  * Imports plugin modules (file URLs or package specifiers), each of which registers its names
- * when it is evaluated; a module already loaded is not imported again.
- * @throws Error naming the module when one cannot be imported
+ * when it is evaluated or exports definitions (registered here, see registerExports); a module
+ * already loaded is not imported again.
+ * @throws Error naming the module when one cannot be imported or its names conflict
  */
 export async function loadPluginModules(urls: readonly string[]): Promise<void> {
   for (const url of urls) {
     if (loaded.has(url)) continue;
+    let mod: Record<string, unknown>;
     try {
-      await import(url);
+      mod = (await import(url)) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`cannot load plugin module ${url}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new Error(`cannot load plugin module ${url}: ${e instanceof Error ? e.message : String(e)}${typeScriptHint(url, e)}`, { cause: e });
     }
+    registerExports(mod, url);
     loaded.add(url);
   }
+}
+
+/** Why a .ts plugin may not load: Node without type stripping and no TypeScript loader. */
+function typeScriptHint(url: string, e: unknown): string {
+  if (!/\.[mc]?ts$/.test(url) || (e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') return '';
+  return ' (this Node cannot run TypeScript by itself: write the module in JavaScript, or use Node ≥ 22.18, which strips types)';
 }
 
 /** ", did you mean "x"?" for the likely meant known name (sim/names.ts closestName), else "". */

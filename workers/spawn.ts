@@ -4,6 +4,8 @@
 // even `--import tsx` in the worker's execArgv registers no ESM hooks there (tsx's entry skips
 // non-main threads below Node 22.22: privatenumber/tsx#354). So every worker preloads
 // tsx-worker-hooks.mjs, which calls tsx's register() inside the worker, by absolute file URL.
+// Compiled (dist/, the installed package) the workers are JavaScript and start with no loader:
+// workerModule() names a worker with the extension of the code that starts it.
 
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
@@ -51,23 +53,45 @@ function toFileUrl(file: URL | string): URL {
   return file.startsWith('file:') ? new URL(file) : pathToFileURL(file);
 }
 
+/** Whether a module needs tsx to load (TypeScript), rather than running as it is (JavaScript). */
+function isTypeScript(file: URL): boolean {
+  return /\.[cm]?ts$/.test(file.pathname);
+}
+
 /**
- * Starts a raw worker_threads Worker running a TypeScript (or JS) module, with tsx loaded.
- * @param file the module, as a file URL (e.g. `new URL('./owner.ts', import.meta.url)`) or a path
+ * The URL of the worker module `name` beside the module `from` (its import.meta.url), with
+ * `from`'s own extension: `.ts` when the code runs from its sources, `.js` when compiled.
+ */
+export function workerModule(name: string, from: string): URL {
+  const ext = /\.[cm]?[jt]s$/.exec(new URL(from).pathname)?.[0] ?? '.js';
+  return new URL(`./${name}${ext}`, from);
+}
+
+/** A worker's execArgv: with tsx's hooks for a TypeScript module, the parent's flags as they are for JavaScript. */
+function execArgvFor(file: URL, parentExecArgv: readonly string[]): string[] {
+  return isTypeScript(file) ? tsWorkerExecArgv(parentExecArgv) : [...parentExecArgv];
+}
+
+/**
+ * Starts a raw worker_threads Worker running a TypeScript module (with tsx loaded) or a
+ * JavaScript one (as it is).
+ * @param file the module, as a file URL (e.g. `workerModule('hv-worker', import.meta.url)`) or a path
  * @param options Worker options; `execArgv`, if given, is used as the parent flags to filter
  */
 export function spawnTsWorker(file: URL | string, options: WorkerOptions = {}): Worker {
-  return new Worker(toFileUrl(file), { ...options, execArgv: tsWorkerExecArgv(options.execArgv ?? process.execArgv) });
+  const url = toFileUrl(file);
+  return new Worker(url, { ...options, execArgv: execArgvFor(url, options.execArgv ?? process.execArgv) });
 }
 
 export type TsPiscinaOptions = Omit<NonNullable<ConstructorParameters<typeof Piscina>[0]>, 'filename'> & { filename: URL | string };
 
 /**
- * Creates a piscina pool whose workers run a TypeScript module, with tsx loaded in each worker.
+ * Creates a piscina pool whose workers run a TypeScript module, with tsx loaded in each worker
+ * (or a JavaScript module, as it is).
  * For long-lived actor tasks pass `atomics: 'disabled'` and `idleTimeout: Infinity` (see
  * concurrency-anchors §C): a worker parked in piscina's Atomics.wait cannot run its event loop.
  */
 export function createTsPiscina<Task = unknown, Result = unknown>(options: TsPiscinaOptions): Piscina<Task, Result> {
-  const filename = fileURLToPath(toFileUrl(options.filename));
-  return new Piscina<Task, Result>({ ...options, filename, execArgv: tsWorkerExecArgv(options.execArgv ?? process.execArgv) });
+  const url = toFileUrl(options.filename);
+  return new Piscina<Task, Result>({ ...options, filename: fileURLToPath(url), execArgv: execArgvFor(url, options.execArgv ?? process.execArgv) });
 }

@@ -19,7 +19,7 @@ import { Comlink, nodeEndpoint } from './comlink-node.ts';
 import type { ActorOutcome, ActorTask } from './actor-worker.ts';
 import type { HvWorkerData, OwnerControl, OwnerEvent, OwnerOutcome, OwnerStats } from './hv-worker.ts';
 import { SLOT_COUNT_MAX } from './mailbox-layout.ts';
-import { createTsPiscina, spawnTsWorker } from './spawn.ts';
+import { createTsPiscina, spawnTsWorker, workerModule } from './spawn.ts';
 
 /** Default of ThreadRunOptions.maxActors. */
 export const ACTORS_ALIVE_DEFAULT = 64;
@@ -126,7 +126,7 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
   const data: HvWorkerData = { buffer, spec, plugins, policy: opts.policy ?? 'arrival', invariants: opts.invariants };
 
   // ---- the owner: up, or its error
-  const ownerWorker: Worker = spawnTsWorker(new URL('./hv-worker.ts', import.meta.url), { workerData: data });
+  const ownerWorker: Worker = spawnTsWorker(workerModule('hv-worker', import.meta.url), { workerData: data });
   let ownerError: string | undefined;
   let connected = false;
   // 'error' comes before 'exit': the exit message can name the error.
@@ -161,7 +161,7 @@ export async function runThreads(spec: ScenarioSpec, opts: ThreadRunOptions = {}
 
   // ---- the actors: one thread each, at most maxActors alive at once
   const pool = createTsPiscina<ActorTask, ActorOutcome>({
-    filename: new URL('./actor-worker.ts', import.meta.url),
+    filename: workerModule('actor-worker', import.meta.url),
     atomics: 'disabled',
     idleTimeout: Infinity,
     minThreads: Math.min(spec.actors.length, maxActors),

@@ -8,9 +8,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { XenVersion } from '../../hv/index.ts';
 import { writeReport } from '../../report/html.ts';
+import { packageFile } from '../../report/package-files.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
 import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
 import { loadScenario } from '../../world/scenario-file/load.ts';
@@ -36,7 +36,7 @@ export const DEMO = {
   },
 } as const;
 
-export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/demo.json', import.meta.url));
+export const DEMO_SCENARIO = packageFile('scenarios/demo.json');
 const BIG = ['big1', 'big2'] as const;
 
 export interface DemoOptions {

@@ -4,6 +4,7 @@
 // checker after every section, as replay runs it. Deterministic given the seed.
 
 import fc from 'fast-check';
+import { loadPluginModules, monitorNames, namesRegisteredBy } from '../../sim/registry.ts';
 import { hash32 } from '../../sim/rng.ts';
 import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
 import type { Failure } from '../../world/world.ts';
@@ -32,6 +33,11 @@ export interface CampaignOptions extends ScenarioConstraints {
   ignore?: readonly string[];
   /** Called after every run of the search and every shrink attempt. */
   onProgress?: (p: Progress) => void;
+  /**
+   * Modules (file URLs) defining properties (defineProperty): loaded first, every property they
+   * define is checked besides the version's, and every scenario (and so its trace) names them.
+   */
+  propertyModules?: readonly string[];
   /**
    * Called once the search has found a failure, before shrinking starts, with its unshrunk trace
    * (replayable as it is): a front end saves it at once, so an interrupted shrink loses nothing.
@@ -78,10 +84,49 @@ export interface CampaignResult {
   found?: Found;
 }
 
-/** The property (or invariant) a failure broke: shrinking keeps to the same one. */
+/**
+ * The property (or invariant) a failure broke: shrinking keeps to the same one. A property
+ * failure's message starts with the monitor's registered name ("name: what broke").
+ */
 export function failureKey(f: Failure): string {
-  const m = /^invariant (\S+)/.exec(f.message) ?? /^([a-z0-9-]+):/.exec(f.message);
-  return `${f.kind}:${m?.[1] ?? ''}`;
+  const inv = /^invariant (\S+)/.exec(f.message);
+  if (inv !== null) return `${f.kind}:${inv[1]}`;
+  const named = monitorNames().filter((n) => f.message.startsWith(`${n}: `)).sort((a, b) => b.length - a.length)[0];
+  return `${f.kind}:${named ?? /^([a-z0-9-]+):/.exec(f.message)?.[1] ?? ''}`;
+}
+
+/**
+ * Loads `o.propertyModules` and adds the properties they define to `o.properties`/`o.plugins`.
+ * @throws Error naming a module that cannot be loaded or defines no property
+ */
+export async function withPropertyModules<O extends CampaignOptions>(o: O): Promise<O> {
+  const modules = o.propertyModules ?? [];
+  if (modules.length === 0) return o;
+  await loadPluginModules(modules);
+  const names = modules.map((m) => {
+    const defined = namesRegisteredBy(m).monitors;
+    if (defined.length === 0) throw new Error(`${m} defines no property (export what defineProperty returns)`);
+    return defined;
+  });
+  return {
+    ...o,
+    properties: [...new Set([...(o.properties ?? []), ...names.flat()])],
+    plugins: [...new Set([...(o.plugins ?? []), ...modules])],
+  };
+}
+
+/**
+ * A schedule as the campaign shrinks it: the choice sequence (sim/policy.ts ChoiceSequence: at
+ * each step, the index among the runnable actors, 0 = arrival order), shrinking towards fewer
+ * and earlier preemptions.
+ */
+export function choicesArb(): fc.Arbitrary<number[]> {
+  return fc.array(fc.nat({ max: 7 }), { maxLength: 100_000 });
+}
+
+/** A whole case — scenario and schedule, as one value — as the campaign shrinks it. */
+export function caseArb(c: ScenarioConstraints): fc.Arbitrary<{ scenario: CampaignScenario; choices: number[] }> {
+  return fc.record({ scenario: scenarioArb(c), choices: choicesArb() });
 }
 
 /** Whether the campaign was told to look past `f` (CampaignOptions.ignore). */
@@ -145,7 +190,7 @@ async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Prom
   const key = failureKey(first.run.failure!);
   let best = { scenario: first.scenario, choices: first.run.choices, steps: first.run.failure!.step };
   let runs = 0;
-  const arb = fc.record({ scenario: scenarioArb(o), choices: fc.array(fc.nat({ max: 7 }), { maxLength: 100_000 }) });
+  const arb = caseArb(o);
   const prop = fc.asyncProperty(arb, async (v) => {
     runs++;
     const r = await runOnce(v.scenario, new ChoiceSequence(v.choices));
@@ -169,7 +214,8 @@ async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Prom
  * Runs a campaign. @returns the budget used and, if a property or invariant broke, the shrunk
  * failure with its trace (replayable with `xen-memsim replay`).
  */
-export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const o = await withPropertyModules(options);
   const t0 = performance.now();
   const { runs, first } = await search(o, t0);
   if (first === undefined) return { seed: o.seed, runs, ms: performance.now() - t0 };

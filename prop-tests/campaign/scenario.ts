@@ -89,6 +89,10 @@ export interface CampaignScenario {
   tmem?: boolean;
   linux?: LinuxSpec[];
   kills?: KillSpec[];
+  /** Property monitors checked besides the version's (ScenarioConstraints.properties). */
+  properties?: string[];
+  /** Plugin modules those properties (and any actors) come from: recorded, so a trace replays. */
+  plugins?: string[];
 }
 
 /** What a campaign fixes for every scenario it generates. */
@@ -108,6 +112,10 @@ export interface ScenarioConstraints {
   nodesMax?: number;
   /** Extra actor families (default none: builders and pokes only). */
   families?: readonly Family[];
+  /** Monitors checked besides the version's: registered names (a user's, from `plugins`). */
+  properties?: readonly string[];
+  /** Plugin modules (file URLs) that register `properties`; every scenario records them. */
+  plugins?: readonly string[];
 }
 
 const guestArb: fc.Arbitrary<GuestSpec> = fc.record({
@@ -122,6 +130,9 @@ const pokeArb: fc.Arbitrary<PokeSpec> = fc.record({
   polls: fc.integer({ min: 1, max: 6 }),
   size: fc.nat({ max: 9 }),
 });
+
+/** A fixed list of strings as an arbitrary that shrinks a copy of it without context. */
+const constants = (xs: readonly string[]): fc.Arbitrary<string[]> => fc.tuple(...xs.map((x) => fc.constant(x)));
 
 /** Scenarios under `c`: they shrink toward fewer, smaller guests, fewer pokes, a smaller host. */
 export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenario> {
@@ -143,6 +154,10 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
   if (fam.has('tmem')) extra.tmem = fc.boolean();
   if (fam.has('linux')) extra.linux = fc.array(fc.record({ seed: fc.nat({ max: 0xffff }) }), { minLength: 1, maxLength: 1 });
   if (fam.has('kills')) extra.kills = fc.array(fc.record({ actor: fc.nat({ max: 7 }), atStep: fc.integer({ min: 1, max: 60 }) }), { maxLength: 1 });
+  // Tuples of constants (as `inject` below): they draw nothing, so the other keys are generated
+  // exactly as without them, and a value found outside fast-check still shrinks.
+  if ((c.properties?.length ?? 0) > 0) extra.properties = constants(c.properties!);
+  if ((c.plugins?.length ?? 0) > 0) extra.plugins = constants(c.plugins!);
   return fc.record({
     xen: fc.constant(c.xen),
     // Tuples of constants (not fc.constant of an array, compared by identity) so that a value
@@ -213,7 +228,8 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
     host,
     actors,
     ...((s.linux?.length ?? 0) > 0 ? { untilNs: LINUX_UNTIL_NS } : {}),
-    monitors: monitorsFor(s.xen),
+    monitors: [...monitorsFor(s.xen), ...(s.properties ?? [])],
+    ...((s.plugins?.length ?? 0) > 0 ? { plugins: [...s.plugins!] } : {}),
   };
 }
 

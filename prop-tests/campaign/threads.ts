@@ -9,7 +9,7 @@ import { replayTrace, type ReplayReport } from '../../world/replay.ts';
 import { parseTrace } from '../../sim/trace.ts';
 import type { Failure } from '../../world/world.ts';
 import { runThreads } from '../../workers/threads.ts';
-import { failureKey, ignored, scenarios, shrinkAndConfirm, type CampaignOptions, type Found } from './campaign.ts';
+import { failureKey, ignored, scenarios, shrinkAndConfirm, withPropertyModules, type CampaignOptions, type Found } from './campaign.ts';
 import { runOnce, type RunOutcome } from './run.ts';
 import { toScenarioSpec, type CampaignScenario } from './scenario.ts';
 
@@ -67,7 +67,8 @@ export async function choicesOfTrace(s: CampaignScenario, trace: string): Promis
 }
 
 /** Runs generated scenarios on real threads; each failure is replayed, converted and shrunk. */
-export async function huntOnThreads(o: ThreadHuntOptions): Promise<ThreadHuntResult> {
+export async function huntOnThreads(options: ThreadHuntOptions): Promise<ThreadHuntResult> {
+  const o = await withPropertyModules(options);
   const t0 = performance.now();
   const maxRuns = o.threadRuns ?? 10;
   const failures: ThreadFailure[] = [];

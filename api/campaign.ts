@@ -1,0 +1,18 @@
+// `xen-memsim/campaign`: the race-hunting campaign (what `xen-memsim check` runs) — generated
+// scenarios, a portfolio of schedules, shrinking of the first failure, and real-thread hunting —
+// with a user's own properties beside the built-in ones (CampaignOptions.propertyModules).
+// Importing it registers the campaign's actor kinds and properties (prop-tests/campaign/plugin.ts).
+
+import '../prop-tests/campaign/plugin.ts';
+
+export {
+  runCampaign, shrinkAndConfirm, failureKey, withPropertyModules, STRATEGIES,
+  type CampaignOptions, type CampaignResult, type Found, type Progress, type Strategy,
+} from '../prop-tests/campaign/campaign.ts';
+export { huntOnThreads, type ThreadHuntOptions, type ThreadHuntResult, type ThreadFailure } from '../prop-tests/campaign/threads.ts';
+export {
+  toScenarioSpec, describeScenario, FAMILIES,
+  type CampaignScenario, type ScenarioConstraints, type Family, type GuestSpec, type PokeSpec,
+} from '../prop-tests/campaign/scenario.ts';
+export { monitorsFor } from '../prop-tests/campaign/monitors.ts';
+export { renderInterleaving } from '../prop-tests/campaign/interleaving.ts';
