@@ -53,6 +53,7 @@ export { parseTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION, type TraceEv
 
 /** Scenario files (docs/scenario-format.md): load one, run its variants. */
 export { loadScenario, type LoadResult, type LoadedScenario, type LoadOptions, type CompiledVariant } from '../world/scenario-file/load.ts';
+export { loadScenarioModules } from '../world/scenario-file/modules.ts';
 export { runVariant, type RunVariantOptions, type VariantRun, type CommandRecord } from '../world/scenario-file/run.ts';
 
 /** This package's version (package.json). */

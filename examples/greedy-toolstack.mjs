@@ -14,8 +14,12 @@ const EXTENT_ORDER = 9;
 
 export default defineActor({
   name: 'greedy-toolstack',
-  /** params: { name: the guest's name (default "greedy"), memoryMiB: its memory (default 16, a multiple of 2) } */
-  async run(port, { name = 'greedy', memoryMiB = 16 } = {}) {
+  /**
+   * params: name — the guest's name (default "greedy"); memoryMiB — its memory (default 16, a
+   * multiple of 2); startS — when to start, in virtual seconds (default 0).
+   */
+  async run(port, { name = 'greedy', memoryMiB = 16, startS = 0 } = {}) {
+    if (startS > 0) await port.sleep(startS * 1e9);
     const pages = memoryMiB * PAGES_PER_MIB;
     const c = await port.hypercall('XEN_DOMCTL_createdomain', { name, type: 'pv' });
     if (c.rc !== 0) return port.note(`greedy: createdomain failed, rc ${c.rc}`);

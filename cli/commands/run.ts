@@ -11,6 +11,7 @@ import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
 import { parsePolicy } from '../../sim/policy.ts';
 import { readTextFile, SCENARIO_FILE_MAX_BYTES } from '../../world/scenario-file/files.ts';
 import { loadScenario } from '../../world/scenario-file/load.ts';
+import { loadScenarioModules } from '../../world/scenario-file/modules.ts';
 import { runVariant, type VariantRun } from '../../world/scenario-file/run.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag } from '../args/command.ts';
@@ -88,7 +89,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`xen-memsim run: cannot read ${file}: ${read.why}\n`);
     return 2;
   }
-  const loaded = loadScenario(read.text, file, { baseDir: dirname(resolve(file)), allowDirs: values.allowDir });
+  const access = { baseDir: dirname(resolve(file)), allowDirs: values.allowDir };
+  // The file's own property and actor modules are imported first: loadScenario reads what they define.
+  const moduleErrors = await loadScenarioModules(read.text, file, access);
+  if (moduleErrors.length > 0) {
+    process.stderr.write(moduleErrors.map((e) => `${e}\n`).join(''));
+    return 2;
+  }
+  const loaded = loadScenario(read.text, file, access);
   if (!loaded.ok) {
     process.stderr.write(loaded.errors.map((e) => `${e}\n`).join(''));
     return 2;

@@ -105,18 +105,21 @@ export interface FileAccess {
  * Checks a guest "file" path against the folders it may come from, before anything is read.
  * @returns the absolute path to read, or why it is refused
  */
-export function confinedPath(path: string, access: FileAccess): { ok: true; abs: string } | { ok: false; why: string } {
+export function confinedPath(path: string, access: FileAccess, what = 'guest files'): { ok: true; abs: string } | { ok: false; why: string } {
   if (path.includes('\0')) return { ok: false, why: 'not a valid path' };
   const roots = [access.baseDir, ...(access.allowDirs ?? [])].map((d) => resolve(d));
   const abs = resolve(roots[0], path);
   if (roots.some((r) => inside(abs, r))) return { ok: true, abs };
   const allow = ' (run --allow-dir DIR allows the files of another folder)';
-  return { ok: false, why: isAbsolute(path) ? `absolute paths are refused: guest files are relative to the scenario's folder${allow}` : `it is outside the scenario's folder${allow}` };
+  return { ok: false, why: isAbsolute(path) ? `absolute paths are refused: ${what} are relative to the scenario's folder${allow}` : `it is outside the scenario's folder${allow}` };
 }
 
-/** Reads a guest config file confined as {@link confinedPath} says, symbolic links resolved first. */
-export function readGuestFile(path: string, access: FileAccess): FileRead {
-  const c = confinedPath(path, access);
+/**
+ * The real path (symbolic links resolved) of a file confined as {@link confinedPath} says, when
+ * it exists and is still inside one of the folders.
+ */
+export function confinedRealPath(path: string, access: FileAccess, what = 'guest files'): { ok: true; real: string } | { ok: false; why: string } {
+  const c = confinedPath(path, access, what);
   if (!c.ok) return c;
   let real: string;
   try {
@@ -132,5 +135,11 @@ export function readGuestFile(path: string, access: FileAccess): FileRead {
     }
   });
   if (!realRoots.some((r) => inside(real, r))) return { ok: false, why: "it is a symbolic link to a file outside the scenario's folder (run --allow-dir DIR allows the files of another folder)" };
-  return readTextFile(real, GUEST_FILE_MAX_BYTES);
+  return { ok: true, real };
+}
+
+/** Reads a guest config file confined as {@link confinedPath} says, symbolic links resolved first. */
+export function readGuestFile(path: string, access: FileAccess): FileRead {
+  const c = confinedRealPath(path, access);
+  return c.ok ? readTextFile(c.real, GUEST_FILE_MAX_BYTES) : c;
 }

@@ -11,10 +11,11 @@ import { HV_BUGS, type XenVersion } from '../../hv/index.ts';
 import { readXlConf, XL_GLOBAL_CONFIG } from '../../toolstack/xl-conf.ts';
 import { cmdtableLookup } from '../../toolstack/xl/cmdtable.ts';
 import { xenCommandline } from '../shell/host.ts';
-import { hasMonitor, monitorNames } from '../../sim/registry.ts';
+import { hasMonitor, isPluginLoaded, monitorNames, namesRegisteredBy } from '../../sim/registry.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import { validateScenarioSpec } from '../../sim/scenario-validate.ts';
 import { GUEST_FILE_MAX_BYTES, readGuestFile, confinedPath, SCENARIO_FILE_MAX_BYTES } from './files.ts';
+import { scenarioModuleUrl } from './modules.ts';
 import { checkSchema, expected, schemaAtPointer, schemasAt, subject, type DocView, type SchemaPart } from './schema.ts';
 import { parseSource, showString, showValue, type JsonPath, type JsonSource, type Pos } from './source.ts';
 import { XL_TIMELINE_KIND, type XlTimelineParams } from './xl-timeline.ts';
@@ -176,6 +177,13 @@ interface GuestDoc {
   seed?: number;
   surge?: { at: Duration; level: number; ramp?: Duration };
 }
+interface UserActorDoc {
+  module: string;
+  kind?: string;
+  params?: Record<string, unknown>;
+  caller?: number;
+  boot?: string;
+}
 interface EventDoc {
   at?: Duration;
   actor?: string;
@@ -193,6 +201,8 @@ interface ScenarioDoc {
   timeline?: EventDoc[];
   until?: Duration;
   monitors?: string[];
+  properties?: string[];
+  actors?: Record<string, UserActorDoc>;
   variants?: Record<string, unknown>;
 }
 
@@ -361,6 +371,66 @@ function monitors(c: Ctx, doc: DocView<At>, names: string[]): string[] {
   return names;
 }
 
+/** A module the scenario names, as the registry knows it once loadScenarioModules() has imported it. */
+function loadedModule(c: Ctx, doc: DocView<At>, path: JsonPath, module: string, opts: LoadOptions): string | undefined {
+  const at = doc.at(path);
+  if (opts.baseDir === undefined) return void c.err(at, `cannot use module ${showString(module)}: modules are loaded only from a scenario file's folder`);
+  const r = scenarioModuleUrl(module, { baseDir: opts.baseDir, allowDirs: opts.allowDirs });
+  if (!r.ok) return void c.err(at, `cannot use module ${showString(module)}: ${r.why}`);
+  if (!isPluginLoaded(r.url)) return void c.err(at, `module ${showString(module)} is not loaded (loadScenarioModules() imports a file's modules before loadScenario())`);
+  return r.url;
+}
+
+/** "properties": each module's properties join the monitors; the modules join the plugins. */
+function propertyModules(c: Ctx, doc: DocView<At>, modules: string[], opts: LoadOptions): { monitors: string[]; plugins: string[] } {
+  const out = { monitors: [] as string[], plugins: [] as string[] };
+  modules.forEach((m, i) => {
+    if (!/[\\/.]/.test(m)) return c.err(doc.at(['properties', i]), `"properties" lists module paths such as "./my-property.mjs"; ${showString(m)} looks like a property's name: names go in "monitors"`);
+    const url = loadedModule(c, doc, ['properties', i], m, opts);
+    if (url === undefined) return;
+    const defined = namesRegisteredBy(url).monitors;
+    if (defined.length === 0) return c.err(doc.at(['properties', i]), `module ${showString(m)} defines no property (export what defineProperty returns)`);
+    out.monitors.push(...defined);
+    out.plugins.push(url);
+  });
+  return out;
+}
+
+/** "actors": one actor per entry, running the program its module defines. */
+function userActors(c: Ctx, doc: DocView<At>, s: ScenarioDoc, taken: ReadonlySet<string>, opts: LoadOptions): { actors: ActorSpec[]; plugins: string[] } {
+  const out = { actors: [] as ActorSpec[], plugins: [] as string[] };
+  const guestNames = entries(s.guests).map(([n]) => n);
+  for (const [name, a] of entries(s.actors)) {
+    const path = ['actors', name];
+    if (taken.has(name)) {
+      c.err(doc.at(path, true), `actor ${showString(name)} is also the name of a timeline actor: actors need names of their own`);
+      continue;
+    }
+    if (a.boot !== undefined && !guestNames.includes(a.boot)) c.err(doc.at([...path, 'boot']), `"boot": ${showString(a.boot)} is not a guest of this scenario (guests: ${guestNames.join(', ') || 'none'})`);
+    const url = loadedModule(c, doc, [...path, 'module'], a.module, opts);
+    if (url === undefined) continue;
+    const kinds = namesRegisteredBy(url).actorKinds;
+    if (a.kind !== undefined && !kinds.includes(a.kind)) {
+      c.err(doc.at([...path, 'kind']), `module ${showString(a.module)} defines no actor kind ${showString(a.kind)} (it defines: ${kinds.join(', ') || 'none'})`);
+      continue;
+    }
+    if (a.kind === undefined && kinds.length !== 1) {
+      c.err(doc.at([...path, 'module']), kinds.length === 0
+        ? `module ${showString(a.module)} defines no actor (export what defineActor returns, or an async function as its default export)`
+        : `module ${showString(a.module)} defines several actor kinds (${kinds.join(', ')}): say which in "kind"`);
+      continue;
+    }
+    out.actors.push({
+      name, kind: a.kind ?? kinds[0],
+      ...(a.caller === undefined ? {} : { caller: a.caller }),
+      ...(a.boot === undefined ? {} : { boot: a.boot }),
+      ...(a.params === undefined ? {} : { params: a.params }),
+    });
+    out.plugins.push(url);
+  }
+  return out;
+}
+
 /** Deep merge of plain JSON values: objects merge key by key, anything else replaces. */
 function merge(base: unknown, over: unknown): unknown {
   if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over;
@@ -381,6 +451,7 @@ function compileVariant(c: Ctx, doc: DocView<At>, label: string, opts: LoadOptio
   const tl = timeline(c, doc, s.timeline ?? [], xen, defined);
   const untilNs = duration(c, doc, ['until'], s.until);
   const mons = monitors(c, doc, s.monitors ?? []);
+  const props = propertyModules(c, doc, s.properties ?? [], opts);
   const confRead = readXlConf(conf, XL_GLOBAL_CONFIG, xen);
   if (confRead.exitStatus !== undefined) c.err(doc.at(['xl.conf']), `"xl.conf" does not parse: ${confRead.stderr.join('').trim()}`);
   if (c.count > 0) return undefined;
@@ -403,6 +474,11 @@ function compileVariant(c: Ctx, doc: DocView<At>, label: string, opts: LoadOptio
     };
     actors.push({ name, kind: XL_TIMELINE_KIND, caller: 0, params: params as unknown as Record<string, unknown> });
   }
+  const mine = userActors(c, doc, s, new Set(actors.map((a) => a.name)), opts);
+  if (c.count > 0) return undefined;
+  actors.push(...mine.actors);
+  const plugins = [...new Set([...props.plugins, ...mine.plugins])];
+  const allMonitors = [...new Set([...mons, ...props.monitors])];
   const name = s.name ?? label;
   const faults = tl.flatMap((t) => ('kill' in t ? [{ atNs: t.atNs, kill: t.kill }] : [])).sort((a, b) => a.atNs - b.atNs);
   const hvInject = inject.filter((b) => Object.hasOwn(HV_BUGS, b));
@@ -416,7 +492,8 @@ function compileVariant(c: Ctx, doc: DocView<At>, label: string, opts: LoadOptio
     },
     actors,
     ...(untilNs === undefined ? {} : { untilNs }),
-    ...(mons.length > 0 ? { monitors: mons } : {}),
+    ...(allMonitors.length > 0 ? { monitors: allMonitors } : {}),
+    ...(plugins.length > 0 ? { plugins } : {}),
     ...(faults.length > 0 ? { faults } : {}),
   };
   // The compiled run passes the check every spec passes where it enters (a trace header's too);

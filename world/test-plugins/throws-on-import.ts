@@ -1,0 +1,2 @@
+// Test plugin: a module that fails while it is imported.
+throw new Error('this module refuses to load');
