@@ -214,7 +214,9 @@ export async function loadPluginModules(urls: readonly string[]): Promise<void> 
     try {
       mod = (await import(url)) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`cannot load plugin module ${url}: ${e instanceof Error ? e.message : String(e)}${typeScriptHint(url, e)}`, { cause: e });
+      // "… imported from <this file>" names the registry, not anything the user wrote.
+      const why = (e instanceof Error ? e.message : String(e)).replace(/ imported from \S*\/sim\/registry\.[jt]s$/, '');
+      throw new Error(`cannot load plugin module ${url}: ${why}${typeScriptHint(url, e)}`, { cause: e });
     }
     registerExports(mod, url);
     loaded.add(url);

@@ -7,8 +7,10 @@
 // found (then replaced by the shrunk one), so neither an interrupt nor a full disk loses it.
 
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { XenVersion } from '../../hv/index.ts';
-import { runCampaign, STRATEGIES, type CampaignOptions, type Found, type FoundUnshrunk, type Progress } from '../../prop-tests/campaign/campaign.ts';
+import { runCampaign, STRATEGIES, withPropertyModules, type CampaignOptions, type Found, type FoundUnshrunk, type Progress } from '../../prop-tests/campaign/campaign.ts';
 import { renderInterleaving } from '../../prop-tests/campaign/interleaving.ts';
 import { describeScenario, FAMILIES } from '../../prop-tests/campaign/scenario.ts';
 import { huntOnThreads } from '../../prop-tests/campaign/threads.ts';
@@ -19,7 +21,7 @@ import { parseCommand, usageError, withDefault, wordFlag, switchFlag, type Flag,
 import { injectFlag, nodesFlag, numberFlag, outFlag, SEED_RANGE, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
 import { hostProblems } from '../args/host.ts';
 import { outputFileProblem } from '../args/paths.ts';
-import { bad, listOf, oneOf, wholeNumber, type Parsed } from '../args/values.ts';
+import { bad, listOf, ok, oneOf, wholeNumber, type Parsed } from '../args/values.ts';
 
 /** Budgets (docs/limits.md): a day of searching at most, an hour of shrinking, a million runs. */
 export const CHECK_LIMITS = {
@@ -59,6 +61,12 @@ export const CHECK = {
     shrinkTime: numberFlag('--shrink-time <SECONDS>', `wall-time budget for shrinking, 1..${CHECK_LIMITS.shrinkTimeS.max} (default: 15)`, CHECK_LIMITS.shrinkTimeS),
     family: wordFlag('--family <LIST>', `extra actor families in generated scenarios, a comma list of ${FAMILIES.join(', ')} (prop-tests/campaign/README.md)`, (t) => listOf('family', FAMILIES)([t])),
     threads: threadsFlag("run the scenarios on real threads; a failure's trace is replayed and shrunk in the scheduled world"),
+    property: withDefault<string[]>({
+      syntax: '--property <FILE>',
+      help: 'a module of your own defining properties (defineProperty: docs/library.md), checked beside the built-in ones (repeatable)',
+      repeatable: true,
+      parse: (raw) => (Array.isArray(raw) && raw.every((f) => f !== '') ? ok([...raw]) : bad('needs a module file')),
+    }, [], 'none'),
   },
 } as const;
 
@@ -67,6 +75,8 @@ interface CheckOptions extends CampaignOptions {
   claimMode: 0 | 1;
   out: string;
   threads: boolean;
+  /** --property files as given (propertyModules holds their URLs). */
+  propertyFiles: string[];
 }
 
 /** The command line that repeats this campaign (with `runs`, the first `runs` runs of it). */
@@ -81,6 +91,7 @@ function reproduceCommand(o: CheckOptions, runs?: number): string {
   if (o.pokes === false) w.push('--no-pokes');
   w.push('--seed', String(o.seed));
   if (o.ignore !== undefined && o.ignore.length > 0) w.push('--ignore', ...o.ignore);
+  for (const f of o.propertyFiles) w.push('--property', f);
   if (runs !== undefined) w.push('--runs', String(runs));
   else if (o.timeMs !== undefined) w.push('--time', String(o.timeMs / 1000));
   else w.push('--runs', String(o.runs ?? (o.threads ? 10 : 200)));
@@ -135,6 +146,7 @@ function options(argv: string[]): CheckOptions | number {
   return {
     xen: v.xen, claimMode: v.claimMode ?? (v.xen === '4.3' ? 0 : 1), // xl's default: 0 in 4.3.0, 1 since 4.4
     inject: v.inject, seed, ignore: v.ignore, threads: v.threads,
+    propertyFiles: v.property, propertyModules: v.property.map((f) => pathToFileURL(resolve(f)).href),
     out: v.out ?? `xen-memsim-failure-${seed}.jsonl`,
     ...(v.runs === undefined ? {} : { runs: v.runs }),
     ...(v.time === undefined ? {} : { timeMs: v.time * 1000 }),
@@ -165,8 +177,14 @@ function foundReport(o: CheckOptions, r: { seed: number }, f: Found, head: reado
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const o = options(argv);
-  if (typeof o === 'number') return o;
+  const parsed = options(argv);
+  if (typeof parsed === 'number') return parsed;
+  let o: CheckOptions;
+  try {
+    o = await withPropertyModules(parsed); // the user's properties, loaded (and named) before anything runs
+  } catch (e) {
+    return usageError(CHECK, `--property: ${(e as Error).message}`);
+  }
   const problem = outputFileProblem(o.out);
   if (problem !== undefined) return usageError(CHECK, `${argv.includes('--out') ? '--out' : 'the replay file (choose another with --out)'}: ${problem}`);
   const budget = o.timeMs !== undefined ? ` (${o.timeMs / 1000} s)` : `/${o.runs ?? (o.threads ? 10 : 200)}`;

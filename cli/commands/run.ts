@@ -43,7 +43,7 @@ export const RUN = {
     wallBudget: wallBudgetFlag(RUN_WALL_BUDGET_S),
     allowDir: withDefault<string[]>({
       syntax: '--allow-dir <DIR>',
-      help: 'let guests\' "file" name files in DIR too (repeatable; by default only the scenario\'s folder)',
+      help: 'let guests\' "file", "properties" and "actors" name files in DIR too (repeatable; by default only the scenario\'s folder)',
       repeatable: true,
       parse: (raw) => (Array.isArray(raw) && raw.every((d) => d !== '') ? ok([...raw]) : bad('needs a folder')),
     }, [], 'none'),

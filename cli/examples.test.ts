@@ -1,0 +1,86 @@
+// Every example in examples/ runs, from the sources, as a user runs it: the scripts with node (tsx
+// registered the way cli/bin.mjs does, so `xen-memsim` is the sources), the property module
+// through `xen-memsim check --property`, the scenario file through `xen-memsim run` and its trace
+// through `replay`. examples/emulator.prop.test.ts is a vitest file of its own. The installed
+// package runs a few of them again from the tarball (package.test.ts).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { ROOT, runCli, STACK_FRAME } from './testing.ts';
+
+const HOOKS = join(ROOT, 'workers', 'tsx-worker-hooks.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'xen-memsim-examples-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `node examples/FILE`, from the repository's root. */
+const example = (file: string) => runCli([], { command: { file: process.execPath, args: ['--import', HOOKS, join('examples', file)] } });
+
+describe('examples/ (from the sources)', () => {
+  test('hypercall.mjs: a plain script boots a host and issues hypercalls', async () => {
+    const r = await example('hypercall.mjs');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe([
+      'free_pages 196607: claim of 512 MiB for d1 → rc 0; for d2 → rc -12 (ENOMEM)',
+      'outstanding_pages 131072, free_pages 196607 (a claim takes no page, it reserves them)',
+      '',
+    ].join('\n'));
+    expect(r.status).toBe(0);
+  });
+
+  test('own-actor.mjs: the greedy toolstack breaks the property on both transports; the real-thread trace replays exactly', async () => {
+    const r = await example('own-actor.mjs');
+    expect(r.stdout).toMatch(/^scheduled: {4}property failure: running-domains-hold-no-claim: d[12] runs with \d+ pages still claimed/m);
+    expect(r.stdout).toMatch(/^real threads: property failure: running-domains-hold-no-claim: d[12] runs with \d+ pages still claimed/m);
+    expect(r.stdout).toMatch(/^replay of the real-thread trace: reproduced exactly$/m);
+    expect(r.status).toBe(0);
+  });
+
+  test('campaign.mjs: a programmatic campaign with the property beside the built-ins finds B1 on 4.21, shrunk, replayable', async () => {
+    const r = await example('campaign.mjs');
+    expect(r.stdout).toMatch(/^found after \d+ runs \(\w+ schedule\): property: no-leaked-claims: /m);
+    expect(r.stdout).toMatch(/^properties: .*claim-guarantee-tmem, running-domains-hold-no-claim$/m);
+    expect(r.stdout).toMatch(/^replay: reproduced exactly$/m);
+    expect(r.status).toBe(0);
+  });
+
+  test('running-domains-hold-no-claim.mjs under `check --property`: holds for the campaign\'s builders (exit 0)', async () => {
+    const r = await runCli(['check', '--property', 'examples/running-domains-hold-no-claim.mjs', '--family', 'xl', '--runs', '60']);
+    expect(r.stdout).toMatch(/^check: no failure in 60 runs /);
+    expect(r.status).toBe(0);
+  });
+
+  test('a property that breaks: `check --property` exit 1, the property named, shrunk, and its replay file reproduces it', async () => {
+    const out = join(dir, 'broken.jsonl');
+    const r = await runCli(['check', '--property', 'world/test-plugins/first-guest.ts', '--runs', '40', '--shrink-time', '5', '--out', out]);
+    expect(r.stdout).toMatch(/^ {2}property: no-guest-memory: d1 holds \d+ pages /m);
+    expect(r.stdout).toMatch(/^reproduce the campaign: xen-memsim check .* --property world\/test-plugins\/first-guest\.ts --runs 40$/m);
+    expect(r.status).toBe(1);
+    const rep = await runCli(['replay', out]);
+    expect(rep.stdout).toMatch(/^replay reproduced the run exactly/);
+    expect(rep.stdout).toMatch(/the recorded failure reproduced: no-guest-memory: /);
+    expect(rep.status).toBe(0);
+  });
+
+  test('`check --property` with a module that cannot be loaded, or defines no property: exit 2, saying which', async () => {
+    const missing = await runCli(['check', '--property', 'examples/no-such.mjs', '--runs', '1']);
+    expect(missing.stderr).toMatch(/^xen-memsim check: --property: cannot load plugin module file:.*examples\/no-such\.mjs: /m);
+    expect(missing.stderr).not.toMatch(STACK_FRAME);
+    expect(missing.status).toBe(2);
+    const none = await runCli(['check', '--property', 'examples/greedy-toolstack.mjs', '--runs', '1']);
+    expect(none.stderr).toMatch(/--property: file:.*greedy-toolstack\.mjs defines no property \(export what defineProperty returns\)/);
+    expect(none.status).toBe(2);
+  });
+
+  test('greedy-toolstack.json under `run`: the actor and the property from the file, exit 1 named; the trace replays', async () => {
+    const trace = join(dir, 'greedy.jsonl');
+    const r = await runCli(['run', 'examples/greedy-toolstack.json', '--trace', trace]);
+    expect(r.stdout).toMatch(/xl-1\$ xl create web\.cfg {3}\(exit 0\)/);
+    expect(r.stdout).toMatch(/-- greedy-toolstack: FAILED \(property\): running-domains-hold-no-claim: d2 runs with 4096 pages still claimed;/);
+    expect(r.status).toBe(1);
+    const rep = await runCli(['replay', trace]);
+    expect(rep.stdout).toMatch(/^replay reproduced the run exactly/);
+    expect(rep.status).toBe(0);
+  });
+});
