@@ -7,12 +7,13 @@ import '../prop-tests/campaign/plugin.ts';
 
 export {
   runCampaign, shrinkAndConfirm, failureKey, withPropertyModules, STRATEGIES,
-  type CampaignOptions, type CampaignResult, type Found, type Progress, type Strategy,
+  type CampaignOptions, type CampaignResult, type Found, type FoundUnshrunk, type FirstFailure, type Progress, type Strategy,
 } from '../prop-tests/campaign/campaign.ts';
+export type { RunOutcome } from '../prop-tests/campaign/run.ts';
 export { huntOnThreads, type ThreadHuntOptions, type ThreadHuntResult, type ThreadFailure } from '../prop-tests/campaign/threads.ts';
 export {
   toScenarioSpec, describeScenario, FAMILIES,
-  type CampaignScenario, type ScenarioConstraints, type Family, type GuestSpec, type PokeSpec,
+  type CampaignScenario, type ScenarioConstraints, type Family, type GuestSpec, type PokeSpec, type GuestOpSpec, type LinuxSpec, type KillSpec, type XlCreateSpec,
 } from '../prop-tests/campaign/scenario.ts';
 export { monitorsFor } from '../prop-tests/campaign/monitors.ts';
 export { renderInterleaving } from '../prop-tests/campaign/interleaving.ts';

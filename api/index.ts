@@ -27,12 +27,17 @@ export * from '../hv/errno.ts';
 /** Actors: the port they talk through, and the scenarios that name them. */
 export { OwnerGoneError, NS_PER_SEC, NS_PER_MS, type HypercallPort } from '../sim/port.ts';
 export type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
-export type { StepInfo } from '../sim/owner.ts';
+export type { Owner, StepInfo } from '../sim/owner.ts';
+export type { ActorRequest, OwnerReply } from '../sim/requests.ts';
+export type { TraceRecorder } from '../sim/trace.ts';
+export type { Call } from '../hv/hypervisor.ts';
+export type { AllocFailure } from '../hv/page-allocator.ts';
 export { ArrivalOrder, SeededRandom, Pct, ChoiceSequence, parsePolicy, type SchedulePolicy } from '../sim/policy.ts';
 export { actorKindNames, monitorNames, loadPluginModules, UnknownNameError, NameConflictError, type ActorMain } from '../sim/registry.ts';
 export type { ScriptStep } from '../world/actor-kinds.ts';
 export type { XlParams } from '../toolstack/xl/context.ts';
 export type { LinuxGuestOptions } from '../guests/linux-guest.ts';
+export type { KernelGeneration } from '../guests/balloon.ts';
 
 /** A user's own properties and actors. */
 export {
@@ -46,15 +51,18 @@ export { runScheduled, World, PropertyViolation, type RunOptions, type RunResult
 
 /** Real threads: the owner worker and one thread per actor, over SharedArrayBuffer mailboxes. */
 export { runThreads, type ThreadRunOptions, type ThreadRunResult } from '../workers/threads.ts';
+export type { OwnerControl, OwnerStats, OwnerOutcome } from '../workers/hv-worker.ts';
+export type { ActorOutcome } from '../workers/actor-worker.ts';
 
 /** Traces: every run records one; replay re-runs it exactly (scheduled or real-thread). */
 export { replayTrace, replayEvents, type ReplayReport, type ReplayOptions } from '../world/replay.ts';
 export { parseTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 
 /** Scenario files (docs/scenario-format.md): load one, run its variants. */
-export { loadScenario, type LoadResult, type LoadedScenario, type LoadOptions, type CompiledVariant } from '../world/scenario-file/load.ts';
+export { loadScenario, type LoadResult, type LoadedScenario, type LoadOptions, type CompiledVariant, type TimelineItem } from '../world/scenario-file/load.ts';
+export type { FileAccess } from '../world/scenario-file/files.ts';
 export { loadScenarioModules } from '../world/scenario-file/modules.ts';
-export { runVariant, type RunVariantOptions, type VariantRun, type CommandRecord } from '../world/scenario-file/run.ts';
+export { runVariant, type RunVariantOptions, type VariantRun, type CommandRecord, type KernelRecord, type KernelPopulate, type RunObserver, type Progress as VariantProgress } from '../world/scenario-file/run.ts';
 
 /** This package's version (package.json). */
 export { PACKAGE_VERSION as VERSION } from '../report/package-files.ts';

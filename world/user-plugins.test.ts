@@ -6,10 +6,9 @@ import { describe, expect, test } from 'vitest';
 import { domainInfo, physinfo } from '../hv/index.ts';
 import { defineActor, defineProperty } from '../sim/define.ts';
 import { ArrivalOrder, SeededRandom } from '../sim/policy.ts';
-import { actorKindNames, defaultActorKind, monitorNames, NameConflictError, namesRegisteredBy, registerDefinition } from '../sim/registry.ts';
+import { actorKindNames, defaultActorKind, loadPluginModules, monitorNames, NameConflictError, namesRegisteredBy, registerDefinition } from '../sim/registry.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 import { runThreads } from '../workers/threads.ts';
-import '../prop-tests/campaign/plugin.ts'; // the campaign's names, to conflict with
 import { replayTrace } from './replay.ts';
 import { runScheduled } from './world.ts';
 
@@ -44,10 +43,13 @@ describe('defineProperty and defineActor', () => {
     expect(() => defineActor({ name: 'a' } as never)).toThrow(/defineActor\("a"\): run must be an async function/);
   });
 
-  test('a user property cannot take a built-in name', () => {
-    const clash = defineProperty({ name: 'claim-guarantee', check: () => undefined });
-    expect(() => registerDefinition(clash, 'file:///elsewhere/clash.mjs')).toThrow(NameConflictError);
-    expect(monitorNames()).toContain('claim-guarantee'); // the built-in one, still
+  test('a name another module registered cannot be taken: a built-in actor kind, another module\'s property', async () => {
+    const xl = defineActor({ name: 'xl', run: async () => {} });
+    expect(() => registerDefinition(xl, 'file:///elsewhere/clash.mjs')).toThrow(NameConflictError);
+    await loadPluginModules([FIRST_GUEST]);
+    const clash = defineProperty({ name: 'no-guest-memory', check: () => undefined });
+    expect(() => registerDefinition(clash, 'file:///elsewhere/clash.mjs')).toThrow(/monitor "no-guest-memory" is registered by file:.*first-guest\.ts and again by file:\/\/\/elsewhere\/clash\.mjs/);
+    expect(actorKindNames()).toContain('xl'); // the built-in one, still
   });
 
   test('a bare default export is an actor kind named after its file', () => {

@@ -6,9 +6,9 @@
 // Exit 0 when every script succeeded, 1 otherwise; interrupted, it ends the running script too.
 
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../report/package-files.ts';
 import type { ChildProcess } from 'node:child_process';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, switchFlag } from '../args/command.ts';
@@ -23,8 +23,9 @@ export const BENCH = {
 /** The script running now, ended with the command when it is interrupted. */
 let running: ChildProcess | undefined;
 
-const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The benchmarks are TypeScript sources of the repository (run through tsx): not in the installed package. */
+const ROOT = PACKAGE_ROOT;
+const BENCH_DIR = join(ROOT, 'bench');
 
 /** Per-script arguments and environment: default and --quick. */
 const SETTINGS: Readonly<Record<string, { args: string[]; quickArgs: string[]; nodeFlags?: string[]; env?: Record<string, string>; quickEnv?: Record<string, string> }>> = {
@@ -67,6 +68,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`\nxen-memsim bench: interrupted${running === undefined ? '' : ' (the running script was ended too)'}\n`);
     return 'exit';
   });
+  if (!existsSync(BENCH_DIR)) {
+    process.stderr.write('xen-memsim bench: the benchmarks are part of the repository, not of the installed package: run `npm run bench` in a clone\n');
+    return 2;
+  }
   const scripts = readdirSync(BENCH_DIR).filter((f) => f.endsWith('.bench.ts')).sort();
   process.stdout.write(`xen-memsim bench${quick ? ' --quick' : ''}: ${scripts.length} scripts, node ${process.version}, ${process.platform}/${process.arch}\n`);
   const runs: ScriptRun[] = [];
