@@ -18,9 +18,9 @@ export {
   Hypervisor, PAGES_PER_MIB, checkInvariants, InvariantViolation, XEN_VERSIONS, HV_BUGS, isXenVersion, DEFAULT_COSTS, XENMEMF,
   ALL_OPS, isOpName, DOMID_SELF, DOMID_IO, DOMID_XEN, DOMID_INVALID, DOMID_MAX, XEN_DOMINF,
   type HypervisorOptions, type XenVersion, type HvBug, type CostModel, type HvEvent,
-  type OpName, type OpArgs, type HypercallResult, type ReservationArgs, type ExchangeArgs, type CreateDomainArgs,
-  type DomidArgs, type MaxMemArgs, type PagingMempoolArgs, type TmemArgs, type DomainInfo, type PhysInfo,
 } from '../hv/index.ts';
+/** The hypercall contract's types: op names, each op's arguments (OpArgs), results. */
+export type * from '../hv/ops.ts';
 /** Xen's errno values (positive; a hypercall answers rc = -errno) and their names. */
 export * from '../hv/errno.ts';
 

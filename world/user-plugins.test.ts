@@ -136,7 +136,7 @@ describe('a user property and a user actor on real threads', () => {
 
   test('a plugin module the owner worker cannot load ends the run at once, saying which and why', async () => {
     const r = await runThreads(spec(['main-thread-only'], [plugin('main-thread-only.ts')]), { timeoutMs: 60_000 });
-    expect(r.ownerLost).toMatch(/^owner worker failed: cannot load plugin module file:.*main-thread-only\.ts: this plugin refuses to load in a worker/);
+    expect(r.ownerLost).toMatch(/^the owner could not start: Error: cannot load plugin module file:.*main-thread-only\.ts: this plugin refuses to load in a worker/);
     expect(r.actors).toEqual([]);
   });
 });
