@@ -4,5 +4,6 @@
 export { attachTelemetry, collectFromTrace, TelemetrySampler, type Telemetry, type TelemetryOptions, type TelemetryEvent, type RunMeta } from '../report/telemetry.ts';
 export type { MemorySeries, MemoryRow, DomainSeries } from '../report/series.ts';
 export type { SectionTable, SectionRecord, CallTable } from '../report/sections.ts';
-export { renderReport, writeReport, type ReportOptions } from '../report/html.ts';
+export { renderReport, writeReport, type ReportOptions, type ReportRun } from '../report/html.ts';
+export type { XlWrite, XlStream } from '../toolstack/xl/io.ts';
 export { toTraceEvents, writePerfetto, type TraceEventFile, type TraceEventRecord, type ExportRun } from '../report/perfetto.ts';
