@@ -29,7 +29,7 @@ export { OwnerGoneError, NS_PER_SEC, NS_PER_MS, type HypercallPort } from '../si
 export type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
 export type { Owner, StepInfo } from '../sim/owner.ts';
 export type { ActorRequest, OwnerReply } from '../sim/requests.ts';
-export type { TraceRecorder } from '../sim/trace.ts';
+export type { TraceRecorder, TraceOptions, TraceSink } from '../sim/trace.ts';
 export type { Call } from '../hv/hypervisor.ts';
 export type { AllocFailure } from '../hv/page-allocator.ts';
 export { ArrivalOrder, SeededRandom, Pct, ChoiceSequence, parsePolicy, type SchedulePolicy } from '../sim/policy.ts';
