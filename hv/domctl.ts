@@ -68,7 +68,7 @@ export function* dispatchDomctl(hv: HypercallContext, caller: number, op: Domctl
       return yield* setPagingMempoolSize(hv, d, args.size);
     case 'XEN_DOMCTL_claim_memory':
       // Both locks, one section; an unknown domctl is -ENOSYS (arch_do_domctl's default).
-      return yield* once('claim_memory', { rc: hv.feat.claimSets ? claimMemory(hv, d, args) : -ENOSYS });
+      return yield* once('claim_memory', hv.feat.claimSets ? claimMemory(hv, d, args) : { rc: -ENOSYS });
     default:
       return assertNever(op, 'domctl');
   }

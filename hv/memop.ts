@@ -5,13 +5,14 @@
 // gpfn-based (DIVERGENCE: keeps one ownership model; accounting is unaffected).
 
 import { assert, assertNever } from './assert.ts';
+import { MAX_NUMNODES, setClaimEntries } from './claim-sets.ts';
 import type { Domain } from './domain.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF, memfBits, memfGetNode, memfNode, XENMEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
 import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
 import type { HypercallContext, Sections } from './hypercall-context.ts';
-import { DOMID_SELF, MEMOPS, type HypercallResult } from './ops.ts';
+import { DOMID_SELF, MEMOPS, XEN_DOMCTL_CLAIM_MEMORY_LEGACY, type HypercallResult } from './ops.ts';
 
 export { MEMOPS };
 import { MAX_ORDER, PAGE_SHIFT } from './page-allocator.ts';
@@ -23,8 +24,6 @@ type ReservationOp = Exclude<Memop, 'XENMEM_claim_pages' | 'XENMEM_exchange'>;
 const MAX_NR_EXTENTS = 0xffffffff >>> 6;
 /** ~0UL. */
 const ULONG_MAX = 2n ** 64n - 1n;
-/** MAX_NUMNODES on x86. */
-const MAX_NUMNODES = 64;
 
 export function isMemop(op: string): op is Memop {
   return (MEMOPS as readonly string[]).includes(op);
@@ -66,7 +65,11 @@ function claimPagesRc(hv: HypercallContext, caller: number, args: unknown): numb
   if (d === undefined) return -EINVAL;
   if (!hv.isControl(caller)) return -EPERM; // xsm_claim_pages(XSM_PRIV, d)
   if (hv.feat.claimRefusesDying && d.isDying !== 0) return -EINVAL;
-  const rc = hv.heap.setOutstandingPages(d, r.nrExtents);
+  // The claim-set series routes it through domain_set_claim_entries with one LEGACY entry (the
+  // same rules, and a cancel also drops node claims).
+  const rc = hv.feat.claimSets
+    ? setClaimEntries(hv.heap, d, [{ pages: r.nrExtents, target: XEN_DOMCTL_CLAIM_MEMORY_LEGACY, cmd: 0 }])
+    : hv.heap.setOutstandingPages(d, r.nrExtents);
   hv.emit({ kind: 'claim', domid: d.domid, pages: r.nrExtents, rc });
   return rc;
 }

@@ -52,10 +52,31 @@ export interface MaxMemArgs {
   max_memkb: number;
 }
 
-/** XEN_DOMCTL_claim_memory: a claim set (hv/claim-sets.ts). */
+/**
+ * The claim-set series' public ABI (v7 2/3, xen/include/public/domctl.h): the special targets of
+ * a claim entry (any other target is a NUMA node id) and the two modes of XEN_DOMCTL_claim_memory.
+ */
+export const XEN_DOMCTL_CLAIM_MEMORY_HOST = 0x80000000;
+export const XEN_DOMCTL_CLAIM_MEMORY_LEGACY = 0x40000000;
+export const XEN_DOMCTL_CLAIM_MEMORY_SET = 0;
+export const XEN_DOMCTL_CLAIM_MEMORY_GET = 1;
+
+/** struct xen_memory_claim: `cmd` is reserved and must be 0 (absent reads as 0). */
+export interface MemoryClaim {
+  pages: number;
+  target: number;
+  cmd?: number;
+}
+
+/**
+ * struct xen_domctl_claim_memory. `mode` absent is SET (a zeroed struct); `nr_entries` absent is
+ * claim_set's length. A GET answers nr_entries and, when rc is 0, claim_set.
+ */
 export interface ClaimMemoryArgs {
   domid: number;
-  claims: Array<{ pages: number; target: number; pad?: number }>;
+  mode?: number;
+  nr_entries?: number;
+  claim_set?: MemoryClaim[];
 }
 
 /** struct xen_sysctl_getdomaininfolist: the answer carries num_domains and domains[]. */

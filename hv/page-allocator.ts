@@ -225,23 +225,65 @@ export class PageAllocator {
     return mfn;
   }
 
-  /** E4 (75d29d9b5e): the claim is consumed in the same heap_lock region as total_avail_pages. */
+  /**
+   * E4 (75d29d9b5e): the claim is consumed in the same heap_lock region as total_avail_pages.
+   * Claim sets (v7 alloc_heap_pages): min(claim, request) is redeemed from the allocation node's
+   * claim first, then from the host-wide claim, then recalled from d's other node claims in node
+   * order — so outstanding_claims <= total_avail_pages and each node's claims <= its free pages
+   * still hold once the allocation is deducted.
+   */
   private consumeClaimAtAlloc(d: Domain | null, request: number, memflags: number, mfn: number): void {
     if (!this.feat.claimConsumedAtAlloc || d === null || d.outstandingPages === 0) return;
     if (memflags & MEMF.no_refcount) return;
-    let consumed = Math.min(d.outstandingPages, request);
-    if (d.nodeClaims !== null) {
-      // Claim sets: the allocation node's claim first; the host-wide claim only for the rest.
-      const node = this.nodeOf(mfn);
-      const fromNode = Math.min(d.nodeClaims[node], request);
-      d.nodeClaims[node] -= fromNode;
-      this.nodeOutstanding[node] -= fromNode;
-      const host = d.outstandingPages - fromNode - d.nodeClaims.reduce((a, b) => a + b, 0);
-      consumed = fromNode + Math.min(host, request - fromNode);
+    let redeem = Math.min(d.outstandingPages, request);
+    assert(redeem <= this.outstandingClaims, 'BUG_ON: claim consumption exceeds outstanding_claims');
+    if (this.feat.claimSets) {
+      redeem -= this.releaseNodeClaims(d, this.nodeOf(mfn), redeem);
+      if (redeem > 0) {
+        redeem -= this.releaseHostClaims(d, redeem);
+        this.recallNodeClaims(d, redeem);
+      }
+      return;
     }
-    assert(consumed <= this.outstandingClaims, 'BUG_ON: claim consumption exceeds outstanding_claims');
-    d.outstandingPages -= consumed;
-    this.outstandingClaims -= consumed;
+    d.outstandingPages -= redeem;
+    this.outstandingClaims -= redeem;
+  }
+
+  /** Σ of d's node claims (d->node_claims in the claim-set series). */
+  static nodeClaimsOf(d: Domain): number {
+    let n = 0;
+    for (const c of d.nodeClaims ?? []) n += c;
+    return n;
+  }
+
+  /** domain_release_host_claims(d, release): at most d's host-wide part. @returns pages released. */
+  releaseHostClaims(d: Domain, release: number): number {
+    const host = d.outstandingPages - PageAllocator.nodeClaimsOf(d);
+    assert(host >= 0, 'ASSERT: outstanding_pages >= node_claims');
+    const r = Math.min(release, host);
+    this.outstandingClaims -= r;
+    d.outstandingPages -= r;
+    return r;
+  }
+
+  /** domain_release_node_claims(d, node, release): at most d's claim on node. @returns pages released. */
+  releaseNodeClaims(d: Domain, node: number, release: number): number {
+    const own = d.nodeClaims?.[node] ?? 0;
+    if (own === 0) return 0;
+    const r = Math.min(release, own);
+    this.nodeOutstanding[node] -= r;
+    d.nodeClaims![node] -= r;
+    d.outstandingPages -= r;
+    this.outstandingClaims -= r;
+    return r;
+  }
+
+  /** domain_recall_node_claims(d, recall): releases node claims in node order until recall is met. */
+  recallNodeClaims(d: Domain, recall: number): void {
+    for (let node = 0; node < this.nodes; node++) {
+      if (recall === 0 || PageAllocator.nodeClaimsOf(d) === 0) break;
+      recall -= this.releaseNodeClaims(d, node, recall);
+    }
   }
 
   /** get_free_buddy(): [head mfn, order of the block found, node], or null. */

@@ -104,7 +104,7 @@ function argsFor(op: OpName, subject: number): object {
     case 'XEN_DOMCTL_max_mem':
       return { domid: subject, max_memkb: 8192 * 4 };
     case 'XEN_DOMCTL_claim_memory':
-      return { domid: subject, claims: [{ pages: 100, target: 0 }] };
+      return { domid: subject, claim_set: [{ pages: 100, target: 0 }] };
     case 'XEN_DOMCTL_set_paging_mempool_size':
       return { domid: subject, size: 4 * 4096 };
     case 'XEN_DOMCTL_destroydomain':

@@ -6,7 +6,7 @@
 
 import { tmemNewPoolFlags } from '../../guests/tmem-client.ts';
 import { xenmemfNode } from '../../hv/flags.ts';
-import { DOMID_SELF } from '../../hv/ops.ts';
+import { DOMID_SELF, XEN_DOMCTL_CLAIM_MEMORY_HOST } from '../../hv/ops.ts';
 import type { HypercallPort } from '../../sim/port.ts';
 import { registerActorKind } from '../../sim/registry.ts';
 
@@ -25,14 +25,12 @@ export interface BuilderParams {
   startAfterNs?: number;
   /**
    * Claim sets (4.22+claim-sets): split the guest over this many nodes, claim each share on its
-   * node with XEN_DOMCTL_claim_memory (one set, the remainder host-wide) and populate each share
+   * node with XEN_DOMCTL_claim_memory (one set of node entries) and populate each share
    * with exact-node flags — libxl's per-vNUMA-node claims.
    */
   claimNodes?: number;
 }
 
-/** The claim-set series' host-wide target (hv/claim-sets.ts CLAIM_TARGET_HOST). */
-const CLAIM_TARGET_HOST = 0xfffffffe;
 /** XENMEMF_exact_node(n): node n + 1 in bits 8..15, exact_node_request (bit 17). */
 const exactNode = (n: number): number => (((n + 1) & 0xff) << 8) | (1 << 17);
 
@@ -126,7 +124,7 @@ async function build(p: BuilderParams, hc: Hc, state: { populated: number }): Pr
   if (p.claimMode === 1) {
     const r = p.claimNodes === undefined
       ? await hc('XENMEM_claim_pages', { domid, nr_extents: p.pages })
-      : await hc('XEN_DOMCTL_claim_memory', { domid, claims: shares.map((pages, target) => ({ pages, target })) });
+      : await hc('XEN_DOMCTL_claim_memory', { domid, claim_set: shares.map((pages, target) => ({ pages, target })) });
     if (r.rc !== 0) {
       await hc('XEN_DOMCTL_destroydomain', { domid });
       return { outcome: 'failed-before-populating', why: `claim rc ${String(r.rc)}` };
@@ -160,7 +158,7 @@ async function build(p: BuilderParams, hc: Hc, state: { populated: number }): Pr
   if (p.claimMode === 1) {
     await (p.claimNodes === undefined
       ? hc('XENMEM_claim_pages', { domid, nr_extents: 0 })
-      : hc('XEN_DOMCTL_claim_memory', { domid, claims: [{ pages: 0, target: CLAIM_TARGET_HOST }] }));
+      : hc('XEN_DOMCTL_claim_memory', { domid, claim_set: [{ pages: 0, target: XEN_DOMCTL_CLAIM_MEMORY_HOST }] }));
   }
   if (failed) {
     const i = await hc('XEN_DOMCTL_getdomaininfo', { domid });
