@@ -10,7 +10,7 @@ import { claimMemory } from './claim-sets.ts';
 import { EBUSY, EEXIST, ENOSYS, EFAULT, EINVAL, ENOMEM, EOVERFLOW, EPERM, ESRCH } from './errno.ts';
 import { MEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
-import { isRecord, isU16, isU64 } from './guest-args.ts';
+import { isRecord, isU16, isU32, isU64 } from './guest-args.ts';
 import type { HypercallContext, Sections } from './hypercall-context.ts';
 import { DOMCTL_OPS, DOMID_ANY, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
 
@@ -32,7 +32,8 @@ export function* dispatchDomctl(hv: HypercallContext, caller: number, op: Domctl
   if (!isRecord(args)) return yield* once('domctl', { rc: -EFAULT });
   const privileged = hv.isControl(caller); // xsm_sysctl / xsm_domctl (XSM_PRIV)
   // do_sysctl checks XSM first; do_domctl has no domain to look up for createdomain (d = NULL).
-  const noLookup = op === 'XEN_SYSCTL_physinfo' || op === 'XEN_SYSCTL_numainfo' || op === 'XEN_SYSCTL_getdomaininfolist' || op === 'XEN_DOMCTL_createdomain';
+  const noLookup = op === 'XEN_SYSCTL_physinfo' || op === 'XEN_SYSCTL_numainfo' || op === 'XEN_SYSCTL_getdomaininfolist' ||
+    op === 'XEN_SYSCTL_readconsole' || op === 'XEN_DOMCTL_createdomain';
   if (noLookup && !privileged) return yield* once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_SYSCTL_physinfo':
@@ -41,6 +42,8 @@ export function* dispatchDomctl(hv: HypercallContext, caller: number, op: Domctl
       return yield* once('numainfo', { rc: 0, nodes: numainfo(hv) });
     case 'XEN_SYSCTL_getdomaininfolist':
       return yield* once('getdomaininfolist', getDomainInfoList(hv, args));
+    case 'XEN_SYSCTL_readconsole':
+      return yield* once('readconsole', readConsole(hv, args));
     case 'XEN_DOMCTL_createdomain':
       return yield* once('createdomain', createDomain(hv, args));
     case 'XEN_DOMCTL_getdomaininfo':
@@ -97,6 +100,20 @@ function numainfo(hv: HypercallContext): Array<{ memsize: number; memfree: numbe
     return { memsize: hi - lo, memfree };
   });
 }
+
+/**
+ * XEN_SYSCTL_readconsole (sysctl.c → console.c read_console_ring): up to `count` bytes of the
+ * console ring. 4.22's do_sysctl checks xsm_sysctl(XSM_PRIV) for every sysctl, so reading — and
+ * clearing — needs the control domain (-EPERM above). clear and incremental are uint8_t flags.
+ */
+function readConsole(hv: HypercallContext, args: Record<string, unknown>): HypercallResult {
+  const { clear = 0, incremental = 0, index = 0, count } = args;
+  if (!isU8(clear) || !isU8(incremental) || !isU32(index) || !isU32(count)) return { rc: -EFAULT };
+  const r = hv.console.read(count, incremental !== 0, index, clear !== 0);
+  return { rc: 0, count: r.text.length, index: r.index, buffer: r.text };
+}
+
+const isU8 = (x: unknown): x is number => isU32(x) && x <= 0xff;
 
 /** do_domctl's answer for a domid rcu_lock_domain_by_id does not find. */
 function unknownDomainRc(hv: HypercallContext, caller: number): number {

@@ -6,6 +6,7 @@
 // Every hv/ import points one way: handlers → this module → page-allocator.ts, domain.ts, ….
 
 import { assert } from './assert.ts';
+import { ConsoleRing } from './console.ts';
 import type { CostModel } from './cost-model.ts';
 import { Domain, type GuestType } from './domain.ts';
 import type { HvEvent } from './events.ts';
@@ -43,6 +44,10 @@ export abstract class HypercallContext {
   readonly listeners: Array<(e: HvEvent) => void> = [];
   /** PGC_need_scrub of free (and stashed) frames; used only with feat.deferredPopulateScrub. */
   readonly dirty = new DirtyFrames();
+  /** The console ring (conring): what printk wrote, read by XEN_SYSCTL_readconsole. */
+  readonly console = new ConsoleRing();
+  /** A debug build: gdprintk prints (HypervisorOptions.debugBuild); set once at boot. */
+  debugBuild = true;
   /** Domid rover of XEN_DOMCTL_createdomain (domctl.c). */
   domidRover = 0;
   /** tmem (4.3 with the tmem boot option), else null. */

@@ -60,6 +60,7 @@ export class Hypervisor extends HypercallContext {
     const costs: CostModel = { ...DEFAULT_COSTS };
     for (const [k, v] of Object.entries(opts.costs ?? {})) if (v !== undefined) costs[k as keyof CostModel] = v;
     super(feat, new PageAllocator(memoryMiB * PAGES_PER_MIB, nodes, feat), costs, opts.nrCpus ?? 8, opts.claimPages ?? true);
+    this.debugBuild = opts.debugBuild ?? true;
     this.tmem = tmem ? new Tmem(this) : null;
     if (this.tmem !== null) this.heap.tmem = this.tmem;
     const dom0MiB = opts.dom0MiB ?? Math.min(1024, Math.floor(memoryMiB / 8));

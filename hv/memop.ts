@@ -4,6 +4,7 @@
 // guest is modelled auto-translated (a p2m indexed by gpfn), so PV's MFN-based decrease becomes
 // gpfn-based (DIVERGENCE: keeps one ownership model; accounting is unaffected).
 
+import { allocFailLine } from './console.ts';
 import { assert, assertNever } from './assert.ts';
 import { MAX_NUMNODES, setClaimEntries } from './claim-sets.ts';
 import type { Domain } from './domain.ts';
@@ -233,6 +234,10 @@ function* populate(
       hv.charge(hv.costs.extentNs);
       if (typeof got !== 'number') {
         hv.emit({ kind: 'alloc_failed', domid: d.domid, order: r.extentOrder, outstanding: before, reason: got });
+        // gdprintk (debug builds only); 4.3's populate_physmap stays quiet for order 0 under tmem.
+        if (hv.debugBuild && !(mapIt && hv.feat.version === '4.3' && hv.tmem !== null && r.extentOrder === 0)) {
+          hv.console.printk(allocFailLine(hv.feat.version, mapIt, hv.current?.domid ?? d.domid, r.extentOrder, d.domid, memflags, i, r.nrExtents));
+        }
         yield 'alloc_heap_pages';
         return { done: i, preempted: false };
       }

@@ -85,6 +85,18 @@ export interface GetDomainInfoListArgs {
   max_domains?: number;
 }
 
+/**
+ * struct xen_sysctl_readconsole: read up to `count` bytes of the console ring (from `index` when
+ * `incremental`), consuming them when `clear`. The answer carries `buffer` (the text), `count`
+ * (bytes read) and `index` (where the next incremental read starts).
+ */
+export interface ReadConsoleArgs {
+  clear?: number;
+  incremental?: number;
+  index?: number;
+  count: number;
+}
+
 export interface PagingMempoolArgs {
   domid: number;
   /** Bytes (XEN_DOMCTL_set_paging_mempool_size, 4.17+ name). */
@@ -108,6 +120,7 @@ export interface OpArgs {
   XEN_SYSCTL_physinfo: Record<string, never>;
   XEN_SYSCTL_numainfo: Record<string, never>;
   XEN_SYSCTL_getdomaininfolist: GetDomainInfoListArgs;
+  XEN_SYSCTL_readconsole: ReadConsoleArgs;
   /** The claim-set series (4.22+claim-sets only; -ENOSYS elsewhere). */
   XEN_DOMCTL_claim_memory: ClaimMemoryArgs;
   TMEM_CONTROL: TmemArgs;
@@ -201,6 +214,7 @@ export const DOMCTL_OPS = [
   'XEN_SYSCTL_numainfo',
   'XEN_SYSCTL_getdomaininfolist',
   'XEN_DOMCTL_claim_memory',
+  'XEN_SYSCTL_readconsole',
 ] as const satisfies readonly OpName[];
 
 export const TMEM_OPS = [

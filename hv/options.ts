@@ -25,6 +25,14 @@ export interface HypervisorOptions {
    * answers it -ENOSYS — what toolstack bug B7 squashes to success. Default true.
    */
   claimPages?: boolean;
+  /**
+   * A debug build (CONFIG_DEBUG, no NDEBUG): gdprintk prints, so an allocation failure in
+   * populate_physmap / increase_reservation leaves memory.c's line in the console ring
+   * (`xl dmesg`). A release build prints nothing at the points modelled. Default true.
+   * DIVERGENCE: Xen's releases are built without CONFIG_DEBUG; the default is the debug build
+   * because its messages are what a lesson about claims and failed builds wants to show.
+   */
+  debugBuild?: boolean;
 }
 
 /**
@@ -66,7 +74,7 @@ const COST_LIMITS: Readonly<Record<keyof CostModel, readonly [number, number, st
   relinquishBatchPages: [HV_LIMITS.relinquishBatchPages.min, HV_LIMITS.relinquishBatchPages.max, 'pages'],
 };
 
-const OPTION_KEYS = ['memoryMiB', 'xen', 'nodes', 'dom0MiB', 'inject', 'tmem', 'costs', 'nrCpus', 'claimPages'] as const;
+const OPTION_KEYS = ['memoryMiB', 'xen', 'nodes', 'dom0MiB', 'inject', 'tmem', 'costs', 'nrCpus', 'claimPages', 'debugBuild'] as const;
 
 /** Bug names of the reference's table (B1 … B15); the hypervisor acts on those in HV_BUGS. */
 const BUG_NAME = /^B([1-9]|1[0-5])$/;
@@ -121,6 +129,7 @@ export function validateHypervisorOptions(opts: unknown): string[] {
   else if (o.tmem === true && xen !== '4.3') problems.push(`tmem exists only in Xen 4.3 (removed in 4.13; got xen ${show(xen)})`);
   if (o.nrCpus !== undefined) intIn(problems, 'nrCpus', o.nrCpus, HV_LIMITS.nrCpus.min, HV_LIMITS.nrCpus.max);
   if (o.claimPages !== undefined && typeof o.claimPages !== 'boolean') problems.push(`claimPages must be true or false (got ${show(o.claimPages)})`);
+  if (o.debugBuild !== undefined && typeof o.debugBuild !== 'boolean') problems.push(`debugBuild must be true or false (got ${show(o.debugBuild)})`);
   if (o.costs !== undefined) validateCosts(problems, o.costs, xen === '4.3' || inject.includes('B13'));
   return problems;
 }

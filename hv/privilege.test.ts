@@ -65,6 +65,8 @@ const EXPECTED: Readonly<Record<OpName, Row>> = {
   // The claim-set series only ('ok' on 4.22+claim-sets, see cellFor); elsewhere an unknown domctl.
   XEN_DOMCTL_claim_memory:            [ 'ENOSYS',  UNKNOWN_FROM_GUEST, 'EPERM', 'EPERM',         'EPERM',   'EPERM'                  ],
   XEN_SYSCTL_getdomaininfolist:       [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
+  // xsm_sysctl(XSM_PRIV) covers reading and clearing alike.
+  XEN_SYSCTL_readconsole:             [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
   TMEM_CONTROL:                       [ tmem('ok'),    tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM')  ],
   TMEM_NEW_POOL:                      [ tmem('ok=0'),  tmem('ok=1'),   tmem('ok=1'),   tmem('ok=0'),   tmem('ok=0'),   tmem('ok=0')   ],
   TMEM_DESTROY_POOL:                  [ tmem('ok=0'),  tmem('ok=1'),   tmem('ok=1'),   tmem('ok=0'),   tmem('ok=0'),   tmem('ok=0')   ],
@@ -116,6 +118,8 @@ function argsFor(op: OpName, subject: number): object {
     case 'XEN_SYSCTL_numainfo':
     case 'XEN_SYSCTL_getdomaininfolist':
       return {};
+    case 'XEN_SYSCTL_readconsole':
+      return { clear: 1, count: 4096 };
     case 'TMEM_CONTROL':
       return { subop: TMEMC.QUERY_FREEABLE_MB };
     case 'TMEM_NEW_POOL':

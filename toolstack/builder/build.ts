@@ -7,7 +7,7 @@
 
 import { STRERROR } from '../../hv/errno.ts';
 import type { XenVersion } from '../../hv/version.ts';
-import type { HypercallPort } from '../../sim/port.ts';
+import { NS_PER_SEC, type HypercallPort } from '../../sim/port.ts';
 import { toolstackBugs } from '../bugs.ts';
 import type { DomainConfig } from '../domain-config.ts';
 import { listDomains } from './domain-info.ts';
@@ -64,6 +64,7 @@ export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest):
     return outcome(ERROR_FAIL, undefined);
   }
   const domid = made.domid as number;
+  const createdNs = port.now();
   if (!(await renameOk(port, req.version, sites, domid, config.name, stderr))) {
     stderr.push(libxlError(sites, sites.makeDomain, 'initiate_domain_create', domid, `cannot make domain: ${ERROR_INVAL}`));
     await port.hypercall('XEN_DOMCTL_destroydomain', { domid });
@@ -71,6 +72,8 @@ export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest):
   }
   // libxl__build_pre: max_mem = target + LIBXL_MAXMEM_CONSTANT (claims above max_pages fail).
   await port.hypercall('XEN_DOMCTL_max_mem', { domid, max_memkb: config.targetMemkb + LIBXL_MAXMEM_CONSTANT });
+  // libxl__domain_build: gettimeofday(&start_time) right after libxl__build_pre.
+  const startNs = port.now();
 
   const dom = domImage(xc, domid, req, sites);
   const rc = config.type === 'pv' ? await meminitPv(dom) : await meminitHvm(dom);
@@ -80,7 +83,35 @@ export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest):
     return outcome(ERROR_FAIL, domid);
   }
   await writeMemoryNodes(port, domid, config);
+  await writeVmStartTime(port, domid, vmUuid(domid, createdNs), startNs);
   return outcome(0, domid);
+}
+
+/**
+ * The domain's UUID. DIVERGENCE: libxl draws a random one (libxl_uuid_generate); here it is
+ * made from the domid and the virtual time the domain was created at, so a replay writes the
+ * same xenstore paths and two incarnations of a domid never share a /vm/<uuid> directory.
+ */
+export function vmUuid(domid: number, createdNs: number): string {
+  const h = createdNs.toString(16).padStart(22, '0');
+  return `${domid.toString(16).padStart(8, '0')}-${h.slice(0, 4)}-4${h.slice(4, 7)}-8${h.slice(7, 10)}-${h.slice(10, 22)}`;
+}
+
+/** libxl's start_time text: "%jd.%02d" of the timeval (seconds, hundredths). */
+export function startTimeText(ns: number): string {
+  return `${Math.floor(ns / NS_PER_SEC)}.${String(Math.floor((ns % NS_PER_SEC) / 10_000_000)).padStart(2, '0')}`;
+}
+
+/**
+ * `/local/domain/N/vm` (libxl__domain_make) and `<vm>/start_time` (libxl__build_post's vments),
+ * what libxl_vm_get_start_time reads for `xl uptime`. Both are written once the build succeeded:
+ * before that libxl_vm_get_start_time finds no start_time either way. DIVERGENCE: the other vm
+ * nodes (uuid, name, image/*) are not written: nothing reads them here.
+ */
+async function writeVmStartTime(port: HypercallPort, domid: number, uuid: string, startNs: number): Promise<void> {
+  const vm = `/vm/${uuid}`;
+  await port.xsWrite(`/local/domain/${domid}/vm`, vm);
+  await port.xsWrite(`${vm}/start_time`, startTimeText(startNs));
 }
 
 /** libxc's sizes from libxl's (libxl_dom.c: mem_kb = target for PV, max − video for HVM/PVH). */

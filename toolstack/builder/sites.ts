@@ -30,6 +30,10 @@ export interface SourceSites {
   /** libxl_set_memory_target, libxl_wait_for_memory_target (libxl.c in 4.3, libxl_mem.c later). */
   readonly setMemoryTarget: Site;
   readonly waitForMemoryTarget: Site;
+  /** libxl_vm_get_start_time: "Can't get start time of domain" (libxl.c in 4.3, libxl_domain.c later). */
+  readonly vmGetStartTime: Site;
+  /** libxl_xen_console_read_line: "reading console ring buffer" (LOGE; libxl.c in 4.3). */
+  readonly consoleReadLine: Site;
   /** libxl messages carry `Domain <id>:` (LOGD, 4.8+). */
   readonly logHasDomain: boolean;
 }
@@ -45,6 +49,8 @@ const SITES_BY_BRANCH: Readonly<Record<XenBranch, SourceSites>> = {
     makeDomain: { file: 'libxl_create.c', line: 705 },
     setMemoryTarget: { file: 'libxl.c', line: 3930 },
     waitForMemoryTarget: { file: 'libxl.c', line: 4100 },
+    vmGetStartTime: { file: 'libxl.c', line: 4800 },
+    consoleReadLine: { file: 'libxl.c', line: 4765 },
     logHasDomain: false,
   },
   '4.13': {
@@ -57,6 +63,8 @@ const SITES_BY_BRANCH: Readonly<Record<XenBranch, SourceSites>> = {
     makeDomain: { file: 'libxl_create.c', line: 1188 },
     setMemoryTarget: { file: 'libxl_mem.c', line: 298 },
     waitForMemoryTarget: { file: 'libxl_mem.c', line: 632 },
+    vmGetStartTime: { file: 'libxl_domain.c', line: 1836 },
+    consoleReadLine: { file: 'libxl_console.c', line: 771 },
     logHasDomain: true,
   },
   '4.21': {
@@ -69,6 +77,8 @@ const SITES_BY_BRANCH: Readonly<Record<XenBranch, SourceSites>> = {
     makeDomain: { file: 'libxl_create.c', line: 1287 },
     setMemoryTarget: { file: 'libxl_mem.c', line: 298 },
     waitForMemoryTarget: { file: 'libxl_mem.c', line: 633 },
+    vmGetStartTime: { file: 'libxl_domain.c', line: 2224 },
+    consoleReadLine: { file: 'libxl_console.c', line: 826 },
     logHasDomain: true,
   },
   '4.22': {
@@ -81,6 +91,8 @@ const SITES_BY_BRANCH: Readonly<Record<XenBranch, SourceSites>> = {
     makeDomain: { file: 'libxl_create.c', line: 1293 },
     setMemoryTarget: { file: 'libxl_mem.c', line: 298 },
     waitForMemoryTarget: { file: 'libxl_mem.c', line: 633 },
+    vmGetStartTime: { file: 'libxl_domain.c', line: 2224 },
+    consoleReadLine: { file: 'libxl_console.c', line: 826 },
     logHasDomain: true,
   },
 };

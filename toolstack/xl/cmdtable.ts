@@ -91,6 +91,15 @@ export const CMD_TABLE: readonly CmdSpec[] = [
     desc: 'Convert a domain name to domain id', usage: '<DomainName>', option: undefined,
   },
   {
+    name: 'dmesg', modifies: false, canDryrun: false,
+    desc: 'Read and/or clear dmesg buffer', usage: '[-c]',
+    option: '  -c                        Clear dmesg buffer as well as printing it',
+  },
+  {
+    name: 'uptime', modifies: false, canDryrun: false,
+    desc: 'Print uptime for all/some domains', usage: '[-s] [Domain]', option: undefined,
+  },
+  {
     name: 'claims', modifies: false, canDryrun: false,
     desc: 'List outstanding claim information about all domains',
     usage: '', option: '',

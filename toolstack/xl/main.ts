@@ -11,6 +11,8 @@ import { mainClaims, mainList } from './cmd-list.ts';
 import { mainMemMax, mainMemSet } from './cmd-mem.ts';
 import { mainTmemFreeable, mainTmemFreeze, mainTmemList, mainTmemThaw } from './cmd-tmem.ts';
 import { mainDomid, mainPause, mainShutdown, mainUnpause } from './cmd-domain.ts';
+import { mainUptime } from './cmd-uptime.ts';
+import { mainDmesg } from './cmd-dmesg.ts';
 import type { XlContext, XlGlobals, XlParams } from './context.ts';
 import { sinkFor, type XlSink } from './io.ts';
 
@@ -32,6 +34,8 @@ const COMMANDS: Readonly<Record<string, CmdMain>> = {
   unpause: mainUnpause,
   shutdown: mainShutdown,
   domid: mainDomid,
+  uptime: mainUptime,
+  dmesg: mainDmesg,
 };
 
 /**

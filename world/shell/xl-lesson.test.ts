@@ -113,3 +113,42 @@ describe('xl pause, unpause, shutdown, domid', () => {
     expect(hvm.exitStatus).toBe(1);
   });
 });
+
+describe('xl uptime, on the shell host', () => {
+  it('dom0 has been up since the host booted, the guest since its build; -s prints the virtual time of day', async () => {
+    const h = host();
+    await h.sleep(50);
+    expect((await h.xl(['create', 'g.cfg'], G)).exitStatus).toBe(0);
+    await h.sleep(70);
+    const r = await h.xl(['uptime'], {});
+    expect(r.exitStatus).toBe(0);
+    const lines = out(r, 'stdout').split('\n');
+    expect(lines[0]).toBe('Name                                ID Uptime');
+    // The build takes a fraction of a second of virtual time: dom0 is up 2:00 (or 2:01), g 1:10.
+    expect(lines[1]).toMatch(/^Domain-0 {29}0  0:02:0[01]$/);
+    expect(lines[2]).toMatch(/^g {36}1  0:01:1[01]$/);
+    expect(lines.slice(3)).toEqual(['']);
+    const s = await h.xl(['uptime', '-s', 'g'], {});
+    expect(out(s, 'stdout')).toMatch(/^ 00:02:0[01] up  0:01, g \(1\)\n$/);
+  });
+});
+
+describe('xl dmesg, on the shell host', () => {
+  it("after a claim_mode=0 build fails, memory.c's lines name each failed extent; -c prints and clears them", async () => {
+    const h = new XlHost({ memoryMiB: 2048, xen: '4.22', nodes: 1, xlConf: { path: '/etc/xen/xl.conf', text: 'claim_mode=0\n' } });
+    expect((await h.xl(['dmesg'], {})).writes).toEqual([]); // nothing printed yet at the points modelled
+    const big = { 'big.cfg': 'name="big"\nmemory=1900\nvcpus=1\nkernel="/boot/vmlinuz"\n' };
+    expect((await h.xl(['create', 'big.cfg'], big)).exitStatus).toBe(3);
+    const r = await h.xl(['dmesg'], {});
+    expect(r.exitStatus).toBe(0);
+    const lines = out(r, 'stdout').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toMatch(/^\(XEN\) common\/memory\.c:362:d0v0 Could not allocate order=(0|9|18) extent: id=1 memflags=0 \(\d+ of \d+\)$/);
+    const c = await h.xl(['dmesg', '-c'], {});
+    expect(out(c, 'stdout')).toBe(out(r, 'stdout'));
+    expect((await h.xl(['dmesg'], {})).writes).toEqual([]);
+    const help = await h.xl(['dmesg', '-h'], {});
+    expect(out(help, 'stdout')).toBe('Usage: xl [-v] dmesg [-c]\n\nRead and/or clear dmesg buffer.\n\nOptions:\n\n  -c                        Clear dmesg buffer as well as printing it\n');
+  });
+});
