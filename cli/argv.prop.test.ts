@@ -33,16 +33,16 @@ beforeAll(async () => {
     '/dev/null', '/dev/zero', '/proc/x', '/nonexistent/x.jsonl', '/etc/passwd/x', 'a b', 'é😀.json', '-', '.'];
 }, 60_000);
 
-const COMMANDS = ['demo', 'shell', 'run', 'check', 'replay', 'report', 'bench'] as const;
+const COMMANDS = ['demo', 'shell', 'run', 'check', 'merge', 'replay', 'report', 'bench'] as const;
 const FLAGS = [
   '--xen', '--seed', '--inject', '--memory', '--host-mib', '--nodes', '--threads', '--out', '--trace', '--report', '--perfetto',
   '--policy', '--variant', '--guest-mib', '--claim-mode', '--runs', '--time', '--strategy', '--no-pokes', '--ignore',
-  '--shrink-time', '--family', '--xl-conf', '--quick', '--help', '-h', '--version', '--colour', '--xen-version', '-x', '--', '--runs=1', '--memory=',
+  '--shrink-time', '--family', '--shard', '--results', '--xl-conf', '--quick', '--help', '-h', '--version', '--colour', '--xen-version', '-x', '--', '--runs=1', '--memory=',
 ];
 const VALUES = [
   '0', '1', '2', '3', '64', '65', '200', '-1', '1e3', '1.5', '0x10', '99999999999', '4294967296', '', ' ',
   '4.22', '4.3', '5.0', 'B1', 'B99', 'b1', 'B1,B2', 'xl,tmem', 'tmm', 'no-leaked-claims', 'not-a-property',
-  'pct:1:3', 'pct:1:1000000000', 'random:5', 'arrival', 'dfs', 'random,pct', 'claim_mode=1', 'x'.repeat(300),
+  'pct:1:3', 'pct:1:1000000000', 'random:5', 'arrival', 'dfs', 'random,pct', '1/2', '3/2', '0/0', 'claim_mode=1', 'x'.repeat(300),
 ];
 
 const token = (): fc.Arbitrary<string> => fc.oneof(

@@ -13,6 +13,7 @@ const COMMANDS: Readonly<Record<string, { summary: string }>> = {
   shell: { summary: 'an xl shell on an emulated host (interactive, or a script of xl commands)' },
   run: { summary: 'run a scenario file' },
   check: { summary: 'hunt races: a property campaign over scenarios and schedules' },
+  merge: { summary: "combine the results of a campaign's shards (check --shard K/N) into one" },
   replay: { summary: 'replay a trace exactly and report the first divergence' },
   report: { summary: 'write the HTML report / Perfetto trace of a trace file' },
   bench: { summary: 'run every benchmark and print figures with their ratios' },

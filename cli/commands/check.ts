@@ -5,10 +5,14 @@
 // command that repeats them and any failure found, and exits 130. The replay file's path is
 // checked before the search starts, and a failure's unshrunk trace is written the moment it is
 // found (then replaced by the shrunk one), so neither an interrupt nor a full disk loses it.
+// `--shard K/N` runs this machine's share of the campaign's plan (prop-tests/campaign/shard.ts)
+// and `--results FILE` writes what it found (docs/campaign-results.md) for `xen-memsim merge`.
 
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { toResults, type CampaignIdentity } from '../../prop-tests/campaign/results.ts';
+import { parseShard, SHARDS_MAX, type Shard } from '../../prop-tests/campaign/shard.ts';
 import type { XenVersion } from '../../hv/index.ts';
 import { runCampaign, STRATEGIES, withPropertyModules, type CampaignOptions, type Found, type FoundUnshrunk, type Progress } from '../../prop-tests/campaign/campaign.ts';
 import { renderInterleaving } from '../../prop-tests/campaign/interleaving.ts';
@@ -18,9 +22,9 @@ import '../../prop-tests/campaign/plugin.ts'; // registers the campaign's proper
 import { monitorNames } from '../../sim/registry.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag, switchFlag, type Flag, type RawValue } from '../args/command.ts';
-import { injectFlag, nodesFlag, numberFlag, outFlag, SEED_RANGE, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
+import { injectFlag, nodesFlag, numberFlag, outFlag, outputFlag, SEED_RANGE, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
 import { hostProblems } from '../args/host.ts';
-import { outputFileProblem } from '../args/paths.ts';
+import { fsErrorReason, outputFileProblem } from '../args/paths.ts';
 import { bad, listOf, ok, oneOf, wholeNumber, type Parsed } from '../args/values.ts';
 
 /** Budgets (docs/limits.md): a day of searching at most, an hour of shrinking, a million runs. */
@@ -67,22 +71,57 @@ export const CHECK = {
       repeatable: true,
       parse: (raw) => (Array.isArray(raw) && raw.every((f) => f !== '') ? ok([...raw]) : bad('needs a module file')),
     }, [], 'none'),
+    shard: {
+      ...wordFlag('--shard <K/N>', `run only shard K of N (1 ≤ K ≤ N ≤ ${SHARDS_MAX}): N machines with K = 1..N together run exactly this campaign; combine their --results with xen-memsim merge`, (t): Parsed<Shard> => {
+        const sh = parseShard(t);
+        return typeof sh === 'string' ? bad(sh) : ok(sh);
+      }),
+      conflicts: ['time', 'threads'],
+    },
+    results: outputFlag('--results <FILE>', 'write the results (runs, slots, coverage, the failure found) as JSON for xen-memsim merge (default with --shard: xen-memsim-results-<seed>-<K>of<N>.json)'),
   },
 } as const;
 
-interface CheckOptions extends CampaignOptions {
+export interface CheckOptions extends CampaignOptions {
   xen: XenVersion;
   claimMode: 0 | 1;
   out: string;
   threads: boolean;
   /** --property files as given (propertyModules holds their URLs). */
   propertyFiles: string[];
+  /** Where to write the results file, if anywhere. */
+  results?: string;
+}
+
+/** What the shards of this campaign share (results.ts): the options that decide its plan and its verdicts. */
+export function campaignIdentity(o: CheckOptions): CampaignIdentity {
+  return {
+    xen: o.xen, claimMode: o.claimMode, inject: [...o.inject], seed: o.seed,
+    ...(o.timeMs !== undefined ? { timeS: o.timeMs / 1000 } : { runs: o.runs ?? 200 }),
+    strategies: [...(o.strategies ?? STRATEGIES)], families: [...(o.families ?? [])],
+    ...(o.nodesMax === undefined ? {} : { nodesMax: o.nodesMax }),
+    pokes: o.pokes !== false, ignore: [...(o.ignore ?? [])], properties: [...o.propertyFiles], dfsBound: o.dfsBound ?? 2, dfsBudget: o.dfsBudget ?? 40,
+  };
+}
+
+/** The check options a campaign identity stands for (merge prints the unsharded campaign's command). */
+export function identityOptions(c: CampaignIdentity, out: string): CheckOptions {
+  return {
+    xen: c.xen as XenVersion, claimMode: c.claimMode, inject: c.inject, seed: c.seed, threads: false, out,
+    ...(c.runs === undefined ? { timeMs: (c.timeS ?? 0) * 1000 } : { runs: c.runs }),
+    ...(c.strategies.length === STRATEGIES.length && STRATEGIES.every((s, i) => c.strategies[i] === s) ? {} : { strategies: c.strategies as CheckOptions['strategies'] }),
+    ...(c.families.length === 0 ? {} : { families: c.families as CheckOptions['families'] }),
+    ...(c.nodesMax === undefined ? {} : { nodesMax: c.nodesMax }),
+    ...(c.pokes ? {} : { pokes: false }),
+    ignore: c.ignore, propertyFiles: c.properties,
+  };
 }
 
 /** The command line that repeats this campaign (with `runs`, the first `runs` runs of it). */
-function reproduceCommand(o: CheckOptions, runs?: number): string {
+export function reproduceCommand(o: CheckOptions, runs?: number): string {
   const w = ['xen-memsim check'];
   if (o.threads) w.push('--threads');
+  if (o.shard !== undefined && runs === undefined) w.push('--shard', `${o.shard.k}/${o.shard.n}`);
   w.push('--xen', o.xen, '--claim-mode', String(o.claimMode));
   if (o.inject.length > 0) w.push('--inject', ...o.inject);
   if (o.families !== undefined) w.push('--family', o.families.join(','));
@@ -129,6 +168,16 @@ function save(file: string, trace: string): string | undefined {
   }
 }
 
+/** Writes a results file. @returns why not, or undefined */
+function saveResults(file: string, results: unknown): string | undefined {
+  try {
+    writeFileSync(file, `${JSON.stringify(results)}\n`);
+    return undefined;
+  } catch (e) {
+    return `cannot write the results file ${file}: ${fsErrorReason(e)}`;
+  }
+}
+
 /** The parsed command line as campaign options. @returns them, or the exit status of a usage error */
 function options(argv: string[]): CheckOptions | number {
   const p = parseCommand(CHECK, argv);
@@ -155,10 +204,29 @@ function options(argv: string[]): CheckOptions | number {
     ...(v.pokes ? {} : { pokes: false }),
     ...(v.strategy === undefined ? {} : { strategies: v.strategy }),
     ...(v.family === undefined ? {} : { families: v.family }),
+    ...(v.shard === undefined ? {} : { shard: v.shard }),
+    ...(v.results !== undefined ? { results: v.results } : v.shard !== undefined ? { results: `xen-memsim-results-${seed}-${v.shard.k}of${v.shard.n}.json` } : {}),
   };
 }
 
-function foundReport(o: CheckOptions, r: { seed: number }, f: Found, head: readonly string[], saved: string | undefined): string {
+/** What a found failure's report shows (a Found, or a results file's FoundRecord). */
+export interface FoundShown {
+  runsToFind: number;
+  msToFind: number;
+  strategy: string;
+  failure: { kind: string; message: string };
+  stepsBefore: number;
+  stepsAfter: number;
+  shrinkRuns: number;
+  choices: readonly number[];
+  /** describeScenario's lines. */
+  scenario: readonly string[];
+  trace: string;
+}
+
+const shownOf = (f: Found): FoundShown => ({ ...f, scenario: describeScenario(f.scenario) });
+
+export function foundReport(o: CheckOptions, r: { seed: number }, f: FoundShown, head: readonly string[], saved: string | undefined): string {
   return [
     ...head,
     `check: FAILURE found after ${f.runsToFind} runs (${(f.msToFind / 1000).toFixed(1)} s, ${f.strategy} schedule), seed ${r.seed}`,
@@ -166,7 +234,7 @@ function foundReport(o: CheckOptions, r: { seed: number }, f: Found, head: reado
     `  shrunk from ${f.stepsBefore} to ${f.stepsAfter} critical sections in ${f.shrinkRuns} runs; choices [${f.choices.join(',')}]`,
     '',
     'scenario:',
-    ...describeScenario(f.scenario).map((l) => '  ' + l),
+    ...f.scenario.map((l) => '  ' + l),
     '',
     renderInterleaving(f.trace),
     '',
@@ -187,9 +255,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const problem = outputFileProblem(o.out);
   if (problem !== undefined) return usageError(CHECK, `${argv.includes('--out') ? '--out' : 'the replay file (choose another with --out)'}: ${problem}`);
+  const resultsProblem = o.results === undefined ? undefined : outputFileProblem(o.results);
+  if (resultsProblem !== undefined) return usageError(CHECK, `${argv.includes('--results') ? '--results' : 'the results file (choose another with --results)'}: ${resultsProblem}`);
   const budget = o.timeMs !== undefined ? ` (${o.timeMs / 1000} s)` : `/${o.runs ?? (o.threads ? 10 : 200)}`;
   const progress = progressReporter(budget);
-  const what = `Xen ${o.xen}${o.inject.length > 0 ? ' + ' + o.inject.join(' ') : ''}, claim_mode=${o.claimMode}`;
+  const what = `Xen ${o.xen}${o.inject.length > 0 ? ' + ' + o.inject.join(' ') : ''}, claim_mode=${o.claimMode}${o.shard === undefined ? '' : `, shard ${o.shard.k}/${o.shard.n}`}`;
   const t0 = performance.now();
   let last: Progress = { phase: 'search', runs: 0, elapsedMs: 0 };
   let unshrunk: (FoundUnshrunk & { saved?: string }) | undefined;
@@ -208,7 +278,7 @@ export async function main(argv: string[]): Promise<number> {
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const lines = unshrunk === undefined
       ? [`check: interrupted after ${last.runs} ${o.threads ? 'real-thread ' : ''}runs (${secs} s, ${what}, seed ${o.seed}): no failure so far`,
-        `  repeat these runs: ${reproduceCommand(o, last.runs)}`]
+        `  repeat these runs: ${o.shard === undefined ? reproduceCommand(o, last.runs) : reproduceCommand(o)}`]
       : [`check: interrupted while shrinking (${secs} s, ${what}, seed ${o.seed}): a FAILURE was found after ${unshrunk.runs} runs (${unshrunk.strategy} schedule)`,
         `  ${unshrunk.failure.kind}: ${unshrunk.failure.message}`,
         unshrunk.saved === undefined ? `  replay file (unshrunk): ${o.out}   (xen-memsim replay ${o.out})` : `  replay file NOT written: ${unshrunk.saved}`,
@@ -237,14 +307,22 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
     } else {
-      r = await runCampaign({ ...o, onProgress: update, onFound });
+      const c = await runCampaign({ ...o, onProgress: update, onFound });
+      r = c;
+      const written = o.results === undefined ? undefined : saveResults(o.results, toResults(campaignIdentity(o), o.shard ?? { k: 1, n: 1 }, c));
+      if (written !== undefined) {
+        progress.done();
+        process.stderr.write(`check: ${written}\n`);
+      }
     }
     progress.done();
     if (r.found === undefined) {
       process.stdout.write(`check: no failure in ${r.runs} ${o.threads ? 'real-thread ' : ''}runs (${(r.ms / 1000).toFixed(1)} s, ${what}, seed ${r.seed})\n`);
+      if (o.results !== undefined) process.stdout.write(`results: ${o.results}${o.shard === undefined ? '' : '   (xen-memsim merge it with the other shards\' results)'}\n`);
       return 0;
     }
-    process.stdout.write(foundReport(o, r, r.found, head, save(o.out, r.found.trace)));
+    process.stdout.write(foundReport(o, r, shownOf(r.found), head, save(o.out, r.found.trace)));
+    if (o.results !== undefined) process.stdout.write(`results: ${o.results}${o.shard === undefined ? '' : '   (xen-memsim merge it with the other shards\' results)'}\n`);
     return 1;
   } finally {
     stopInterrupts();

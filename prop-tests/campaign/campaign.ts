@@ -11,6 +11,7 @@ import type { Failure } from '../../world/world.ts';
 import { dfsRuns } from './dfs.ts';
 import { runOnce, type RunOutcome } from './run.ts';
 import { scenarioArb, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
+import { checkShard, ownsUnit, SlotRanges, unitCost, type Shard } from './shard.ts';
 
 export const STRATEGIES = ['random', 'pct', 'dfs'] as const;
 /** How a failure was first found: a scheduled strategy, or a real-thread run (threads.ts). */
@@ -29,6 +30,11 @@ export interface CampaignOptions extends ScenarioConstraints {
   dfsBudget?: number;
   /** Wall-time budget for shrinking, ms (default 15 s). */
   shrinkTimeMs?: number;
+  /**
+   * Run only this shard's share of the campaign (shard.ts): `k` of `n`, 1 ≤ k ≤ n. The shards of
+   * one campaign run disjoint units of its plan, and together exactly the runs it runs.
+   */
+  shard?: Shard;
   /** Failure keys (failureKey) to ignore: the search goes on past them (hunt one bug among several). */
   ignore?: readonly string[];
   /** Called after every run of the search and every shrink attempt. */
@@ -48,7 +54,7 @@ export interface CampaignOptions extends ScenarioConstraints {
 export interface FoundUnshrunk {
   failure: Failure;
   trace: string;
-  /** Runs of the search up to and including the failing one. */
+  /** Runs of the campaign's plan up to and including the failing one (shard.ts: its slot). */
   runs: number;
   strategy: Strategy;
 }
@@ -79,9 +85,16 @@ export interface Found {
 
 export interface CampaignResult {
   seed: number;
+  /** Runs of the budget this process spent (its own units' slots, shard.ts). */
   runs: number;
+  /** Schedules actually executed (fewer than `runs` when a DFS tree ran out inside its slots). */
+  schedules: number;
+  /** The plan's slots this process spent, as [first, last] ranges (1-based, in order). */
+  slots: Array<[number, number]>;
   ms: number;
   found?: Found;
+  /** The failure as the search first found it, before shrinking: its plan slot and steps. */
+  first?: { slot: number; strategy: Strategy; failure: Failure; steps: number };
 }
 
 /**
@@ -151,28 +164,48 @@ export interface FirstFailure {
   strategy: Strategy;
 }
 
-/** The search phase: runs schedules until a failure or the budget is spent. */
-async function search(o: CampaignOptions, t0: number): Promise<{ runs: number; first?: FirstFailure }> {
+interface SearchResult {
+  runs: number;
+  schedules: number;
+  slots: Array<[number, number]>;
+  first?: FirstFailure & { slot: number };
+}
+
+/**
+ * The search phase: runs the plan's units (shard.ts) until a failure or the budget is spent.
+ * With a shard, only its own units run; the others' slots are passed over without running.
+ */
+async function search(o: CampaignOptions, t0: number): Promise<SearchResult> {
   const strategies = o.strategies ?? STRATEGIES;
   const maxRuns = o.runs ?? (o.timeMs === undefined ? 200 : Infinity);
   const deadline = o.timeMs === undefined ? Infinity : t0 + o.timeMs;
-  let runs = 0;
-  const spent = (): boolean => runs >= maxRuns || performance.now() >= deadline;
+  const slots = new SlotRanges();
+  let schedules = 0;
   let j = 0;
+  let start = 0; // slots of the plan before unit j
   for (const scenario of scenarios(o, o.seed)) {
-    if (spent()) break;
+    if (start >= maxRuns || performance.now() >= deadline) break;
     const strategy = strategies[j % strategies.length];
-    const outcomes: AsyncIterable<RunOutcome> | RunOutcome[] =
-      strategy === 'dfs' ? dfsRuns(scenario, o.dfsBound ?? 2, o.dfsBudget ?? 40) : [await runOnce(scenario, policyFor(strategy, o.seed, j))];
-    for await (const run of outcomes) {
-      runs++;
-      o.onProgress?.({ phase: 'search', runs, elapsedMs: performance.now() - t0 });
-      if (run.failure !== undefined && !ignored(o, run.failure)) return { runs, first: { scenario, run, strategy } };
-      if (spent()) break;
+    const cost = Math.min(unitCost(strategy, o), maxRuns - start);
+    if (o.shard === undefined || ownsUnit(o.shard, j, strategies.length)) {
+      const outcomes: AsyncIterable<RunOutcome> | RunOutcome[] =
+        strategy === 'dfs' ? dfsRuns(scenario, o.dfsBound ?? 2, cost) : [await runOnce(scenario, policyFor(strategy, o.seed, j))];
+      let i = 0;
+      for await (const run of outcomes) {
+        i++;
+        schedules++;
+        slots.add(start + i);
+        o.onProgress?.({ phase: 'search', runs: slots.count, elapsedMs: performance.now() - t0 });
+        if (run.failure !== undefined && !ignored(o, run.failure)) return { runs: slots.count, schedules, slots: slots.ranges, first: { scenario, run, strategy, slot: start + i } };
+        if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges };
+      }
+      // A DFS tree exhausted inside its slots still spends them all: the plan does not depend on what ran.
+      for (i++; i <= cost; i++) slots.add(start + i);
     }
+    start += cost;
     j++;
   }
-  return { runs };
+  return { runs: slots.count, schedules, slots: slots.ranges };
 }
 
 /** Orders failing candidates: fewer steps to the failure, fewer actors, fewer/earlier preemptions. */
@@ -216,16 +249,18 @@ async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Prom
  */
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const o = await withPropertyModules(options);
+  if (o.shard !== undefined) checkShard(o.shard);
   const t0 = performance.now();
-  const { runs, first } = await search(o, t0);
-  if (first === undefined) return { seed: o.seed, runs, ms: performance.now() - t0 };
+  const { runs, schedules, slots, first } = await search(o, t0);
+  const done = { seed: o.seed, runs, schedules, slots };
+  if (first === undefined) return { ...done, ms: performance.now() - t0 };
   if (o.onFound !== undefined) {
     // A failure found by the fast search's end-of-run scan has no trace of its own: re-run it checked after every section.
     const traced = first.run.trace !== undefined ? first.run : await runOnce(first.scenario, new ChoiceSequence(first.run.choices), true, 'every-step');
-    await o.onFound({ failure: traced.failure ?? first.run.failure!, trace: traced.trace!, runs, strategy: first.strategy });
+    await o.onFound({ failure: traced.failure ?? first.run.failure!, trace: traced.trace!, runs: first.slot, strategy: first.strategy });
   }
-  const found = await shrinkAndConfirm(o, first, runs, performance.now() - t0, t0);
-  return { seed: o.seed, runs, ms: performance.now() - t0, found };
+  const found = await shrinkAndConfirm(o, first, first.slot, performance.now() - t0, t0);
+  return { ...done, ms: performance.now() - t0, found, first: { slot: first.slot, strategy: first.strategy, failure: first.run.failure!, steps: first.run.failure!.step } };
 }
 
 /**
