@@ -10,6 +10,11 @@ export {
   type CampaignOptions, type CampaignResult, type Found, type FoundUnshrunk, type FirstFailure, type Progress, type Strategy,
 } from '../prop-tests/campaign/campaign.ts';
 export type { RunOutcome } from '../prop-tests/campaign/run.ts';
+export { parseShard, shardProblems, SHARDS_MAX, type Shard } from '../prop-tests/campaign/shard.ts';
+export {
+  toResults, checkResults, mergeResults, coverageOf, ResultsFormatError, RESULTS_FORMAT, RESULTS_VERSION,
+  type CampaignResults, type CampaignIdentity, type Coverage, type FoundRecord, type Merged,
+} from '../prop-tests/campaign/results.ts';
 export { huntOnThreads, type ThreadHuntOptions, type ThreadHuntResult, type ThreadFailure } from '../prop-tests/campaign/threads.ts';
 export {
   toScenarioSpec, describeScenario, FAMILIES,
