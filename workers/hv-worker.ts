@@ -214,7 +214,11 @@ function slice(): boolean {
       return false;
     }
     if (progressed) continue;
-    if (owner.allDone()) return false;
+    // Nothing runnable, no timer left and nobody computing: nothing can change any more (actors
+    // waiting for a domain that never boots, say), so the run is over — where the scheduled
+    // world ends it too, and endRun tells the waiting actors to stop. (Waiting on would hold
+    // them until their call timeout and fail them with OwnerGoneError.)
+    if (owner.allDone() || !owner.anyRunning()) return false;
     // Nothing to do until an actor asks for something: sleep on the doorbell (bounded).
     if (server.waitForWork(5, OWNER_SPIN_ITERATIONS_DEFAULT) === 'shutdown') return false;
   }

@@ -80,6 +80,28 @@ function spawning(count: number, child: Omit<ActorSpec, 'name'>, gapNs: number):
 }
 
 describe('actors beyond the threads at hand', () => {
+  test('actors left waiting for a domain that never boots: the run ends where the scheduled world ends it, they stop cleanly, the trace replays', async () => {
+    // Before: the owner waited for them until their calls timed out (60 s), failing both with
+    // OwnerGoneError (the soak's guest-ops round, whose builders' domains never came up).
+    const spec: ScenarioSpec = {
+      host,
+      actors: [
+        { name: 'work', kind: 'script', params: { steps: [physinfo, { sleep: 1e9 }, physinfo] } },
+        { name: 'waits-1', kind: 'script', boot: 'never-created', params: { steps: [physinfo] } },
+        { name: 'waits-2', kind: 'script', boot: 'nor-this-one', params: { steps: [physinfo] } },
+      ],
+    };
+    const r = await runThreads(spec, { timeoutMs: 120_000 });
+    expect(r.ownerLost).toBeUndefined();
+    expect(r.failure).toBeUndefined();
+    expect(r.timedOut).toBeUndefined();
+    expect(r.actors.filter((a) => a.error !== undefined)).toEqual([]);
+    expect(parseTrace(r.trace!).events.filter((e) => e.k === 'step' && e.a.startsWith('waits-'))).toEqual([]);
+    const rep = await replayTrace(r.trace!);
+    expect(rep.divergence).toBeUndefined();
+    expect(rep.reproduced).toBe(true);
+  }, 150_000);
+
   test('more actors over a run than threads at once: slots and threads are reused, every actor runs, the trace replays', async () => {
     const r = await runThreads(spawning(24, { kind: 'script', params: { steps: [physinfo] } }, 1e9), { maxActors: 4, timeoutMs: 120_000 });
     expect(r.ownerLost).toBeUndefined();
