@@ -1,9 +1,13 @@
-// Soak (not part of the test suite): rounds of real-thread runs on Xen 4.3 with tmem, each with
-// xl creating self-ballooning Linux guests (memsim_workload, tmem on: cleancache/frontswap churn
-// tmem), toolstack scripts building and destroying small domains in a loop, and a reaper that
-// destroys the xl guests before the round ends. The owner checks invariants after every section;
-// after each round the trace is replayed for the final state and every frame and claim must be
-// accounted for. The process's own memory is sampled after every round.
+// Soak (not part of the test suite): rounds of real-thread runs that rotate through every scenario
+// family. Round 0, 7, 14, … is the tmem round: Xen 4.3 with tmem, xl creating self-ballooning Linux
+// guests (memsim_workload, tmem on: cleancache/frontswap churn tmem), toolstack scripts building
+// and destroying small domains in a loop, and a reaper that destroys the xl guests before the round
+// ends. The other rounds are campaign scenarios of each family on Xen 4.22 (no bug injected): xl,
+// guest-ops, busy-cpus, tmem, linux, kills, with claim_mode=1, drawn from the campaign's own
+// generator with the round as seed. The owner checks invariants after every section, and a campaign round also runs
+// the campaign's properties (a breach on a correct Xen is a failure of the soak); after each round
+// the trace is replayed and every frame and claim must be accounted for. The process's own memory
+// is sampled after every round.
 //
 //   node --import tsx scripts/soak.ts [--minutes N]      (default 2)
 
@@ -16,9 +20,15 @@ import { buildScript } from '../world/test-scenarios.ts';
 import { parseTrace } from '../sim/trace.ts';
 import { leaksAfterCleanup } from '../workers/faults-support.ts';
 import { runThreads } from '../workers/threads.ts';
+import type { Hypervisor } from '../hv/index.ts';
+import { FAMILIES, toScenarioSpec, type Family } from '../prop-tests/campaign/scenario.ts';
+import { scenarios } from '../prop-tests/campaign/campaign.ts';
+import '../prop-tests/campaign/plugin.ts';
 
 export interface SoakFigures {
   rounds: number;
+  /** Rounds per kind: 'tmem-4.3' and each campaign family on 4.22. */
+  roundsByKind: Record<string, number>;
   wallMs: number;
   virtualNs: number;
   domainsCreated: number;
@@ -76,6 +86,33 @@ export function soakRound(round: number): ScenarioSpec {
   return { name: `soak round ${round}`, host: { memoryMiB: 512, xen: '4.3', dom0MiB: 128, tmem: true }, untilNs: ROUND_UNTIL_NS, actors };
 }
 
+/** The rotation: the tmem round, then one campaign round of each family. */
+export const SOAK_KINDS: readonly ('tmem-4.3' | Family)[] = ['tmem-4.3', ...FAMILIES];
+
+/**
+ * A campaign scenario of `family` on 4.22 with claim_mode=1, seeded by the round: a correct
+ * hypervisor and toolstack, so every property must hold (claim_mode=0's late creation failures
+ * are what the campaign is there to find, not a soak failure).
+ */
+export function campaignRound(family: Family, round: number): ScenarioSpec {
+  const first = scenarios({ xen: '4.22', inject: [], claimMode: 1, families: [family] }, 0x50a4 + round).next();
+  if (first.done === true) throw new Error('the campaign generator drew no scenario');
+  return { ...toScenarioSpec(first.value), name: `soak round ${round}: ${family} on 4.22` };
+}
+
+/**
+ * What no domain accounts for: frames neither free, nor held by a domain or tmem, and claim pages
+ * outstanding beyond the live domains' claims (a campaign round may end with a domain that still
+ * holds its claim: that is not a leak). After a tmem round's reaper there are no domains, and this
+ * is leaksAfterCleanup's count.
+ */
+function unaccounted(hv: Hypervisor): { frames: number; claims: number } {
+  const l = leaksAfterCleanup(hv);
+  let domainClaims = 0;
+  for (const d of hv.domains.values()) domainClaims += d.outstandingPages;
+  return { frames: l.framesLeaked, claims: l.claimsLeaked - domainClaims };
+}
+
 const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
 
 setFlagsFromString('--expose-gc');
@@ -86,18 +123,21 @@ function memory(): NodeJS.MemoryUsage {
   return process.memoryUsage();
 }
 
-/** Runs rounds until `minutes` of wall time have passed; `log` gets one line per round. */
+/** Runs one round of every kind, then rounds until `minutes` of wall time have passed; `log` gets one line per round. */
 export async function runSoak(minutes: number, log: (line: string) => void = () => {}): Promise<SoakFigures> {
   const t0 = performance.now();
   const m0 = memory();
   const f: SoakFigures = {
-    rounds: 0, wallMs: 0, virtualNs: 0, domainsCreated: 0, domainsDestroyed: 0, invariantChecks: 0, hypercalls: 0, tmemOps: 0,
+    rounds: 0, roundsByKind: {}, wallMs: 0, virtualNs: 0, domainsCreated: 0, domainsDestroyed: 0, invariantChecks: 0, hypercalls: 0, tmemOps: 0,
     framesLeaked: 0, claimsLeaked: 0, ownerFailures: [], actorErrors: 0, actorErrorKinds: [],
     rssStartMiB: mib(m0.rss), rssWarmMiB: 0, rssEndMiB: 0, rssMaxMiB: mib(m0.rss), heapStartMiB: mib(m0.heapUsed), heapWarmMiB: 0, heapEndMiB: 0,
   };
-  while (performance.now() - t0 < minutes * 60_000) {
+  // At least one round of every kind, then rounds until `minutes` of wall time have passed.
+  while (f.rounds < SOAK_KINDS.length || performance.now() - t0 < minutes * 60_000) {
     const round = f.rounds++;
-    const r = await runThreads(soakRound(round), { timeoutMs: 120_000 });
+    const kind = SOAK_KINDS[round % SOAK_KINDS.length];
+    f.roundsByKind[kind] = (f.roundsByKind[kind] ?? 0) + 1;
+    const r = await runThreads(kind === 'tmem-4.3' ? soakRound(round) : campaignRound(kind, round), { timeoutMs: 120_000 });
     if (r.ownerLost !== undefined) f.ownerFailures.push(`round ${round}: ${r.ownerLost}`);
     if (r.failure !== undefined) f.ownerFailures.push(`round ${round}: ${r.failure.kind}: ${r.failure.message}`);
     for (const a of r.actors) {
@@ -121,10 +161,11 @@ export async function runSoak(minutes: number, log: (line: string) => void = () 
       if (!rep.reproduced) f.ownerFailures.push(`round ${round}: replay diverged: ${rep.divergence}`);
       const hv = rep.run.owner.hv;
       f.virtualNs += hv.now;
-      const leaks = leaksAfterCleanup(hv);
-      f.framesLeaked += leaks.framesLeaked;
-      f.claimsLeaked += leaks.claimsLeaked;
-      if (leaks.domainsLeft !== 0) f.ownerFailures.push(`round ${round}: ${leaks.domainsLeft} domains left after the reaper`);
+      const leaks = unaccounted(hv);
+      f.framesLeaked += leaks.frames;
+      f.claimsLeaked += leaks.claims;
+      const left = leaksAfterCleanup(hv).domainsLeft;
+      if (kind === 'tmem-4.3' && left !== 0) f.ownerFailures.push(`round ${round}: ${left} domains left after the reaper`);
     }
     const m = memory();
     f.rssMaxMiB = Math.max(f.rssMaxMiB, mib(m.rss));
@@ -132,7 +173,7 @@ export async function runSoak(minutes: number, log: (line: string) => void = () 
       f.rssWarmMiB = mib(m.rss);
       f.heapWarmMiB = mib(m.heapUsed);
     }
-    log(`round ${round}: ${r.steps ?? 0} steps, ${Math.round(r.wallMs)} ms wall, rss ${mib(m.rss)} MiB, heap ${mib(m.heapUsed)} MiB`);
+    log(`round ${round} (${kind}): ${r.steps ?? 0} steps, ${Math.round(r.wallMs)} ms wall, rss ${mib(m.rss)} MiB, heap ${mib(m.heapUsed)} MiB`);
   }
   const m1 = memory();
   f.rssEndMiB = mib(m1.rss);
