@@ -294,6 +294,10 @@ export async function main(argv: string[]): Promise<number> {
       const t = await huntOnThreads({ ...o, threadRuns: o.runs ?? 10, onProgress: update, onFound });
       const tf = t.failures[0];
       r = { runs: t.runs, ms: t.ms, seed: t.seed, found: tf?.found };
+      if (t.inconclusive.length > 0) {
+        progress.done();
+        process.stderr.write(`check --threads: ${t.inconclusive.length} of ${t.runs} runs were cut short and say nothing about the properties (${[...new Set(t.inconclusive.map((i) => i.kind))].join(', ')}: ${t.inconclusive[0].message})\n`);
+      }
       if (tf !== undefined) {
         head.push(
           `check --threads: real-thread run ${t.runs} failed: ${tf.failure.kind}: ${tf.failure.message}`,

@@ -34,7 +34,16 @@ export interface ThreadHuntResult {
   runs: number;
   ms: number;
   failures: ThreadFailure[];
+  /**
+   * Runs that ended without an answer about the properties: the wall-clock budget ran out
+   * (failure.kind 'timeout': a loaded machine, or a run that never ends) or the actor limit was
+   * hit ('limit'). Not failures of the hypervisor: counted here, never reported as found.
+   */
+  inconclusive: Array<{ run: number; kind: string; message: string }>;
 }
+
+/** Failure kinds that say the run was cut short, not that a property broke. */
+export const INCONCLUSIVE_KINDS: ReadonlySet<string> = new Set(['timeout', 'limit']);
 
 export interface ThreadHuntOptions extends CampaignOptions {
   /** Real-thread runs (default 10); the hunt stops at the first failure unless `all`. */
@@ -42,6 +51,8 @@ export interface ThreadHuntOptions extends CampaignOptions {
   all?: boolean;
   /** The owner worker's policy per run: 'random' (seeded from the campaign seed) or 'arrival'. */
   ownerPolicy?: 'random' | 'arrival';
+  /** Each run's wall-clock budget (runThreads' timeoutMs), default 60 s. */
+  runTimeoutMs?: number;
 }
 
 /**
@@ -72,13 +83,18 @@ export async function huntOnThreads(options: ThreadHuntOptions): Promise<ThreadH
   const t0 = performance.now();
   const maxRuns = o.threadRuns ?? 10;
   const failures: ThreadFailure[] = [];
+  const inconclusive: ThreadHuntResult['inconclusive'] = [];
   let runs = 0;
   for (const scenario of scenarios(o, o.seed)) {
     if (runs >= maxRuns || (failures.length > 0 && o.all !== true)) break;
     const policy = o.ownerPolicy === 'arrival' ? 'arrival' : `random:${hash32(o.seed, 0x7d, runs)}`;
-    const r = await runThreads(toScenarioSpec(scenario), { policy, timeoutMs: 60_000 });
+    const r = await runThreads(toScenarioSpec(scenario), { policy, timeoutMs: o.runTimeoutMs ?? 60_000 });
     runs++;
     o.onProgress?.({ phase: 'search', runs, elapsedMs: performance.now() - t0 });
+    if (r.failure !== undefined && INCONCLUSIVE_KINDS.has(r.failure.kind)) {
+      inconclusive.push({ run: runs, kind: r.failure.kind, message: r.failure.message });
+      continue;
+    }
     if (r.failure === undefined || r.trace === undefined || ignored(o, r.failure as Failure)) continue;
     const failure = r.failure as Failure;
     await o.onFound?.({ failure, trace: r.trace, runs, strategy: 'threads' });
@@ -94,5 +110,5 @@ export async function huntOnThreads(options: ThreadHuntOptions): Promise<ThreadH
     }
     failures.push(f);
   }
-  return { seed: o.seed, runs, ms: performance.now() - t0, failures };
+  return { seed: o.seed, runs, ms: performance.now() - t0, failures, inconclusive };
 }
