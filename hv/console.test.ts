@@ -112,3 +112,28 @@ describe('memory.c gdprintk on an allocation failure', () => {
     expect(read(hv).buffer).toBe(`(XEN) common/memory.c:362:d0v0 Could not allocate order=9 extent: id=${other} memflags=0 (0 of 1)\n`);
   });
 });
+
+describe("page_alloc.c's assign_pages messages (debug build)", () => {
+  const overMax = (xen: XenVersion) => {
+    const hv = new Hypervisor({ memoryMiB: 64, xen });
+    const d = createDomain(hv, 600); // max_pages 600: the second 2 MiB extent does not fit
+    const done = hypercallChecked(hv, 0, 'XENMEM_populate_physmap', populateArgs(d, 3, 9)).rc;
+    return { done, text: read(hv).buffer as string };
+  };
+
+  test('over max_pages: gprintk\'s "%pv Over-allocation for %pd" from 4.21, "for domain %u" before; 4.3 a gdprintk', () => {
+    expect(overMax('4.22')).toEqual({ done: 1, text: '(XEN) d0v0 Over-allocation for d1: 1024 > 600\n' });
+    expect(overMax('4.21').text).toBe('(XEN) d0v0 Over-allocation for d1: 1024 > 600\n');
+    expect(overMax('4.13').text).toBe('(XEN) d0v0 Over-allocation for domain 1: 1024 > 600\n');
+    expect(overMax('4.3').text).toBe('(XEN) page_alloc.c:1458:d0 Over-allocation for domain 1: 1024 > 600\n');
+  });
+
+  test('max_pages lowered below tot_pages: "Inconsistent allocation" (4.21+)', () => {
+    const hv = new Hypervisor({ memoryMiB: 64, xen: '4.22' });
+    const d = createDomain(hv, 1024);
+    expect(hypercallChecked(hv, 0, 'XENMEM_populate_physmap', populateArgs(d, 1, 9)).rc).toBe(1);
+    hypercallChecked(hv, 0, 'XEN_DOMCTL_max_mem', { domid: d, max_memkb: 100 * 4 });
+    expect(hypercallChecked(hv, 0, 'XENMEM_populate_physmap', populateArgs(d, 1, 0, 4096)).rc).toBe(0);
+    expect(read(hv).buffer).toBe('(XEN) d0v0 Inconsistent allocation for d1: 512 > 100\n');
+  });
+});

@@ -109,3 +109,38 @@ export function allocFailLine(
     : `Could not allocate order=${order} extent: id=${domid} memflags=${mf.toString(16)} (${done} of ${nrExtents})`;
   return `${s.file}:${line}:${who} ${body}\n`;
 }
+
+/** page_alloc.c's assign_pages messages: [dying gdprintk line, over-allocation line] per release. */
+const ASSIGN_FAIL_SITES: Readonly<Record<'4.3' | '4.13' | '4.21' | '4.22', { file: string; dying: number; over: number }>> = {
+  '4.3': { file: 'page_alloc.c', dying: 1448, over: 1458 },
+  '4.13': { file: 'page_alloc.c', dying: 2265, over: 2275 },
+  '4.21': { file: 'common/page_alloc.c', dying: 2566, over: 2608 },
+  '4.22': { file: 'common/page_alloc.c', dying: 2586, over: 2628 },
+};
+
+/**
+ * The debug build's line when assign_pages refuses `n` pages for domain `domid` (tot_pages and
+ * max_pages as they stood): a dying domain (gdprintk), or over max_pages — 4.3's gdprintk
+ * "Over-allocation for domain %u" (quiet for order 0 under tmem when tot == max), 4.13's
+ * gprintk of the same text, and from 4.21 gprintk's "Inconsistent allocation for %pd" (tot
+ * already above max) or "Over-allocation for %pd: %Lu > %u". gprintk's prefix is "%pv ".
+ * A release build's default guest_loglvl drops these XENLOG_INFO lines, so only a debug build
+ * prints them. @returns the line, or undefined when Xen prints none
+ */
+export function assignFailLine(
+  version: XenVersion, current: number, tmem: boolean, order: number,
+  d: { readonly domid: number; readonly totPages: number; readonly maxPages: number; readonly dying: boolean },
+): string | undefined {
+  const branch = xenBranch(version);
+  const s = ASSIGN_FAIL_SITES[branch];
+  const who = branch === '4.3' ? `d${current}` : `d${current}v0`;
+  const n = 2 ** order;
+  if (d.dying) return `${s.file}:${s.dying}:${who} Cannot assign page to domain${d.domid} -- dying.\n`;
+  if (branch === '4.3') {
+    if (tmem && order === 0 && d.totPages === d.maxPages) return undefined;
+    return `${s.file}:${s.over}:${who} Over-allocation for domain ${d.domid}: ${d.totPages + n} > ${d.maxPages}\n`;
+  }
+  if (branch === '4.13') return `${who} Over-allocation for domain ${d.domid}: ${d.totPages + n} > ${d.maxPages}\n`;
+  if (d.totPages > d.maxPages) return `${who} Inconsistent allocation for d${d.domid}: ${d.totPages} > ${d.maxPages}\n`;
+  return `${who} Over-allocation for d${d.domid}: ${d.totPages + n} > ${d.maxPages}\n`;
+}

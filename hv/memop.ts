@@ -4,7 +4,7 @@
 // guest is modelled auto-translated (a p2m indexed by gpfn), so PV's MFN-based decrease becomes
 // gpfn-based (DIVERGENCE: keeps one ownership model; accounting is unaffected).
 
-import { allocFailLine } from './console.ts';
+import { allocFailLine, assignFailLine } from './console.ts';
 import { assert, assertNever } from './assert.ts';
 import { MAX_NUMNODES, setClaimEntries } from './claim-sets.ts';
 import type { Domain } from './domain.ts';
@@ -247,7 +247,13 @@ function* populate(
     }
     if (deferred && (yield* scrubWithPreemption(hv, d, mfn, r.extentOrder, scrubStart, entry))) return { done: i, preempted: true };
     // A concurrent populate may have mapped the same gpfns meanwhile.
-    if ((mapIt && anyMapped(d, gpfn, n)) || !hv.heap.assignPages(d, mfn, r.extentOrder, memflags)) {
+    const raced = mapIt && anyMapped(d, gpfn, n);
+    if (raced || !hv.heap.assignPages(d, mfn, r.extentOrder, memflags)) {
+      if (!raced && hv.debugBuild) {
+        const dying = d.isDying !== 0;
+        const line = assignFailLine(hv.feat.version, hv.current?.domid ?? d.domid, hv.tmem !== null, r.extentOrder, { domid: d.domid, totPages: d.totPages, maxPages: d.maxPages, dying });
+        if (line !== undefined) hv.console.printk(line);
+      }
       // E4 consumed the claim already: that share is lost, as 75d29d9b5e accepts (B5).
       yield 'assign_pages';
       hv.heap.freeHeapPages(mfn, r.extentOrder);
