@@ -61,10 +61,11 @@ export const reportFlag = (help: string): Flag<string> => outputFlag('--report <
 export const threadsFlag = (help: string): Flag<boolean> & { readonly default: boolean } => switchFlag('--threads', help);
 
 /**
- * Wall-clock budget of a run, seconds: when it is spent the run stops — scheduled, a recorded
- * stop, so its trace still replays; on real threads, runThreads' timeout. A week at most
- * (world/world.ts WALL_BUDGET_MS_MAX).
+ * Wall-clock budget of a run (run, demo: each variant) or of a whole campaign (check: search and
+ * shrinking), seconds: when it is spent the run stops — scheduled, a recorded stop, so its trace
+ * still replays; on real threads, runThreads' timeout — and the command prints what it has and
+ * exits 1. A week at most (world/world.ts WALL_BUDGET_MS_MAX).
  */
 export const WALL_BUDGET_S: Range = { min: 1, max: 7 * 24 * 3600, unit: 's' };
 export const wallBudgetFlag = (defaultS: number): Flag<number> & { readonly default: number } =>
-  withDefault(numberFlag('--wall-budget <SECONDS>', `stop a run after this much wall-clock time, ${rangeText(WALL_BUDGET_S)}`, WALL_BUDGET_S), defaultS, `${defaultS}`);
+  withDefault(numberFlag('--wall-budget <SECONDS>', `stop after this much wall-clock time, print what it has and exit 1, ${rangeText(WALL_BUDGET_S)}`, WALL_BUDGET_S), defaultS, `${defaultS}`);

@@ -5,6 +5,8 @@
 // command that repeats them and any failure found, and exits 130. The replay file's path is
 // checked before the search starts, and a failure's unshrunk trace is written the moment it is
 // found (then replaced by the shrunk one), so neither an interrupt nor a full disk loses it.
+// `--wall-budget S` bounds the whole campaign: spent, it prints STOPPED with the runs so far (and
+// any failure, shrunk as far as it got) and exits 1.
 // `--shard K/N` runs this machine's share of the campaign's plan (prop-tests/campaign/shard.ts)
 // and `--results FILE` writes what it found (docs/campaign-results.md) for `xen-memsim merge`.
 
@@ -22,7 +24,7 @@ import '../../prop-tests/campaign/plugin.ts'; // registers the campaign's proper
 import { monitorNames } from '../../sim/registry.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag, switchFlag, type Flag, type RawValue } from '../args/command.ts';
-import { injectFlag, nodesFlag, numberFlag, outFlag, outputFlag, SEED_RANGE, seedFlag, threadsFlag, xenFlag } from '../args/flags.ts';
+import { injectFlag, nodesFlag, numberFlag, outFlag, outputFlag, SEED_RANGE, seedFlag, threadsFlag, wallBudgetFlag, xenFlag } from '../args/flags.ts';
 import { hostProblems } from '../args/host.ts';
 import { fsErrorReason, outputFileProblem } from '../args/paths.ts';
 import { bad, listOf, ok, oneOf, wholeNumber, type Parsed } from '../args/values.ts';
@@ -35,6 +37,8 @@ export const CHECK_LIMITS = {
 } as const;
 
 const DEFAULT_SEED = 20131119;
+/** Default --wall-budget (s): the longest --time and --shrink-time allow. */
+const CHECK_WALL_BUDGET_S = CHECK_LIMITS.timeS.max + CHECK_LIMITS.shrinkTimeS.max;
 const PROPERTIES = monitorNames();
 
 const variadic = <T>(what: string, one: (words: readonly string[]) => Parsed<T>) => (raw: RawValue): Parsed<T> =>
@@ -78,6 +82,7 @@ export const CHECK = {
       }),
       conflicts: ['time', 'threads'],
     },
+    wallBudget: wallBudgetFlag(CHECK_WALL_BUDGET_S),
     results: outputFlag('--results <FILE>', 'write the results (runs, slots, coverage, the failure found) as JSON for xen-memsim merge (default with --shard: xen-memsim-results-<seed>-<K>of<N>.json)'),
   },
 } as const;
@@ -205,6 +210,7 @@ function options(argv: string[]): CheckOptions | number {
     ...(v.strategy === undefined ? {} : { strategies: v.strategy }),
     ...(v.family === undefined ? {} : { families: v.family }),
     ...(v.shard === undefined ? {} : { shard: v.shard }),
+    wallBudgetMs: v.wallBudget * 1000,
     ...(v.results !== undefined ? { results: v.results } : v.shard !== undefined ? { results: `xen-memsim-results-${seed}-${v.shard.k}of${v.shard.n}.json` } : {}),
   };
 }
@@ -288,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   try {
     process.stderr.write(`check: ${what}, seed ${o.seed}, ${o.timeMs !== undefined ? `${o.timeMs / 1000} s` : `${o.runs ?? (o.threads ? 10 : 200)} runs`}${o.threads ? ' on real threads' : ''}\n`);
-    let r: { runs: number; ms: number; seed: number; found?: Found };
+    let r: { runs: number; ms: number; seed: number; found?: Found; stopped?: string };
     const head: string[] = [];
     if (o.threads) {
       const t = await huntOnThreads({ ...o, threadRuns: o.runs ?? 10, onProgress: update, onFound });
@@ -320,12 +326,19 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     progress.done();
+    const resultsLine = o.results === undefined ? '' : `results: ${o.results}${o.shard === undefined ? '' : '   (xen-memsim merge it with the other shards\' results)'}\n`;
+    if (r.stopped !== undefined && r.found === undefined) {
+      process.stdout.write(`check: STOPPED (${r.stopped}) after ${r.runs} runs (${(r.ms / 1000).toFixed(1)} s, ${what}, seed ${r.seed}): no failure so far\n` +
+        `  repeat these runs: ${o.shard === undefined ? reproduceCommand(o, r.runs) : reproduceCommand(o)}\n${resultsLine}`);
+      return 1;
+    }
     if (r.found === undefined) {
       process.stdout.write(`check: no failure in ${r.runs} ${o.threads ? 'real-thread ' : ''}runs (${(r.ms / 1000).toFixed(1)} s, ${what}, seed ${r.seed})\n`);
       if (o.results !== undefined) process.stdout.write(`results: ${o.results}${o.shard === undefined ? '' : '   (xen-memsim merge it with the other shards\' results)'}\n`);
       return 0;
     }
     process.stdout.write(foundReport(o, r, shownOf(r.found), head, save(o.out, r.found.trace)));
+    if (r.stopped !== undefined) process.stdout.write(`check: STOPPED (${r.stopped}): the failure is shrunk as far as the budget allowed\n`);
     if (o.results !== undefined) process.stdout.write(`results: ${o.results}${o.shard === undefined ? '' : '   (xen-memsim merge it with the other shards\' results)'}\n`);
     return 1;
   } finally {

@@ -306,6 +306,9 @@ function wrap(text: string, width: number): string {
 /** Options the demo scenario cannot take (a host too small for its guests …): the loader's messages. */
 export class DemoOptionsError extends Error {}
 
+/** A variant stopped by its wall-clock budget (DemoOptions.wallBudgetMs): what ran, in words. */
+export class DemoStopped extends Error {}
+
 /** Runs both variants and writes traces and reports. @throws DemoOptionsError on options the scenario cannot take */
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const xen = o.xen ?? '4.3';
@@ -348,13 +351,18 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     } finally {
       progress?.done();
     }
-    if (run.stopped !== undefined) throw new Error(`${run.label}: ${run.stopped}`);
+    const base = o.out === undefined ? undefined : join(o.out, `demo-${run.label}`);
+    if (base !== undefined && run.traceError !== undefined) throw new Error(`cannot write ${base}.jsonl: ${fsErrorReason(run.traceError)}`);
+    if (base !== undefined) {
+      // A stopped variant's trace ends with its recorded stop: it replays to the same point.
+      files.push(`${base}.jsonl  (trace${run.stopped === undefined ? '' : ' up to the stop'}: xen-memsim replay / report)`);
+      o.onFile?.(files.at(-1)!);
+    }
+    if (run.stopped !== undefined) {
+      throw new DemoStopped(`${run.label} stopped (${run.stopped}) after ${run.steps} critical sections, at virtual ${(run.endNs / 1e9).toFixed(1)} s; ` +
+        `${runs.length === 0 ? 'no variant finished' : `finished: ${runs.map((r) => r.label).join(', ')}`}`);
+    }
     runs.push(run);
-    if (o.out === undefined) continue;
-    const base = join(o.out, `demo-${run.label}`);
-    if (run.traceError !== undefined) throw new Error(`cannot write ${base}.jsonl: ${fsErrorReason(run.traceError)}`);
-    files.push(`${base}.jsonl  (trace: xen-memsim replay / report)`);
-    o.onFile?.(files.at(-1)!);
   }
   if (o.out !== undefined) {
     const report = join(o.out, 'demo.html');
@@ -390,7 +398,8 @@ export async function main(argv: string[]): Promise<number> {
     result = await runDemo({ hostMiB: memory, guestMiB, seed, xen, threads, out, wallBudgetMs: wallBudget * 1000, onFile: (f) => files.push(f) });
   } catch (e) {
     if (e instanceof DemoOptionsError) return usageError(DEMO, e.message);
-    process.stderr.write(`xen-memsim demo: ${(e as Error).message}\n`);
+    const written = e instanceof DemoStopped && files.length > 0 ? `; written so far:\n${files.map((f) => `  ${f}\n`).join('')}` : '\n';
+    process.stderr.write(`xen-memsim demo: ${(e as Error).message}${written}`);
     return 1;
   } finally {
     stopInterrupts();

@@ -23,6 +23,11 @@ export interface CampaignOptions extends ScenarioConstraints {
   runs?: number;
   /** Wall-time budget for the search, ms. */
   timeMs?: number;
+  /**
+   * Wall-clock budget of the whole campaign, search and shrinking, ms: when it is spent the
+   * search stops (CampaignResult.stopped) and a failure found is kept as far as it shrank.
+   */
+  wallBudgetMs?: number;
   /** The portfolio, used round robin per scenario; default all three. */
   strategies?: readonly (typeof STRATEGIES)[number][];
   /** DFS: preemption bound (default 2) and schedules per scenario (default 40). */
@@ -93,6 +98,8 @@ export interface CampaignResult {
   slots: Array<[number, number]>;
   ms: number;
   found?: Found;
+  /** Set when the wall-clock budget stopped the search before its run or time budget was spent. */
+  stopped?: string;
   /** The failure as the search first found it, before shrinking: its plan slot and steps. */
   first?: { slot: number; strategy: Strategy; failure: Failure; steps: number };
 }
@@ -165,6 +172,8 @@ export interface FirstFailure {
 }
 
 interface SearchResult {
+  /** The wall-clock budget ran out before the run or time budget. */
+  stopped?: boolean;
   runs: number;
   schedules: number;
   slots: Array<[number, number]>;
@@ -178,13 +187,15 @@ interface SearchResult {
 async function search(o: CampaignOptions, t0: number): Promise<SearchResult> {
   const strategies = o.strategies ?? STRATEGIES;
   const maxRuns = o.runs ?? (o.timeMs === undefined ? 200 : Infinity);
-  const deadline = o.timeMs === undefined ? Infinity : t0 + o.timeMs;
+  const wallEnd = o.wallBudgetMs === undefined ? Infinity : t0 + o.wallBudgetMs;
+  const deadline = Math.min(o.timeMs === undefined ? Infinity : t0 + o.timeMs, wallEnd);
   const slots = new SlotRanges();
   let schedules = 0;
   let j = 0;
   let start = 0; // slots of the plan before unit j
   for (const scenario of scenarios(o, o.seed)) {
-    if (start >= maxRuns || performance.now() >= deadline) break;
+    if (start >= maxRuns) break;
+    if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
     const strategy = strategies[j % strategies.length];
     const cost = Math.min(unitCost(strategy, o), maxRuns - start);
     if (o.shard === undefined || ownsUnit(o.shard, j, strategies.length)) {
@@ -197,7 +208,7 @@ async function search(o: CampaignOptions, t0: number): Promise<SearchResult> {
         slots.add(start + i);
         o.onProgress?.({ phase: 'search', runs: slots.count, elapsedMs: performance.now() - t0 });
         if (run.failure !== undefined && !ignored(o, run.failure)) return { runs: slots.count, schedules, slots: slots.ranges, first: { scenario, run, strategy, slot: start + i } };
-        if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges };
+        if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
       }
       // A DFS tree exhausted inside its slots still spends them all: the plan does not depend on what ran.
       for (i++; i <= cost; i++) slots.add(start + i);
@@ -238,7 +249,8 @@ async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Prom
     numRuns: 1,
     seed: o.seed,
     endOnFailure: false,
-    interruptAfterTimeLimit: o.shrinkTimeMs ?? 15_000,
+    // At least 1 ms: fast-check runs the first example either way, and a limit of 0 is no limit.
+    interruptAfterTimeLimit: Math.max(1, Math.min(o.shrinkTimeMs ?? 15_000, o.wallBudgetMs === undefined ? Infinity : t0 + o.wallBudgetMs - performance.now())),
   });
   return { best, runs };
 }
@@ -251,8 +263,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const o = await withPropertyModules(options);
   if (o.shard !== undefined) checkShard(o.shard);
   const t0 = performance.now();
-  const { runs, schedules, slots, first } = await search(o, t0);
-  const done = { seed: o.seed, runs, schedules, slots };
+  const { runs, schedules, slots, first, stopped } = await search(o, t0);
+  const why = `wall-clock budget of ${(o.wallBudgetMs ?? 0) / 1000} s spent`;
+  const done = { seed: o.seed, runs, schedules, slots, ...(stopped === true ? { stopped: `${why} while searching` } : {}) };
   if (first === undefined) return { ...done, ms: performance.now() - t0 };
   if (o.onFound !== undefined) {
     // A failure found by the fast search's end-of-run scan has no trace of its own: re-run it checked after every section.
@@ -260,7 +273,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     await o.onFound({ failure: traced.failure ?? first.run.failure!, trace: traced.trace!, runs: first.slot, strategy: first.strategy });
   }
   const found = await shrinkAndConfirm(o, first, first.slot, performance.now() - t0, t0);
-  return { ...done, ms: performance.now() - t0, found, first: { slot: first.slot, strategy: first.strategy, failure: first.run.failure!, steps: first.run.failure!.step } };
+  const cut = o.wallBudgetMs !== undefined && performance.now() >= t0 + o.wallBudgetMs;
+  return { ...done, ...(cut ? { stopped: `${why} while shrinking` } : {}), ms: performance.now() - t0, found, first: { slot: first.slot, strategy: first.strategy, failure: first.run.failure!, steps: first.run.failure!.step } };
 }
 
 /**
