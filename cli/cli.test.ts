@@ -132,10 +132,10 @@ describe('signals end every long command cleanly', () => {
   it('Ctrl-C on check prints the runs so far, the seed and the command that repeats them; exit 130', async () => {
     const out = join(dir, 'never.jsonl');
     const p = spawnCli(['check', '--time', '3600', '--out', out]);
-    await p.waitFor('stderr', /^check: Xen 4\.22, claim_mode=1, seed 20131119, 3600 s\n/);
+    await p.waitFor('stderr', /^check: Xen 4\.22, claim_mode=per toolstack, seed 20131119, 3600 s\n/);
     p.child.kill('SIGINT');
     const r = await p.ended;
-    expect(r.stdout).toMatch(/^check: interrupted after (\d+) runs \([\d.]+ s, Xen 4\.22, claim_mode=1, seed 20131119\): no failure so far\n  repeat these runs: xen-memsim check --xen 4\.22 --claim-mode 1 --seed 20131119 --runs \1\n$/);
+    expect(r.stdout).toMatch(/^check: interrupted after (\d+) runs \([\d.]+ s, Xen 4\.22, claim_mode=per toolstack, seed 20131119\): no failure so far\n  repeat these runs: xen-memsim check --xen 4\.22 --seed 20131119 --runs \1\n/);
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(r.status).toBe(130);
     expect(existsSync(out)).toBe(false);
@@ -144,16 +144,20 @@ describe('signals end every long command cleanly', () => {
   it('Ctrl-C while check shrinks: the failure found is reported and its replay file is already written', async () => {
     const out = join(dir, 'b1.jsonl');
     const p = spawnCli(['check', '--xen', '4.21', '--seed', '1', '--shrink-time', '3600', '--out', out]);
-    await p.waitFor('stderr', /failure found after 164 runs \(property\); its replay file is .*b1\.jsonl; shrinking it/);
+    await p.waitFor('stderr', /failure found after \d+ runs \(property\); its replay file is .*b1\.jsonl; shrinking it/);
     p.child.kill('SIGINT');
     const r = await p.ended;
     expect(r.status).toBe(130);
-    expect(r.stdout).toMatch(/check: interrupted while shrinking .*a FAILURE was found after 164 runs/);
-    expect(r.stdout).toMatch(/property: no-leaked-claims: \d+ claimed pages leaked by destroyed domains/);
+    const runs = /check: interrupted while shrinking .*a FAILURE was found after (\d+) runs/.exec(r.stdout)?.[1];
+    expect(runs).toBeDefined();
+    // 4.21's claim bugs: B1's leak or B3's window, whichever the portfolio's first slots meet first.
+    const property = /\n {2}property: (no-leaked-claims|claim-backed|claims-within-available|claim-rules|claim-accounting): /.exec(r.stdout)?.[1];
+    expect(property).toBeDefined();
     expect(r.stdout).toContain(`replay file (unshrunk): ${out}`);
-    expect(r.stdout).toContain('find it again: xen-memsim check --xen 4.21 --claim-mode 1 --seed 1 --runs 164');
+    expect(r.stdout).toContain(`find it again: xen-memsim check --xen 4.21 --seed 1 --runs ${runs}`);
     const replay = await runCli(['replay', out]);
-    expect(replay.stdout).toMatch(/^replay reproduced the run exactly: .*\n  the recorded failure reproduced: no-leaked-claims/);
+    expect(replay.stdout).toMatch(/^replay reproduced the run exactly: .*\n  the recorded failure reproduced: ([a-z-]+)/);
+    expect(/the recorded failure reproduced: ([a-z-]+)/.exec(replay.stdout)?.[1]).toBe(property);
     expect(replay.status).toBe(0);
   }, 180_000);
 

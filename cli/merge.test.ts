@@ -45,9 +45,9 @@ describe('a campaign in shards', () => {
   it('merge prints the unsharded campaign\'s verdict, writes its replay file, and its merged results equal the unsharded ones', async () => {
     expect(merged.stderr).toBe('');
     expect(merged.status).toBe(1);
-    const found = /check: FAILURE found after (\d+) runs \([\d.]+ s, (\w+) schedule\), seed 1\n {2}(\S+:)/;
+    const found = /check: FAILURE found after (\d+) runs \([\d.]+ s, ([^)]+)\), seed 1\n {2}(\S+:)/;
     expect(merged.stdout.match(found)?.slice(1)).toEqual(whole.stdout.match(found)?.slice(1));
-    expect(merged.stdout).toMatch(/reproduce the campaign: xen-memsim check --xen 4\.21 --claim-mode 1 --seed 1 --runs 200\n/);
+    expect(merged.stdout).toMatch(/reproduce the campaign: xen-memsim check --xen 4\.21 --seed 1 --runs 200\n/);
     expect(merged.stdout).toMatch(new RegExp(`merged ${N} shards: \\d+ runs of the plan over \\d+ scenarios`));
     const w = json('whole.json');
     const m = json('merged.json');

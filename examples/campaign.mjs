@@ -1,6 +1,7 @@
 // A campaign from a program: what `xen-memsim check` does, with your own property beside the
-// built-in ones. On Xen 4.21 (claims can leak from dying domains: B1, fixed in 4.22) the
-// campaign finds a built-in property broken, shrinks the failure and hands back its trace.
+// built-in ones. On Xen 4.21 (claims can leak from dying domains, B1, and be granted inside the
+// split-lock window, B3: both fixed in 4.22) the campaign finds a built-in property broken,
+// shrinks the failure and hands back its trace.
 //
 //   node examples/campaign.mjs
 import { replayTrace } from 'xen-memsim';

@@ -59,6 +59,11 @@ export interface StepInfo {
   op?: string;
   /** Set when the call completed with this section. */
   finished?: boolean;
+  /**
+   * The hypercall in flight (caller domid, op, args; `result` once finished): what monitors check
+   * results against state with, at the very section that produced them.
+   */
+  call?: Readonly<Call>;
 }
 
 export class Owner {
@@ -390,11 +395,11 @@ export class Owner {
     this.trace.step(actor, label, this.hv.now);
     if (!call.done) {
       this.queue.push(actor);
-      this.notify({ step: this.steps, actor, label, op: call.op });
+      this.notify({ step: this.steps, actor, label, op: call.op, call });
       return;
     }
     s.call = undefined;
-    this.notify({ step: this.steps, actor, label, op: call.op, finished: true });
+    this.notify({ step: this.steps, actor, label, op: call.op, finished: true, call });
     if (s.dead) {
       this.setStatus(s, 'done');
       s.reply = undefined;

@@ -18,6 +18,7 @@ import { parseShard, SHARDS_MAX, type Shard } from '../../prop-tests/campaign/sh
 import type { XenVersion } from '../../hv/index.ts';
 import { runCampaign, STRATEGIES, withPropertyModules, type CampaignOptions, type Found, type FoundUnshrunk, type Progress } from '../../prop-tests/campaign/campaign.ts';
 import { renderInterleaving } from '../../prop-tests/campaign/interleaving.ts';
+import { portfolioSummary, type SlotReport } from '../../prop-tests/campaign/portfolio.ts';
 import { describeScenario, FAMILIES } from '../../prop-tests/campaign/scenario.ts';
 import { huntOnThreads } from '../../prop-tests/campaign/threads.ts';
 import '../../prop-tests/campaign/plugin.ts'; // registers the campaign's properties: --ignore's names
@@ -49,7 +50,7 @@ export const CHECK = {
   summary: 'hunt races: a property campaign over scenarios and schedules',
   flags: {
     xen: xenFlag('4.22'),
-    claimMode: wordFlag('--claim-mode <0|1>', "xl.conf claim_mode of every build (default: xl's default for the version: 0 on 4.3, else 1)", (t) => {
+    claimMode: wordFlag('--claim-mode <0|1>', 'xl.conf claim_mode of every build (default: per toolstack: plain builds claim, the claims and xl families pick 0 or 1 per build; 0 also holds every build to check-then-act)', (t) => {
       const p = oneOf('claim_mode', ['0', '1'] as const)(t);
       return p.ok ? { ok: true, value: Number(p.value) as 0 | 1 } : p;
     }),
@@ -89,7 +90,6 @@ export const CHECK = {
 
 export interface CheckOptions extends CampaignOptions {
   xen: XenVersion;
-  claimMode: 0 | 1;
   out: string;
   threads: boolean;
   /** --property files as given (propertyModules holds their URLs). */
@@ -101,9 +101,9 @@ export interface CheckOptions extends CampaignOptions {
 /** What the shards of this campaign share (results.ts): the options that decide its plan and its verdicts. */
 export function campaignIdentity(o: CheckOptions): CampaignIdentity {
   return {
-    xen: o.xen, claimMode: o.claimMode, inject: [...o.inject], seed: o.seed,
+    xen: o.xen, ...(o.claimMode === undefined ? {} : { claimMode: o.claimMode }), inject: [...o.inject], seed: o.seed,
     ...(o.timeMs !== undefined ? { timeS: o.timeMs / 1000 } : { runs: o.runs ?? 200 }),
-    strategies: [...(o.strategies ?? STRATEGIES)], families: [...(o.families ?? [])],
+    strategies: [...(o.strategies ?? STRATEGIES)], ...(o.families === undefined ? {} : { families: [...o.families] }),
     ...(o.nodesMax === undefined ? {} : { nodesMax: o.nodesMax }),
     pokes: o.pokes !== false, ignore: [...(o.ignore ?? [])], properties: [...o.propertyFiles], dfsBound: o.dfsBound ?? 2, dfsBudget: o.dfsBudget ?? 40,
   };
@@ -112,10 +112,10 @@ export function campaignIdentity(o: CheckOptions): CampaignIdentity {
 /** The check options a campaign identity stands for (merge prints the unsharded campaign's command). */
 export function identityOptions(c: CampaignIdentity, out: string): CheckOptions {
   return {
-    xen: c.xen as XenVersion, claimMode: c.claimMode, inject: c.inject, seed: c.seed, threads: false, out,
+    xen: c.xen as XenVersion, ...(c.claimMode === undefined ? {} : { claimMode: c.claimMode }), inject: c.inject, seed: c.seed, threads: false, out,
     ...(c.runs === undefined ? { timeMs: (c.timeS ?? 0) * 1000 } : { runs: c.runs }),
     ...(c.strategies.length === STRATEGIES.length && STRATEGIES.every((s, i) => c.strategies[i] === s) ? {} : { strategies: c.strategies as CheckOptions['strategies'] }),
-    ...(c.families.length === 0 ? {} : { families: c.families as CheckOptions['families'] }),
+    ...(c.families === undefined ? {} : { families: c.families as CheckOptions['families'] }),
     ...(c.nodesMax === undefined ? {} : { nodesMax: c.nodesMax }),
     ...(c.pokes ? {} : { pokes: false }),
     ignore: c.ignore, propertyFiles: c.properties,
@@ -127,7 +127,8 @@ export function reproduceCommand(o: CheckOptions, runs?: number): string {
   const w = ['xen-memsim check'];
   if (o.threads) w.push('--threads');
   if (o.shard !== undefined && runs === undefined) w.push('--shard', `${o.shard.k}/${o.shard.n}`);
-  w.push('--xen', o.xen, '--claim-mode', String(o.claimMode));
+  w.push('--xen', o.xen);
+  if (o.claimMode !== undefined) w.push('--claim-mode', String(o.claimMode));
   if (o.inject.length > 0) w.push('--inject', ...o.inject);
   if (o.families !== undefined) w.push('--family', o.families.join(','));
   if (o.strategies !== undefined) w.push('--strategy', o.strategies.join(','));
@@ -198,7 +199,8 @@ function options(argv: string[]): CheckOptions | number {
     seed = fromEnv.value;
   }
   return {
-    xen: v.xen, claimMode: v.claimMode ?? (v.xen === '4.3' ? 0 : 1), // xl's default: 0 in 4.3.0, 1 since 4.4
+    xen: v.xen,
+    ...(v.claimMode === undefined ? {} : { claimMode: v.claimMode }),
     inject: v.inject, seed, ignore: v.ignore, threads: v.threads,
     propertyFiles: v.property, propertyModules: v.property.map((f) => pathToFileURL(resolve(f)).href),
     out: v.out ?? `xen-memsim-failure-${seed}.jsonl`,
@@ -220,9 +222,14 @@ export interface FoundShown {
   runsToFind: number;
   msToFind: number;
   strategy: string;
+  /** The portfolio slot that found it ("claims/random"), when known. */
+  slotName?: string;
   failure: { kind: string; message: string };
   stepsBefore: number;
   stepsAfter: number;
+  /** Actors in the scenario, as first found and after shrinking, when known. */
+  actorsBefore?: number;
+  actorsAfter?: number;
   shrinkRuns: number;
   choices: readonly number[];
   /** describeScenario's lines. */
@@ -232,12 +239,13 @@ export interface FoundShown {
 
 const shownOf = (f: Found): FoundShown => ({ ...f, scenario: describeScenario(f.scenario) });
 
-export function foundReport(o: CheckOptions, r: { seed: number }, f: FoundShown, head: readonly string[], saved: string | undefined): string {
+export function foundReport(o: CheckOptions, r: { seed: number }, f: FoundShown, head: readonly string[], saved: string | undefined, split: readonly string[] = []): string {
   return [
     ...head,
-    `check: FAILURE found after ${f.runsToFind} runs (${(f.msToFind / 1000).toFixed(1)} s, ${f.strategy} schedule), seed ${r.seed}`,
+    `check: FAILURE found after ${f.runsToFind} runs (${(f.msToFind / 1000).toFixed(1)} s, ${f.slotName ?? `${f.strategy} schedule`}), seed ${r.seed}`,
     `  ${f.failure.kind}: ${f.failure.message}`,
-    `  shrunk from ${f.stepsBefore} to ${f.stepsAfter} critical sections in ${f.shrinkRuns} runs; choices [${f.choices.join(',')}]`,
+    `  shrunk from ${f.stepsBefore} to ${f.stepsAfter} critical sections${f.actorsBefore !== undefined ? ` (scenario: ${f.actorsBefore} → ${f.actorsAfter} actors)` : ''} in ${f.shrinkRuns} runs; choices [${f.choices.join(',')}]`,
+    ...split,
     '',
     'scenario:',
     ...f.scenario.map((l) => '  ' + l),
@@ -265,7 +273,7 @@ export async function main(argv: string[]): Promise<number> {
   if (resultsProblem !== undefined) return usageError(CHECK, `${argv.includes('--results') ? '--results' : 'the results file (choose another with --results)'}: ${resultsProblem}`);
   const budget = o.timeMs !== undefined ? ` (${o.timeMs / 1000} s)` : `/${o.runs ?? (o.threads ? 10 : 200)}`;
   const progress = progressReporter(budget);
-  const what = `Xen ${o.xen}${o.inject.length > 0 ? ' + ' + o.inject.join(' ') : ''}, claim_mode=${o.claimMode}${o.shard === undefined ? '' : `, shard ${o.shard.k}/${o.shard.n}`}`;
+  const what = `Xen ${o.xen}${o.inject.length > 0 ? ' + ' + o.inject.join(' ') : ''}, claim_mode=${o.claimMode ?? 'per toolstack'}${o.shard === undefined ? '' : `, shard ${o.shard.k}/${o.shard.n}`}`;
   const t0 = performance.now();
   let last: Progress = { phase: 'search', runs: 0, elapsedMs: 0 };
   let unshrunk: (FoundUnshrunk & { saved?: string }) | undefined;
@@ -294,7 +302,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   try {
     process.stderr.write(`check: ${what}, seed ${o.seed}, ${o.timeMs !== undefined ? `${o.timeMs / 1000} s` : `${o.runs ?? (o.threads ? 10 : 200)} runs`}${o.threads ? ' on real threads' : ''}\n`);
-    let r: { runs: number; ms: number; seed: number; found?: Found; stopped?: string };
+    let r: { runs: number; ms: number; seed: number; found?: Found; stopped?: string; portfolio?: SlotReport[] };
     const head: string[] = [];
     if (o.threads) {
       const t = await huntOnThreads({ ...o, threadRuns: o.runs ?? 10, onProgress: update, onFound });
@@ -332,12 +340,13 @@ export async function main(argv: string[]): Promise<number> {
         `  repeat these runs: ${o.shard === undefined ? reproduceCommand(o, r.runs) : reproduceCommand(o)}\n${resultsLine}`);
       return 1;
     }
+    const split = r.portfolio === undefined ? [] : [`  the search's split (share of critical sections): ${portfolioSummary(r.portfolio)}`];
     if (r.found === undefined) {
-      process.stdout.write(`check: no failure in ${r.runs} ${o.threads ? 'real-thread ' : ''}runs (${(r.ms / 1000).toFixed(1)} s, ${what}, seed ${r.seed})\n`);
+      process.stdout.write([`check: no failure in ${r.runs} ${o.threads ? 'real-thread ' : ''}runs (${(r.ms / 1000).toFixed(1)} s, ${what}, seed ${r.seed})`, ...split, ''].join('\n'));
       if (o.results !== undefined) process.stdout.write(`results: ${o.results}${o.shard === undefined ? '' : '   (xen-memsim merge it with the other shards\' results)'}\n`);
       return 0;
     }
-    process.stdout.write(foundReport(o, r, shownOf(r.found), head, save(o.out, r.found.trace)));
+    process.stdout.write(foundReport(o, r, shownOf(r.found), head, save(o.out, r.found.trace), split));
     if (r.stopped !== undefined) process.stdout.write(`check: STOPPED (${r.stopped}): the failure is shrunk as far as the budget allowed\n`);
     if (o.results !== undefined) process.stdout.write(`results: ${o.results}${o.shard === undefined ? '' : '   (xen-memsim merge it with the other shards\' results)'}\n`);
     return 1;

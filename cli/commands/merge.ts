@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const o = identityOptions(c, out);
   const n = files.length;
-  const what = `Xen ${c.xen}${c.inject.length > 0 ? ' + ' + c.inject.join(' ') : ''}, claim_mode=${c.claimMode}`;
+  const what = `Xen ${c.xen}${c.inject.length > 0 ? ' + ' + c.inject.join(' ') : ''}, claim_mode=${c.claimMode ?? 'per toolstack'}`;
   const write = (path: string, text: string): string | undefined => {
     try {
       writeFileSync(path, text);

@@ -1,8 +1,11 @@
-// Actor programs of the race-hunting campaign: a small libxl-like domain builder and a "poke"
-// (another toolstack thread acting on a domain by domid: destroy it, balloon part of it, grow its
-// paging pool), and a 'guest-poke' (a guest kernel making one call of its own). Plain async logic over a HypercallPort, registered with the kernel's registry
-// (sim/registry.ts) when this module is evaluated, so a trace of a campaign run replays anywhere. Used until toolstack/builder's 'xl' actor can carry
-// the same scenarios.
+// Actor programs of the race-hunting campaign: a small libxl-like domain builder (whose claim may
+// differ from what it populates, come late, be cancelled mid-build; superpages or not; several
+// extents per call), a "poke" (another toolstack thread acting on a domain by domid: destroy it,
+// balloon part of it, grow its paging pool), and a 'guest-poke' (a guest kernel — or a device
+// model — making calls of its own: reservation ops and exchange on itself, or every op on
+// someone else's domain). Plain async logic over a HypercallPort, registered with the kernel's
+// registry (sim/registry.ts) when this module is evaluated, so a trace of a campaign run replays
+// anywhere. The real libxl builder runs as the 'xl' actor (the xl family).
 
 import { tmemNewPoolFlags } from '../../guests/tmem-client.ts';
 import { xenmemfNode } from '../../hv/flags.ts';
@@ -29,6 +32,29 @@ export interface BuilderParams {
    * with exact-node flags — libxl's per-vNUMA-node claims.
    */
   claimNodes?: number;
+  /** The claim's absolute target in pages (default `pages`: exactly what it populates). */
+  claimPages?: number;
+  /** Extents populated before the claim is staked (default 0: claim first). */
+  claimAfter?: number;
+  /** Cancel the claim after this many extents (default: after the last, as libxenguest). */
+  cancelAfter?: number;
+  /** max_mem above `pages`, in pages (default 256: LIBXL_MAXMEM_CONSTANT); may be negative. */
+  maxSlack?: number;
+  /** Largest extent order (default 18); 0 populates 4 KiB pages only. */
+  maxOrder?: number;
+  /** Extents of one order per populate call (default 1): long calls meet continuations. */
+  batch?: number;
+  /** Stake a second claim halfway through without cancelling the first. */
+  reclaim?: boolean;
+  /**
+   * The claim's target taken at staking time instead of `claimPages`, at an edge of the claim
+   * rules: 'populated' (tot_pages so far), 'max' (max_pages), 'free' (tot_pages + physinfo's free
+   * pages less outstanding claims), plus `claimDelta` (-1, 0 or 1): the boundaries of -EINVAL/-ENOMEM.
+   */
+  claimAt?: 'populated' | 'max' | 'free';
+  claimDelta?: number;
+  /** Build a device model for domain `dmTarget` (XEN_DOMCTL_createdomain's target; polls for it). */
+  dmTarget?: number;
 }
 
 /** XENMEMF_exact_node(n): node n + 1 in bits 8..15, exact_node_request (bit 17). */
@@ -57,6 +83,11 @@ export interface BuildOutcome {
   claimMode: 0 | 1;
   outcome: 'complete' | 'failed-before-populating' | 'failed-after-populating' | 'died';
   populated: number;
+  /**
+   * At the failure, a granted claim of at least the guest's size was in force (staked before the
+   * extent that failed, not cancelled): the build asked Xen for a guarantee.
+   */
+  claimed?: boolean;
   /** For failures: the domain was still alive and not dying (nobody else destroyed it). */
   alive?: boolean;
   why?: string;
@@ -109,6 +140,29 @@ export async function runMiniBuilder(port: HypercallPort, raw: Record<string, un
 
 type Hc = (op: string, args: object) => Promise<Record<string, unknown>>;
 
+/** Polls getdomaininfo (up to `polls` sections) until `domid` exists and is not dying. */
+async function awaitDomain(hc: Hc, domid: number, polls: number): Promise<boolean> {
+  for (let i = 0; i < polls; i++) {
+    const r = await hc('XEN_DOMCTL_getdomaininfo', { domid });
+    if (r.rc === 0 && r.domid === domid && ((r.flags as number) & DOMINF_DYING) === 0) return true;
+  }
+  return false;
+}
+
+/** The claim target at an edge of the rules (BuilderParams.claimAt), from the builder's own view. */
+async function edgeOfClaim(hc: Hc, at: NonNullable<BuilderParams['claimAt']>, populated: number, maxPages: number): Promise<number> {
+  if (at === 'populated') return populated;
+  if (at === 'max') return maxPages;
+  const pi = await hc('XEN_SYSCTL_physinfo', {});
+  return populated + (pi.free_pages as number) - (pi.outstanding_pages as number);
+}
+
+/** What a build tracks of its own claim: staked (granted), cancelled, and whether it covers the guest. */
+interface ClaimState {
+  granted: boolean;
+  cancelled: boolean;
+}
+
 async function build(p: BuilderParams, hc: Hc, state: { populated: number }): Promise<Omit<BuildOutcome, 'name' | 'claimMode' | 'populated'>> {
   if (p.claimMode === 0) {
     // libxl_domain_need_memory / freemem: check, then act — the race claims exist to close.
@@ -116,57 +170,79 @@ async function build(p: BuilderParams, hc: Hc, state: { populated: number }): Pr
     const free = (pi.free_pages as number) - (pi.outstanding_pages as number);
     if (free < p.pages) return { outcome: 'failed-before-populating', why: `free ${free} < ${p.pages}` };
   }
-  const c = await hc('XEN_DOMCTL_createdomain', { name: p.name, type: p.type });
+  if (p.dmTarget !== undefined && !(await awaitDomain(hc, p.dmTarget, 6))) return { outcome: 'failed-before-populating', why: `no d${p.dmTarget} to serve` };
+  const c = await hc('XEN_DOMCTL_createdomain', { name: p.name, type: p.type, ...(p.dmTarget !== undefined ? { target: p.dmTarget } : {}) });
   if (c.rc !== 0) return { outcome: 'failed-before-populating', why: `createdomain rc ${String(c.rc)}` };
   const domid = c.domid as number;
-  await hc('XEN_DOMCTL_max_mem', { domid, max_memkb: p.pages * 4 + 1024 });
+  const maxPages = p.pages + (p.maxSlack ?? 256);
+  await hc('XEN_DOMCTL_max_mem', { domid, max_memkb: maxPages * 4 });
   const shares = p.claimNodes === undefined ? [p.pages] : nodeShares(p.pages, p.claimNodes);
-  if (p.claimMode === 1) {
+  let claimTarget = p.claimPages ?? p.pages;
+  const claim: ClaimState = { granted: false, cancelled: false };
+  const stake = async (): Promise<number> => {
+    if (p.claimAt !== undefined) claimTarget = Math.max(0, (await edgeOfClaim(hc, p.claimAt, state.populated, maxPages)) + (p.claimDelta ?? 0));
     const r = p.claimNodes === undefined
-      ? await hc('XENMEM_claim_pages', { domid, nr_extents: p.pages })
+      ? await hc('XENMEM_claim_pages', { domid, nr_extents: claimTarget })
       : await hc('XEN_DOMCTL_claim_memory', { domid, claim_set: shares.map((pages, target) => ({ pages, target })) });
-    if (r.rc !== 0) {
+    claim.granted ||= r.rc === 0;
+    return r.rc as number;
+  };
+  const cancel = (): Promise<unknown> => (p.claimNodes === undefined
+    ? hc('XENMEM_claim_pages', { domid, nr_extents: 0 })
+    : hc('XEN_DOMCTL_claim_memory', { domid, claim_set: [{ pages: 0, target: XEN_DOMCTL_CLAIM_MEMORY_HOST }] }));
+  if (p.claimMode === 1 && (p.claimAfter ?? 0) === 0) {
+    const rc = await stake();
+    if (rc !== 0) {
       await hc('XEN_DOMCTL_destroydomain', { domid });
-      return { outcome: 'failed-before-populating', why: `claim rc ${String(r.rc)}` };
+      return { outcome: 'failed-before-populating', why: `claim rc ${String(rc)}` };
     }
   }
+  // Extents largest first, node by node (claim sets: each share on its node, exact-node flags).
+  const todo = shares.flatMap((n, node) => extentOrders(n, p.maxOrder ?? 18).map((order) => ({ order, node })));
+  const halfway = Math.floor(todo.length / 2);
   let gpfn = 0;
+  let extents = 0;
   let failed = false;
-  for (let n = 0; n < shares.length && !failed; n++) {
-    const memFlags = p.claimNodes === undefined ? 0 : exactNode(n);
-    const todo = extentOrders(shares[n]);
-    while (todo.length > 0) {
-      const order = todo.shift()!;
-      const r = await hc('XENMEM_populate_physmap', { domid, nr_extents: 1, extent_order: order, mem_flags: memFlags, extent_start: [gpfn] });
-      if (r.rc === 1) {
-        gpfn += 2 ** order;
-        state.populated += 2 ** order;
-        if (p.type === 'hvm' && state.populated === 2 ** order) {
-          // The HAP/p2m pool grows as the guest is populated: Xen allocates those pages for d with
-          // MEMF_no_refcount (the allocations B4 lets through on d's claim). Best effort: a
-          // refusal here does not fail the build.
-          await hc('XEN_DOMCTL_set_paging_mempool_size', { domid, size: 4096 });
-        }
-      } else if (order > 0) {
-        todo.unshift(order - 1, order - 1); // fall back to smaller extents, as libxc does
-      } else {
-        failed = true;
-        break;
-      }
+  while (todo.length > 0) {
+    if (p.claimMode === 1 && extents === (p.claimAfter ?? 0) && extents > 0 && !claim.granted) await stake();
+    if (p.claimMode === 1 && p.reclaim === true && extents === halfway && extents > 0) await stake();
+    if (p.claimMode === 1 && extents === p.cancelAfter && claim.granted && !claim.cancelled) {
+      await cancel();
+      claim.cancelled = true;
+    }
+    const { order, node } = todo[0];
+    let k = 1;
+    while (k < (p.batch ?? 1) && k < todo.length && todo[k].order === order && todo[k].node === node) k++;
+    const list = Array.from({ length: k }, (_, j) => gpfn + j * 2 ** order);
+    const memFlags = p.claimNodes === undefined ? 0 : exactNode(node);
+    const r = await hc('XENMEM_populate_physmap', { domid, nr_extents: k, extent_order: order, mem_flags: memFlags, extent_start: list });
+    const done = Math.max(0, Math.min(k, r.rc as number));
+    todo.splice(0, done);
+    gpfn += done * 2 ** order;
+    state.populated += done * 2 ** order;
+    extents += done;
+    if (done > 0 && p.type === 'hvm' && state.populated === done * 2 ** order) {
+      // The HAP/p2m pool grows as the guest is populated: Xen allocates those pages for d with
+      // MEMF_no_refcount (the allocations B4 lets through on d's claim). Best effort: a
+      // refusal here does not fail the build.
+      await hc('XEN_DOMCTL_set_paging_mempool_size', { domid, size: 4096 });
+    }
+    if (done === k) continue;
+    if (order > 0) todo.splice(0, 1, { order: order - 1, node }, { order: order - 1, node }); // fall back to smaller extents, as libxc does
+    else {
+      failed = true;
+      break;
     }
   }
-  if (p.claimMode === 1) {
-    await (p.claimNodes === undefined
-      ? hc('XENMEM_claim_pages', { domid, nr_extents: 0 })
-      : hc('XEN_DOMCTL_claim_memory', { domid, claim_set: [{ pages: 0, target: XEN_DOMCTL_CLAIM_MEMORY_HOST }] }));
-  }
+  const claimed = claim.granted && !claim.cancelled && claimTarget >= p.pages;
+  if (p.claimMode === 1 && !claim.cancelled) await cancel();
   if (failed) {
     const i = await hc('XEN_DOMCTL_getdomaininfo', { domid });
     const alive = i.rc === 0 && i.domid === domid && ((i.flags as number) & DOMINF_DYING) === 0;
     if (alive) await hc('XEN_DOMCTL_destroydomain', { domid });
     return state.populated === 0
-      ? { outcome: 'failed-before-populating', alive, why: 'populate refused' }
-      : { outcome: 'failed-after-populating', alive, why: 'populate refused' };
+      ? { outcome: 'failed-before-populating', alive, claimed, why: 'populate refused' }
+      : { outcome: 'failed-after-populating', alive, claimed, why: 'populate refused' };
   }
   await hc('XEN_DOMCTL_unpausedomain', { domid });
   return { outcome: 'complete' };
@@ -198,14 +274,88 @@ export interface GuestPokeParams {
    * node-hint: populate one page of its own with a NUMA node byte beyond the host's nodes (B15).
    * foreign-populate: populate one page into another guest — an XSM denial (B12).
    * tmem-fill: free one page, then fill an ephemeral tmem pool with `size` puts (B11's setting).
+   * increase: increase_reservation of its own (`size` selects order and count, see guestOp()).
+   * superpage: populate one extent of its own above its memory (order 9, or a refused 10/18).
+   * exchange: XENMEM_exchange of its own pages for extents of another order.
+   * decrease: decrease_reservation of its own, over the end of its memory (a partial extent).
+   * rogue: try every op in `ops` on domain `size` (as a guest, or as a device model).
    */
-  action: 'node-hint' | 'foreign-populate' | 'tmem-fill';
-  /** foreign-populate: the victim's domid; node-hint: the node; tmem-fill: puts. */
+  action: 'node-hint' | 'foreign-populate' | 'tmem-fill' | 'increase' | 'superpage' | 'exchange' | 'decrease' | 'rogue';
+  /** foreign-populate: the victim's domid; node-hint: the node; tmem-fill: puts; rogue: the victim; others: see guestOp(). */
   size: number;
+  /** decrease: pages the guest was built with; rogue: the ops to try, in order. */
+  pages?: number;
+  ops?: RogueOp[];
 }
 
 /** A gfn far above any campaign guest's memory: populating it never collides. */
 const SPARE_GFN = 1 << 20;
+
+/** Every operation a guest (or a device model) may try on another domain. */
+export const ROGUE_OPS = [
+  'claim', 'populate', 'increase', 'decrease', 'exchange', 'createdomain', 'max_mem', 'destroy',
+  'pause', 'unpause', 'paging_pool', 'getdomaininfo', 'physinfo', 'numainfo',
+] as const;
+export type RogueOp = (typeof ROGUE_OPS)[number];
+
+/** The hypercall a rogue op issues on domain `v` (well-formed arguments: only privilege refuses it). */
+function rogueCall(op: RogueOp, v: number): [string, object] {
+  const one = (gpfn: number | null) => ({ domid: v, nr_extents: 1, extent_order: 0, mem_flags: 0, extent_start: gpfn === null ? null : [gpfn] });
+  switch (op) {
+    case 'claim': return ['XENMEM_claim_pages', { domid: v, nr_extents: 64, extent_order: 0, mem_flags: 0, extent_start: null }];
+    case 'populate': return ['XENMEM_populate_physmap', one(SPARE_GFN + 2)];
+    case 'increase': return ['XENMEM_increase_reservation', { ...one(null), extent_start: [0] }];
+    case 'decrease': return ['XENMEM_decrease_reservation', one(0)];
+    case 'exchange': return ['XENMEM_exchange', { in: one(0), out: one(SPARE_GFN + 3), nr_exchanged: 0 }];
+    case 'createdomain': return ['XEN_DOMCTL_createdomain', { name: 'rogue', type: 'pv' }];
+    case 'max_mem': return ['XEN_DOMCTL_max_mem', { domid: v, max_memkb: 4 }];
+    case 'destroy': return ['XEN_DOMCTL_destroydomain', { domid: v }];
+    case 'pause': return ['XEN_DOMCTL_pausedomain', { domid: v }];
+    case 'unpause': return ['XEN_DOMCTL_unpausedomain', { domid: v }];
+    case 'paging_pool': return ['XEN_DOMCTL_set_paging_mempool_size', { domid: v, size: 4096 }];
+    case 'getdomaininfo': return ['XEN_DOMCTL_getdomaininfo', { domid: v }];
+    case 'physinfo': return ['XEN_SYSCTL_physinfo', {}];
+    case 'numainfo': return ['XEN_SYSCTL_numainfo', {}];
+  }
+}
+
+/**
+ * A guest's memory op on itself, from `size` (a small number the generator draws):
+ *   increase   order [0, 1, 9, 10][size % 4], 1–3 extents (10 is above a guest's memop limit)
+ *   superpage  order [9, 10, 18][size % 3] at one of two gpfns above its memory (two such calls
+ *              on one guest may populate the same gpfns at once)
+ *   exchange   2^k order-0 pages at gpfn 0 for one order-k extent above its memory, or one
+ *              order-k extent at gpfn 0 for 2^k pages (k = size % 4)
+ *   decrease   one extent of order 1 + size % 3 over the guest's last page (partly mapped)
+ */
+function guestOp(p: GuestPokeParams): [string, object] {
+  const self = DOMID_SELF;
+  switch (p.action) {
+    case 'increase': {
+      const order = [0, 1, 9, 10][p.size % 4];
+      const nr = 1 + (Math.floor(p.size / 4) % 3);
+      return ['XENMEM_increase_reservation', { domid: self, nr_extents: nr, extent_order: order, mem_flags: 0, extent_start: new Array<number>(nr).fill(0) }];
+    }
+    case 'superpage': {
+      const order = [9, 10, 18][p.size % 3];
+      return ['XENMEM_populate_physmap', { domid: self, nr_extents: 1, extent_order: order, mem_flags: 0, extent_start: [SPARE_GFN + (Math.floor(p.size / 3) % 2) * 2 ** 18] }];
+    }
+    case 'exchange': {
+      const k = p.size % 4;
+      const many = Array.from({ length: 2 ** k }, (_, i) => i);
+      const spare = SPARE_GFN + 2 ** 19;
+      const toLarge = Math.floor(p.size / 4) % 2 === 0;
+      const inR = toLarge ? { domid: self, nr_extents: 2 ** k, extent_order: 0, extent_start: many } : { domid: self, nr_extents: 1, extent_order: k, extent_start: [0] };
+      const outR = toLarge ? { domid: self, nr_extents: 1, extent_order: k, extent_start: [spare] } : { domid: self, nr_extents: 2 ** k, extent_order: 0, extent_start: many.map((i) => spare + i) };
+      return ['XENMEM_exchange', { in: inR, out: outR, nr_exchanged: 0 }];
+    }
+    default: {
+      const order = 1 + (p.size % 3);
+      const last = Math.max(0, (p.pages ?? 1) - 1);
+      return ['XENMEM_decrease_reservation', { domid: self, nr_extents: 1, extent_order: order, mem_flags: 0, extent_start: [last - (last % 2 ** order)] }];
+    }
+  }
+}
 
 /** The 'guest-poke' actor (ActorSpec.boot names its domain): its calls come from that guest. */
 export async function runGuestPoke(port: HypercallPort, raw: Record<string, unknown>): Promise<void> {
@@ -217,6 +367,14 @@ export async function runGuestPoke(port: HypercallPort, raw: Record<string, unkn
   }
   if (p.action === 'foreign-populate') {
     await hc('XENMEM_populate_physmap', { domid: p.size, nr_extents: 1, extent_order: 0, mem_flags: 0, extent_start: [SPARE_GFN] });
+    return;
+  }
+  if (p.action === 'rogue') {
+    for (const op of p.ops ?? []) await hc(...rogueCall(op, p.size));
+    return;
+  }
+  if (p.action !== 'tmem-fill') {
+    await hc(...guestOp(p));
     return;
   }
   // Freeing a page while the heap is large sets tmem's mid-size mark (free_heap_pages), then the

@@ -1,7 +1,8 @@
-// A race-hunting campaign: search (a portfolio of seeded random, PCT and bounded DFS schedules
-// over generated scenarios), then shrink the first failure with fast-check — scenario and
-// choice sequence together, as one value — and confirm the shrunk run with the full invariant
-// checker after every section, as replay runs it. Deterministic given the seed.
+// A race-hunting campaign: search (a portfolio of (families, strategy) slots — seeded random, PCT
+// and bounded DFS schedules over generated scenarios, portfolio.ts), then shrink the first
+// failure — scenario and choice sequence together (shrink.ts, then fast-check's shrinker) — and
+// confirm the shrunk run with the full invariant checker after every section, as replay runs it.
+// Deterministic given the seed.
 
 import fc from 'fast-check';
 import { loadPluginModules, monitorNames, namesRegisteredBy } from '../../sim/registry.ts';
@@ -9,11 +10,13 @@ import { hash32 } from '../../sim/rng.ts';
 import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
 import type { Failure } from '../../world/world.ts';
 import { dfsRuns } from './dfs.ts';
+import { Portfolio, portfolioFor, SEARCH_STRATEGIES, slotName, type SlotReport } from './portfolio.ts';
 import { runOnce, type RunOutcome } from './run.ts';
-import { scenarioArb, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
+import { scenarioArb, toScenarioSpec, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
 import { checkShard, ownsUnit, SlotRanges, unitCost, type Shard } from './shard.ts';
+import { shrinkCase, smallerCase, type Case } from './shrink.ts';
 
-export const STRATEGIES = ['random', 'pct', 'dfs'] as const;
+export const STRATEGIES = SEARCH_STRATEGIES;
 /** How a failure was first found: a scheduled strategy, or a real-thread run (threads.ts). */
 export type Strategy = (typeof STRATEGIES)[number] | 'threads';
 
@@ -28,7 +31,10 @@ export interface CampaignOptions extends ScenarioConstraints {
    * search stops (CampaignResult.stopped) and a failure found is kept as far as it shrank.
    */
   wallBudgetMs?: number;
-  /** The portfolio, used round robin per scenario; default all three. */
+  /**
+   * Schedule strategies. With `families` given, those families run under each strategy in turn;
+   * otherwise the default portfolio (portfolio.ts) runs, narrowed to these strategies.
+   */
   strategies?: readonly (typeof STRATEGIES)[number][];
   /** DFS: preemption bound (default 2) and schedules per scenario (default 40). */
   dfsBound?: number;
@@ -40,6 +46,11 @@ export interface CampaignOptions extends ScenarioConstraints {
    * one campaign run disjoint units of its plan, and together exactly the runs it runs.
    */
   shard?: Shard;
+  /**
+   * Most runs shrinking may make (default: no limit but the time): a budget that gives the same
+   * counterexample on every machine, as tests want.
+   */
+  shrinkRuns?: number;
   /** Failure keys (failureKey) to ignore: the search goes on past them (hunt one bug among several). */
   ignore?: readonly string[];
   /** Called after every run of the search and every shrink attempt. */
@@ -80,11 +91,16 @@ export interface Found {
   /** The JSONL trace of the shrunk run, checked like replay checks it. */
   trace: string;
   strategy: Strategy;
+  /** The portfolio slot that found it ("claims/random"). */
+  slotName?: string;
   runsToFind: number;
   msToFind: number;
   /** Critical sections up to the failure, as first found and after shrinking. */
   stepsBefore: number;
   stepsAfter: number;
+  /** Actors in the scenario, as first found and after shrinking. */
+  actorsBefore: number;
+  actorsAfter: number;
   shrinkRuns: number;
 }
 
@@ -102,6 +118,8 @@ export interface CampaignResult {
   stopped?: string;
   /** The failure as the search first found it, before shrinking: its plan slot and steps. */
   first?: { slot: number; strategy: Strategy; failure: Failure; steps: number };
+  /** How the search split its budget over the portfolio's slots. */
+  portfolio: SlotReport[];
 }
 
 /**
@@ -169,6 +187,10 @@ export interface FirstFailure {
   scenario: CampaignScenario;
   run: RunOutcome;
   strategy: Strategy;
+  /** The portfolio slot that found it ("claims/random"). */
+  slotName?: string;
+  /** The families of the slot that found it (what its scenario was drawn with). */
+  families?: ScenarioConstraints['families'];
 }
 
 interface SearchResult {
@@ -178,79 +200,92 @@ interface SearchResult {
   schedules: number;
   slots: Array<[number, number]>;
   first?: FirstFailure & { slot: number };
+  portfolio: Portfolio;
 }
 
 /**
  * The search phase: runs the plan's units (shard.ts) until a failure or the budget is spent.
- * With a shard, only its own units run; the others' slots are passed over without running.
+ * Unit j is served by a portfolio slot (portfolio.ts: every slot once, then by weight — a choice
+ * that depends on j alone, so the plan does not depend on what ran); each slot draws from its
+ * own scenario stream. With `families` given, one stream rotates through the strategies, as
+ * before portfolios. With a shard, only its own units run; the others' are drawn and passed over.
  */
 async function search(o: CampaignOptions, t0: number): Promise<SearchResult> {
-  const strategies = o.strategies ?? STRATEGIES;
+  const portfolio = new Portfolio(portfolioFor(o.xen, o.families, o.strategies));
+  const single = o.families !== undefined;
+  const width = portfolio.slots.length;
+  const streams = portfolio.slots.map((slot, i) => (single && i > 0 ? undefined : scenarios({ ...o, families: slot.families }, single ? o.seed : hash32(o.seed, 0x9f0, i))));
   const maxRuns = o.runs ?? (o.timeMs === undefined ? 200 : Infinity);
   const wallEnd = o.wallBudgetMs === undefined ? Infinity : t0 + o.wallBudgetMs;
   const deadline = Math.min(o.timeMs === undefined ? Infinity : t0 + o.timeMs, wallEnd);
   const slots = new SlotRanges();
   let schedules = 0;
-  let j = 0;
   let start = 0; // slots of the plan before unit j
-  for (const scenario of scenarios(o, o.seed)) {
-    if (start >= maxRuns) break;
-    if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
-    const strategy = strategies[j % strategies.length];
-    const cost = Math.min(unitCost(strategy, o), maxRuns - start);
-    if (o.shard === undefined || ownsUnit(o.shard, j, strategies.length)) {
-      const outcomes: AsyncIterable<RunOutcome> | RunOutcome[] =
-        strategy === 'dfs' ? dfsRuns(scenario, o.dfsBound ?? 2, cost) : [await runOnce(scenario, policyFor(strategy, o.seed, j))];
-      let i = 0;
+  for (let j = 0; start < maxRuns; j++) {
+    if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, portfolio, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
+    const i = single ? j % width : portfolio.next();
+    const slot = portfolio.slots[i];
+    const scenario = streams[single ? 0 : i]!.next().value as CampaignScenario;
+    const k = portfolio.reports[i].scenarios++;
+    const cost = Math.min(unitCost(slot.strategy, o), maxRuns - start);
+    if (o.shard === undefined || ownsUnit(o.shard, j, single ? width : 1)) {
+      const outcomes: AsyncIterable<RunOutcome> | RunOutcome[] = slot.strategy === 'dfs'
+        ? dfsRuns(scenario, o.dfsBound ?? 2, cost)
+        : [await runOnce(scenario, policyFor(slot.strategy, single ? o.seed : hash32(o.seed, i), single ? j : k))];
+      let n = 0;
       for await (const run of outcomes) {
-        i++;
+        n++;
         schedules++;
-        slots.add(start + i);
+        slots.add(start + n);
+        portfolio.record(i, 1, run.failure?.step ?? run.steps);
         o.onProgress?.({ phase: 'search', runs: slots.count, elapsedMs: performance.now() - t0 });
-        if (run.failure !== undefined && !ignored(o, run.failure)) return { runs: slots.count, schedules, slots: slots.ranges, first: { scenario, run, strategy, slot: start + i } };
-        if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
+        if (run.failure !== undefined && !ignored(o, run.failure)) {
+          return { runs: slots.count, schedules, slots: slots.ranges, portfolio, first: { scenario, run, strategy: slot.strategy, slot: start + n, slotName: slotName(slot), families: slot.families } };
+        }
+        if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, portfolio, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
       }
       // A DFS tree exhausted inside its slots still spends them all: the plan does not depend on what ran.
-      for (i++; i <= cost; i++) slots.add(start + i);
+      for (n++; n <= cost; n++) slots.add(start + n);
     }
     start += cost;
-    j++;
   }
-  return { runs: slots.count, schedules, slots: slots.ranges };
+  return { runs: slots.count, schedules, slots: slots.ranges, portfolio };
 }
 
-/** Orders failing candidates: fewer steps to the failure, fewer actors, fewer/earlier preemptions. */
-function smaller(a: { scenario: CampaignScenario; steps: number; choices: number[] }, b: typeof a): boolean {
-  const actors = (s: CampaignScenario) => s.guests.length + s.pokes.length;
-  if (a.steps !== b.steps) return a.steps < b.steps;
-  if (actors(a.scenario) !== actors(b.scenario)) return actors(a.scenario) < actors(b.scenario);
-  const weight = (cs: number[]) => cs.reduce((w, c) => w + (c === 0 ? 0 : 1), 0);
-  if (weight(a.choices) !== weight(b.choices)) return weight(a.choices) < weight(b.choices);
-  return a.choices.length < b.choices.length;
-}
-
-/** The shrink phase: fast-check shrinks {scenario, choices} from the first failure. */
-async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Promise<{ best: { scenario: CampaignScenario; choices: number[]; steps: number }; runs: number }> {
+/** The shrink phase: shrink.ts's scenario and schedule passes, then fast-check's shrinker. */
+async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Promise<{ best: Case; runs: number }> {
   const key = failureKey(first.run.failure!);
-  let best = { scenario: first.scenario, choices: first.run.choices, steps: first.run.failure!.step };
+  const deadline = Math.min(performance.now() + (o.shrinkTimeMs ?? 15_000), o.wallBudgetMs === undefined ? Infinity : t0 + o.wallBudgetMs);
   let runs = 0;
-  const arb = caseArb(o);
+  const progress = (c: Case, message: string): void =>
+    o.onProgress?.({ phase: 'shrink', runs, elapsedMs: performance.now() - t0, bestSteps: c.steps, bestMessage: message });
+  const greedy = await shrinkCase(
+    { scenario: first.scenario, choices: first.run.choices, steps: first.run.failure!.step, picked: first.run.picked },
+    { key, keyOf: failureKey, deadline, seed: o.seed, onCase: progress, ...(o.shrinkRuns !== undefined ? { maxRuns: o.shrinkRuns } : {}) },
+  );
+  let best = greedy.best;
+  runs = greedy.runs;
+  const left = deadline - performance.now();
+  if (left <= 0 || runs >= (o.shrinkRuns ?? Infinity)) return { best, runs };
+  // fast-check's shrinker, from the greedy result, with the time that is left.
+  const arb = caseArb({ ...o, families: first.families ?? o.families });
   const prop = fc.asyncProperty(arb, async (v) => {
+    if (runs >= (o.shrinkRuns ?? Infinity)) return true; // budget spent: nothing more shrinks
     runs++;
     const r = await runOnce(v.scenario, new ChoiceSequence(v.choices));
     if (r.failure === undefined || failureKey(r.failure) !== key) return true;
     const cand = { scenario: v.scenario, choices: r.choices, steps: r.failure.step };
-    if (smaller(cand, best)) best = cand;
-    o.onProgress?.({ phase: 'shrink', runs, elapsedMs: performance.now() - t0, bestSteps: best.steps, bestMessage: r.failure.message });
+    if (smallerCase(cand, best)) best = cand;
+    progress(best, r.failure.message);
     return false;
   });
   await fc.check(prop, {
-    examples: [[{ scenario: first.scenario, choices: first.run.choices }]],
+    examples: [[{ scenario: best.scenario, choices: best.choices }]],
     numRuns: 1,
     seed: o.seed,
     endOnFailure: false,
     // At least 1 ms: fast-check runs the first example either way, and a limit of 0 is no limit.
-    interruptAfterTimeLimit: Math.max(1, Math.min(o.shrinkTimeMs ?? 15_000, o.wallBudgetMs === undefined ? Infinity : t0 + o.wallBudgetMs - performance.now())),
+    interruptAfterTimeLimit: Math.max(1, left),
   });
   return { best, runs };
 }
@@ -263,9 +298,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const o = await withPropertyModules(options);
   if (o.shard !== undefined) checkShard(o.shard);
   const t0 = performance.now();
-  const { runs, schedules, slots, first, stopped } = await search(o, t0);
+  const { runs, schedules, slots, first, stopped, portfolio } = await search(o, t0);
   const why = `wall-clock budget of ${(o.wallBudgetMs ?? 0) / 1000} s spent`;
-  const done = { seed: o.seed, runs, schedules, slots, ...(stopped === true ? { stopped: `${why} while searching` } : {}) };
+  const done = { seed: o.seed, runs, schedules, slots, portfolio: portfolio.reports, ...(stopped === true ? { stopped: `${why} while searching` } : {}) };
   if (first === undefined) return { ...done, ms: performance.now() - t0 };
   if (o.onFound !== undefined) {
     // A failure found by the fast search's end-of-run scan has no trace of its own: re-run it checked after every section.
@@ -292,10 +327,13 @@ export async function shrinkAndConfirm(o: CampaignOptions, first: FirstFailure, 
     failure: chosen.failure!,
     trace: chosen.trace!,
     strategy: first.strategy,
+    ...(first.slotName !== undefined ? { slotName: first.slotName } : {}),
     runsToFind: runs,
     msToFind,
     stepsBefore: first.run.failure!.step,
     stepsAfter: chosen.failure?.step ?? first.run.failure!.step,
+    actorsBefore: toScenarioSpec(first.scenario).actors.length,
+    actorsAfter: toScenarioSpec(final.failure !== undefined ? best.scenario : first.scenario).actors.length,
     shrinkRuns,
   };
 }

@@ -11,6 +11,7 @@ import { registerMonitor, type MonitorFactory } from '../../sim/registry.ts';
 import type { TraceEvent } from '../../sim/trace.ts';
 import { claimGuaranteeBreach, claimsExceedAvailable, leakedClaims } from '../properties.ts';
 import { BUILD_NOTE_PREFIX, type BuildOutcome } from './actors.ts';
+import { STATE_MONITOR_NAMES } from './result-monitors.ts';
 
 /** Collects a breach found inside a section (an hv event) and reports it after the step. */
 function pending(): { set: (s: string) => void; take: () => string | null } {
@@ -111,23 +112,43 @@ function watchTrace(owner: Owner, check: (e: TraceEvent) => string | null): () =
 }
 
 /**
- * creation-atomic: a domain creation either fails before populating anything or completes — it
- * never fails for lack of memory after populating (unless someone else destroyed the domain).
- * claim_mode=1 promises it; claim_mode=0 (check free memory, then populate) does not: that race
- * is why claims exist.
+ * creation-atomic: a creation that holds a claim for the whole guest either fails before
+ * populating anything or completes — it never fails for lack of memory after populating (unless
+ * someone else destroyed the domain). That is what claim_mode=1 promises; a build whose claim is
+ * partial, late, cancelled or absent was promised nothing (check-then-act holds claim_mode=0).
  */
 const creationAtomic: MonitorFactory = (owner) => {
   const xl = xlCreations(owner);
   const check = watchTrace(owner, (e) => {
-    if (e.k === 'arrive' && e.req.kind === 'note' && e.req.text.startsWith(BUILD_NOTE_PREFIX)) {
-      const o = JSON.parse(e.req.text.slice(BUILD_NOTE_PREFIX.length)) as BuildOutcome;
-      if (o.outcome === 'failed-after-populating' && o.alive === true) {
-        return `creation of ${o.name} (claim_mode=${o.claimMode}) failed after populating ${o.populated} pages`;
-      }
+    const o = buildOutcome(e);
+    if (o !== undefined && o.outcome === 'failed-after-populating' && o.alive === true && o.claimed === true) {
+      return `creation of ${o.name} (claim_mode=${o.claimMode}, its claim covering the guest) failed after populating ${o.populated} pages`;
     }
     return xl(e);
   });
   return { name: 'creation-atomic', afterStep: check, atEnd: check };
+};
+
+/** The build outcome a mini-builder noted in event `e`, if it is one. */
+function buildOutcome(e: TraceEvent): BuildOutcome | undefined {
+  if (e.k !== 'arrive' || e.req.kind !== 'note' || !e.req.text.startsWith(BUILD_NOTE_PREFIX)) return undefined;
+  return JSON.parse(e.req.text.slice(BUILD_NOTE_PREFIX.length)) as BuildOutcome;
+}
+
+/**
+ * check-then-act: the race claims exist to close, shown — with claim_mode=0 for every build
+ * (libxl checks free memory, then populates), a creation fails after populating. Only in a
+ * campaign that fixes claim_mode=0 (`check --claim-mode 0`): the race is not a Xen bug.
+ */
+const checkThenAct: MonitorFactory = (owner) => {
+  const check = watchTrace(owner, (e) => {
+    const o = buildOutcome(e);
+    if (o !== undefined && o.outcome === 'failed-after-populating' && o.alive === true && o.claimMode === 0) {
+      return `creation of ${o.name} (claim_mode=0) failed after populating ${o.populated} pages`;
+    }
+    return null;
+  });
+  return { name: 'check-then-act', afterStep: check, atEnd: check };
 };
 
 /** A reply's rc, when it is a hypercall result. */
@@ -137,26 +158,35 @@ function replyRc(e: TraceEvent): number | undefined {
 
 /**
  * creation-atomic for real xl processes (kind 'xl'), read from their hypercalls: a toolstack
- * that staked a claim for the domain it created (claim_mode=1 in effect) and then destroyed it
- * after populating part of it — while nobody else had destroyed it — failed after populating.
+ * that staked a claim for the domain it created (claim_mode=1 in effect) and populated part of it
+ * did not complete the creation — it destroyed the domain, or ended without unpausing it — while
+ * nobody else had destroyed it: it failed after populating.
  */
 function xlCreations(owner: Owner): (e: TraceEvent) => string | null {
   const xlActors = new Set(owner.spec.actors.filter((a) => a.kind === 'xl').map((a) => a.name));
-  const st = new Map<string, { op?: string; domid?: number; claimed: boolean; populated: number }>();
+  const st = new Map<string, { op?: string; domid?: number; claimed: boolean; populated: number; unpaused: boolean }>();
   const destroyedBy = new Map<number, string>();
+  const killed = new Set<string>();
+  const failed = (a: string, domid: number, populated: number) =>
+    `xl creation by ${a} (a claim staked: claim_mode=1) failed after populating d${domid} with ${populated} pages`;
   return (e) => {
+    if (e.k === 'kill') killed.add(e.a);
+    if (e.k === 'arrive' && e.req.kind === 'exit' && xlActors.has(e.a) && !killed.has(e.a)) {
+      const s = st.get(e.a);
+      if (s?.domid !== undefined && s.claimed && s.populated > 0 && !s.unpaused && !destroyedBy.has(s.domid)) return failed(e.a, s.domid, s.populated);
+      return null;
+    }
     if (e.k === 'arrive' && e.req.kind === 'hypercall') {
       const args = e.req.args as { domid?: number; nr_extents?: number };
       if (e.req.op === 'XEN_DOMCTL_destroydomain' && args.domid !== undefined && !destroyedBy.has(args.domid)) destroyedBy.set(args.domid, e.a);
       if (!xlActors.has(e.a)) return null;
-      const s = st.get(e.a) ?? { claimed: false, populated: 0 };
+      const s = st.get(e.a) ?? { claimed: false, populated: 0, unpaused: false };
       st.set(e.a, s);
       s.op = e.req.op;
       if (s.domid === undefined || args.domid !== s.domid) return null;
       if (e.req.op === 'XENMEM_claim_pages' && (args.nr_extents ?? 0) > 0) s.claimed = true;
-      if (e.req.op === 'XEN_DOMCTL_destroydomain' && s.claimed && s.populated > 0 && destroyedBy.get(s.domid) === e.a) {
-        return `xl creation by ${e.a} (a claim staked: claim_mode=1) failed after populating d${s.domid} with ${s.populated} pages`;
-      }
+      if (e.req.op === 'XEN_DOMCTL_unpausedomain') s.unpaused = true;
+      if (e.req.op === 'XEN_DOMCTL_destroydomain' && s.claimed && s.populated > 0 && destroyedBy.get(s.domid) === e.a) return failed(e.a, s.domid, s.populated);
     } else if (e.k === 'reply' && xlActors.has(e.a)) {
       const s = st.get(e.a);
       const rc = replyRc(e);
@@ -258,6 +288,7 @@ export const CAMPAIGN_MONITORS: Readonly<Record<string, MonitorFactory>> = {
   'no-leaked-claims': noLeakedClaims,
   'frames-back': framesBack,
   'creation-atomic': creationAtomic,
+  'check-then-act': checkThenAct,
   'memop-returns-extents': memopReturnsExtents,
   'forward-progress': forwardProgress,
   'no-xsa231': noXsa231,
@@ -267,11 +298,18 @@ export const CAMPAIGN_MONITORS: Readonly<Record<string, MonitorFactory>> = {
 
 for (const [name, factory] of Object.entries(CAMPAIGN_MONITORS)) registerMonitor(name, factory, import.meta.url);
 
-/** The properties a run on `version` is held to: claims ≤ available only where promised (4.22). */
-export function monitorsFor(version: XenVersion): string[] {
+/**
+ * The properties a run on `version` is held to: claims ≤ available only where promised (4.22);
+ * check-then-act only when the campaign asks to see the claim_mode=0 race.
+ */
+export function monitorsFor(version: XenVersion, o: { checkThenAct?: boolean } = {}): string[] {
   const all = [
     'no-leaked-claims', 'claim-backed', 'claim-guarantee', 'creation-atomic', 'frames-back',
     'memop-returns-extents', 'forward-progress', 'no-xsa231', 'frontswap-inertia', 'claim-guarantee-tmem',
+    // Results against state (claim-monitors.ts, result-monitors.ts): after the bug-named ones, so
+    // that when both see one breach in the same step the bug's own property names it.
+    ...STATE_MONITOR_NAMES,
+    ...(o.checkThenAct === true ? ['check-then-act'] : []),
   ];
   // E4 (claims consumed at allocation, 75d29d9b5e and its 4.21.1 backport 82fe260552) promises it.
   const promised = features(version).claimConsumedAtAlloc ? ['claims-within-available', ...all] : all;

@@ -4,3 +4,6 @@
 
 import './actors.ts';
 import './monitors.ts';
+import './claim-monitors.ts';
+import './result-monitors.ts';
+import './build-monitors.ts';

@@ -6,7 +6,9 @@
 
 import type { Failure } from '../../world/world.ts';
 import { STRATEGIES, type CampaignResult, type Strategy } from './campaign.ts';
-import { describeScenario } from './scenario.ts';
+import type { XenVersion } from '../../hv/index.ts';
+import { planStrategies, type SearchStrategy } from './portfolio.ts';
+import { describeScenario, type Family } from './scenario.ts';
 import { SHARDS_MAX, shardProblems, unitCost, type Shard } from './shard.ts';
 
 export const RESULTS_FORMAT = 'xen-memsim-campaign-results';
@@ -17,14 +19,16 @@ export const RESULTS_BYTES_MAX = 64 << 20;
 /** What every shard of one campaign shares: the options that decide its plan and its verdicts. */
 export interface CampaignIdentity {
   xen: string;
-  claimMode: 0 | 1;
+  /** Every build's claim_mode; absent: per toolstack (check without --claim-mode). */
+  claimMode?: 0 | 1;
   inject: string[];
   seed: number;
   /** The run budget (slots); undefined for a time budget (not shardable). */
   runs?: number;
   timeS?: number;
   strategies: string[];
-  families: string[];
+  /** The families searched together (--family); absent: the default portfolio (portfolio.ts). */
+  families?: string[];
   nodesMax?: number;
   pokes: boolean;
   ignore: string[];
@@ -44,6 +48,8 @@ export interface FoundRecord {
   /** The plan slot of the failing run (the unsharded campaign's runs to find it). */
   slot: number;
   strategy: Strategy;
+  /** The portfolio slot that found it ("claims/random"), when the campaign ran the portfolio. */
+  slotName?: string;
   /** As first found (before shrinking): deterministic. */
   first: Failure;
   /** After shrinking (wall-time bounded, so it may differ between machines). */
@@ -76,9 +82,9 @@ export interface CampaignResults {
 
 /** Walks the plan's units over slots 1..end: calls `each(j, strategy, first, last)` for each. */
 function eachUnit(c: CampaignIdentity, end: number, each: (j: number, strategy: string, first: number, last: number) => void): void {
-  const L = c.strategies.length;
+  const plan = planStrategies(c.xen as XenVersion, c.families as Family[] | undefined, c.strategies as SearchStrategy[]);
   for (let j = 0, start = 0; start < end; j++) {
-    const strategy = c.strategies[j % L] as (typeof STRATEGIES)[number];
+    const strategy = plan.next().value as SearchStrategy;
     const cost = Math.min(unitCost(strategy, c), (c.runs ?? Infinity) - start);
     each(j, strategy, start + 1, start + cost);
     start += cost;
@@ -109,7 +115,7 @@ export function toResults(c: CampaignIdentity, shard: Shard, r: CampaignResult):
     runs: r.runs, schedules: r.schedules, slots: r.slots, coverage: coverageOf(c, r.slots), ms: Math.round(r.ms),
     ...(f === undefined || r.first === undefined ? {} : {
       found: {
-        slot: r.first.slot, strategy: f.strategy, first: r.first.failure, failure: f.failure, stepsBefore: f.stepsBefore, stepsAfter: f.stepsAfter,
+        slot: r.first.slot, strategy: f.strategy, ...(f.slotName !== undefined ? { slotName: f.slotName } : {}), first: r.first.failure, failure: f.failure, stepsBefore: f.stepsBefore, stepsAfter: f.stepsAfter,
         shrinkRuns: f.shrinkRuns, choices: f.choices, msToFind: Math.round(f.msToFind), scenario: describeScenario(f.scenario), trace: f.trace,
       },
     }),
@@ -137,10 +143,10 @@ export function checkResults(x: unknown, name: string): CampaignResults {
   if (!isObj(x) || x.format !== RESULTS_FORMAT) return fail(`not a ${RESULTS_FORMAT} file`);
   if (x.version !== RESULTS_VERSION) return fail(`unsupported version ${String(x.version)} (this build reads ${RESULTS_VERSION})`);
   const c = x.campaign;
-  if (!isObj(c) || typeof c.xen !== 'string' || (c.claimMode !== 0 && c.claimMode !== 1) || !strings(c.inject) || !nat(c.seed, 0xffff_ffff)) return fail('campaign: xen, claimMode, inject or seed malformed');
+  if (!isObj(c) || typeof c.xen !== 'string' || (c.claimMode !== undefined && c.claimMode !== 0 && c.claimMode !== 1) || !strings(c.inject) || !nat(c.seed, 0xffff_ffff)) return fail('campaign: xen, claimMode, inject or seed malformed');
   if ((c.runs !== undefined && !nat(c.runs, 1_000_000)) || (c.timeS !== undefined && !nat(c.timeS, 86_400)) || (c.runs === undefined) === (c.timeS === undefined)) return fail('campaign: needs exactly one of runs (1..1000000) or timeS');
   if (!strings(c.strategies) || c.strategies.length === 0 || !c.strategies.every((s) => (STRATEGIES as readonly string[]).includes(s))) return fail(`campaign: strategies must be a list of ${STRATEGIES.join(', ')}`);
-  if (!strings(c.families) || !strings(c.ignore) || !strings(c.properties) || typeof c.pokes !== 'boolean' || (c.nodesMax !== undefined && !nat(c.nodesMax, 64))) return fail('campaign: families, ignore, properties, pokes or nodesMax malformed');
+  if ((c.families !== undefined && !strings(c.families)) || !strings(c.ignore) || !strings(c.properties) || typeof c.pokes !== 'boolean' || (c.nodesMax !== undefined && !nat(c.nodesMax, 64))) return fail('campaign: families, ignore, properties, pokes or nodesMax malformed');
   if (!nat(c.dfsBound, 64) || !nat(c.dfsBudget, 1_000_000) || c.dfsBudget < 1) return fail('campaign: dfsBound or dfsBudget malformed');
   const s = x.shard;
   if (!isObj(s) || shardProblems({ k: s.k as number, n: s.n as number }).length > 0) return fail(`shard: ${isObj(s) ? shardProblems({ k: s.k as number, n: s.n as number }).join('; ') : 'missing'} (at most ${SHARDS_MAX} shards)`);
@@ -159,6 +165,7 @@ export function checkResults(x: unknown, name: string): CampaignResults {
   if (f !== undefined) {
     if (!isObj(f) || !nat(f.slot) || f.slot < 1 || !(x.slots as Array<[number, number]>).some(([a, b]) => a <= (f.slot as number) && (f.slot as number) <= b)) return fail('found.slot is not one of the shard\'s slots');
     if (typeof f.strategy !== 'string' || !([...STRATEGIES, 'threads'] as string[]).includes(f.strategy)) return fail('found.strategy malformed');
+    if (f.slotName !== undefined && (typeof f.slotName !== 'string' || f.slotName.length > 200)) return fail('found.slotName malformed');
     const p = failureProblem(f.first) ?? failureProblem(f.failure);
     if (p !== undefined) return fail(`found: ${p}`);
     if (!nat(f.stepsBefore) || !nat(f.stepsAfter) || !nat(f.shrinkRuns) || !nat(f.msToFind) || !Array.isArray(f.choices) || !f.choices.every((n) => nat(n, 7))) return fail('found: steps, runs or choices malformed');

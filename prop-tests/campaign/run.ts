@@ -14,6 +14,8 @@ export class RecordingPolicy implements SchedulePolicy {
   readonly choices: number[] = [];
   /** Runnable count at each recorded step (DFS branches on it). */
   readonly widths: number[] = [];
+  /** The actor chosen at each decision, in order (shrinking follows a run by actor names). */
+  readonly picked: string[] = [];
   constructor(private readonly inner: SchedulePolicy) {
     this.name = inner.name;
   }
@@ -25,6 +27,7 @@ export class RecordingPolicy implements SchedulePolicy {
     }
     this.choices[step] = i;
     this.widths[step] = runnable.length;
+    this.picked.push(runnable[i]);
     return i;
   }
 }
@@ -35,6 +38,8 @@ export interface RunOutcome {
   /** The choice sequence that reproduces this run (trailing arrival-order zeros dropped). */
   choices: number[];
   widths: number[];
+  /** The actor chosen at each decision up to the failure (or the end). */
+  picked: string[];
   /** The JSONL trace (only kept for failing runs unless asked). */
   trace?: string;
 }
@@ -83,7 +88,7 @@ export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepT
     try {
       checkInvariants(r.owner.hv, true);
     } catch (e) {
-      return { failure: { kind: 'invariant', message: (e as Error).message, step: r.steps }, steps: r.steps, choices: rec.choices, widths: rec.widths };
+      return { failure: { kind: 'invariant', message: (e as Error).message, step: r.steps }, steps: r.steps, choices: rec.choices, widths: rec.widths, picked: rec.picked };
     }
   }
   const choices = rec.choices.slice(0, r.failure !== undefined ? r.failure.step : undefined);
@@ -93,6 +98,7 @@ export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepT
     steps: r.steps,
     choices,
     widths: rec.widths,
+    picked: rec.picked,
     trace: r.failure !== undefined || keepTrace ? r.owner.trace.toJsonl() : undefined,
   };
 }

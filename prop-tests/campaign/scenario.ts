@@ -8,7 +8,7 @@ import type { XenVersion } from '../../hv/index.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
 import { isToolstackBug } from '../../toolstack/bugs.ts';
-import type { BuilderParams, GuestPokeParams, PokeParams } from './actors.ts';
+import { ROGUE_OPS, type BuilderParams, type GuestPokeParams, type PokeParams } from './actors.ts';
 import { monitorsFor } from './monitors.ts';
 import { buildScript } from '../../world/test-scenarios.ts';
 
@@ -18,6 +18,47 @@ export interface GuestSpec {
   memPct: number;
   /** Fault: its toolstack dies before this hypercall (0 = never). */
   dieAfter: number;
+  /** claims family: how this build claims and populates (absent: claim exactly its size first). */
+  plan?: BuildPlan;
+}
+
+/** A build that claims differently from what it populates (the claims family). */
+export interface BuildPlan {
+  /** This toolstack's xl.conf claim_mode (unless the campaign fixes one for every build). */
+  claimMode: 0 | 1;
+  /** The claim's target as a percentage of the guest's size: < 100 partial, > 100 more than it populates. */
+  claimPct: number;
+  /** Extents populated before claiming (0: claim first); a claim is an absolute target. */
+  claimAfter: number;
+  /** Cancel the claim after this many extents (0: at the end). */
+  cancelAfter: number;
+  /** max_mem above the guest's size, in pages (256 as libxl; 0 exact; negative: below it). */
+  maxSlack: number;
+  /** Largest extent order: 18/9 superpages, 4, or 0 (4 KiB only). */
+  maxOrder: number;
+  /** Extents per populate call (> 1: calls run into continuations on busy pCPUs). */
+  batch: number;
+  /** Claim again halfway, without cancelling. */
+  reclaim: boolean;
+  /** A target at an edge of the rules instead of claimPct (BuilderParams.claimAt, claimDelta). */
+  edge?: { at: 'populated' | 'max' | 'free'; delta: number };
+}
+
+/** An unprivileged caller trying every op on another domain (the rogue family). */
+export interface RogueSpec {
+  /** Index of the guest it runs in. */
+  on: number;
+  /** The victim's domid (0 = dom0; guests' domids follow creation order). */
+  victim: number;
+  /** Which ops, as indexes into ROGUE_OPS (in this order). */
+  ops: number[];
+}
+
+/** A device model domain for guest `of` (createdomain with target), trying ops on it and on another. */
+export interface DeviceModelSpec {
+  of: number;
+  other: number;
+  ops: number[];
 }
 
 export interface PokeSpec {
@@ -31,10 +72,10 @@ export interface PokeSpec {
 
 /** A guest kernel's own call (a 'guest-poke' booted on guest `on`). */
 export interface GuestOpSpec {
-  action: GuestPokeParams['action'];
+  action: Exclude<GuestPokeParams['action'], 'tmem-fill' | 'rogue'>;
   /** Index of the guest it runs in. */
   on: number;
-  /** node-hint: nodes beyond the host's; foreign-populate: picks the victim domid (0 = dom0). */
+  /** node-hint: nodes beyond the host's; foreign-populate: picks the victim domid (0 = dom0); others: actors.ts guestOp(). */
   arg: number;
 }
 
@@ -43,6 +84,8 @@ export interface XlCreateSpec {
   type: 'pv' | 'hvm';
   /** Guest memory as a percentage of the host's free memory. */
   memPct: number;
+  /** This xl's claim_mode (xl.conf), unless the campaign fixes one. */
+  claimMode?: 0 | 1;
 }
 
 /** A self-ballooning Linux guest with tmem (built by a script, 8 MiB, bursty). */
@@ -60,21 +103,30 @@ export interface KillSpec {
 /**
  * Families of actors a campaign may generate besides the mini-builders and pokes: each one
  * exercises a part of Xen the claim races do not touch.
+ *   claims     builds whose claim differs from what they populate: larger, smaller, partial, late,
+ *              cancelled mid-build, a second claim; claim_mode per build; max_mem at or below the
+ *              size; 4 KiB-only or superpage builds; several extents per call
+ *   rogue      unprivileged guests and device models trying every op on others' domains
  *   xl         real `xl create`s (libxl builder: B6's HVM claim, B7 on hosts without claims)
- *   guest-ops  guests' own reservation calls: node hints (B15), populating another guest (B12)
- *   busy-cpus  hosts whose pCPUs always have work pending (hypercall_preempt_check true: B13)
+ *   guest-ops  guests' own reservation calls: node hints (B15), populating another guest (B12),
+ *              increase_reservation, superpages (two at one gpfn), XENMEM_exchange, partial decreases
+ *   busy-cpus  hosts whose pCPUs always have work pending (hypercall_preempt_check true: B13),
+ *              builds of many extents per call (continuations)
  *   tmem       4.3's tmem on, a guest filling an ephemeral pool (B11's holes)
  *   linux      a self-ballooning tmem Linux guest for 70 virtual seconds (B14)
- *   kills      the owner kills an actor mid-run (a recorded choice; replay applies it)
+ *   kills      the owner kills an actor at any section (a recorded choice; replay applies it)
  */
-export const FAMILIES = ['xl', 'guest-ops', 'busy-cpus', 'tmem', 'linux', 'kills'] as const;
+export const FAMILIES = ['claims', 'rogue', 'xl', 'guest-ops', 'busy-cpus', 'tmem', 'linux', 'kills'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 /** The generated value: everything a run depends on except the schedule. */
 export interface CampaignScenario {
   xen: XenVersion;
   inject: string[];
+  /** claim_mode of every build without a plan of its own (and of every build when fixed). */
   claimMode: 0 | 1;
+  /** The campaign fixed claim_mode for every build (check --claim-mode): plans' own modes are ignored. */
+  claimModeFixed?: boolean;
   hostMiB: number;
   dom0MiB: number;
   nodes: number;
@@ -85,7 +137,12 @@ export interface CampaignScenario {
   /** xl family: the host has no XENMEM_claim_pages (Xen ≤ 4.2): claims answer -ENOSYS. */
   noClaims?: boolean;
   guestOps?: GuestOpSpec[];
+  rogues?: RogueSpec[];
+  deviceModels?: DeviceModelSpec[];
   busyCpus?: boolean;
+  /** busy-cpus family: builds without a plan populate this many extents per call, of order ≤ busyOrder. */
+  busyBatch?: number;
+  busyOrder?: number;
   tmem?: boolean;
   linux?: LinuxSpec[];
   kills?: KillSpec[];
@@ -99,7 +156,7 @@ export interface CampaignScenario {
 export interface ScenarioConstraints {
   xen: XenVersion;
   inject: readonly string[];
-  /** Undefined: each scenario picks 0 or 1. */
+  /** Every build's claim_mode. Undefined: builds claim (xl's default), claims-family builds pick their own. */
   claimMode?: 0 | 1;
   /** Include pokes (destroy/balloon/pool threads); default true. */
   pokes?: boolean;
@@ -118,11 +175,27 @@ export interface ScenarioConstraints {
   plugins?: readonly string[];
 }
 
-const guestArb: fc.Arbitrary<GuestSpec> = fc.record({
-  type: fc.constantFrom<GuestSpec['type']>('pv', 'hvm'),
-  memPct: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(100)),
-  dieAfter: fc.option(fc.integer({ min: 1, max: 8 }), { freq: 4, nil: 0 }),
+const planArb: fc.Arbitrary<BuildPlan> = fc.record({
+  claimMode: fc.constantFrom<0 | 1>(1, 0),
+  claimPct: fc.oneof(fc.constant(100), fc.integer({ min: 20, max: 99 }), fc.integer({ min: 101, max: 200 })),
+  claimAfter: fc.option(fc.integer({ min: 1, max: 3 }), { freq: 3, nil: 0 }),
+  cancelAfter: fc.option(fc.integer({ min: 1, max: 4 }), { freq: 3, nil: 0 }),
+  maxSlack: fc.oneof(fc.constant(256), fc.constant(0), fc.integer({ min: -16, max: 16 })),
+  maxOrder: fc.constantFrom(18, 9, 3),
+  batch: fc.integer({ min: 1, max: 6 }),
+  reclaim: fc.boolean(),
+  edge: fc.option(fc.record({ at: fc.constantFrom<'populated' | 'max' | 'free'>('populated', 'max', 'free'), delta: fc.integer({ min: -1, max: 1 }) }), { freq: 2, nil: undefined }),
 });
+
+function guestArb(claims: boolean): fc.Arbitrary<GuestSpec> {
+  const base = {
+    type: fc.constantFrom<GuestSpec['type']>('pv', 'hvm'),
+    memPct: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(100)),
+    dieAfter: fc.option(fc.integer({ min: 1, max: 8 }), { freq: 4, nil: 0 }),
+  };
+  // Only the claims family draws a plan: without it a guest is generated exactly as before.
+  return claims ? fc.record({ ...base, plan: fc.option(planArb, { freq: 4, nil: undefined }) }) : fc.record(base);
+}
 
 const pokeArb: fc.Arbitrary<PokeSpec> = fc.record({
   action: fc.constantFrom<PokeSpec['action']>('destroy', 'balloon', 'pool'),
@@ -134,26 +207,48 @@ const pokeArb: fc.Arbitrary<PokeSpec> = fc.record({
 /** A fixed list of strings as an arbitrary that shrinks a copy of it without context. */
 const constants = (xs: readonly string[]): fc.Arbitrary<string[]> => fc.tuple(...xs.map((x) => fc.constant(x)));
 
+const opsArb = fc.uniqueArray(fc.nat({ max: ROGUE_OPS.length - 1 }), { minLength: 1, maxLength: ROGUE_OPS.length });
+
+const GUEST_OPS: ReadonlyArray<GuestOpSpec['action']> = ['node-hint', 'foreign-populate', 'increase', 'superpage', 'exchange', 'decrease'];
+
 /** Scenarios under `c`: they shrink toward fewer, smaller guests, fewer pokes, a smaller host. */
 export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenario> {
   const fam = new Set(c.families ?? []);
   // Only the enabled families' keys: a campaign without families draws exactly as before.
   const extra: { [K in keyof CampaignScenario]?: fc.Arbitrary<CampaignScenario[K]> } = {};
+  if (c.claimMode !== undefined) extra.claimModeFixed = fc.constant(true);
   if (fam.has('xl')) {
-    extra.xls = fc.array(fc.record({ type: fc.constantFrom<XlCreateSpec['type']>('hvm', 'pv'), memPct: fc.integer({ min: 20, max: 80 }) }), { minLength: 1, maxLength: 2 });
+    extra.xls = fc.array(fc.record({
+      type: fc.constantFrom<XlCreateSpec['type']>('hvm', 'pv'),
+      memPct: fc.integer({ min: 20, max: 80 }),
+      claimMode: fc.constantFrom<0 | 1>(1, 0),
+    }), { minLength: 1, maxLength: 2 });
     extra.noClaims = fc.boolean();
   }
   if (fam.has('guest-ops')) {
     extra.guestOps = fc.array(fc.record({
-      action: fc.constantFrom<GuestOpSpec['action']>('node-hint', 'foreign-populate'),
+      action: fc.constantFrom(...GUEST_OPS),
       on: fc.nat({ max: 2 }),
-      arg: fc.nat({ max: 3 }),
-    }), { minLength: 1, maxLength: 2 });
+      arg: fc.nat({ max: 7 }),
+    }), { minLength: 1, maxLength: 3 });
   }
-  if (fam.has('busy-cpus')) extra.busyCpus = fc.boolean();
+  if (fam.has('rogue')) {
+    extra.rogues = fc.array(fc.record({ on: fc.nat({ max: 2 }), victim: fc.nat({ max: 3 }), ops: opsArb }), { minLength: 1, maxLength: 2 });
+    extra.deviceModels = fc.array(fc.record({ of: fc.nat({ max: 2 }), other: fc.nat({ max: 3 }), ops: opsArb }), { maxLength: 1 });
+  }
+  if (fam.has('busy-cpus')) {
+    extra.busyCpus = fc.boolean();
+    extra.busyBatch = fc.integer({ min: 1, max: 8 });
+    extra.busyOrder = fc.constantFrom(9, 4, 2);
+  }
   if (fam.has('tmem')) extra.tmem = fc.boolean();
   if (fam.has('linux')) extra.linux = fc.array(fc.record({ seed: fc.nat({ max: 0xffff }) }), { minLength: 1, maxLength: 1 });
-  if (fam.has('kills')) extra.kills = fc.array(fc.record({ actor: fc.nat({ max: 7 }), atStep: fc.integer({ min: 1, max: 60 }) }), { maxLength: 1 });
+  if (fam.has('kills')) {
+    extra.kills = fc.array(fc.record({
+      actor: fc.nat({ max: 7 }),
+      atStep: fc.oneof(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 600 })),
+    }), { maxLength: 2 });
+  }
   // Tuples of constants (as `inject` below): they draw nothing, so the other keys are generated
   // exactly as without them, and a value found outside fast-check still shrinks.
   if ((c.properties?.length ?? 0) > 0) extra.properties = constants(c.properties!);
@@ -163,11 +258,11 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
     // Tuples of constants (not fc.constant of an array, compared by identity) so that a value
     // found outside fast-check — a PCT or DFS failure — can be shrunk without context.
     inject: fc.tuple(...c.inject.map((b) => fc.constant(b))),
-    claimMode: c.claimMode === undefined ? fc.constantFrom<0 | 1>(0, 1) : fc.constant(c.claimMode),
+    claimMode: fc.constant(c.claimMode ?? 1),
     hostMiB: fc.integer({ min: 4, max: 12 }),
     dom0MiB: fc.constant(1),
     nodes: fc.integer({ min: 1, max: c.nodesMax ?? 1 }),
-    guests: fc.array(guestArb, { minLength: 1, maxLength: c.guestsMax ?? 3 }),
+    guests: fc.array(guestArb(fam.has('claims')), { minLength: 1, maxLength: c.guestsMax ?? 3 }),
     pokes: fc.array(pokeArb, { maxLength: c.pokes === false ? 0 : 2 }),
     ...extra,
   }) as fc.Arbitrary<CampaignScenario>;
@@ -178,8 +273,8 @@ export function hostMiBOf(s: CampaignScenario): number {
   return s.xls !== undefined && s.xls.length > 0 ? s.hostMiB * 8 : s.linux !== undefined && s.linux.length > 0 ? Math.max(32, s.hostMiB) : s.hostMiB;
 }
 
-/** A linux-family guest: 8 MiB, every tmem op allowed a tick can do, bursty, until 70 s. */
-const LINUX_MIB = 8;
+/** A linux-family guest: 16 MiB (the kernel model's least), every tmem op allowed a tick can do, bursty, until 70 s. */
+const LINUX_MIB = 16;
 export const LINUX_UNTIL_NS = 70e9;
 
 /** Frames free right after boot (MFN 0 is never in the heap). */
@@ -187,27 +282,48 @@ export function freeAtBoot(s: CampaignScenario): number {
   return hostMiBOf(s) * 256 - 1 - s.dom0MiB * 256;
 }
 
+/** A build's mini-builder parameters (its plan, the busy-cpus batching, the tmem family's sizes). */
+function builderParams(s: CampaignScenario, g: GuestSpec, i: number, free: number): BuilderParams {
+  // tmem family: g1 only hosts the fill (a small guest), so the fill has memory to take.
+  const pages = Math.max(2, Math.floor((free * (s.tmem === true && i === 0 ? Math.min(g.memPct, 10) : g.memPct)) / 100));
+  const plan = g.plan;
+  const params: BuilderParams = {
+    name: `g${i + 1}`,
+    type: g.type,
+    pages,
+    claimMode: plan === undefined || s.claimModeFixed === true ? s.claimMode : plan.claimMode,
+    ...(g.dieAfter > 0 ? { dieAfter: g.dieAfter } : {}),
+    // tmem family: g1 hosts the tmem fill; the other creations come a second later, on a host
+    // whose free memory tmem has taken (the seed's world: claims counting freeable pages).
+    ...(s.tmem === true && i > 0 ? { startAfterNs: 1e9 } : {}),
+    // The claim-set version on a NUMA host: per-node claims, as libxl would for a vNUMA guest.
+    ...(s.xen === '4.22+claim-sets' && s.nodes > 1 ? { claimNodes: s.nodes } : {}),
+  };
+  if (plan !== undefined) {
+    params.claimPages = Math.max(1, Math.round((pages * plan.claimPct) / 100));
+    if (plan.claimAfter > 0) params.claimAfter = plan.claimAfter;
+    if (plan.cancelAfter > 0) params.cancelAfter = plan.cancelAfter;
+    params.maxSlack = plan.maxSlack;
+    params.maxOrder = plan.maxOrder;
+    params.batch = plan.batch;
+    if (plan.reclaim) params.reclaim = true;
+    if (plan.edge !== undefined) {
+      params.claimAt = plan.edge.at;
+      params.claimDelta = plan.edge.delta;
+    }
+  } else if (s.busyCpus === true && s.busyBatch !== undefined) {
+    params.batch = s.busyBatch;
+    params.maxOrder = s.busyOrder;
+  }
+  return params;
+}
+
 /** The sim scenario: one 'mini-builder' per guest, one 'poke' per poke, the version's monitors. */
 export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
   // Mini-builders size their guests from the base host (the xl family's host is 8× larger and
   // its xl creates take the rest).
   const free = s.hostMiB * 256 - 1 - s.dom0MiB * 256;
-  const actors: ActorSpec[] = s.guests.map((g, i) => {
-    const params: BuilderParams = {
-      name: `g${i + 1}`,
-      type: g.type,
-      // tmem family: g1 only hosts the fill (a small guest), so the fill has memory to take.
-      pages: Math.max(2, Math.floor((free * (s.tmem === true && i === 0 ? Math.min(g.memPct, 10) : g.memPct)) / 100)),
-      claimMode: s.claimMode,
-      ...(g.dieAfter > 0 ? { dieAfter: g.dieAfter } : {}),
-      // tmem family: g1 hosts the tmem fill; the other creations come a second later, on a host
-      // whose free memory tmem has taken (the seed's world: claims counting freeable pages).
-      ...(s.tmem === true && i > 0 ? { startAfterNs: 1e9 } : {}),
-      // The claim-set version on a NUMA host: per-node claims, as libxl would for a vNUMA guest.
-      ...(s.xen === '4.22+claim-sets' && s.nodes > 1 ? { claimNodes: s.nodes } : {}),
-    };
-    return { name: `xl-${i + 1}`, kind: 'mini-builder', params: params as unknown as Record<string, unknown> };
-  });
+  const actors: ActorSpec[] = s.guests.map((g, i) => ({ name: `xl-${i + 1}`, kind: 'mini-builder', params: builderParams(s, g, i, free) as unknown as Record<string, unknown> }));
   s.pokes.forEach((p, i) => {
     const params: PokeParams = {
       action: p.action,
@@ -224,11 +340,11 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
   if (s.tmem === true && s.xen === '4.3') host.tmem = true;
   if ((s.linux?.length ?? 0) > 0 && s.xen === '4.3') host.tmem = true;
   return {
-    name: `campaign ${s.xen}${s.inject.length > 0 ? ' +' + s.inject.join('+') : ''} claim_mode=${s.claimMode}`,
+    name: `campaign ${s.xen}${s.inject.length > 0 ? ' +' + s.inject.join('+') : ''} claim_mode=${s.claimModeFixed === true || !s.guests.some((g) => g.plan !== undefined) ? s.claimMode : 'per build'}`,
     host,
     actors,
     ...((s.linux?.length ?? 0) > 0 ? { untilNs: LINUX_UNTIL_NS } : {}),
-    monitors: [...monitorsFor(s.xen), ...(s.properties ?? [])],
+    monitors: [...monitorsFor(s.xen, { checkThenAct: s.claimModeFixed === true && s.claimMode === 0 }), ...(s.properties ?? [])],
     ...((s.plugins?.length ?? 0) > 0 ? { plugins: [...s.plugins!] } : {}),
   };
 }
@@ -236,23 +352,37 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
 /** Appends the enabled families' actors (after the builders and pokes, whose indexes stay). */
 function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): void {
   const n = s.guests.length;
+  const guestPoke = (name: string, boot: string, params: GuestPokeParams): void =>
+    void actors.push({ name, kind: 'guest-poke', boot, params: params as unknown as Record<string, unknown> });
   for (const [i, g] of (s.guestOps ?? []).entries()) {
     const on = g.on % n;
     // foreign-populate: into another guest (domids follow creation order) or dom0 — each an XSM
     // denial, unless the domid turns out to be the caller's own.
-    const size = g.action === 'node-hint' ? s.nodes + g.arg : (on + 1 + g.arg) % (n + 1);
-    const params: GuestPokeParams = { action: g.action, size };
-    actors.push({ name: `${g.action}-${i + 1}`, kind: 'guest-poke', boot: `g${on + 1}`, params: params as unknown as Record<string, unknown> });
+    const size = g.action === 'node-hint' ? s.nodes + g.arg : g.action === 'foreign-populate' ? (on + 1 + g.arg) % (n + 1) : g.arg;
+    const pages = (actors[on].params as unknown as BuilderParams).pages;
+    guestPoke(`${g.action}-${i + 1}`, `g${on + 1}`, { action: g.action, size, ...(g.action === 'decrease' ? { pages } : {}) });
+  }
+  for (const [i, r] of (s.rogues ?? []).entries()) {
+    guestPoke(`rogue-${i + 1}`, `g${(r.on % n) + 1}`, { action: 'rogue', size: r.victim, ops: r.ops.map((k) => ROGUE_OPS[k % ROGUE_OPS.length]) });
+  }
+  for (const [i, d] of (s.deviceModels ?? []).entries()) {
+    const name = `dm${i + 1}`;
+    const target = (d.of % n) + 1;
+    const params: BuilderParams = { name, type: 'pv', pages: 2, claimMode: s.claimMode, dmTarget: target };
+    actors.push({ name: `xl-${name}`, kind: 'mini-builder', params: params as unknown as Record<string, unknown> });
+    const ops = d.ops.map((k) => ROGUE_OPS[k % ROGUE_OPS.length]);
+    guestPoke(`${name}-on-target`, name, { action: 'rogue', size: target, ops });
+    guestPoke(`${name}-on-other`, name, { action: 'rogue', size: d.other, ops });
   }
   if (s.tmem === true) {
     // The fill: as many puts as the host has free frames, so tmem ends up holding the heap.
-    const params: GuestPokeParams = { action: 'tmem-fill', size: free };
-    actors.push({ name: 'tmem-fill', kind: 'guest-poke', boot: 'g1', params: params as unknown as Record<string, unknown> });
+    guestPoke('tmem-fill', 'g1', { action: 'tmem-fill', size: free });
   }
   for (const [i, x] of (s.xls ?? []).entries()) {
     const name = `x${i + 1}`;
     const mib = Math.max(16, Math.floor((free / 256) * x.memPct / 100));
     const file = `${name}.cfg`;
+    const claimMode = s.claimModeFixed === true ? s.claimMode : (x.claimMode ?? s.claimMode);
     actors.push({
       name: `xl-create-${i + 1}`,
       kind: 'xl',
@@ -260,7 +390,7 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
         argv: ['create', file],
         version: s.xen,
         inject: s.inject.filter(isToolstackBug),
-        xlConf: { path: '/etc/xen/xl.conf', text: `claim_mode=${s.claimMode}\nautoballoon=0\n` },
+        xlConf: { path: '/etc/xen/xl.conf', text: `claim_mode=${claimMode}\nautoballoon=0\n` },
         files: { [file]: `name = "${name}"\ntype = "${x.type}"\nmemory = ${mib}\n` },
       },
     });
@@ -277,19 +407,56 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
   }
 }
 
-/** One line per actor: the scenario as a reader wants it ("xl-1: build g1 pv 1023 pages claim"). */
+/** One line per actor: the scenario as a reader wants it ("xl-1: xl create g1 (pv, 1023 pages)"). */
 export function describeScenario(s: CampaignScenario): string[] {
   const spec = toScenarioSpec(s);
-  const head = `host ${s.hostMiB} MiB (dom0 ${s.dom0MiB} MiB, ${freeAtBoot(s)} pages free), ${s.nodes} node(s), Xen ${s.xen}` +
-    `${s.inject.length > 0 ? ' + ' + s.inject.join(' ') : ''}, claim_mode=${s.claimMode}`;
-  const lines = spec.actors.map((a) => {
-    if (a.kind === 'mini-builder') {
-      const p = a.params as unknown as BuilderParams;
-      return `${a.name}: xl create ${p.name} (${p.type}, ${p.pages} pages${p.dieAfter ? `, its toolstack dies after ${p.dieAfter} calls` : ''})`;
-    }
-    const p = a.params as unknown as PokeParams;
-    const what = p.action === 'destroy' ? `destroy d${p.domid}` : p.action === 'balloon' ? `balloon d${p.domid} order ${p.size} at gpfn 0` : `paging pool d${p.domid} ${p.size} pages`;
-    return `${a.name}: ${what} (polls up to ${p.polls}×)`;
-  });
+  const head = `host ${hostMiBOf(s)} MiB (dom0 ${s.dom0MiB} MiB, ${freeAtBoot(s)} pages free), ${s.nodes} node(s), Xen ${s.xen}` +
+    `${s.inject.length > 0 ? ' + ' + s.inject.join(' ') : ''}, claim_mode=${s.claimMode}${s.claimModeFixed === true ? '' : ' unless a build says otherwise'}` +
+    `${s.noClaims === true && (s.xls?.length ?? 0) > 0 ? ', no XENMEM_claim_pages' : ''}${s.busyCpus === true ? ', pCPUs always busy' : ''}${spec.host.tmem === true ? ', tmem on' : ''}`;
+  const lines = spec.actors.map((a) => `${a.name}: ${describeActor(a)}`);
+  for (const k of s.kills ?? []) lines.push(`fault: ${spec.actors[k.actor % spec.actors.length].name} is killed after ${k.atStep} sections`);
   return [head, ...lines, `properties: ${spec.monitors!.join(', ')}`];
+}
+
+function describeActor(a: ActorSpec): string {
+  const raw = a.params ?? {};
+  switch (a.kind) {
+    case 'mini-builder': {
+      const p = raw as unknown as BuilderParams;
+      const claim = p.claimMode === 0 ? 'claim_mode=0 (checks free memory)' : `claims ${p.claimAt !== undefined ? `${p.claimAt}${p.claimDelta !== undefined && p.claimDelta !== 0 ? (p.claimDelta > 0 ? '+' : '') + p.claimDelta : ''}` : p.claimPages ?? p.pages}${p.claimAfter !== undefined ? ` after ${p.claimAfter} extents` : ''}${p.cancelAfter !== undefined ? `, cancels after ${p.cancelAfter}` : ''}${p.reclaim === true ? ', claims again halfway' : ''}`;
+      const shape = [
+        p.maxOrder !== undefined && p.maxOrder < 18 ? `extents ≤ order ${p.maxOrder}` : '',
+        (p.batch ?? 1) > 1 ? `${p.batch} per call` : '',
+        p.maxSlack !== undefined && p.maxSlack !== 256 ? `max_mem ${p.maxSlack >= 0 ? '+' : ''}${p.maxSlack} pages` : '',
+        p.dmTarget !== undefined ? `device model of d${p.dmTarget}` : '',
+        p.dieAfter ? `its toolstack dies after ${p.dieAfter} calls` : '',
+        p.startAfterNs !== undefined ? `starts at ${p.startAfterNs / 1e9} s` : '',
+      ].filter((x) => x !== '');
+      return `xl create ${p.name} (${p.type}, ${p.pages} pages, ${claim}${shape.length > 0 ? ', ' + shape.join(', ') : ''})`;
+    }
+    case 'poke': {
+      const p = raw as unknown as PokeParams;
+      const what = p.action === 'destroy' ? `destroy d${p.domid}` : p.action === 'balloon' ? `balloon d${p.domid} order ${p.size} at gpfn 0` : `paging pool d${p.domid} ${p.size} pages`;
+      return `${what} (polls up to ${p.polls}×)`;
+    }
+    case 'guest-poke': {
+      const p = raw as unknown as GuestPokeParams;
+      const what = p.action === 'rogue' ? `tries ${(p.ops ?? []).join(', ')} on d${p.size}` : p.action === 'tmem-fill' ? `fills tmem with ${p.size} puts` : p.action === 'foreign-populate' ? `populates d${p.size}` : `${p.action} (${p.size})`;
+      return `in ${a.boot}: ${what}`;
+    }
+    case 'xl': {
+      const argv = (raw.argv as string[] | undefined) ?? [];
+      const files = (raw.files ?? {}) as Record<string, string>;
+      const conf = ((raw.xlConf as { text?: string } | undefined)?.text ?? '').match(/claim_mode=(\d)/)?.[1];
+      const cfg = files[argv[argv.length - 1] ?? ''] ?? '';
+      const kv = (k: string) => cfg.match(new RegExp(`^${k} = "?([^"\\n]*)`, 'm'))?.[1];
+      return `xl ${argv.join(' ')} (${kv('name') ?? '?'}: ${kv('type') ?? 'pv'}, memory ${kv('memory') ?? '?'} MiB${conf !== undefined ? `, claim_mode=${conf}` : ''})`;
+    }
+    case 'script':
+      return `script of ${((raw.steps as unknown[] | undefined) ?? []).length} steps`;
+    case 'linux':
+      return `Linux guest kernel in ${a.boot ?? '?'} (self-ballooning)`;
+    default:
+      return a.kind;
+  }
 }

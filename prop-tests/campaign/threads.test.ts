@@ -18,7 +18,7 @@ describe('real-thread hunting', () => {
     expect(r.runs).toBeGreaterThanOrEqual(1);
     expect(r.runs).toBeLessThanOrEqual(5);
     for (const f of r.failures) {
-      expect(failureKey(f.failure)).toMatch(/^property:(claims-within-available|claim-backed|claim-guarantee)$/);
+      expect(failureKey(f.failure)).toMatch(/^property:(claims-within-available|claim-backed|claim-guarantee|claim-accounting)$/);
       expect(f.replay.divergence).toBeUndefined();
       expect(f.replay.reproduced).toBe(true);
       expect(f.choicesReproduce).toBe(true);

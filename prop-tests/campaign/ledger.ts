@@ -1,0 +1,164 @@
+// The campaign's state ledger: the hypervisor's counters before and after every critical section,
+// read from the hypervisor's state itself (never from an actor's bookkeeping), so a monitor can
+// attribute each section's change to the one hypercall that ran it. A section is atomic, so the
+// difference between the state after step N-1 and after step N is exactly what that section did,
+// however the calls interleave. One ledger per owner is shared by every monitor of the run.
+
+import type { Call, Hypervisor } from '../../hv/index.ts';
+import { DOMID_SELF } from '../../hv/ops.ts';
+import { features } from '../../hv/version.ts';
+import type { Owner, StepInfo } from '../../sim/owner.ts';
+
+/** One domain's counters (struct domain, reduced to what memory management promises about). */
+export interface DomainSnap {
+  readonly tot: number;
+  readonly max: number;
+  readonly out: number;
+  readonly extra: number;
+  /** Mapped gpfns (p2m entries). */
+  readonly mapped: number;
+  /** Pages held in extents that are not mapped (increase_reservation). */
+  readonly unmapped: number;
+  readonly pool: number;
+  readonly dying: number;
+  readonly paused: boolean;
+  /** controller_pause_count (counted from 4.5; stays 1 where pauses are not counted). */
+  readonly pauses: number;
+  /** The domain this one is device model for, or -1. */
+  readonly target: number;
+}
+
+/** The host's counters and every domain's, at one point between two sections. */
+export interface Snap {
+  /** total_avail_pages. */
+  readonly avail: number;
+  /** Free frames domains can be given: total_avail_pages less MEMZONE_XEN's (4.3: MFN 1). */
+  readonly domheapAvail: number;
+  /** total_avail_pages + tmem freeable pages: AVAIL of the claim rules. */
+  readonly availForClaims: number;
+  /** outstanding_claims. */
+  readonly claims: number;
+  readonly anon: number;
+  readonly leaked: number;
+  readonly doms: ReadonlyMap<number, DomainSnap>;
+}
+
+export function snapshot(hv: Hypervisor): Snap {
+  const doms = new Map<number, DomainSnap>();
+  for (const d of hv.domains.values()) {
+    let unmapped = 0;
+    for (const order of d.unmappedExtents.values()) unmapped += 2 ** order;
+    doms.set(d.domid, {
+      tot: d.totPages, max: d.maxPages, out: d.outstandingPages, extra: d.extraPages, mapped: d.p2m.size,
+      unmapped, pool: d.pagingPool.length, dying: d.isDying, paused: d.paused, pauses: d.controllerPauseCount, target: d.target,
+    });
+  }
+  const heap = hv.heap;
+  let xenZone = 0;
+  if (features(hv.version).lowestZoneIsXen) for (let node = 0; node < heap.nodes; node++) xenZone += heap.avail[node * heap.nrZones];
+  return { avail: heap.totalAvailPages, domheapAvail: heap.totalAvailPages - xenZone, availForClaims: heap.availForClaims(), claims: heap.outstandingClaims, anon: heap.anonPages, leaked: heap.leakedClaimPages, doms };
+}
+
+/** Fields of a snapshot that differ between two points, as `field a→b` texts (empty: the same). */
+export function snapDiff(a: Snap, b: Snap): string[] {
+  const out: string[] = [];
+  for (const k of ['avail', 'claims', 'anon', 'leaked'] as const) if (a[k] !== b[k]) out.push(`${k} ${a[k]}→${b[k]}`);
+  for (const [domid, x] of a.doms) {
+    const y = b.doms.get(domid);
+    if (y === undefined) {
+      out.push(`d${domid} gone`);
+      continue;
+    }
+    for (const k of Object.keys(x) as Array<keyof DomainSnap>) if (x[k] !== y[k]) out.push(`d${domid}.${k} ${String(x[k])}→${String(y[k])}`);
+  }
+  for (const domid of b.doms.keys()) if (!a.doms.has(domid)) out.push(`d${domid} created`);
+  return out;
+}
+
+/** What one section did: the state before and after it, and the call it belongs to. */
+export interface SectionView {
+  readonly info: StepInfo;
+  readonly before: Snap;
+  readonly after: Snap;
+  /** Sections of this call so far, labels in order (this one last). */
+  readonly labels: readonly string[];
+  /** State before the call's first section. */
+  readonly atCallStart: Snap;
+  /**
+   * State right after the call's first section. A one-section operation (claim, createdomain,
+   * max_mem, getdomaininfo …) does its work there and returns at a later step (its "return"
+   * section), after other calls' sections may have run: its effect is atCallStart → afterFirst.
+   */
+  readonly afterFirst: Snap;
+}
+
+/** The domain a memory op names (DOMID_SELF is the caller), from its args. */
+export function targetDomid(call: Readonly<Call>): number | undefined {
+  const a = call.args as { domid?: unknown; in?: { domid?: unknown } } | null;
+  const raw = call.op === 'XENMEM_exchange' ? a?.in?.domid : a?.domid;
+  if (typeof raw !== 'number') return undefined;
+  return raw === DOMID_SELF && call.op.startsWith('XENMEM_') ? call.caller : raw;
+}
+
+interface CallTrack {
+  readonly call: Readonly<Call>;
+  readonly labels: string[];
+  readonly atStart: Snap;
+  afterFirst?: Snap;
+}
+
+/**
+ * Before/after snapshots around every step, shared by the monitors of one run: the first monitor
+ * to see step N takes the "after" snapshot, the others reuse it.
+ */
+export class Ledger {
+  private step = 0;
+  private prev: Snap;
+  private cur: Snap;
+  private view: SectionView | undefined;
+  private readonly calls = new Map<string, CallTrack>();
+
+  constructor(private readonly hv: Hypervisor) {
+    this.prev = snapshot(hv);
+    this.cur = this.prev;
+  }
+
+  /** The section that ran at `info.step` (undefined for a wake-up or an owner item). */
+  section(info: StepInfo): SectionView | undefined {
+    if (info.step !== this.step) {
+      this.step = info.step;
+      this.prev = this.cur;
+      this.cur = snapshot(this.hv);
+      this.view = undefined;
+      if (info.call !== undefined) {
+        let t = this.calls.get(info.actor);
+        if (t === undefined || t.call !== info.call) {
+          t = { call: info.call, labels: [], atStart: this.prev };
+          this.calls.set(info.actor, t);
+        }
+        t.labels.push(info.label);
+        t.afterFirst ??= this.cur;
+        this.view = { info, before: this.prev, after: this.cur, labels: t.labels, atCallStart: t.atStart, afterFirst: t.afterFirst };
+        if (info.finished === true) this.calls.delete(info.actor);
+      }
+    }
+    return this.view;
+  }
+
+  /** The state now (after the last step seen). */
+  get now(): Snap {
+    return this.cur;
+  }
+}
+
+const ledgers = new WeakMap<Owner, Ledger>();
+
+/** The ledger of `owner`'s run (created, with the state before any step, on first use). */
+export function ledgerOf(owner: Owner): Ledger {
+  let l = ledgers.get(owner);
+  if (l === undefined) {
+    l = new Ledger(owner.hv);
+    ledgers.set(owner, l);
+  }
+  return l;
+}

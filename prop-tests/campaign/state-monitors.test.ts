@@ -1,0 +1,192 @@
+// The properties that check results against state, each pinned with a fixed seed: it fires on a
+// deliberately broken hypervisor (a small mutation made in the test through a prototype hook, or
+// an injected bug) and stays silent on the real one with the same seed and budget. Also the new
+// generators (their variants appear in pinned samples), the portfolio and describeScenario.
+
+import fc from 'fast-check';
+import { afterEach, describe, expect, test } from 'vitest';
+import { Hypervisor } from '../../hv/index.ts';
+import { PageAllocator } from '../../hv/page-allocator.ts';
+import { HypercallContext } from '../../hv/hypercall-context.ts';
+import { pinnedSeed } from '../setup.ts';
+import { failureKey, runCampaign, type CampaignOptions } from './campaign.ts';
+import { configuredRam } from './build-monitors.ts';
+import { Portfolio, portfolioFor } from './portfolio.ts';
+import { describeScenario, scenarioArb, FAMILIES, type CampaignScenario } from './scenario.ts';
+import './plugin.ts';
+
+const restore: Array<() => void> = [];
+afterEach(() => {
+  while (restore.length > 0) restore.pop()!();
+});
+
+/** Replaces `obj[key]` for one test (a small mutation of the hypervisor, undone afterwards). */
+function patch<T extends object, K extends keyof T>(obj: T, key: K, make: (orig: T[K]) => T[K]): void {
+  const orig = obj[key];
+  obj[key] = make(orig);
+  restore.push(() => void (obj[key] = orig));
+}
+
+const BUDGET = { runs: 200, shrinkRuns: 40, shrinkTimeMs: 600_000 };
+
+/** The same campaign on the broken tree (must report `property`) and on the real one (must not). */
+async function firesOnlyWhenBroken(o: Omit<CampaignOptions, 'runs'>, property: string, breakIt: () => void): Promise<void> {
+  const real = await runCampaign({ ...BUDGET, ...o });
+  expect(real.found?.failure.message).toBeUndefined();
+  breakIt();
+  const broken = await runCampaign({ ...BUDGET, ...o });
+  expect(broken.found?.failure.message ?? 'nothing found').toMatch(new RegExp(`^${property}: `));
+}
+
+type Step = Hypervisor['step'];
+/** Rewrites a finished call's result (a wrong answer the state does not back). */
+function lieAbout(op: string, rewrite: (r: Record<string, unknown>, args: Record<string, unknown>) => void): void {
+  patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+    const label = orig.call(this, call);
+    if (call.done && call.op === op) rewrite(call.result as Record<string, unknown>, call.args as Record<string, unknown>);
+    return label;
+  });
+}
+
+describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign seeds pinned per case)`, () => {
+  test('claim-rules: a claim equal to the current pages, accepted as a zero claim, is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['claims'], seed: 2 }, 'claim-rules', () =>
+      patch(PageAllocator.prototype, 'setOutstandingPages', (orig) => function (this: PageAllocator, d, pages) {
+        return pages !== 0 && pages === d.totPages && d.outstandingPages === 0 ? 0 : orig.call(this, d, pages);
+      }));
+  }, 120_000);
+
+  test('claim-accounting: paging-pool (MEMF_no_refcount) pages that consume the claim are a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['claims'], seed: 1 }, 'claim-accounting', () =>
+      patch(PageAllocator.prototype, 'allocHeapPages', (orig) => function (this: PageAllocator, order, memflags, d) {
+        const mfn = orig.call(this, order, memflags, d);
+        if (typeof mfn === 'number' && d !== null && (memflags & 1) !== 0 && d.outstandingPages > 0) {
+          d.outstandingPages--;
+          this.outstandingClaims--;
+        }
+        return mfn;
+      }));
+  }, 120_000);
+
+  test('alloc-rules: assign_pages refusing an extent that reaches max_pages exactly is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['claims'], seed: 4 }, 'alloc-rules', () =>
+      patch(PageAllocator.prototype, 'assignPages', (orig) => function (this: PageAllocator, d, mfn, order, memflags) {
+        return d.domid !== 0 && (memflags & 1) === 0 && d.totPages + 2 ** order === d.maxPages ? false : orig.call(this, d, mfn, order, memflags);
+      }));
+  }, 120_000);
+
+  test('reservation-accounting: a populate that reports one extent more than it did is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['claims'], seed: 1 }, 'reservation-accounting', () =>
+      lieAbout('XENMEM_populate_physmap', (r, a) => {
+        if ((r.rc as number) < (a.nr_extents as number)) r.rc = (r.rc as number) + 1;
+      }));
+  }, 120_000);
+
+  test('privilege: a device model acting on a domain it does not serve is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['rogue'], seed: 2 }, 'privilege', () =>
+      patch(HypercallContext.prototype, 'xsmTarget', (orig) => function (this: HypercallContext, caller, d) {
+        return (this.domains.get(caller)?.target ?? -1) >= 0 || orig.call(this, caller, d);
+      }));
+  }, 120_000);
+
+  test('domctl-results: getdomaininfo reporting a claim the domain does not hold is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: [], seed: 1 }, 'domctl-results', () =>
+      lieAbout('XEN_DOMCTL_getdomaininfo', (r) => {
+        if (r.rc === 0) r.outstanding_pages = 0;
+      }));
+  }, 120_000);
+
+  test('exchange-accounting: an exchange that reports fewer extents exchanged than it did is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 4 }, 'exchange-accounting', () =>
+      lieAbout('XENMEM_exchange', (r) => {
+        if (r.rc === 0) r.nr_exchanged = 0;
+      }));
+  }, 120_000);
+
+  test('no-orphan-domains: a toolstack that never destroys its half-built domain is reported', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: [], seed: 1, pokes: false }, 'no-orphan-domains', () =>
+      patch(Hypervisor.prototype, 'begin', (orig) => function (this: Hypervisor, caller, op, args) {
+        return orig.call(this, caller, op === 'XEN_DOMCTL_destroydomain' ? 'XEN_DOMCTL_getdomaininfo' : op, args);
+      }));
+  }, 120_000);
+
+  test('build-matches-config: an xl build that populates the VGA hole is reported; libxl\'s layout from a config', async () => {
+    expect(configuredRam('name="h"\ntype="hvm"\nmemory=16\n', 'h.cfg')).toEqual([[0, 0xa0], [0xc0, 8 * 256]]);
+    expect(configuredRam('name="p"\nmemory=16\n', 'p.cfg')).toEqual([[0, 16 * 256]]);
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['xl'], seed: 2, runs: 30 } as CampaignOptions, 'build-matches-config', () =>
+      patch(Hypervisor.prototype, 'begin', (orig) => function (this: Hypervisor, caller, op, args) {
+        const a = args as { extent_start?: number[]; nr_extents?: number };
+        // meminit_hvm resumes at the end of low RAM instead of past the hole (mutant 29's slip).
+        if (op === 'XENMEM_populate_physmap' && a.extent_start?.[0] === 0xc0) return orig.call(this, caller, op, { ...a, extent_start: a.extent_start.map((g) => g - 0x20) });
+        return orig.call(this, caller, op, args);
+      }));
+  }, 300_000);
+});
+
+describe('generators, portfolio and scenario descriptions', () => {
+  const sample = (families: CampaignScenario extends never ? never : (typeof FAMILIES)[number][]) =>
+    fc.sample(scenarioArb({ xen: '4.22', inject: [], families }), { seed: 7, numRuns: 200 });
+
+  test('the claims family draws claims that differ from demand: larger, smaller, late, cancelled mid-build, a second claim, per-build claim_mode, superpage and 4 KiB-only builds, several extents per call', () => {
+    const plans = sample(['claims']).flatMap((s) => s.guests.flatMap((g) => (g.plan === undefined ? [] : [g.plan])));
+    expect(plans.some((p) => p.claimPct < 100)).toBe(true);
+    expect(plans.some((p) => p.claimPct > 100)).toBe(true);
+    expect(plans.some((p) => p.claimAfter > 0)).toBe(true);
+    expect(plans.some((p) => p.cancelAfter > 0)).toBe(true);
+    expect(plans.some((p) => p.reclaim)).toBe(true);
+    expect(new Set(plans.map((p) => p.claimMode))).toEqual(new Set([0, 1]));
+    expect(new Set(plans.map((p) => p.maxOrder))).toEqual(new Set([18, 9, 3]));
+    expect(plans.some((p) => p.batch > 1)).toBe(true);
+    expect(plans.some((p) => p.maxSlack <= 0)).toBe(true);
+  });
+
+  test('the rogue family tries every op, from guests and from device models; guest-ops reach increase, superpages, exchange and partial decreases; kills reach late sections', () => {
+    const rogue = sample(['rogue']);
+    const ops = new Set(rogue.flatMap((s) => [...(s.rogues ?? []), ...(s.deviceModels ?? [])].flatMap((r) => r.ops)));
+    expect(ops.size).toBe(14);
+    expect(rogue.some((s) => (s.deviceModels?.length ?? 0) > 0)).toBe(true);
+    const actions = new Set(sample(['guest-ops']).flatMap((s) => (s.guestOps ?? []).map((g) => g.action)));
+    expect(actions).toEqual(new Set(['node-hint', 'foreign-populate', 'increase', 'superpage', 'exchange', 'decrease']));
+    expect(sample(['kills']).some((s) => (s.kills ?? []).some((k) => k.atStep > 60))).toBe(true);
+    expect(sample(['xl']).some((s) => (s.xls ?? []).some((x) => x.claimMode === 0))).toBe(true);
+  });
+
+  test('the default portfolio covers every family and strategy and serves every slot in its first round; --family narrows it', () => {
+    const slots = portfolioFor('4.3');
+    expect(new Set(slots.flatMap((s) => s.families))).toEqual(new Set(FAMILIES));
+    expect(new Set(slots.map((s) => s.strategy))).toEqual(new Set(['random', 'pct', 'dfs']));
+    expect(portfolioFor('4.22').some((s) => s.families.includes('tmem'))).toBe(false);
+    const p = new Portfolio(slots);
+    const first: number[] = [];
+    for (let k = 0; k < slots.length; k++) {
+      const i = p.next();
+      first.push(i);
+      p.reports[i].scenarios++;
+      p.record(i, 1, 100);
+    }
+    expect(first).toEqual(slots.map((_, i) => i));
+    expect(portfolioFor('4.22', ['xl']).map((s) => s.families)).toEqual([['xl'], ['xl'], ['xl']]);
+  });
+
+  test('describeScenario prints xl creates, guest calls and faults (no "paging pool dundefined")', () => {
+    const s: CampaignScenario = {
+      xen: '4.22', inject: [], claimMode: 1, hostMiB: 8, dom0MiB: 1, nodes: 1,
+      guests: [{ type: 'pv', memPct: 40, dieAfter: 0 }], pokes: [],
+      xls: [{ type: 'hvm', memPct: 50, claimMode: 0 }], rogues: [{ on: 0, victim: 0, ops: [0, 7] }], kills: [{ actor: 0, atStep: 9 }],
+    };
+    const text = describeScenario(s).join('\n');
+    expect(text).not.toMatch(/undefined/);
+    expect(text).toMatch(/xl-create-1: xl create x1\.cfg \(x1: hvm, memory \d+ MiB, claim_mode=0\)/);
+    expect(text).toMatch(/rogue-1: in g1: tries claim, destroy on d0/);
+    expect(text).toMatch(/fault: xl-1 is killed after 9 sections/);
+  });
+
+  test('a failure shrinks scenario and schedule: 4.22 + B1 among claims plans and kills loses an actor and comes down to ≤ 12 sections', async () => {
+    const r = await runCampaign({ xen: '4.22', inject: ['B1'], families: ['claims', 'kills'], seed: 2, runs: 400, shrinkRuns: 400, shrinkTimeMs: 600_000 });
+    const f = r.found!;
+    expect(['property:no-leaked-claims', 'property:claim-rules']).toContain(failureKey(f.failure));
+    expect(f.stepsAfter).toBeLessThanOrEqual(12);
+    expect(f.stepsAfter).toBeLessThan(f.stepsBefore);
+    expect(f.actorsAfter).toBeLessThan(f.actorsBefore);
+  }, 300_000);
+});
