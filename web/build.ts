@@ -25,13 +25,15 @@ const NODE_SHIMS: Readonly<Record<string, string>> = {
   'node:fs': join(SHIMS, 'fs.ts'),
   'node:path': join(SHIMS, 'path.ts'),
   'node:readline': join(SHIMS, 'unavailable.ts'),
+  'node:string_decoder': join(SHIMS, 'string-decoder.ts'),
+  'node:url': join(SHIMS, 'url.ts'),
 };
 
 /** Resolves the aliased built-ins and refuses any other: a Node module in the bundle is a bug. */
 export const nodeShims: Plugin = {
   name: 'xen-memsim-node-shims',
   setup(b) {
-    b.onResolve({ filter: /^node:|^(fs|path|crypto|os|worker_threads|child_process|readline|stream|url|util|module)$/ }, (args) => {
+    b.onResolve({ filter: /^node:|^(fs|path|crypto|os|worker_threads|child_process|readline|stream|string_decoder|url|util|module)$/ }, (args) => {
       const target = NODE_SHIMS[args.path.startsWith('node:') ? args.path : `node:${args.path}`];
       if (target !== undefined) return { path: target };
       return { errors: [{ text: `${args.path} (imported by ${args.importer.replace(ROOT + '/', '')}) cannot run in the browser playground` }] };

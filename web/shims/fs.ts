@@ -42,5 +42,7 @@ function noDescriptors(): never {
 export const openSync = noDescriptors;
 export const fstatSync = noDescriptors;
 export const readSync = noDescriptors;
+// Streamed traces (world/trace-file.ts) write to a descriptor: the playground keeps its traces in memory.
+export const writeSync = noDescriptors;
 export const closeSync = (): void => undefined;
 export const constants = { O_RDONLY: 0, O_NONBLOCK: 0, O_NOFOLLOW: 0 };
