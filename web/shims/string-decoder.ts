@@ -2,11 +2,10 @@
 // over TextDecoder's streaming mode, so a character split across two reads comes out whole.
 
 export class StringDecoder {
-  private readonly decoder: TextDecoder;
+  private readonly decoder = new TextDecoder('utf-8');
 
   constructor(encoding = 'utf8') {
     if (!/^utf-?8$/i.test(encoding)) throw new Error(`StringDecoder: only utf8 in the browser playground, not ${encoding}`);
-    this.decoder = new TextDecoder('utf-8');
   }
 
   write(bytes: Uint8Array): string {
