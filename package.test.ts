@@ -94,7 +94,11 @@ describe('the installed package (npm pack → npm install in an empty project)',
     const broken = npx(['check', '--property', 'half-the-host.mjs', '--runs', '40', '--shrink-time', '3', '--out', 'failure.jsonl']);
     expect(broken.stdout, output(broken)).toMatch(/^ {2}property: no-guest-over-half-the-host: d\d+ holds \d+ of the host's \d+ pages$/m);
     expect(broken.status).toBe(1);
-    const replay = npx(['replay', 'failure.jsonl']);
+    expect(broken.stdout, output(broken)).toContain('(xen-memsim replay failure.jsonl --plugin half-the-host.mjs)');
+    const refused = npx(['replay', 'failure.jsonl']);
+    expect(refused.stderr, output(refused)).toMatch(/may not import: \S*half-the-host\.mjs\. /);
+    expect(refused.status).toBe(2);
+    const replay = npx(['replay', 'failure.jsonl', '--plugin', 'half-the-host.mjs']);
     expect(replay.stdout, output(replay)).toMatch(/^replay reproduced the run exactly/);
     expect(replay.status).toBe(0);
     copyFileSync(join(ROOT, 'examples', 'running-domains-hold-no-claim.mjs'), join(consumer, 'no-claim.mjs'));
@@ -108,7 +112,7 @@ describe('the installed package (npm pack → npm install in an empty project)',
     const run = npx(['run', 'greedy-toolstack.json', '--threads', '--trace', 'greedy.jsonl']);
     expect(run.stdout, output(run)).toMatch(/-- greedy-toolstack: FAILED \(property\): running-domains-hold-no-claim: d\d runs with 4096 pages still claimed; .* threads, hash /);
     expect(run.status).toBe(1);
-    const replay = npx(['replay', 'greedy.jsonl']);
+    const replay = npx(['replay', 'greedy.jsonl', '--plugin', 'greedy-toolstack.mjs', '--plugin', 'running-domains-hold-no-claim.mjs']);
     expect(replay.stdout, output(replay)).toMatch(/^replay reproduced the run exactly/);
     expect(replay.status).toBe(0);
   }, 2 * STEP_MS);

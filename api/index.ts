@@ -56,6 +56,7 @@ export type { ActorOutcome } from '../workers/actor-worker.ts';
 
 /** Traces: every run records one; replay re-runs it exactly (scheduled or real-thread). */
 export { replayTrace, replayEvents, type ReplayReport, type ReplayOptions } from '../world/replay.ts';
+export { PluginNotAllowedError } from '../world/trace-plugins.ts';
 export { parseTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 
 /** Scenario files (docs/scenario-format.md): load one, run its variants. */

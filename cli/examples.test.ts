@@ -57,7 +57,13 @@ describe('examples/ (from the sources)', () => {
     expect(r.stdout).toMatch(/^ {2}property: no-guest-memory: d1 holds \d+ pages /m);
     expect(r.stdout).toMatch(/^reproduce the campaign: xen-memsim check .* --property world\/test-plugins\/first-guest\.ts --runs 40$/m);
     expect(r.status).toBe(1);
-    const rep = await runCli(['replay', out]);
+    // The replay file names the module; replay imports it only when allowed, as the line printed says.
+    expect(r.stdout).toContain(`(xen-memsim replay ${out} --plugin world/test-plugins/first-guest.ts)`);
+    const refused = await runCli(['replay', out]);
+    expect(refused.stderr).toMatch(/the trace names a plugin module this replay may not import: \S*\/world\/test-plugins\/first-guest\.ts\. .*--plugin \S*\/world\/test-plugins\/first-guest\.ts /);
+    expect(refused.stderr).not.toMatch(STACK_FRAME);
+    expect(refused.status).toBe(2);
+    const rep = await runCli(['replay', out, '--plugin', 'world/test-plugins/first-guest.ts']);
     expect(rep.stdout).toMatch(/^replay reproduced the run exactly/);
     expect(rep.stdout).toMatch(/the recorded failure reproduced: no-guest-memory: /);
     expect(rep.status).toBe(0);
@@ -79,8 +85,14 @@ describe('examples/ (from the sources)', () => {
     expect(r.stdout).toMatch(/xl-1\$ xl create web\.cfg {3}\(exit 0\)/);
     expect(r.stdout).toMatch(/-- greedy-toolstack: FAILED \(property\): running-domains-hold-no-claim: d2 runs with 4096 pages still claimed;/);
     expect(r.status).toBe(1);
-    const rep = await runCli(['replay', trace]);
+    const plugins = ['--plugin', 'examples/running-domains-hold-no-claim.mjs', '--plugin', 'examples/greedy-toolstack.mjs'];
+    expect(r.stdout).toContain(`trace written to ${trace} (xen-memsim replay ${trace} ${plugins.join(' ')})`);
+    const rep = await runCli(['replay', trace, ...plugins]);
     expect(rep.stdout).toMatch(/^replay reproduced the run exactly/);
     expect(rep.status).toBe(0);
+    // Allowing one of the two is not enough: the other is named.
+    const half = await runCli(['report', trace, '--out', join(dir, 'greedy.html'), ...plugins.slice(0, 2)]);
+    expect(half.stderr).toMatch(/may not import: \S*\/examples\/greedy-toolstack\.mjs\. /);
+    expect(half.status).toBe(2);
   });
 });

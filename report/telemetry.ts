@@ -11,7 +11,7 @@ import { XL_RESULT_NOTE, XL_START_NOTE, type XlResult } from '../world/scenario-
 import type { HvEvent } from '../hv/events.ts';
 import type { Owner, StepInfo } from '../sim/owner.ts';
 import { parseTrace, type TraceEvent } from '../sim/trace.ts';
-import { replayEvents } from '../world/replay.ts';
+import { replayEvents, type ReplayOptions } from '../world/replay.ts';
 import { callToken } from '../prop-tests/campaign/interleaving.ts';
 import type { XlWrite } from '../toolstack/xl/io.ts';
 import { MemoryRows, type MemorySeries } from './series.ts';
@@ -502,12 +502,13 @@ export function attachTelemetry(owner: Owner, opts: TelemetryOptions = {}): Tele
 /**
  * Telemetry of any trace (scheduled or real-thread run): replays it in the scheduled world with a
  * sampler attached. The recorded header's policy and mode are kept; `meta.replay` says whether
- * the replay reproduced the run. @throws TraceFormatError on a malformed trace
+ * the replay reproduced the run. `allowPlugins`: the plugin modules the replay may import
+ * (ReplayOptions). @throws TraceFormatError on a malformed trace or a plugin module not allowed
  */
-export async function collectFromTrace(text: string, opts: TelemetryOptions = {}): Promise<Telemetry> {
+export async function collectFromTrace(text: string, opts: TelemetryOptions & Pick<ReplayOptions, 'allowPlugins'> = {}): Promise<Telemetry> {
   const { header, events } = parseTrace(text);
   let sampler: TelemetrySampler | undefined;
-  const rep = await replayEvents(header, events, { attach: (owner) => (sampler = attachTelemetry(owner, opts)) });
+  const rep = await replayEvents(header, events, { attach: (owner) => (sampler = attachTelemetry(owner, opts)), ...(opts.allowPlugins === undefined ? {} : { allowPlugins: opts.allowPlugins }) });
   const t = sampler!.finish();
   t.meta.policy = header.policy;
   t.meta.mode = header.mode;

@@ -11,6 +11,7 @@ import { World, type Failure, type RunResult } from './world.ts';
 import { loadPluginModules, REGISTRY_LOOKUPS } from '../sim/registry.ts';
 import { ChoiceTape, isChoice, type ChoiceList } from './choice-tape.ts';
 import { readTraceFile } from './trace-file.ts';
+import { assertPluginsAllowed } from './trace-plugins.ts';
 
 export interface ReplayReport {
   /** True when every choice, request and answer matched (including a recorded failure). */
@@ -36,6 +37,13 @@ const NO_POLICY: SchedulePolicy = {
 export interface ReplayOptions {
   /** Called with the replay's owner before anything runs: observers (the report's telemetry) attach here. */
   attach?: (owner: Owner) => void;
+  /**
+   * Plugin modules the trace may have imported (file paths or URLs): a trace names modules, and
+   * importing one runs its code, so a replay imports only the modules already loaded in this
+   * process and these (world/trace-plugins.ts). Any other the header names is refused with a
+   * PluginNotAllowedError (a TraceFormatError) before anything is imported.
+   */
+  allowPlugins?: readonly string[];
 }
 
 /** What a replay needs of a recorded run: its header, its choices, each actor's own events, its failure and end. */
@@ -137,6 +145,7 @@ export async function replayRecorded(rec: RecordedRun, opts: ReplayOptions = {})
   // runScheduled(), with a moment between building the world and running it for `attach`.
   // The recording decides how long the run is: never stop it at World's default step limit
   // (a demo variant is ~1.3M steps). Long recordings replay with a lean trace (steps hashed, not kept).
+  assertPluginsAllowed(header.scenario.plugins ?? [], opts.allowPlugins ?? []);
   try {
     await loadPluginModules(header.scenario.plugins ?? []);
   } catch (e) {

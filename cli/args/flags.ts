@@ -1,6 +1,7 @@
 // The flags more than one command takes, each defined once so that it means the same thing,
 // takes the same values and says the same in every command's --help: --xen, --seed, --inject,
-// --memory (alias --host-mib), --nodes, --threads, and the output paths --out, --trace, --report.
+// --memory (alias --host-mib), --nodes, --threads, the output paths --out, --trace, --report, and
+// the user's module files --property, --plugin.
 // Host sizes are checked against the model's limits by hostProblems() (host.ts), once all flags are read.
 
 import { HV_BUGS, XEN_VERSIONS, type XenVersion } from '../../hv/index.ts';
@@ -53,6 +54,18 @@ export const nodesFlag = (help: string): Flag<number> => numberFlag('--nodes <N>
 /** A path written by the command: checked before the run starts (paths.ts). */
 export const outputFlag = (syntax: string, help: string): Flag<string> =>
   wordFlag(syntax, help, (t) => (t === '' ? bad('needs a path') : ok(t)));
+
+/** Module files of the user's own (repeatable): `--property FILE` of check, `--plugin FILE` of replay and report. */
+export const moduleFilesFlag = (syntax: string, help: string): Flag<string[]> & { readonly default: string[] } =>
+  withDefault({
+    syntax,
+    help: `${help} (repeatable)`,
+    repeatable: true,
+    parse: (raw) => (Array.isArray(raw) && raw.every((f) => f !== '') ? ok([...raw]) : bad('needs a module file')),
+  }, [], 'none');
+
+/** Modules a trace names that the replay may import (world/trace-plugins.ts): replay, report. */
+export const pluginFlag = moduleFilesFlag('--plugin <FILE>', "a plugin module the trace names that you trust: a replay imports no module of a trace's unless allowed, since importing runs its code");
 
 export const outFlag = (help: string, metavar: 'FILE' | 'DIR' = 'FILE'): Flag<string> => outputFlag(`--out <${metavar}>`, help);
 export const traceFlag = (help: string): Flag<string> => outputFlag('--trace <FILE>', help);

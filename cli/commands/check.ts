@@ -23,9 +23,10 @@ import { describeScenario, FAMILIES } from '../../prop-tests/campaign/scenario.t
 import { huntOnThreads } from '../../prop-tests/campaign/threads.ts';
 import '../../prop-tests/campaign/plugin.ts'; // registers the campaign's properties: --ignore's names
 import { monitorNames } from '../../sim/registry.ts';
+import { replayCommand } from '../../world/trace-plugins.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag, switchFlag, type Flag, type RawValue } from '../args/command.ts';
-import { injectFlag, nodesFlag, numberFlag, outFlag, outputFlag, SEED_RANGE, seedFlag, threadsFlag, wallBudgetFlag, xenFlag } from '../args/flags.ts';
+import { injectFlag, moduleFilesFlag, nodesFlag, numberFlag, outFlag, outputFlag, SEED_RANGE, seedFlag, threadsFlag, wallBudgetFlag, xenFlag } from '../args/flags.ts';
 import { hostProblems } from '../args/host.ts';
 import { fsErrorReason, outputFileProblem } from '../args/paths.ts';
 import { bad, listOf, ok, oneOf, wholeNumber, type Parsed } from '../args/values.ts';
@@ -70,12 +71,7 @@ export const CHECK = {
     shrinkTime: numberFlag('--shrink-time <SECONDS>', `wall-time budget for shrinking, 1..${CHECK_LIMITS.shrinkTimeS.max} (default: 15)`, CHECK_LIMITS.shrinkTimeS),
     family: wordFlag('--family <LIST>', `extra actor families in generated scenarios, a comma list of ${FAMILIES.join(', ')} (prop-tests/campaign/README.md)`, (t) => listOf('family', FAMILIES)([t])),
     threads: threadsFlag("run the scenarios on real threads; a failure's trace is replayed and shrunk in the scheduled world"),
-    property: withDefault<string[]>({
-      syntax: '--property <FILE>',
-      help: 'a module of your own defining properties (defineProperty: docs/library.md), checked beside the built-in ones (repeatable)',
-      repeatable: true,
-      parse: (raw) => (Array.isArray(raw) && raw.every((f) => f !== '') ? ok([...raw]) : bad('needs a module file')),
-    }, [], 'none'),
+    property: moduleFilesFlag('--property <FILE>', 'a module of your own defining properties (defineProperty: docs/library.md), checked beside the built-in ones'),
     shard: {
       ...wordFlag('--shard <K/N>', `run only shard K of N (1 ≤ K ≤ N ≤ ${SHARDS_MAX}): N machines with K = 1..N together run exactly this campaign; combine their --results with xen-memsim merge`, (t): Parsed<Shard> => {
         const sh = parseShard(t);
@@ -252,7 +248,7 @@ export function foundReport(o: CheckOptions, r: { seed: number }, f: FoundShown,
     '',
     renderInterleaving(f.trace),
     '',
-    saved === undefined ? `replay file: ${o.out}   (xen-memsim replay ${o.out})` : `replay file NOT written: ${saved}`,
+    saved === undefined ? `replay file: ${o.out}   (${replayCommand(o.out, o.propertyModules ?? [])})` : `replay file NOT written: ${saved}`,
     `reproduce the campaign: ${reproduceCommand(o)}`,
     '',
   ].join('\n');
@@ -295,7 +291,7 @@ export async function main(argv: string[]): Promise<number> {
         `  repeat these runs: ${o.shard === undefined ? reproduceCommand(o, last.runs) : reproduceCommand(o)}`]
       : [`check: interrupted while shrinking (${secs} s, ${what}, seed ${o.seed}): a FAILURE was found after ${unshrunk.runs} runs (${unshrunk.strategy} schedule)`,
         `  ${unshrunk.failure.kind}: ${unshrunk.failure.message}`,
-        unshrunk.saved === undefined ? `  replay file (unshrunk): ${o.out}   (xen-memsim replay ${o.out})` : `  replay file NOT written: ${unshrunk.saved}`,
+        unshrunk.saved === undefined ? `  replay file (unshrunk): ${o.out}   (${replayCommand(o.out, o.propertyModules ?? [])})` : `  replay file NOT written: ${unshrunk.saved}`,
         `  find it again: ${reproduceCommand(o, unshrunk.runs)}`];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 'exit';

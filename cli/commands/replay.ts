@@ -6,14 +6,15 @@
 import { replayTraceFile } from '../../world/replay.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
 import { parseCommand } from '../args/command.ts';
+import { pluginFlag } from '../args/flags.ts';
 import { fsErrorReason } from '../args/paths.ts';
 
 export const REPLAY = {
   name: 'replay',
   summary: 'replay a trace exactly and report the first divergence',
   args: [{ name: 'FILE', help: 'a trace (.jsonl) written by demo, run --trace or check' }],
-  flags: {},
-  more: 'Exit status: 0 reproduced exactly, 1 diverged (the first divergence is printed), 2 bad usage or an unreadable trace.\n',
+  flags: { plugin: pluginFlag },
+  more: 'Exit status: 0 reproduced exactly, 1 diverged (the first divergence is printed), 2 bad usage, an unreadable trace or a plugin module not allowed (--plugin).\n',
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
@@ -24,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   let rep;
   try {
     // Read line by line: a long run's trace (the demo's ~90 MB) is never held in memory.
-    rep = await replayTraceFile(file);
+    rep = await replayTraceFile(file, { allowPlugins: p.values.plugin });
   } catch (e) {
     if (e instanceof TraceFormatError) {
       process.stderr.write(`xen-memsim replay: ${file}: ${e.message}\n`);

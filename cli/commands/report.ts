@@ -2,14 +2,16 @@
 // (scheduled or real-thread run) with telemetry attached and writes the HTML report, and the
 // Chrome trace-event / Perfetto file if asked. Exit 0 when written, 1 when the trace is malformed
 // (the message names the line) or an output could not be written after all (a full disk), 2 on
-// bad usage, an unreadable trace or an output refused before the replay.
+// bad usage, an unreadable trace, a plugin module of the trace's not allowed (--plugin) or an
+// output refused before the replay.
 
 import { writeReport } from '../../report/html.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
 import { collectFromTrace } from '../../report/telemetry.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
 import { parseCommand } from '../args/command.ts';
-import { outFlag, outputFlag } from '../args/flags.ts';
+import { outFlag, outputFlag, pluginFlag } from '../args/flags.ts';
+import { PluginNotAllowedError } from '../../world/trace-plugins.ts';
 import { INPUT_LIMITS, outputFileProblem, readInput, writeResult } from '../args/paths.ts';
 
 export const REPORT = {
@@ -19,6 +21,7 @@ export const REPORT = {
   flags: {
     out: outFlag("where to write the HTML report (default: TRACE's name with .html)"),
     perfetto: outputFlag('--perfetto <FILE>', 'also write a Chrome trace-event file (open it in ui.perfetto.dev)'),
+    plugin: pluginFlag,
   },
 } as const;
 
@@ -43,8 +46,12 @@ export async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let telemetry;
   try {
-    telemetry = await collectFromTrace(input.text);
+    telemetry = await collectFromTrace(input.text, { allowPlugins: p.values.plugin });
   } catch (e) {
+    if (e instanceof PluginNotAllowedError) {
+      process.stderr.write(`xen-memsim report: ${trace}: ${e.message}\n`);
+      return 2;
+    }
     if (e instanceof TraceFormatError) {
       process.stderr.write(`xen-memsim report: ${trace}: ${e.message}\n`);
       return 1;

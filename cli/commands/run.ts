@@ -13,6 +13,7 @@ import { readTextFile, SCENARIO_FILE_MAX_BYTES } from '../../world/scenario-file
 import { loadScenario } from '../../world/scenario-file/load.ts';
 import { loadScenarioModules } from '../../world/scenario-file/modules.ts';
 import { runVariant, type VariantRun } from '../../world/scenario-file/run.ts';
+import { replayCommand } from '../../world/trace-plugins.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault, wordFlag } from '../args/command.ts';
 import { reportFlag, threadsFlag, traceFlag, wallBudgetFlag } from '../args/flags.ts';
@@ -165,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
       } else if (run.tracePath !== undefined) written.push(run.tracePath);
       await save(out.report, (path) => writeReport(run.telemetry!, path, { wallMs: run.wallMs, facts: { claim_mode: String(v.claimMode), variant: v.label } }));
       process.stdout.write(transcript(run));
-      if (out.trace !== undefined && written.includes(out.trace)) process.stdout.write(`trace written to ${out.trace} (xen-memsim replay ${out.trace})\n`);
+      if (out.trace !== undefined && written.includes(out.trace)) process.stdout.write(`trace written to ${out.trace} (${replayCommand(out.trace, v.spec.plugins ?? [])})\n`);
       if (out.report !== undefined && written.includes(out.report)) process.stdout.write(`report written to ${out.report}\n`);
     }
   } finally {

@@ -14,6 +14,7 @@ import type { HypervisorOptions } from '../../hv/index.ts';
 import { ChoiceSequence } from '../../sim/policy.ts';
 import { loadPluginModules, namesRegisteredBy } from '../../sim/registry.ts';
 import type { ScenarioSpec } from '../../sim/scenario.ts';
+import { replayCommand } from '../../world/trace-plugins.ts';
 import { runScheduled, type Failure } from '../../world/world.ts';
 import { caseArb, choicesArb, withPropertyModules } from './campaign.ts';
 import { CAMPAIGN_MAX_STEPS, runOnce } from './run.ts';
@@ -167,7 +168,7 @@ export async function assertEmulator(o: EmulatorPropertyOptions = {}): Promise<v
     `${failure.kind} failure: ${failure.message}`,
     `  after ${failure.step} critical sections, ${actors} actors, schedule [${c.choices.join(',')}] (shrunk ${details.numShrinks} times)`,
     `  reproduce the search: seed ${details.seed}, path "${details.counterexamplePath ?? ''}"`,
-    o.traceFile === undefined ? '  (give traceFile to keep the trace: xen-memsim replay FILE)' : `  trace: ${o.traceFile}   (xen-memsim replay ${o.traceFile})`,
+    o.traceFile === undefined ? '  (give traceFile to keep the trace: xen-memsim replay FILE)' : `  trace: ${o.traceFile}   (${replayCommand(o.traceFile, [...('spec' in c ? c.spec.plugins ?? [] : []), ...r.plugins])})`,
   ].join('\n');
   throw new EmulatorPropertyError(message, failure, c, res.trace, details.seed, details.counterexamplePath ?? undefined);
 }
