@@ -7,6 +7,7 @@
 import { assertNever } from './assert.ts';
 import { DOMDYING, type Domain } from './domain.ts';
 import { claimMemory } from './claim-sets.ts';
+import { pageOfflineOp } from './page-offline.ts';
 import { EBUSY, EEXIST, ENOSYS, EFAULT, EINVAL, ENOMEM, EOVERFLOW, EPERM, ESRCH } from './errno.ts';
 import { MEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
@@ -33,7 +34,7 @@ export function* dispatchDomctl(hv: HypercallContext, caller: number, op: Domctl
   const privileged = hv.isControl(caller); // xsm_sysctl / xsm_domctl (XSM_PRIV)
   // do_sysctl checks XSM first; do_domctl has no domain to look up for createdomain (d = NULL).
   const noLookup = op === 'XEN_SYSCTL_physinfo' || op === 'XEN_SYSCTL_numainfo' || op === 'XEN_SYSCTL_getdomaininfolist' ||
-    op === 'XEN_SYSCTL_readconsole' || op === 'XEN_DOMCTL_createdomain';
+    op === 'XEN_SYSCTL_readconsole' || op === 'XEN_SYSCTL_page_offline_op' || op === 'XEN_DOMCTL_createdomain';
   if (noLookup && !privileged) return yield* once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_SYSCTL_physinfo':
@@ -44,6 +45,8 @@ export function* dispatchDomctl(hv: HypercallContext, caller: number, op: Domctl
       return yield* once('getdomaininfolist', getDomainInfoList(hv, args));
     case 'XEN_SYSCTL_readconsole':
       return yield* once('readconsole', readConsole(hv, args));
+    case 'XEN_SYSCTL_page_offline_op':
+      return yield* pageOfflineOp(hv, args);
     case 'XEN_DOMCTL_createdomain':
       return yield* once('createdomain', createDomain(hv, args));
     case 'XEN_DOMCTL_getdomaininfo':

@@ -63,6 +63,7 @@ export class Hypervisor extends HypercallContext {
     this.debugBuild = opts.debugBuild ?? true;
     this.tmem = tmem ? new Tmem(this) : null;
     if (this.tmem !== null) this.heap.tmem = this.tmem;
+    this.heap.domainList = () => [...this.domains.values()].sort((a, b) => a.domid - b.domid); // domain_list is sorted
     const dom0MiB = opts.dom0MiB ?? Math.min(1024, Math.floor(memoryMiB / 8));
     this.bootDom0(dom0MiB * PAGES_PER_MIB);
   }

@@ -6,7 +6,7 @@
 
 import { InvariantViolation } from './assert.ts';
 import type { Hypervisor } from './hypervisor.ts';
-import { MAX_ORDER, OWNER_FREE, PageAllocator } from './page-allocator.ts';
+import { MAX_ORDER, OWNER_FREE, OWNER_OFFLINED, PageAllocator } from './page-allocator.ts';
 import { checkTmemInvariants } from './tmem/check.ts';
 
 export { InvariantViolation };
@@ -53,8 +53,8 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
   let availSum = 0;
   for (const a of heap.avail) availSum += a;
   check(availSum === heap.totalAvailPages, 'avail-sum', () => `total_avail_pages ${heap.totalAvailPages} != Σ avail ${availSum}`);
-  check(heap.totalAvailPages + heap.anonPages + charged === heap.managedPages, 'conservation',
-    () => `free ${heap.totalAvailPages} + anon ${heap.anonPages} + charged ${charged} != ${heap.managedPages}`);
+  check(heap.totalAvailPages + heap.anonPages + charged + heap.offlinedPages === heap.managedPages, 'conservation',
+    () => `free ${heap.totalAvailPages} + anon ${heap.anonPages} + charged ${charged} + offlined ${heap.offlinedPages} != ${heap.managedPages}`);
   if (deep) {
     checkFrameTable(hv);
     if (hv.tmem !== null) checkTmemInvariants(hv.tmem); // O(tmem pages): tmem's own structure
@@ -95,6 +95,7 @@ function checkFrameTable(hv: Hypervisor): void {
   // Walk the owner runs and the sorted blocks together: each OWNER_FREE run is tiled by blocks.
   let b = 0;
   const ownedCount = new Map<number, number>();
+  let offlined = 0;
   heap.frames.forEachRun((lo, hi, owner) => {
     while (b < blocks.length && blocks[b][0] < lo) {
       const [mfn] = blocks[b];
@@ -110,8 +111,11 @@ function checkFrameTable(hv: Hypervisor): void {
       check(p === hi, 'free-unowned', () => `free frame ${hi} owned by ${heap.ownerOf(hi)}`);
     } else if (hv.domains.has(owner)) {
       ownedCount.set(owner, (ownedCount.get(owner) ?? 0) + hi - lo);
+    } else if (owner === OWNER_OFFLINED) {
+      offlined += hi - lo;
     }
   });
+  check(offlined === heap.offlinedPages, 'offlined-count', () => `${offlined} frames offlined in the frame table, offlinedPages ${heap.offlinedPages}`);
   check(b === blocks.length, 'free-unowned', () => `free frame ${blocks[b][0]} owned by ${heap.ownerOf(blocks[b][0])}`);
   for (const d of hv.domains.values()) {
     d.p2m.forEachRun((gpfn, mfn, n) => {

@@ -79,6 +79,13 @@ export interface ClaimMemoryArgs {
   claim_set?: MemoryClaim[];
 }
 
+/** struct xen_sysctl_page_offline_op: cmd 1 offline / 2 online / 3 query over [start, end]. */
+export interface PageOfflineArgs {
+  cmd: number;
+  start: number;
+  end: number;
+}
+
 /** struct xen_sysctl_getdomaininfolist: the answer carries num_domains and domains[]. */
 export interface GetDomainInfoListArgs {
   first_domain?: number;
@@ -121,6 +128,8 @@ export interface OpArgs {
   XEN_SYSCTL_numainfo: Record<string, never>;
   XEN_SYSCTL_getdomaininfolist: GetDomainInfoListArgs;
   XEN_SYSCTL_readconsole: ReadConsoleArgs;
+  /** Answers status[] (one word per frame, PG_OFFLINE_* | owner << 16). */
+  XEN_SYSCTL_page_offline_op: PageOfflineArgs;
   /** The claim-set series (4.22+claim-sets only; -ENOSYS elsewhere). */
   XEN_DOMCTL_claim_memory: ClaimMemoryArgs;
   TMEM_CONTROL: TmemArgs;
@@ -213,6 +222,7 @@ export const DOMCTL_OPS = [
   'XEN_SYSCTL_physinfo',
   'XEN_SYSCTL_numainfo',
   'XEN_SYSCTL_getdomaininfolist',
+  'XEN_SYSCTL_page_offline_op',
   'XEN_DOMCTL_claim_memory',
   'XEN_SYSCTL_readconsole',
 ] as const satisfies readonly OpName[];

@@ -24,6 +24,8 @@ export const MAX_ORDER = 18;
 /** Frame owner values that are not domids. */
 export const OWNER_FREE = 0xffff;
 export const OWNER_ANON = 0xfffe;
+/** An offlined frame (page_offlined_list): on no free list, not in total_avail_pages. */
+export const OWNER_OFFLINED = 0xfffc;
 /** The free lists' permanent first element (see PageAllocator.lists); never a frame. */
 const LIST_SENTINEL = -1;
 /** 2^64 as a double: what `unsigned long` wraps around. */
@@ -80,6 +82,12 @@ export class PageAllocator {
   /** nonEmpty[node * nrZones + zone] has bit j set iff that node and zone's order-j list is non-empty. */
   private readonly nonEmpty: Uint32Array;
   tmem: TmemHooks | null = null;
+  /** Frames owned by OWNER_OFFLINED. */
+  offlinedPages = 0;
+  /** PGC_state_offlining: frames in use (or in flight) to be offlined when they are freed. */
+  readonly offlining = new Set<number>();
+  /** for_each_domain, for the claim sets' recall after offlining (set by the Hypervisor). */
+  domainList: () => Iterable<Domain> = () => [];
 
   constructor(
     readonly nrPages: number,
@@ -366,9 +374,77 @@ export class PageAllocator {
       order++;
     }
     this.insertFree(mfn, order, node);
+    // free_heap_pages: a frame marked offlining is offlined now (reserve_offlined_page).
+    if (this.offlining.size > 0) {
+      const end = mfn + 2 ** order;
+      for (const f of [...this.offlining].filter((x) => x >= mfn && x < end).sort((x, y) => x - y)) {
+        this.offlining.delete(f);
+        this.reserveOfflinedFrame(f);
+      }
+    }
     if (this.tmem !== null) {
       this.midsizeAllocZonePages = Math.max(this.midsizeAllocZonePages, Math.floor(this.totalAvailPages / 128));
     }
+  }
+
+  /** The free block holding a free frame: [head, order], or null when the frame is not free. */
+  freeBlockOf(mfn: number): [number, number] | null {
+    for (let order = 0; order <= MAX_ORDER; order++) {
+      const head = mfn - (mfn % 2 ** order);
+      if (head > 0 && this.isFreeHead(head, order)) return [head, order];
+    }
+    return null;
+  }
+
+  /**
+   * reserve_offlined_page for one free frame: its block leaves the free lists, the rest of the
+   * block goes back as maximal aligned buddies, the frame goes to the offlined list (avail and
+   * total_avail_pages one less). Claim sets (v7): then claims are recalled until each node's
+   * claims fit its free pages and outstanding_claims fits total_avail_pages.
+   */
+  reserveOfflinedFrame(mfn: number): void {
+    const found = this.freeBlockOf(mfn);
+    if (found === null) assertFail(`reserveOfflinedFrame: frame ${mfn} is on no free list`);
+    let [head, order] = found;
+    const node = this.nodeOf(head);
+    this.removeFree(head, order, node);
+    while (order > 0) {
+      order--;
+      const half = 2 ** order;
+      const upper = mfn >= head + half;
+      this.insertFree(upper ? head : head + half, order, node);
+      if (upper) head += half;
+    }
+    this.frames.setRange(mfn, 1, OWNER_OFFLINED);
+    this.offlinedPages++;
+    if (this.feat.claimSets) this.recallAfterOfflining(node);
+  }
+
+  /** v7 reserve_offlined_page: "Offlining pages may violate claim invariants; restore them if needed." */
+  private recallAfterOfflining(node: number): void {
+    let over = this.nodeOutstanding[node] - this.nodeAvailPages(node);
+    if (over > 0) {
+      for (const d of this.domainList()) {
+        over -= this.releaseNodeClaims(d, node, over);
+        if (over === 0) break;
+      }
+    }
+    over = this.outstandingClaims - this.totalAvailPages;
+    if (over > 0) {
+      for (const d of this.domainList()) {
+        over -= this.releaseHostClaims(d, over);
+        if (over === 0) break;
+      }
+    }
+  }
+
+  /** online_page of an offlined frame: back to the heap through free_heap_pages(pg, 0). */
+  onlineOfflinedFrame(mfn: number): void {
+    assert(this.ownerOf(mfn) === OWNER_OFFLINED, 'onlineOfflinedFrame: not offlined');
+    this.frames.setRange(mfn, 1, OWNER_ANON);
+    this.offlinedPages--;
+    this.anonPages++;
+    this.freeHeapPages(mfn, 0);
   }
 
   /** PFN_ORDER(mfn) == order on a free block: mfn heads a free block of that order. */

@@ -67,6 +67,7 @@ const EXPECTED: Readonly<Record<OpName, Row>> = {
   XEN_SYSCTL_getdomaininfolist:       [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
   // xsm_sysctl(XSM_PRIV) covers reading and clearing alike.
   XEN_SYSCTL_readconsole:             [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
+  XEN_SYSCTL_page_offline_op:         [ 'ok',      'EPERM',   'EPERM',   'EPERM',                 'EPERM',   'EPERM'                  ],
   TMEM_CONTROL:                       [ tmem('ok'),    tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM'),  tmem('EPERM')  ],
   TMEM_NEW_POOL:                      [ tmem('ok=0'),  tmem('ok=1'),   tmem('ok=1'),   tmem('ok=0'),   tmem('ok=0'),   tmem('ok=0')   ],
   TMEM_DESTROY_POOL:                  [ tmem('ok=0'),  tmem('ok=1'),   tmem('ok=1'),   tmem('ok=0'),   tmem('ok=0'),   tmem('ok=0')   ],
@@ -120,6 +121,8 @@ function argsFor(op: OpName, subject: number): object {
       return {};
     case 'XEN_SYSCTL_readconsole':
       return { clear: 1, count: 4096 };
+    case 'XEN_SYSCTL_page_offline_op':
+      return { cmd: 3, start: 100, end: 101 };
     case 'TMEM_CONTROL':
       return { subop: TMEMC.QUERY_FREEABLE_MB };
     case 'TMEM_NEW_POOL':

@@ -123,7 +123,7 @@ export function leaksAfterCleanup(hv: Hypervisor): Leaks {
   return {
     // total_avail_pages, not physinfo's free_pages: on 4.3 the latter leaves out MEMZONE_XEN (MFN 1),
     // a free frame no domain can get, which is not a leak.
-    framesLeaked: hv.heap.managedPages - hv.heap.totalAvailPages - held - tmemHeld,
+    framesLeaked: hv.heap.managedPages - hv.heap.totalAvailPages - held - tmemHeld - hv.heap.offlinedPages,
     claimsLeaked: p.outstanding_pages + hv.heap.leakedClaimPages,
     domainsLeft: [...hv.domains.keys()].filter((id) => id !== 0).length,
   };
