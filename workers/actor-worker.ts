@@ -26,12 +26,14 @@ export interface ActorOutcome {
 }
 
 export default async function runActorTask(task: ActorTask): Promise<ActorOutcome> {
-  // Published before the slot claim: whoever sees this thread die can abandon its slots.
-  Atomics.store(task.threadCell, 0, threadId);
   let port: MailboxPort | undefined;
   try {
     await loadPluginModules(task.plugins);
     const main = actorKind(task.spec.kind);
+    // Published after the modules are loaded (until then the supervisor counts the actor as
+    // starting and waits for it: loading can take seconds on a loaded machine) and before the
+    // slot claim (whoever sees this thread die can abandon its slots; before, it has none).
+    Atomics.store(task.threadCell, 0, threadId);
     port = new MailboxPort(task.buffer, task.spec.name, task.spec.caller ?? 0);
     if (task.dieAfterRequests !== undefined) armSuicide(port, task.dieAfterRequests);
     if (task.spec.boot !== undefined) await port.boot(task.spec.boot);

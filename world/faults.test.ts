@@ -35,7 +35,7 @@ describe(`faults on real threads (seed: ${seed})`, () => {
     expect(rep.divergence).toBeUndefined();
     expect(rep.hash).toBe(r.hash);
     expect(rep.run.owner.hv.domain(1)?.totPages).toBe(8 * 256);
-  }, 90_000);
+  }, 240_000);
 
   test('an actor killed after a random number of requests: the others finish, the replay matches, nothing leaks', async () => {
     // xl-a builds domain 1 and may die anywhere in it; the reaper destroys domain 1 afterwards;
@@ -66,7 +66,7 @@ describe(`faults on real threads (seed: ${seed})`, () => {
       }),
       { numRuns: 3 },
     );
-  }, 120_000);
+  }, 300_000);
 
   test('a toolstack dying mid-build: its claim lingers until the domain is destroyed, then every frame returns', async () => {
     const spec: ScenarioSpec = { host: { memoryMiB: 64, xen: '4.22', dom0MiB: 8 }, actors: [{ name: 'xl-a', kind: 'script', params: buildScript('a', 8, true) }] };
@@ -84,7 +84,7 @@ describe(`faults on real threads (seed: ${seed})`, () => {
     expect(hv.hypercall(0, 'XEN_DOMCTL_destroydomain', { domid: 1 }).rc).toBe(0);
     expect(leaksAfterCleanup(hv)).toEqual({ framesLeaked: 0, claimsLeaked: 0, domainsLeft: 0 });
     expect(physinfo(hv).free_pages).toBe(physinfo(new Hypervisor(spec.host)).free_pages);
-  }, 90_000);
+  }, 240_000);
 
   test('the owner dying at a random point: every caller gets an error, the run ends', async () => {
     const spec: ScenarioSpec = {
@@ -98,5 +98,5 @@ describe(`faults on real threads (seed: ${seed})`, () => {
     const r = await runThreads(spec, { killOwnerAfterMs: killAfterMs, timeoutMs: 30_000 });
     expect(r.ownerLost).toMatch(/owner worker exited/);
     expect(r.actors.map((a) => a.error)).toEqual([expect.stringMatching(/OwnerGone/), expect.stringMatching(/OwnerGone/)]);
-  }, 60_000);
+  }, 240_000);
 });

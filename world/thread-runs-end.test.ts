@@ -37,7 +37,7 @@ describe(`real-thread runs always end (seed: ${seed})`, () => {
     // The spec is validated as data before any thread starts (sim/scenario-validate.ts): the
     // duplicate no longer reaches the owner, and the answer is a ScenarioSpecError naming it.
     await expect(runThreads(spec, { timeoutMs: 60_000 })).rejects.toThrow(/invalid scenario: actors\[1\]\.name "dom0-linux" is used twice/);
-  }, 90_000);
+  }, 240_000);
 
   test('the wall-clock budget stops a run that never ends: a timed-out result whose trace replays to the stop', async () => {
     const spec: ScenarioSpec = {
@@ -57,7 +57,7 @@ describe(`real-thread runs always end (seed: ${seed})`, () => {
     const rep = await replayTrace(r.trace!);
     expect(rep.divergence).toBeUndefined();
     expect(rep.hash).toBe(r.hash);
-  }, 90_000);
+  }, 240_000);
 
   test('the budget also ends an actor that computes forever between two requests (its thread is terminated)', async () => {
     const spec: ScenarioSpec = { host, plugins: [TEST_ACTORS_PLUGIN], actors: [{ name: 'spinner', kind: 'test-spin' }] };
@@ -67,7 +67,7 @@ describe(`real-thread runs always end (seed: ${seed})`, () => {
     // Terminated if it was spinning when the run stopped; told the owner stopped if its thread was
     // still starting (a loaded machine): either way it is accounted for, and the run came back.
     expect(r.actors).toEqual([{ actor: 'spinner', error: expect.stringMatching(/terminated|OwnerGone/) }]);
-  }, 90_000);
+  }, 240_000);
 });
 
 /** A spawner that starts `count` actors of `child`, `gapNs` of virtual time apart. */

@@ -61,7 +61,7 @@ describe('real threads', () => {
     expect(rep.hash).toBe(r.hash);
     const hv = rep.run.owner.hv;
     expect([...hv.domains.values()].map((d) => d.name).sort()).toEqual(['Domain-0', 'g1', 'g2']);
-  }, 90_000);
+  }, 240_000);
 
   test('an actor thread killed mid-hypercall: the owner serves the others and nothing leaks', async () => {
     const spec: ScenarioSpec = {
@@ -91,7 +91,7 @@ describe('real threads', () => {
     expect([...hv.domains.values()].map((d) => d.name).sort()).toEqual(['Domain-0', 'b']);
     expect(hv.heap.outstandingClaims).toBe(0);
     expect(hv.heap.leakedClaimPages).toBe(0);
-  }, 90_000);
+  }, 240_000);
 
   test('an owner that dies: every blocked caller gets an error within a bounded time', async () => {
     const spec: ScenarioSpec = {
@@ -104,7 +104,7 @@ describe('real threads', () => {
     const r = await runThreads(spec, { killOwnerAfterMs: 1500, timeoutMs: 30_000 });
     expect(r.ownerLost).toMatch(/owner worker exited/);
     expect(r.actors.map((a) => a.error)).toEqual([expect.stringMatching(/OwnerGone/), expect.stringMatching(/OwnerGone/)]);
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('the control plane (comlink, never on the hypercall path)', () => {
@@ -136,5 +136,5 @@ describe('the control plane (comlink, never on the hypercall path)', () => {
     expect(r.steps).toBeLessThan(2e6); // stopped long before the poller's million calls
     const rep = await replayTrace(r.trace!);
     expect(rep.reproduced).toBe(true);
-  }, 60_000);
+  }, 240_000);
 });

@@ -28,7 +28,7 @@ describe('real-thread hunting', () => {
       expect((await replayTrace(found.trace)).reproduced).toBe(true);
     }
     console.log(`real threads: ${r.failures.length} failure(s) in ${r.runs} runs (${(r.ms / 1000).toFixed(1)} s); shrunk to ${r.failures.map((f) => f.found?.stepsAfter).join(', ')} sections`);
-  }, 120_000);
+  }, 300_000);
 
   test('a run cut short by its wall-clock budget is inconclusive, never a found failure', async () => {
     // 1 ms after the owner is up no actor thread has even started: every run times out.
@@ -37,12 +37,12 @@ describe('real-thread hunting', () => {
     expect(r.failures).toEqual([]);
     expect(r.inconclusive.map((i) => i.kind)).toEqual(['timeout', 'timeout']);
     expect(r.inconclusive[0].message).toMatch(/wall-clock budget of 1 ms/);
-  }, 120_000);
+  }, 300_000);
 
   test('--ignore holds on real threads too: no failure of an ignored property is reported', async () => {
     const ignore = ['claims-within-available', 'claim-backed', 'claim-guarantee'];
     const r = await huntOnThreads({ xen: '4.22', inject: ['B3'], seed: 1, claimMode: 1, pokes: false, threadRuns: 2, all: true, shrinkTimeMs: 1_000, ignore });
     expect(r.runs).toBe(2);
     for (const f of r.failures) expect(ignore).not.toContain(failureKey(f.failure).replace(/^property:/, ''));
-  }, 120_000);
+  }, 300_000);
 });
