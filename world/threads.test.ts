@@ -111,7 +111,7 @@ describe('the control plane (comlink, never on the hypercall path)', () => {
   test('stats arrive while the run goes on; snapshot reads the hypervisor; stop ends the run with a trace that replays', async () => {
     const spec: ScenarioSpec = {
       host: { memoryMiB: 64, xen: '4.22', dom0MiB: 8 },
-      actors: [{ name: 'poller', kind: 'script', params: { steps: Array.from({ length: 1e6 }, () => ({ op: 'XEN_SYSCTL_physinfo', args: {} })) } }],
+      actors: [{ name: 'poller', kind: 'script', params: { steps: Array.from({ length: 1e5 }, () => ({ op: 'XEN_SYSCTL_physinfo', args: {} })) } }],
     };
     const stats: number[] = [];
     let snapshot: Awaited<ReturnType<OwnerControl['snapshot']>> | undefined;
@@ -125,7 +125,7 @@ describe('the control plane (comlink, never on the hypercall path)', () => {
           await control.stop();
         })();
       },
-      timeoutMs: 60_000,
+      timeoutMs: 240_000,
     });
     expect(stats.length).toBeGreaterThanOrEqual(2);
     expect(stats[1]).toBeGreaterThan(stats[0]);
@@ -133,8 +133,8 @@ describe('the control plane (comlink, never on the hypercall path)', () => {
     expect(snapshot?.physinfo.total_pages).toBe(64 * 256);
     expect(r.ownerLost).toBeUndefined();
     expect(r.steps).toBeGreaterThanOrEqual(snapshot!.steps);
-    expect(r.steps).toBeLessThan(2e6); // stopped long before the poller's million calls
+    expect(r.steps).toBeLessThan(2e5); // stopped long before the poller's 100k calls
     const rep = await replayTrace(r.trace!);
     expect(rep.reproduced).toBe(true);
-  }, 240_000);
+  }, 300_000); // a loaded 2-core machine: the run, its 100k-step spec and the replay took ~50 s at load 15
 });

@@ -4,7 +4,6 @@
 // demo's 1.3M sections, ~90 MB of JSONL per variant — never has its trace in memory.
 
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { checkTraceScenario, parseTraceEventLine, parseTraceHeaderLine, TraceFormatError, type TraceEvent, type TraceHeader, type TraceSink } from '../sim/trace.ts';
 
 /** Longest line a trace file may have (characters): a header carries a scenario, not a disk. */
@@ -65,12 +64,13 @@ export function* fileLines(path: string): Generator<{ line: string; lineNo: numb
   const fd = openSync(path, 'r');
   try {
     const buf = new Uint8Array(READ_CHUNK);
-    const decoder = new StringDecoder('utf8');
+    // TextDecoder, not node:string_decoder: this module is in the browser playground's bundle too.
+    const decoder = new TextDecoder('utf-8');
     let rest = '';
     let lineNo = 0;
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
-      const text = n === 0 ? rest + decoder.end() : rest + decoder.write(Buffer.from(buf.buffer, 0, n));
+      const text = n === 0 ? rest + decoder.decode() : rest + decoder.decode(buf.subarray(0, n), { stream: true });
       let from = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
         const line = text.slice(from, nl);
