@@ -32,6 +32,7 @@ const SETTINGS: Readonly<Record<string, { args: string[]; quickArgs: string[]; n
   'channel.bench.ts': { args: ['--calls=3000', '--rounds=2'], quickArgs: ['--calls=800', '--rounds=1'] },
   'campaign.bench.ts': { args: [], quickArgs: [], env: { BENCH_SEEDS: '1,2,3' }, quickEnv: { BENCH_SEEDS: '1,2' } },
   'hv-scale.bench.ts': { args: [], quickArgs: [], nodeFlags: ['--expose-gc'] },
+  'world.bench.ts': { args: [], quickArgs: ['--quick'] },
 };
 
 interface ScriptRun {
