@@ -86,7 +86,7 @@ export function* dispatchDomctl(hv: HypercallContext, caller: number, op: Domctl
  */
 export function physinfo(hv: HypercallContext): PhysInfo {
   return {
-    total_pages: hv.heap.managedPages + 1,
+    total_pages: hv.heap.nrPages,
     free_pages: hv.heap.domheapAvailPages(),
     scrub_pages: 0,
     outstanding_pages: hv.heap.outstandingClaims,

@@ -102,11 +102,18 @@ export class PageAllocator {
     this.nodeOutstanding = new Float64Array(nodes);
     this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>([LIST_SENTINEL]));
     this.nonEmpty = new Uint32Array(nodes * this.nrZones);
-    this.frames.setRange(0, 1, OWNER_ANON); // MFN 0 is never in the heap
-    this.managedPages = nrPages - 1;
+    // MFN 0 is never in the heap. On 4.3 neither is MFN 1, the only frame of zone 0 =
+    // MEMZONE_XEN (fls(mfn) - 1): real x86 Xen gives no memory below 1 MiB to the heap
+    // (arch/x86/setup.c: s = max_t(uint64_t, s, 1<<20)), so MEMZONE_XEN's frame never counts in
+    // total_avail_pages. DIVERGENCE: the emulated host's frames 1..255 (2..255 on 4.3) are heap
+    // memory, as if the first MiB were ordinary RAM; keeping MFN 1 in 4.3's heap made the claim
+    // rules count a frame no domain can be given (the demo's claimed build ended one page short).
+    const firstHeap = feat.lowestZoneIsXen ? 2 : 1;
+    this.frames.setRange(0, firstHeap, OWNER_ANON);
+    this.managedPages = nrPages - firstHeap;
     for (let node = 0; node < nodes; node++) {
       const [lo, hi] = this.nodeRange(node);
-      this.initHeapRange(Math.max(lo, 1), hi, node);
+      this.initHeapRange(Math.max(lo, firstHeap), hi, node);
     }
   }
 

@@ -116,9 +116,10 @@ export interface Features {
   /** Controller pauses are counted (controller_pause_count, 4.5+): extra unpauses -EINVAL. */
   readonly countedPauses: boolean;
   /**
-   * 4.3's zones are fls(mfn) - 1, so MFN 1 sits in zone 0 = MEMZONE_XEN: never given to a domain
-   * (alloc_domheap_pages searches from MEMZONE_XEN + 1) and not in physinfo's free_pages
-   * (avail_domheap_pages). From 4.13 zones are flsl(mfn) and zone 0 holds only Xen-heap pages.
+   * 4.3's zones are fls(mfn) - 1, so MFN 1 would sit in zone 0 = MEMZONE_XEN: never given to a
+   * domain (alloc_domheap_pages searches from MEMZONE_XEN + 1) and not in physinfo's free_pages
+   * (avail_domheap_pages); x86 Xen gives no memory below 1 MiB to the heap, so the emulator keeps
+   * it out (hv/page-allocator.ts). From 4.13 zones are flsl(mfn) and zone 0 holds only Xen-heap pages.
    */
   readonly lowestZoneIsXen: boolean;
   /** XENMEMF_vnode exists (vNUMA, 4.5+): without a vNUMA topology the node is ignored. */

@@ -48,7 +48,8 @@ export function newModel(version: XenVersion, free: number): Model {
     consumeAtAlloc: features(version).claimConsumedAtAlloc,
     gateHonoursNoRefcount: features(version).gateHonoursNoRefcount,
     free,
-    xenZoneFrames: features(version).lowestZoneIsXen ? 1 : 0,
+    // 4.3's MEMZONE_XEN frame (MFN 1) is not in the heap (x86 Xen keeps the first MiB out of it).
+    xenZoneFrames: 0,
     outstanding: 0,
     rover: 0,
     domains: new Map(),

@@ -452,7 +452,7 @@ export class TelemetrySampler {
         xen: hv.version,
         tmem: hv.tmem !== null,
         nodes: hv.heap.nodes,
-        totalPages: hv.heap.managedPages + 1,
+        totalPages: hv.heap.nrPages,
         policy: header.policy,
         mode: header.mode,
         steps: owner.steps,

@@ -48,7 +48,7 @@ const HUNTS: Hunt[] = [
   { bug: 'B4', property: 'claims-within-available|claim-guarantee|claim-accounting', xen: '4.22', inject: ['B4'], families: [], seed: 1, runs: 400, control: { xen: '4.22', inject: [] } },
   { bug: 'B6', property: 'creation-atomic', xen: '4.22', inject: ['B6'], families: ['xl'], seed: 2, runs: 100, control: { xen: '4.22', inject: [] } },
   { bug: 'B7', property: 'creation-atomic', xen: '4.22', inject: ['B7'], families: ['xl'], seed: 3, runs: 400, control: { xen: '4.22', inject: [] } },
-  { bug: 'B11', property: 'claim-guarantee-tmem', xen: '4.3', inject: [], families: ['tmem'], seed: 2, runs: 300, ignore: PAST_43('claim-guarantee-tmem'), control: { xen: '4.22', inject: [] } },
+  { bug: 'B11', property: 'claim-guarantee-tmem', xen: '4.3', inject: [], families: ['tmem'], seed: 2, runs: 600, ignore: PAST_43('claim-guarantee-tmem'), control: { xen: '4.22', inject: [] } },
   { bug: 'B12', property: 'memop-returns-extents', xen: '4.22', inject: ['B12'], families: ['guest-ops'], seed: 1, runs: 400, control: { xen: '4.22', inject: [] }, maxStepsAfter: 25 },
   { bug: 'B13', property: 'forward-progress', xen: '4.22', inject: ['B13'], families: ['busy-cpus'], seed: 1, runs: 60, control: { xen: '4.22', inject: [] }, maxStepsAfter: 10 },
   { bug: 'B14', property: 'frontswap-inertia', xen: '4.3', inject: ['B14'], families: ['linux'], seed: 1, runs: 4, ignore: PAST_43('frontswap-inertia'), control: { xen: '4.3', inject: [] } },

@@ -265,7 +265,7 @@ const domctlResults: MonitorFactory = (owner) => {
           if (r.free_pages !== s.domheapAvail || r.outstanding_pages !== s.claims) {
             return `${who} reports free ${String(r.free_pages)}, claimed ${String(r.outstanding_pages)}; the heap has ${s.domheapAvail} free for domains, ${s.claims} claimed`;
           }
-          if (r.total_pages !== hv.heap.managedPages + 1 || r.nr_nodes !== hv.heap.nodes) return `${who} reports ${String(r.total_pages)} pages on ${String(r.nr_nodes)} nodes`;
+          if (r.total_pages !== hv.heap.nrPages || r.nr_nodes !== hv.heap.nodes) return `${who} reports ${String(r.total_pages)} pages on ${String(r.nr_nodes)} nodes`;
           return null;
         case 'XEN_DOMCTL_max_mem': {
           const d = after.doms.get(num(a.domid, -1));
