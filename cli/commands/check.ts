@@ -303,7 +303,7 @@ export async function main(argv: string[]): Promise<number> {
     if (o.threads) {
       const t = await huntOnThreads({ ...o, threadRuns: o.runs ?? 10, onProgress: update, onFound });
       const tf = t.failures[0];
-      r = { runs: t.runs, ms: t.ms, seed: t.seed, found: tf?.found };
+      r = { runs: t.runs, ms: t.ms, seed: t.seed, found: tf?.found, ...(t.stopped === undefined ? {} : { stopped: t.stopped }) };
       if (t.inconclusive.length > 0) {
         progress.done();
         process.stderr.write(`check --threads: ${t.inconclusive.length} of ${t.runs} runs were cut short and say nothing about the properties (${[...new Set(t.inconclusive.map((i) => i.kind))].join(', ')}: ${t.inconclusive[0].message})\n`);

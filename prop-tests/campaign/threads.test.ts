@@ -39,6 +39,13 @@ describe('real-thread hunting', () => {
     expect(r.inconclusive[0].message).toMatch(/wall-clock budget of 1 ms/);
   }, 300_000);
 
+  test('the wall-clock budget bounds the whole hunt: it stops before its runs are done, saying so', async () => {
+    const r = await huntOnThreads({ xen: '4.22', inject: ['B3'], seed: 1, claimMode: 1, pokes: false, threadRuns: 50, all: true, wallBudgetMs: 1 });
+    expect(r.runs).toBeLessThanOrEqual(1);
+    expect(r.failures).toEqual([]);
+    expect(r.stopped).toMatch(/^wall-clock budget of 0\.001 s spent while searching$/);
+  }, 300_000);
+
   test('--ignore holds on real threads too: no failure of an ignored property is reported', async () => {
     const ignore = ['claims-within-available', 'claim-backed', 'claim-guarantee'];
     const r = await huntOnThreads({ xen: '4.22', inject: ['B3'], seed: 1, claimMode: 1, pokes: false, threadRuns: 2, all: true, shrinkTimeMs: 1_000, ignore });

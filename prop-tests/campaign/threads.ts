@@ -40,6 +40,8 @@ export interface ThreadHuntResult {
    * hit ('limit'). Not failures of the hypervisor: counted here, never reported as found.
    */
   inconclusive: Array<{ run: number; kind: string; message: string }>;
+  /** Set when the wall-clock budget (CampaignOptions.wallBudgetMs) stopped the hunt before its runs. */
+  stopped?: string;
 }
 
 /** Failure kinds that say the run was cut short, not that a property broke. */
@@ -85,10 +87,18 @@ export async function huntOnThreads(options: ThreadHuntOptions): Promise<ThreadH
   const failures: ThreadFailure[] = [];
   const inconclusive: ThreadHuntResult['inconclusive'] = [];
   let runs = 0;
+  // The wall-clock budget bounds the whole hunt: each run gets at most what is left of it.
+  const wallEnd = o.wallBudgetMs === undefined ? Infinity : t0 + o.wallBudgetMs;
+  let stopped: string | undefined;
   for (const scenario of scenarios(o, o.seed)) {
     if (runs >= maxRuns || (failures.length > 0 && o.all !== true)) break;
+    const left = Math.floor(wallEnd - performance.now());
+    if (left < 1) {
+      stopped = `wall-clock budget of ${(o.wallBudgetMs ?? 0) / 1000} s spent while searching`;
+      break;
+    }
     const policy = o.ownerPolicy === 'arrival' ? 'arrival' : `random:${hash32(o.seed, 0x7d, runs)}`;
-    const r = await runThreads(toScenarioSpec(scenario), { policy, timeoutMs: o.runTimeoutMs ?? 60_000 });
+    const r = await runThreads(toScenarioSpec(scenario), { policy, timeoutMs: Math.min(o.runTimeoutMs ?? 60_000, left) });
     runs++;
     o.onProgress?.({ phase: 'search', runs, elapsedMs: performance.now() - t0 });
     if (r.failure !== undefined && INCONCLUSIVE_KINDS.has(r.failure.kind)) {
@@ -110,5 +120,6 @@ export async function huntOnThreads(options: ThreadHuntOptions): Promise<ThreadH
     }
     failures.push(f);
   }
-  return { seed: o.seed, runs, ms: performance.now() - t0, failures, inconclusive };
+  if (stopped === undefined && runs < maxRuns && failures.length === 0 && performance.now() >= wallEnd) stopped = `wall-clock budget of ${(o.wallBudgetMs ?? 0) / 1000} s spent while searching`;
+  return { seed: o.seed, runs, ms: performance.now() - t0, failures, inconclusive, ...(stopped === undefined ? {} : { stopped }) };
 }
