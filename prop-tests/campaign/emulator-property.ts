@@ -17,7 +17,7 @@ import type { ScenarioSpec } from '../../sim/scenario.ts';
 import { replayCommand } from '../../world/trace-plugins.ts';
 import { runScheduled, type Failure } from '../../world/world.ts';
 import { caseArb, choicesArb, withPropertyModules } from './campaign.ts';
-import { CAMPAIGN_MAX_STEPS, runOnce } from './run.ts';
+import { campaignMaxSteps, runOnce } from './run.ts';
 import { scenarioArb, toScenarioSpec, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
 
 /** One case: a generated campaign scenario (or a fixed spec) and the schedule it runs under. */
@@ -116,7 +116,8 @@ export async function runCase(c: EmulatorCase, properties: readonly (string | UR
 
 async function run(c: EmulatorCase, r: Resolved): Promise<CaseResult> {
   if ('spec' in c) {
-    const res = await runScheduled(specWith(c.spec, r), new ChoiceSequence(c.choices), { maxSteps: CAMPAIGN_MAX_STEPS });
+    const spec = specWith(c.spec, r);
+    const res = await runScheduled(spec, new ChoiceSequence(c.choices), { maxSteps: campaignMaxSteps(spec) });
     return { failure: res.failure, steps: res.steps, trace: res.owner.trace.toJsonl() };
   }
   const scenario: CampaignScenario = r.properties.length === 0 ? c.scenario : { ...c.scenario, properties: r.properties, plugins: r.plugins };

@@ -6,8 +6,8 @@ import { ChoiceSequence, SeededRandom } from '../../sim/policy.ts';
 import { extentOrders } from './actors.ts';
 import { dfsRuns } from './dfs.ts';
 import { renderInterleaving, callToken } from './interleaving.ts';
-import { runOnce } from './run.ts';
-import type { CampaignScenario } from './scenario.ts';
+import { CAMPAIGN_BASE_STEPS, campaignMaxSteps, runOnce } from './run.ts';
+import { toScenarioSpec, type CampaignScenario } from './scenario.ts';
 
 const tiny: CampaignScenario = {
   xen: '4.21', inject: [], claimMode: 1, hostMiB: 4, dom0MiB: 1, nodes: 1,
@@ -16,6 +16,21 @@ const tiny: CampaignScenario = {
 };
 
 describe('campaign parts', () => {
+  test('a 4.3 xl create of a 43 MiB PV guest (4 KiB pages, ~21,000 sections) ends within its run\'s step bound, not as a livelock', async () => {
+    // The case of seed 1's 4.3 portfolio (claim_mode 1, no pokes), xl/random slot: a fixed
+    // 20,000-step bound reported it as "no end after 20000 steps".
+    const s: CampaignScenario = {
+      xen: '4.3', inject: [], claimMode: 1, hostMiB: 9, dom0MiB: 1, nodes: 1,
+      guests: [{ type: 'pv', memPct: 1, dieAfter: 0 }], pokes: [], xls: [{ type: 'pv', memPct: 69, claimMode: 1 }],
+    };
+    const spec = toScenarioSpec(s);
+    expect(spec.actors[1].params?.files).toEqual({ 'x1.cfg': 'name = "x1"\ntype = "pv"\nmemory = 43\n' });
+    expect(campaignMaxSteps(spec)).toBe(CAMPAIGN_BASE_STEPS + 3 * 72 * 256 * 2);
+    const r = await runOnce(s, new SeededRandom(1));
+    expect(r.failure).toBeUndefined();
+    expect(r.steps).toBeGreaterThan(CAMPAIGN_BASE_STEPS);
+  });
+
   test('extentOrders decomposes largest first and sums to the size', () => {
     expect(extentOrders(767)).toEqual([9, 7, 6, 5, 4, 3, 2, 1, 0]);
     expect(extentOrders(1024)).toEqual([10]);

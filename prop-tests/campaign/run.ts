@@ -5,6 +5,7 @@
 import { checkInvariants } from '../../hv/index.ts';
 import type { Owner } from '../../sim/owner.ts';
 import type { SchedulePolicy } from '../../sim/policy.ts';
+import type { ScenarioSpec } from '../../sim/scenario.ts';
 import { runScheduled, type Failure } from '../../world/world.ts';
 import { toScenarioSpec, type CampaignScenario } from './scenario.ts';
 
@@ -65,8 +66,25 @@ function killingDriver(s: CampaignScenario, names: readonly string[]): ((owner: 
   };
 }
 
-/** Steps after which a run counts as a livelock. Campaign scenarios end in well under 1,000. */
-export const CAMPAIGN_MAX_STEPS = 20_000;
+/** Steps every campaign run may take whatever it builds (most scenarios end in well under 1,000). */
+export const CAMPAIGN_BASE_STEPS = 20_000;
+
+/**
+ * Critical sections an actor may spend per frame of the host: a populate of order-0 extents is
+ * two a page (alloc_heap_pages, assign_pages) plus its continuations; the third is headroom for
+ * a build's fallback to smaller extents and for frees and re-populates.
+ */
+export const SECTIONS_PER_FRAME = 3;
+
+/**
+ * Steps after which a run of `spec` counts as a livelock: the base, plus SECTIONS_PER_FRAME per
+ * frame of the host for each actor (no actor populates more than the host holds at a time). A
+ * fixed bound called honest long runs livelocks: 4.3's libxc builds a PV guest of 4 KiB pages
+ * (one order-0 extent a page), so the xl family's 40 MiB PV create is ~20,500 sections alone.
+ */
+export function campaignMaxSteps(spec: Pick<ScenarioSpec, 'host' | 'actors'>): number {
+  return CAMPAIGN_BASE_STEPS + SECTIONS_PER_FRAME * spec.host.memoryMiB * 256 * spec.actors.length;
+}
 
 /**
  * Runs `s` under `policy`; keeps the trace of a failing run (or always, with keepTrace).
@@ -79,7 +97,7 @@ export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepT
   const fast = deep === 'at-end';
   const spec = toScenarioSpec(s);
   const r = await runScheduled(spec, rec, {
-    maxSteps: CAMPAIGN_MAX_STEPS,
+    maxSteps: campaignMaxSteps(spec),
     invariants: !fast,
     onStep: fast ? (_i, owner) => checkInvariants(owner.hv, false) : undefined,
     driver: killingDriver(s, spec.actors.map((a) => a.name)),
