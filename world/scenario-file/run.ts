@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { SELFBALLOON_TARGET_NOTE } from '../../guests/linux-guest.ts';
 import { physinfo } from '../../hv/index.ts';
-import { runThreads } from '../../workers/threads.ts';
+import type { ThreadRunOptions, ThreadRunResult } from '../../workers/supervisor.ts';
 import type { Owner } from '../../sim/owner.ts';
 import { parsePolicy } from '../../sim/policy.ts';
 import { parseTrace, type TraceEvent } from '../../sim/trace.ts';
@@ -38,8 +38,13 @@ export interface RunObserver<T> {
   fromTrace(trace: string): Promise<T>;
 }
 
+/** Runs a scenario on real threads: workers/threads.ts runThreads (Node), or a platform's own (the browser playground's). */
+export type ThreadRunner = (spec: CompiledVariant['spec'], opts: ThreadRunOptions) => Promise<ThreadRunResult>;
+
 export interface RunVariantOptions<T = unknown> {
   threads?: boolean;
+  /** Which threads: default Node's worker_threads (workers/threads.ts, imported only when needed). */
+  threadRunner?: ThreadRunner;
   /** Schedule policy ("arrival", "random:SEED", "pct:SEED:DEPTH"); default arrival. */
   policy?: string;
   /** Called about every `progressMs` of wall time (default 100). */
@@ -313,6 +318,8 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
   const spec = { ...v.spec, untilNs: v.spec.untilNs ?? lastAt + THREADS_TAIL_NS };
   const samples: Array<{ steps: number; wallMs: number }> = [{ steps: 0, wallMs: 0 }];
   const t0 = performance.now();
+  // Imported here, not at the top: a bundle for the browser passes its own runner and never loads Node's.
+  const runThreads = o.threadRunner ?? (await import('../../workers/threads.ts')).runThreads;
   const r = await runThreads(spec, {
     policy: o.policy ?? 'arrival',
     timeoutMs: o.timeoutMs ?? 300_000,

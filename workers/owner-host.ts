@@ -1,0 +1,262 @@
+// The hypervisor owner's loop, on whichever thread hosts it: the Owner — the Hypervisor plus the
+// one place that chooses which critical section runs next — served to actor threads through the
+// mailbox. Pure plumbing: decode a slot, hand the request to the Owner, encode the reply. The
+// control plane (stats, snapshot, stop, kill) is returned for the host to expose (comlink); it is
+// served between owner-loop slices, never on the hypercall path. Hosts: workers/hv-worker.ts (a
+// Node worker_threads Worker) and web/app/thread-roles.ts (a Web Worker); they differ only in how
+// the control plane reaches the supervisor and how a slice yields to the event loop.
+
+import { AssertionError } from '../hv/assert.ts';
+import { checkInvariants, domainInfo, EFAULT, EINVAL, physinfo, type DomainInfo, type PhysInfo } from '../hv/index.ts';
+import { Owner } from '../sim/owner.ts';
+import { parsePolicy } from '../sim/policy.ts';
+import { loadPluginModules, startMonitors } from '../sim/registry.ts';
+import type { OwnerReply } from '../sim/requests.ts';
+import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
+import { MailboxServer, OWNER_SPIN_ITERATIONS_DEFAULT, type RequestTicket } from './channel.ts';
+import type { CallerToOwner, DecodeError } from './codec.ts';
+
+export interface HvWorkerData {
+  buffer: SharedArrayBuffer;
+  spec: ScenarioSpec;
+  /** Modules that register monitors and actor kinds (sim/registry.ts pluginModules()), imported first. */
+  plugins: string[];
+  /** A policy spec for parsePolicy ("arrival", "random:7", "pct:7:3"). */
+  policy: string;
+  /** Run checkInvariants after every section (default true). */
+  invariants?: boolean;
+}
+
+export interface OwnerStats {
+  steps: number;
+  nowNs: number;
+  runnable: number;
+  free_pages: number;
+  outstanding_pages: number;
+  domains: number;
+}
+
+export interface OwnerOutcome {
+  trace: string;
+  hash: string;
+  steps: number;
+  failure?: { kind: string; message: string; step: number };
+  /** Why the run was stopped from outside (control.stop), if it was. */
+  stopped?: string;
+  errors: Array<{ actor: string; error: string }>;
+}
+
+/** Owner → supervisor events. */
+export type OwnerEvent = { type: 'spawn'; spec: ActorSpec } | { type: 'stats'; stats: OwnerStats };
+
+/** Where the owner posts its events: a MessagePort (Node's or the browser's). */
+export interface OwnerEventPort {
+  postMessage(e: OwnerEvent): void;
+}
+
+/** The control plane, as the supervisor sees it through comlink. */
+export interface OwnerControl {
+  stats(): OwnerStats;
+  /** The hypervisor's state right now: physinfo and every domain's getdomaininfo. */
+  snapshot(): { physinfo: PhysInfo; domains: DomainInfo[]; nowNs: number; steps: number };
+  /**
+   * Ends the run at the next slice boundary, recorded as a stop with `why` (actors still blocked
+   * are told the owner stopped). No effect once the run has ended by itself.
+   */
+  stop(why?: string): void;
+  /** Resolves when the run is over. */
+  outcome(): Promise<OwnerOutcome>;
+  /** Marks an actor dead (its worker could not start or died). */
+  kill(actor: string, why: string): void;
+  /**
+   * Hands the owner a port for its events to the supervisor: spawn requests (the main thread
+   * starts the actor) and, every `statsEverySteps` steps if given, stats. A plain port the
+   * supervisor owns and closes, rather than comlink callback proxies, whose channels would
+   * outlive a terminated owner and keep each run's supervisor state alive.
+   */
+  connect(events: OwnerEventPort, statsEverySteps?: number): void;
+}
+
+/** How the host lets other work in between two slices of the owner loop (comlink calls). */
+export type YieldToHost = () => Promise<void>;
+
+/**
+ * Starts the owner of `data`'s run on this thread: imports its plugin modules, builds the Owner,
+ * attaches to the mailbox as its one server and runs the owner loop, yielding with `yieldToHost`
+ * between slices. @returns the control plane, for the host to expose to the supervisor
+ */
+export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHost): Promise<OwnerControl> {
+  await loadPluginModules(data.plugins);
+  const owner = new Owner(data.spec, parsePolicy(data.policy), 'threads');
+  const server = new MailboxServer(data.buffer);
+  /** slot → actor name, set by each slot's attach message. */
+  const actorOfSlot = new Map<number, string>();
+  let events: OwnerEventPort | undefined;
+  const eventBacklog: OwnerEvent[] = [];
+  let statsEvery = 0;
+  function post(e: OwnerEvent): void {
+    if (events === undefined) eventBacklog.push(e);
+    else events.postMessage(e);
+  }
+  let failure: OwnerOutcome['failure'];
+  let resolveOutcome!: (o: OwnerOutcome) => void;
+  const outcomePromise = new Promise<OwnerOutcome>((r) => (resolveOutcome = r));
+
+  owner.onSpawn = (spec) => post({ type: 'spawn', spec });
+  if (data.invariants !== false) owner.afterStep.push(() => checkInvariants(owner.hv));
+  // The scenario's property monitors, as the scheduled world runs them (world/world.ts): a breach
+  // ends the run as a 'property' failure recorded in the trace, so replay reproduces it.
+  const monitors = startMonitors(data.spec.monitors ?? [], owner);
+  class MonitorBreach extends Error {}
+  owner.afterStep.push((info) => {
+    for (const m of monitors) {
+      const breach = m.afterStep?.(info);
+      if (breach != null) {
+        failure = { kind: 'property', message: `${m.name}: ${breach}`, step: owner.steps };
+        throw new MonitorBreach(failure.message);
+      }
+    }
+  });
+  owner.afterStep.push((info) => {
+    if (statsEvery > 0 && info.step % statsEvery === 0) post({ type: 'stats', stats: stats() });
+  });
+
+  function stats(): OwnerStats {
+    const p = physinfo(owner.hv);
+    return {
+      steps: owner.steps,
+      nowNs: owner.hv.now,
+      runnable: owner.runnable().length,
+      free_pages: p.free_pages,
+      outstanding_pages: p.outstanding_pages,
+      domains: owner.hv.domains.size,
+    };
+  }
+
+  /** Set by the control plane's stop(): the run ends at the next slice boundary, stopped for this reason. */
+  let stopRequested: string | undefined;
+
+  const control: OwnerControl = {
+    stats,
+    snapshot: () => ({ physinfo: physinfo(owner.hv), domains: [...owner.hv.domains.values()].map(domainInfo), nowNs: owner.hv.now, steps: owner.steps }),
+    stop: (why) => {
+      stopRequested ??= typeof why === 'string' && why.length > 0 ? why.slice(0, 1000) : 'stopped through the control plane';
+    },
+    outcome: () => outcomePromise,
+    kill: (actor, why) => owner.kill(actor, why),
+    connect: (port, statsEverySteps) => {
+      events = port;
+      statsEvery = Math.max(0, statsEverySteps ?? 0);
+      for (const e of eventBacklog.splice(0)) port.postMessage(e);
+    },
+  };
+
+  /** Takes every new slot event: attach, requests (to the Owner), garbage, dead callers. */
+  function drainMailbox(): void {
+    for (const ev of server.poll()) {
+      if (ev.kind === 'invalid') {
+        refuseGarbage(ev.ticket, ev.error);
+      } else if (ev.kind === 'abandoned') {
+        const actor = actorOfSlot.get(ev.slot);
+        actorOfSlot.delete(ev.slot);
+        if (actor !== undefined) owner.kill(actor, 'its thread died');
+        if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
+      } else {
+        serve(ev.ticket, ev.msg);
+      }
+    }
+  }
+
+  /**
+   * After the run: every pending slot event is answered without touching the owner — an actor's
+   * request with 'gone' (it stops), anything else as during the run: garbage with -EFAULT, a slot
+   * that never attached an actor with -EINVAL.
+   */
+  function refuseRemaining(): void {
+    for (const ev of server.poll()) {
+      if (ev.kind === 'invalid') refuseGarbage(ev.ticket, ev.error);
+      else if (ev.kind === 'abandoned') {
+        if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
+      } else if (ev.msg.kind !== 'attach' && ev.msg.kind !== 'echo' && actorOfSlot.has(ev.ticket.slot)) server.reply(ev.ticket, { kind: 'gone', now: owner.hv.now });
+      else refuseUnattached(ev.ticket, ev.msg, actorOfSlot.get(ev.ticket.slot));
+    }
+  }
+
+  /** Garbage in a slot: that caller gets an error, the hypervisor is untouched. */
+  function refuseGarbage(ticket: RequestTicket, error: DecodeError): void {
+    server.reply(ticket, { kind: 'error', code: 'decode', errno: -EFAULT, message: `${error.reason}: ${error.detail}`, now: owner.hv.now });
+  }
+
+  /** A message its slot may not send now (nothing attached there, a finished actor, an echo). */
+  function refuseUnattached(ticket: RequestTicket, msg: CallerToOwner, actor: string | undefined): void {
+    server.reply(ticket, { kind: 'error', code: 'unsupported', errno: -EINVAL, message: `${msg.kind} from ${actor ?? 'an unattached slot'} not accepted now`, now: owner.hv.now });
+  }
+
+  function serve(ticket: RequestTicket, msg: CallerToOwner): void {
+    const reply = (r: OwnerReply) => server.reply(ticket, r);
+    if (msg.kind === 'attach') {
+      if (!owner.actorNames().includes(msg.actor) || [...actorOfSlot.values()].includes(msg.actor)) {
+        server.reply(ticket, { kind: 'error', code: 'unsupported', errno: -EINVAL, message: `unknown or already attached actor ${msg.actor}`, now: owner.hv.now });
+        return;
+      }
+      actorOfSlot.set(ticket.slot, msg.actor);
+      server.reply(ticket, { kind: 'ack', now: owner.hv.now });
+      return;
+    }
+    const actor = actorOfSlot.get(ticket.slot);
+    if (msg.kind === 'echo' || actor === undefined || !owner.canSubmit(actor)) return refuseUnattached(ticket, msg, actor);
+    owner.submit(actor, msg, reply);
+  }
+
+  function fail(kind: string, e: unknown): void {
+    failure = { kind, message: e instanceof Error ? e.message : String(e), step: owner.steps };
+  }
+
+  /** One slice of the owner loop; returns false when the run is over. */
+  function slice(): boolean {
+    const sliceEnd = performance.now() + 20;
+    while (performance.now() < sliceEnd) {
+      server.heartbeat();
+      drainMailbox();
+      let progressed = false;
+      try {
+        progressed = owner.step();
+      } catch (e) {
+        if (e instanceof MonitorBreach) return false;
+        fail(e instanceof AssertionError ? (e.name === 'InvariantViolation' ? 'invariant' : 'hv-crash') : 'hv-crash', e);
+        return false;
+      }
+      if (progressed) continue;
+      // Nothing runnable, no timer left and nobody computing: nothing can change any more (actors
+      // waiting for a domain that never boots, say), so the run is over — where the scheduled
+      // world ends it too, and endRun tells the waiting actors to stop. (Waiting on would hold
+      // them until their call timeout and fail them with OwnerGoneError.)
+      if (owner.allDone() || !owner.anyRunning()) return false;
+      // Nothing to do until an actor asks for something: sleep on the doorbell (bounded).
+      if (server.waitForWork(5, OWNER_SPIN_ITERATIONS_DEFAULT) === 'shutdown') return false;
+    }
+    return true;
+  }
+
+  async function run(): Promise<void> {
+    while (stopRequested === undefined && slice()) await yieldToHost(); // let comlink calls in
+    const stopped = stopRequested;
+    if (stopped !== undefined) owner.trace.add({ k: 'stop', why: stopped, step: owner.steps });
+    for (const m of monitors) {
+      if (failure !== undefined) break;
+      const breach = m.atEnd?.();
+      if (breach != null) failure = { kind: 'property', message: `${m.name}: ${breach}`, step: owner.steps };
+    }
+    if (failure !== undefined) owner.trace.add({ k: 'fail', kind: failure.kind, message: failure.message, step: failure.step });
+    const hash = owner.finishRun();
+    // The trace is sealed: requests still arriving are answered without reaching the owner (a
+    // late note or kill recorded after the end would be compared by a replay but not hashed).
+    refuseRemaining();
+    // Callers still blocked (their hypercall never ran) get OwnerGoneError from stop().
+    server.stop();
+    resolveOutcome({ trace: owner.trace.toJsonl(), hash, steps: owner.steps, failure, ...(stopped === undefined ? {} : { stopped }), errors: owner.errors() });
+  }
+
+  void run();
+  return control;
+}
