@@ -12,7 +12,7 @@ import { EBUSY, EEXIST, ENOSYS, EFAULT, EINVAL, ENOMEM, EOVERFLOW, EPERM, ESRCH 
 import { MEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
 import { isRecord, isU16, isU32, isU64 } from './guest-args.ts';
-import type { HypercallContext, Sections } from './hypercall-context.ts';
+import { once, type HypercallContext, type Sections } from './hypercall-context.ts';
 import { DOMCTL_OPS, DOMID_ANY, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
 
 export { DOMCTL_OPS };
@@ -23,58 +23,52 @@ export function isDomctlOp(op: string): op is DomctlOp {
   return (DOMCTL_OPS as readonly string[]).includes(op);
 }
 
-/** One-section result helper. */
-function* once(label: string, result: HypercallResult): Sections {
-  yield label;
-  return result;
-}
-
-export function* dispatchDomctl(hv: HypercallContext, caller: number, op: DomctlOp, args: unknown): Sections {
-  if (!isRecord(args)) return yield* once('domctl', { rc: -EFAULT });
+export function dispatchDomctl(hv: HypercallContext, caller: number, op: DomctlOp, args: unknown): Sections {
+  if (!isRecord(args)) return once('domctl', { rc: -EFAULT });
   const privileged = hv.isControl(caller); // xsm_sysctl / xsm_domctl (XSM_PRIV)
   // do_sysctl checks XSM first; do_domctl has no domain to look up for createdomain (d = NULL).
   const noLookup = op === 'XEN_SYSCTL_physinfo' || op === 'XEN_SYSCTL_numainfo' || op === 'XEN_SYSCTL_getdomaininfolist' ||
     op === 'XEN_SYSCTL_readconsole' || op === 'XEN_SYSCTL_page_offline_op' || op === 'XEN_DOMCTL_createdomain';
-  if (noLookup && !privileged) return yield* once('domctl', { rc: -EPERM });
+  if (noLookup && !privileged) return once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_SYSCTL_physinfo':
-      return yield* once('physinfo', { rc: 0, ...physinfo(hv) });
+      return once('physinfo', { rc: 0, ...physinfo(hv) });
     case 'XEN_SYSCTL_numainfo':
-      return yield* once('numainfo', { rc: 0, nodes: numainfo(hv) });
+      return once('numainfo', { rc: 0, nodes: numainfo(hv) });
     case 'XEN_SYSCTL_getdomaininfolist':
-      return yield* once('getdomaininfolist', getDomainInfoList(hv, args));
+      return once('getdomaininfolist', getDomainInfoList(hv, args));
     case 'XEN_SYSCTL_readconsole':
-      return yield* once('readconsole', readConsole(hv, args));
+      return once('readconsole', readConsole(hv, args));
     case 'XEN_SYSCTL_page_offline_op':
-      return yield* pageOfflineOp(hv, args);
+      return pageOfflineOp(hv, args);
     case 'XEN_DOMCTL_createdomain':
-      return yield* once('createdomain', createDomain(hv, args));
+      return once('createdomain', createDomain(hv, args));
     case 'XEN_DOMCTL_getdomaininfo':
-      return yield* once('getdomaininfo', getDomainInfo(hv, caller, args.domid));
+      return once('getdomaininfo', getDomainInfo(hv, caller, args.domid));
     default:
       break;
   }
-  if (!isU16(args.domid)) return yield* once('domctl', { rc: -EFAULT });
+  if (!isU16(args.domid)) return once('domctl', { rc: -EFAULT });
   const d = hv.domains.get(args.domid);
   // do_domctl looks the domain up (rcu_lock_domain_by_id) before xsm_domctl, so an unknown
   // domain — DOMID_SELF included — is -ESRCH even for an unprivileged caller; from 4.22
   // (a89ca78901) a non-control caller gets -EPERM, as the XSM check would give.
-  if (d === undefined) return yield* once('domctl', { rc: unknownDomainRc(hv, caller) });
-  if (!privileged) return yield* once('domctl', { rc: -EPERM });
+  if (d === undefined) return once('domctl', { rc: unknownDomainRc(hv, caller) });
+  if (!privileged) return once('domctl', { rc: -EPERM });
   switch (op) {
     case 'XEN_DOMCTL_max_mem':
-      return yield* once('max_mem', maxMem(hv, d, args.max_memkb));
+      return once('max_mem', maxMem(hv, d, args.max_memkb));
     case 'XEN_DOMCTL_pausedomain':
-      return yield* once('pausedomain', { rc: pauseDomain(hv, caller, d) });
+      return once('pausedomain', { rc: pauseDomain(hv, caller, d) });
     case 'XEN_DOMCTL_unpausedomain':
-      return yield* once('unpausedomain', { rc: unpauseDomain(hv, d) });
+      return once('unpausedomain', { rc: unpauseDomain(hv, d) });
     case 'XEN_DOMCTL_destroydomain':
-      return yield* domainKill(hv, caller, d);
+      return domainKill(hv, caller, d);
     case 'XEN_DOMCTL_set_paging_mempool_size':
-      return yield* setPagingMempoolSize(hv, d, args.size);
+      return setPagingMempoolSize(hv, d, args.size);
     case 'XEN_DOMCTL_claim_memory':
       // Both locks, one section; an unknown domctl is -ENOSYS (arch_do_domctl's default).
-      return yield* once('claim_memory', hv.feat.claimSets ? claimMemory(hv, d, args) : { rc: -ENOSYS });
+      return once('claim_memory', hv.feat.claimSets ? claimMemory(hv, d, args) : { rc: -ENOSYS });
     default:
       return assertNever(op, 'domctl');
   }

@@ -18,6 +18,12 @@ import type { Features } from './version.ts';
 /** A critical section's generator: yields section labels, returns Xen's result. */
 export type Sections = Generator<string, HypercallResult, void>;
 
+/** A one-section op: `label`, then `result`. */
+export function* once(label: string, result: HypercallResult): Sections {
+  yield label;
+  return result;
+}
+
 /** What the domain lifecycle and the invariant checker ask of tmem (hv/tmem/core.ts implements it). */
 export interface TmemDomainHooks {
   /** Frames owned by `domid` that tmem holds (persistent pages charged to the client). */

@@ -10,7 +10,7 @@ import { DEFAULT_COSTS, type CostModel } from './cost-model.ts';
 import { Domain, DOMDYING } from './domain.ts';
 import { ENOSYS, ESRCH } from './errno.ts';
 import { dispatchDomctl, isDomctlOp } from './domctl.ts';
-import { HypercallContext, type Sections } from './hypercall-context.ts';
+import { HypercallContext, once, type Sections } from './hypercall-context.ts';
 import { HypervisorOptionsError, validateHypervisorOptions, type HypervisorOptions } from './options.ts';
 import { dispatchMemop, isMemop } from './memop.ts';
 import { isOpName, type HypercallResult, type OpName } from './ops.ts';
@@ -28,12 +28,16 @@ export class Call {
   lastLabel = '';
   /** Set when the last section has run. */
   result: HypercallResult | undefined;
+  /**
+   * The op's sections, made by the first step (the entry checks run in the first section).
+   * @internal
+   */
+  gen: Sections | null = null;
   constructor(
     readonly id: number,
     readonly caller: number,
     readonly op: string,
     readonly args: unknown,
-    /** @internal */ readonly gen: Sections,
   ) {}
   get done(): boolean {
     return this.result !== undefined;
@@ -101,25 +105,23 @@ export class Hypervisor extends HypercallContext {
    */
   begin(caller: number, op: string, args: unknown): Call {
     const id = this.nextCallId++;
-    return new Call(id, caller, op, args, this.sections(caller, op, args));
+    return new Call(id, caller, op, args);
   }
 
-  private *sections(caller: number, op: string, args: unknown): Sections {
+  /**
+   * The hypercall entry, run at the start of its first section: the caller check, the entry
+   * cost, then the op's own sections. Returns the handler's generator itself rather than
+   * delegating to it (yield*), so each later section resumes one generator, not a chain.
+   */
+  private sections(caller: number, op: string, args: unknown): Sections {
     const c = this.domains.get(caller);
-    if (!Number.isSafeInteger(caller) || c === undefined || c.isDying !== DOMDYING.alive) {
-      yield 'entry';
-      return { rc: -ESRCH };
-    }
+    if (!Number.isSafeInteger(caller) || c === undefined || c.isDying !== DOMDYING.alive) return once('entry', { rc: -ESRCH });
     this.charge(this.costs.hypercallNs);
-    if (!isOpName(op) || (op === 'XENMEM_claim_pages' && !this.hasClaimPages)) {
-      yield 'entry';
-      return { rc: -ENOSYS };
-    }
-    if (isMemop(op)) return yield* dispatchMemop(this, caller, op, args);
-    if (isDomctlOp(op)) return yield* dispatchDomctl(this, caller, op, args);
-    if (isTmemOp(op)) return yield* dispatchTmem(this, this.tmem, caller, op, args);
-    yield 'entry';
-    return { rc: -ENOSYS };
+    if (!isOpName(op) || (op === 'XENMEM_claim_pages' && !this.hasClaimPages)) return once('entry', { rc: -ENOSYS });
+    if (isMemop(op)) return dispatchMemop(this, caller, op, args);
+    if (isDomctlOp(op)) return dispatchDomctl(this, caller, op, args);
+    if (isTmemOp(op)) return dispatchTmem(this, this.tmem, caller, op, args);
+    return once('entry', { rc: -ENOSYS });
   }
 
   /**
@@ -131,6 +133,7 @@ export class Hypervisor extends HypercallContext {
     this.current = this.domains.get(call.caller);
     let r: IteratorResult<string, HypercallResult>;
     try {
+      call.gen ??= this.sections(call.caller, call.op, call.args);
       r = call.gen.next();
     } finally {
       this.current = undefined;

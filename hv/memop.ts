@@ -12,7 +12,7 @@ import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF, memfBits, memfGetNode, memfNode, XENMEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
 import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
-import type { HypercallContext, Sections } from './hypercall-context.ts';
+import { once, type HypercallContext, type Sections } from './hypercall-context.ts';
 import { DOMID_SELF, MEMOPS, XEN_DOMCTL_CLAIM_MEMORY_LEGACY, type HypercallResult } from './ops.ts';
 
 export { MEMOPS };
@@ -30,16 +30,18 @@ export function isMemop(op: string): op is Memop {
   return (MEMOPS as readonly string[]).includes(op);
 }
 
-export function* dispatchMemop(hv: HypercallContext, caller: number, op: Memop, args: unknown): Sections {
+/** The op's sections (the handler's own generator: no delegation on the hot path). */
+export function dispatchMemop(hv: HypercallContext, caller: number, op: Memop, args: unknown): Sections {
   switch (op) {
     case 'XENMEM_claim_pages':
-      return yield* claimPages(hv, caller, args);
+      return claimPages(hv, caller, args);
     case 'XENMEM_exchange':
-      return yield* memoryExchange(hv, caller, args);
+      return memoryExchange(hv, caller, args);
     case 'XENMEM_populate_physmap':
     case 'XENMEM_increase_reservation':
+      return populate(hv, caller, op, args);
     case 'XENMEM_decrease_reservation':
-      return yield* reservationOp(hv, caller, op, args);
+      return decreaseReservation(hv, caller, args);
     default:
       return assertNever(op, 'memop');
   }
@@ -82,39 +84,14 @@ interface MemopArgs {
   memflags: number;
 }
 
-/** Runs a reservation op across its continuations; the final rc is the total of extents done. */
-function* reservationOp(hv: HypercallContext, caller: number, op: ReservationOp, args: unknown): Sections {
-  const first = startExtentOf(args);
-  if (first === undefined) {
-    yield 'memory_op';
-    return { rc: 0 };
-  }
-  let start = first;
-  const mfnsOut: number[] = [];
-  /** The frames of the extent being freed, between its two sections (decrease_reservation). */
-  const runs = new FrameRuns();
-  for (;;) {
-    const a = decodeReservation(hv, caller, op, args, start);
-    if (typeof a === 'number') {
-      yield 'memory_op';
-      return { rc: a };
-    }
-    const entry = hv.now;
-    const loop: Generator<string, { done: number; preempted: boolean }, void> =
-      op === 'XENMEM_decrease_reservation'
-        ? decreaseReservation(hv, a, start, entry, runs)
-        : populate(hv, a, start, entry, op === 'XENMEM_populate_physmap', mfnsOut);
-    const { done, preempted } = yield* loop;
-    if (!preempted) {
-      const result: HypercallResult = { rc: done };
-      if (op === 'XENMEM_increase_reservation' && a.r.list !== null) result.extent_start = mfnsOut;
-      return result;
-    }
-    // hypercall_create_continuation(op | done << 6): the vCPU re-enters with the new index.
-    start = done;
-    yield 'continuation';
-    hv.charge(hv.costs.hypercallNs);
-  }
+/**
+ * The reservation ops' result once the loop stops (not preempted): the extents done, and for
+ * increase_reservation with a handle the mfns it wrote there.
+ */
+function reservationResult(op: ReservationOp, a: MemopArgs, done: number, mfnsOut: number[]): HypercallResult {
+  const result: HypercallResult = { rc: done };
+  if (op === 'XENMEM_increase_reservation' && a.r.list !== null) result.extent_start = mfnsOut;
+  return result;
 }
 
 /** do_memory_op's argument checks, in Xen's order. @returns the args, or the rc to return. */
@@ -200,21 +177,45 @@ function preemptPending(hv: HypercallContext, i: number, start: number, entry: n
 /**
  * increase_reservation / populate_physmap: per extent, alloc_heap_pages (heap_lock) then
  * assign_pages + p2m update (page_alloc_lock) as two sections; a failure stops the loop.
+ * A pending preemption (or a stashed scrub) continues the call: hypercall_create_continuation
+ * (op | i << 6), and the vCPU re-enters do_memory_op with the new index, which decodes and
+ * checks the arguments again. The continuations run inside this one generator (no delegation),
+ * so each section resumes one generator; the final rc is the total of extents done.
  */
-function* populate(
-  hv: HypercallContext, a: MemopArgs, start: number, entry: number, mapIt: boolean, mfnsOut: number[],
-): Generator<string, { done: number; preempted: boolean }, void> {
-  const { d, r, memflags } = a;
-  const n = 2 ** r.extentOrder;
-  for (let i = start; i < r.nrExtents; i++) {
-    if (preemptPending(hv, i, start, entry)) return { done: i, preempted: true };
+function* populate(hv: HypercallContext, caller: number, op: 'XENMEM_populate_physmap' | 'XENMEM_increase_reservation', args: unknown): Sections {
+  const first = startExtentOf(args);
+  if (first === undefined) return yield* once('memory_op', { rc: 0 });
+  let a = decodeReservation(hv, caller, op, args, first);
+  if (typeof a === 'number') return yield* once('memory_op', { rc: a });
+  const mapIt = op === 'XENMEM_populate_physmap';
+  const mfnsOut: number[] = [];
+  let start = first;
+  let entry = hv.now;
+  /** The extent being populated was stashed (stash_allocation): the call must be continued. */
+  let stashed = false;
+  extents: for (let i = start; i < a.r.nrExtents; i++) {
+    if (stashed || preemptPending(hv, i, start, entry)) {
+      stashed = false;
+      yield 'continuation';
+      hv.charge(hv.costs.hypercallNs);
+      const again = decodeReservation(hv, caller, op, args, i);
+      if (typeof again === 'number') return yield* once('memory_op', { rc: again });
+      a = again;
+      start = i;
+      entry = hv.now;
+      i--; // the re-entered loop checks extent i from the top
+      continue;
+    }
+    const { d, r, memflags } = a;
+    const order = r.extentOrder;
+    const n = 2 ** order;
     let gpfn = -1;
     if (mapIt) {
       const g = r.list === null ? undefined : r.list[i];
-      if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || anyMapped(d, g, n)) {
+      if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || d.p2m.anyMapped(g, n)) {
         // DIVERGENCE: populating over an existing mapping stops the loop instead of replacing it.
         yield 'memory_op';
-        return { done: i, preempted: false };
+        return reservationResult(op, a, i, mfnsOut);
       }
       gpfn = g;
     }
@@ -224,51 +225,75 @@ function* populate(
     let mfn = -1;
     let scrubStart = 0;
     if (mapIt && hv.feat.deferredPopulateScrub && d.pendingScrub !== null) {
-      const got = getStashedAllocation(hv, d, r.extentOrder, memflags);
-      if (got !== null) [mfn, scrubStart] = got;
+      const p = getStashedAllocation(hv, d, order, memflags);
+      if (p !== null) {
+        mfn = p.mfn;
+        scrubStart = p.index;
+      }
       yield 'get_stashed_allocation';
     }
     if (mfn < 0) {
       const before = d.outstandingPages;
-      const got = hv.heap.allocHeapPages(r.extentOrder, memflags, d);
+      const got = hv.heap.allocHeapPages(order, memflags, d);
       hv.charge(hv.costs.extentNs);
       if (typeof got !== 'number') {
-        hv.emit({ kind: 'alloc_failed', domid: d.domid, order: r.extentOrder, outstanding: before, reason: got });
+        hv.emit({ kind: 'alloc_failed', domid: d.domid, order, outstanding: before, reason: got });
         // gdprintk (debug builds only); 4.3's populate_physmap stays quiet for order 0 under tmem.
-        if (hv.debugBuild && !(mapIt && hv.feat.version === '4.3' && hv.tmem !== null && r.extentOrder === 0)) {
-          hv.console.printk(allocFailLine(hv.feat.version, mapIt, hv.current?.domid ?? d.domid, r.extentOrder, d.domid, memflags, i, r.nrExtents));
+        if (hv.debugBuild && !(mapIt && hv.feat.version === '4.3' && hv.tmem !== null && order === 0)) {
+          hv.console.printk(allocFailLine(hv.feat.version, mapIt, hv.current?.domid ?? d.domid, order, d.domid, memflags, i, r.nrExtents));
         }
         yield 'alloc_heap_pages';
-        return { done: i, preempted: false };
+        return reservationResult(op, a, i, mfnsOut);
       }
       mfn = got;
       if (!deferred) hv.scrubOnAlloc(mfn, n);
       yield 'alloc_heap_pages';
     }
-    if (deferred && (yield* scrubWithPreemption(hv, d, mfn, r.extentOrder, scrubStart, entry))) return { done: i, preempted: true };
+    if (deferred) {
+      // The scrub loop (4.22): one section per SCRUB_BATCH dirty pages; after each batch but the
+      // last a pending preemption stashes the extent for the continuation to resume.
+      const end = mfn + n;
+      let at = mfn + scrubStart;
+      for (;;) {
+        const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);
+        const last = stop < 0 || stop === end;
+        const upTo = last ? end : stop;
+        const scrubbed = hv.dirty.clear(at, upTo - at);
+        hv.charge(scrubbed * hv.costs.pageScrubNs);
+        at = upTo;
+        if (scrubbed > 0) yield 'scrub_pages';
+        if (last) break;
+        if (hv.now - entry < hv.costs.preemptSliceNs) continue; // hypercall_preempt_check()
+        stashAllocation(hv, d, mfn, order, at - mfn);
+        yield 'stash_allocation';
+        stashed = true;
+        i--;
+        continue extents;
+      }
+    }
     // A concurrent populate may have mapped the same gpfns meanwhile.
-    const raced = mapIt && anyMapped(d, gpfn, n);
-    if (raced || !hv.heap.assignPages(d, mfn, r.extentOrder, memflags)) {
+    const raced = mapIt && d.p2m.anyMapped(gpfn, n);
+    if (raced || !hv.heap.assignPages(d, mfn, order, memflags)) {
       if (!raced && hv.debugBuild) {
         const dying = d.isDying !== 0;
-        const line = assignFailLine(hv.feat.version, hv.current?.domid ?? d.domid, hv.tmem !== null, r.extentOrder, { domid: d.domid, totPages: d.totPages, maxPages: d.maxPages, dying });
+        const line = assignFailLine(hv.feat.version, hv.current?.domid ?? d.domid, hv.tmem !== null, order, { domid: d.domid, totPages: d.totPages, maxPages: d.maxPages, dying });
         if (line !== undefined) hv.console.printk(line);
       }
       // E4 consumed the claim already: that share is lost, as 75d29d9b5e accepts (B5).
       yield 'assign_pages';
-      hv.heap.freeHeapPages(mfn, r.extentOrder);
+      hv.heap.freeHeapPages(mfn, order);
       yield 'free_heap_pages';
-      return { done: i, preempted: false };
+      return reservationResult(op, a, i, mfnsOut);
     }
     if (mapIt) d.p2m.map(gpfn, mfn, n);
     else {
-      d.unmappedExtents.set(mfn, r.extentOrder);
+      d.unmappedExtents.set(mfn, order);
       mfnsOut.push(mfn);
     }
     hv.charge(n * hv.costs.pagePopulateNs);
     yield 'assign_pages';
   }
-  return { done: r.nrExtents, preempted: false };
+  return reservationResult(op, a, a.r.nrExtents, mfnsOut);
 }
 
 /** Dirty pages scrubbed between two preemption checks (`!(++dirty_cnt & 0xff)`). */
@@ -277,73 +302,67 @@ const SCRUB_BATCH = 256;
 /**
  * get_stashed_allocation (4.22 memory.c): the pending extent if it has the order asked for and,
  * for an exact-node request, the node; otherwise it is freed. Either way the slot is emptied.
- * @returns [mfn, scrub index] of the extent taken over, or null.
+ * @returns the extent taken over (its mfn and scrub index), or null.
  */
-function getStashedAllocation(hv: HypercallContext, d: Domain, order: number, memflags: number): [number, number] | null {
+function getStashedAllocation(hv: HypercallContext, d: Domain, order: number, memflags: number): { mfn: number; index: number } | null {
   const p = d.pendingScrub!;
   const node = memflags & MEMF.exact_node ? memfGetNode(memflags) : -1;
   if (p.order === order && (node < 0 || hv.heap.nodeOf(p.mfn) === node)) {
     d.pendingScrub = null;
-    return [p.mfn, p.index];
+    return p;
   }
   hv.dropPendingScrub(d);
   return null;
 }
 
 /**
- * populate_physmap's scrub loop (4.22): scrubs the extent's dirty pages from `from` on, one
- * section per SCRUB_BATCH dirty pages; after each batch but the last a pending preemption
- * stashes the extent (stash_allocation) for the continuation to resume.
- * @returns true when the call must be continued (the extent stashed or, if the slot was taken
- *   or d is dying, freed with its claim share).
+ * stash_allocation (4.22): keeps the extent whose scrub stopped at `index` in d->pending_scrub
+ * for the continuation — "Drop the passed page in preference for the already stashed one": when
+ * the slot is taken or d is dying the new extent is freed (with its claim share).
  */
-function* scrubWithPreemption(
-  hv: HypercallContext, d: Domain, mfn: number, order: number, from: number, entry: number,
-): Generator<string, boolean, void> {
-  const end = mfn + 2 ** order;
-  let at = mfn + from;
-  for (;;) {
-    const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);
-    const last = stop < 0 || stop === end;
-    const upTo = last ? end : stop;
-    const scrubbed = hv.dirty.clear(at, upTo - at);
-    hv.charge(scrubbed * hv.costs.pageScrubNs);
-    at = upTo;
-    if (scrubbed > 0) yield 'scrub_pages';
-    if (last) return false;
-    if (hv.now - entry < hv.costs.preemptSliceNs) continue; // hypercall_preempt_check()
-    // stash_allocation: "Drop the passed page in preference for the already stashed one."
-    if (d.pendingScrub !== null || d.isDying !== 0) {
-      hv.heap.freeHeapPages(mfn, order);
-      hv.emit({ kind: 'scrub_stash_freed', domid: d.domid, order });
-    } else {
-      d.pendingScrub = { mfn, order, index: at - mfn };
-    }
-    yield 'stash_allocation';
-    return true;
+function stashAllocation(hv: HypercallContext, d: Domain, mfn: number, order: number, index: number): void {
+  if (d.pendingScrub !== null || d.isDying !== 0) {
+    hv.heap.freeHeapPages(mfn, order);
+    hv.emit({ kind: 'scrub_stash_freed', domid: d.domid, order });
+  } else {
+    d.pendingScrub = { mfn, order, index };
   }
-}
-
-function anyMapped(d: Domain, gpfn: number, n: number): boolean {
-  return d.p2m.anyMapped(gpfn, n);
 }
 
 /**
  * decrease_reservation: per extent, guest_remove_page for each of its 2^order gfns (p2m +
  * page_alloc_lock, where E1/E2 re-grow a claim), then free_heap_pages (heap_lock). A gfn that
- * is not mapped stops the loop after the pages before it were removed, as in Xen.
+ * is not mapped stops the loop after the pages before it were removed, as in Xen. Continues
+ * itself on a pending preemption, as populate does.
  */
-function* decreaseReservation(
-  hv: HypercallContext, a: MemopArgs, start: number, entry: number, runs: FrameRuns,
-): Generator<string, { done: number; preempted: boolean }, void> {
-  const { d, r } = a;
-  const n = 2 ** r.extentOrder;
-  for (let i = start; i < r.nrExtents; i++) {
-    if (preemptPending(hv, i, start, entry)) return { done: i, preempted: true };
+function* decreaseReservation(hv: HypercallContext, caller: number, args: unknown): Sections {
+  const op = 'XENMEM_decrease_reservation';
+  const first = startExtentOf(args);
+  if (first === undefined) return yield* once('memory_op', { rc: 0 });
+  let a = decodeReservation(hv, caller, op, args, first);
+  if (typeof a === 'number') return yield* once('memory_op', { rc: a });
+  /** The frames of the extent being freed, between its two sections. */
+  const runs = new FrameRuns();
+  let start = first;
+  let entry = hv.now;
+  for (let i = start; i < a.r.nrExtents; i++) {
+    if (preemptPending(hv, i, start, entry)) {
+      yield 'continuation';
+      hv.charge(hv.costs.hypercallNs);
+      const again = decodeReservation(hv, caller, op, args, i);
+      if (typeof again === 'number') return yield* once('memory_op', { rc: again });
+      a = again;
+      start = i;
+      entry = hv.now;
+      i--;
+      continue;
+    }
+    const { d, r } = a;
+    const n = 2 ** r.extentOrder;
     const g = r.list === null ? undefined : r.list[i];
     if (!isU64(g)) {
       yield 'memory_op';
-      return { done: i, preempted: false };
+      return { rc: i };
     }
     // guest_remove_page for each gfn of the extent, up to the first that is not mapped; a part
     // of a superpage entry splits it.
@@ -356,9 +375,13 @@ function* decreaseReservation(
     hv.heap.freeRuns(runs);
     hv.charge(hv.costs.extentNs + removed * hv.costs.pageFreeNs);
     yield 'free_heap_pages';
-    if (removed < n) return { done: i, preempted: false };
+    if (removed < n) return { rc: i };
   }
-  return { done: r.nrExtents, preempted: false };
+  return { rc: a.r.nrExtents };
+}
+
+function anyMapped(d: Domain, gpfn: number, n: number): boolean {
+  return d.p2m.anyMapped(gpfn, n);
 }
 
 /**
