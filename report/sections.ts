@@ -57,21 +57,81 @@ export const CONTEXT_SECTIONS: Readonly<Record<MarkPriority, number>> = { high: 
 /** Share of the context budget 'low' marks may fill. */
 const LOW_SHARE = 0.75;
 
-interface Kept extends SectionRecord {
+/**
+ * The kept sections, as columns in one arena of typed arrays (no object per section: a long run
+ * adds millions, and objects that live in the tail ring long enough to be promoted only to die
+ * there cost the garbage collector more than the run itself). Slots [0, headMax) hold the head,
+ * [headMax, headMax + tailMax) the tail ring, the rest the context windows. Actors and labels are
+ * ids into `names` (a run has few of either).
+ */
+class Arena {
+  readonly t: Float64Array;
+  readonly dur: Float64Array;
+  readonly step: Float64Array;
   /** 0-based position in the whole run. */
-  seq: number;
+  readonly seq: Float64Array;
+  readonly actor: Int32Array;
+  readonly label: Int32Array;
+  readonly call: Int32Array;
+  readonly finished: Uint8Array;
+  readonly names = new Intern();
+
+  constructor(size: number) {
+    this.t = new Float64Array(size);
+    this.dur = new Float64Array(size);
+    this.step = new Float64Array(size);
+    this.seq = new Float64Array(size);
+    this.actor = new Int32Array(size);
+    this.label = new Int32Array(size);
+    this.call = new Int32Array(size);
+    this.finished = new Uint8Array(size);
+  }
+
+  copy(to: number, from: number): void {
+    this.t[to] = this.t[from];
+    this.dur[to] = this.dur[from];
+    this.step[to] = this.step[from];
+    this.seq[to] = this.seq[from];
+    this.actor[to] = this.actor[from];
+    this.label[to] = this.label[from];
+    this.call[to] = this.call[from];
+    this.finished[to] = this.finished[from];
+  }
+
+  record(at: number, seq: number, s: SectionRecord): void {
+    this.t[at] = s.t;
+    this.dur[at] = s.dur;
+    this.step[at] = s.step;
+    this.seq[at] = seq;
+    this.actor[at] = this.names.id(s.actor);
+    this.label[at] = this.names.id(s.label);
+    this.call[at] = s.call;
+    this.finished[at] = s.finished ? 1 : 0;
+  }
+
+  section(at: number): SectionRecord {
+    return {
+      t: this.t[at], dur: this.dur[at], actor: this.names.values[this.actor[at]], label: this.names.values[this.label[at]],
+      call: this.call[at], step: this.step[at], finished: this.finished[at] === 1,
+    };
+  }
 }
 
+/**
+ * State: `headLen` ≤ headMax sections of the run's start; the tail ring's `tailLen` ≤ tailMax
+ * latest sections once the head is full (`tailStart` its oldest slot when full, else 0);
+ * `contextLen` ≤ contextMax sections around marks, in seq order (they may repeat head or tail
+ * sections: table() merges by seq). Invariant: every kept slot's seq is below `total`.
+ */
 export class SectionRecorder {
   private readonly headMax: number;
   private readonly tailMax: number;
   private readonly contextMax: number;
-  private readonly head: Kept[] = [];
-  /** Ring buffer of the latest sections once the head is full; `tailStart` is its oldest slot. */
-  private readonly tail: Kept[] = [];
+  private readonly arena: Arena;
+  private headLen = 0;
+  private tailLen = 0;
   private tailStart = 0;
-  /** Sections kept around marks (in seq order; may overlap head and tail, merged by seq). */
-  private readonly context: Kept[] = [];
+  private contextLen = 0;
   /** Sections after a mark still to keep. */
   private keepNext = 0;
   /** A mark came before its section was added (events fire inside the section they belong to). */
@@ -83,6 +143,7 @@ export class SectionRecorder {
     this.headMax = Math.floor(maxSections / 4);
     this.tailMax = Math.floor(maxSections / 4);
     this.contextMax = maxSections - this.headMax - this.tailMax;
+    this.arena = new Arena(maxSections);
   }
 
   /**
@@ -90,54 +151,64 @@ export class SectionRecorder {
    * happened: keep the sections around it.
    */
   mark(priority: MarkPriority): void {
-    const rank = { low: 0, normal: 1, high: 2 };
-    if (this.pendingMark === undefined || rank[priority] > rank[this.pendingMark]) this.pendingMark = priority;
+    if (this.pendingMark === undefined || RANK[priority] > RANK[this.pendingMark]) this.pendingMark = priority;
   }
 
   add(s: SectionRecord): void {
-    const k: Kept = { ...s, seq: this.total++ };
+    const seq = this.total++;
     if (this.pendingMark !== undefined) {
       this.openWindow(this.pendingMark);
       this.pendingMark = undefined;
     }
+    const a = this.arena;
     if (this.keepNext > 0) {
       this.keepNext--;
-      if (this.head.length >= this.headMax && this.context.length < this.contextMax) this.context.push(k);
+      if (this.headLen >= this.headMax && this.contextLen < this.contextMax) a.record(this.contextSlot(this.contextLen++), seq, s);
     }
-    if (this.head.length < this.headMax) {
-      this.head.push(k);
-    } else if (this.tail.length < this.tailMax) {
-      this.tail.push(k);
+    if (this.headLen < this.headMax) {
+      a.record(this.headLen++, seq, s);
+    } else if (this.tailLen < this.tailMax) {
+      a.record(this.headMax + this.tailLen++, seq, s);
     } else {
-      this.tail[this.tailStart] = k;
+      a.record(this.headMax + this.tailStart, seq, s);
       this.tailStart = (this.tailStart + 1) % this.tailMax;
     }
   }
 
+  private contextSlot(i: number): number {
+    return this.headMax + this.tailMax + i;
+  }
+
   /** Keeps the `n` latest sections (from the tail ring) and the next `n` (this one included). */
   private openWindow(p: MarkPriority): void {
-    const room = p === 'low' ? Math.floor(this.contextMax * LOW_SHARE) - this.context.length : this.contextMax - this.context.length;
+    const room = p === 'low' ? Math.floor(this.contextMax * LOW_SHARE) - this.contextLen : this.contextMax - this.contextLen;
     if (room <= 0) return;
     const n = CONTEXT_SECTIONS[p];
-    const lastKept = this.context.at(-1)?.seq ?? -1;
-    const recent = this.latest(n).filter((k) => k.seq > lastKept && k.seq >= this.headMax);
-    this.context.push(...recent.slice(Math.max(0, recent.length - room)));
+    const a = this.arena;
+    const lastKept = this.contextLen === 0 ? -1 : a.seq[this.contextSlot(this.contextLen - 1)];
+    const recent = this.latest(n).filter((at) => a.seq[at] > lastKept && a.seq[at] >= this.headMax);
+    for (const at of recent.slice(Math.max(0, recent.length - room))) a.copy(this.contextSlot(this.contextLen++), at);
     this.keepNext = Math.max(this.keepNext, n + 1);
   }
 
-  /** The `n` most recent sections, oldest first. */
-  private latest(n: number): Kept[] {
-    const ring = [...this.tail.slice(this.tailStart), ...this.tail.slice(0, this.tailStart)];
-    const all = ring.length >= n ? ring : [...this.head.slice(Math.max(0, this.head.length - (n - ring.length))), ...ring];
-    return all.slice(Math.max(0, all.length - n));
+  /** The slots of the tail ring, oldest first. */
+  private ring(): number[] {
+    return Array.from({ length: this.tailLen }, (_, i) => this.headMax + ((this.tailStart + i) % this.tailLen));
+  }
+
+  /** The slots of the `n` most recent sections, oldest first. */
+  private latest(n: number): number[] {
+    const fromRing = Math.min(n, this.tailLen);
+    const ringSlots = Array.from({ length: fromRing }, (_, i) => this.headMax + ((this.tailStart + this.tailLen - fromRing + i) % this.tailLen));
+    const fromHead = Math.min(n - fromRing, this.headLen);
+    const headSlots = Array.from({ length: fromHead }, (_, i) => this.headLen - fromHead + i);
+    return [...headSlots, ...ringSlots];
   }
 
   /** The latest section recorded, if any. */
   latestSection(): SectionRecord | undefined {
-    const k = this.tail.length === 0 ? this.head.at(-1) : this.tail[(this.tailStart + this.tail.length - 1) % this.tail.length];
-    if (k === undefined) return undefined;
-    const { seq: _seq, ...s } = k;
-    return s;
+    if (this.total === 0) return undefined;
+    return this.arena.section(this.tailLen === 0 ? this.headLen - 1 : this.headMax + ((this.tailStart + this.tailLen - 1) % this.tailLen));
   }
 
   /** Sections recorded so far. */
@@ -147,25 +218,31 @@ export class SectionRecorder {
 
   /** All kept sections in order, as columns; lanes in `actorOrder` first, then as they appear. */
   table(actorOrder: readonly string[] = []): SectionTable {
-    const kept = mergeBySeq([this.head, this.context, [...this.tail.slice(this.tailStart), ...this.tail.slice(0, this.tailStart)]]);
+    const a = this.arena;
+    const kept = mergeBySeq(a.seq, [
+      Array.from({ length: this.headLen }, (_, i) => i),
+      Array.from({ length: this.contextLen }, (_, i) => this.contextSlot(i)),
+      this.ring(),
+    ]);
     const actors = new Intern();
-    for (const a of actorOrder) actors.id(a);
+    for (const name of actorOrder) actors.id(name);
     const labels = new Intern();
     const gaps: Array<[number, number]> = [];
-    kept.forEach((k, i) => {
-      const before = i === 0 ? k.seq : k.seq - kept[i - 1].seq - 1;
+    kept.forEach((at, i) => {
+      const before = i === 0 ? a.seq[at] : a.seq[at] - a.seq[kept[i - 1]] - 1;
       if (before > 0) gaps.push([i, before]);
     });
+    const names = a.names.values;
     return {
       actors: actors.values,
       labels: labels.values,
-      t: kept.map((s) => s.t),
-      dur: kept.map((s) => s.dur),
-      actor: kept.map((s) => actors.id(s.actor)),
-      label: kept.map((s) => labels.id(s.label)),
-      call: kept.map((s) => s.call),
-      step: kept.map((s) => s.step),
-      finished: kept.map((s) => (s.finished ? 1 : 0)),
+      t: kept.map((at) => a.t[at]),
+      dur: kept.map((at) => a.dur[at]),
+      actor: kept.map((at) => actors.id(names[a.actor[at]])),
+      label: kept.map((at) => labels.id(names[a.label[at]])),
+      call: kept.map((at) => a.call[at]),
+      step: kept.map((at) => a.step[at]),
+      finished: kept.map((at) => a.finished[at]),
       omitted: this.total - kept.length,
       // The tail always ends with the latest section: no gap after the last kept one.
       gaps,
@@ -173,10 +250,12 @@ export class SectionRecorder {
   }
 }
 
-/** Merges lists each sorted by seq into one, dropping repeats. */
-function mergeBySeq(lists: ReadonlyArray<readonly Kept[]>): Kept[] {
-  const all = lists.flat().sort((a, b) => a.seq - b.seq);
-  return all.filter((k, i) => i === 0 || all[i - 1].seq !== k.seq);
+const RANK: Readonly<Record<MarkPriority, number>> = { low: 0, normal: 1, high: 2 };
+
+/** Merges slot lists, each sorted by seq, into one, dropping repeated seqs. */
+function mergeBySeq(seq: Float64Array, lists: ReadonlyArray<readonly number[]>): number[] {
+  const all = lists.flat().sort((x, y) => seq[x] - seq[y]);
+  return all.filter((at, i) => i === 0 || seq[all[i - 1]] !== seq[at]);
 }
 
 /** A string table: each distinct string gets the next index. */

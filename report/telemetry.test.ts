@@ -149,6 +149,20 @@ describe('series helpers', () => {
     expect(s.omitted).toBe(500_000 - s.t.length);
   });
 
+  test('SectionRecorder gives back what was added: the latest section after the ring wrapped, names and flags per column', () => {
+    const r = new SectionRecorder(8);
+    expect(r.latestSection()).toBeUndefined();
+    const sec = (i: number) => ({ t: i * 10, dur: i, actor: `a${i % 3}`, label: `l${i % 2}`, call: i % 4 === 0 ? -1 : i, step: i, finished: i % 2 === 0 });
+    for (let i = 1; i <= 23; i++) r.add(sec(i));
+    expect(r.latestSection()).toEqual(sec(23));
+    expect(r.count).toBe(23);
+    const s = r.table(['a2']);
+    expect(s.step).toEqual([1, 2, 22, 23]);
+    expect(s.actors[0]).toBe('a2');
+    expect(s.step.map((_, k) => [s.actors[s.actor[k]], s.labels[s.label[k]], s.call[k], s.finished[k], s.t[k], s.dur[k]])).toEqual(
+      [1, 2, 22, 23].map((i) => [`a${i % 3}`, `l${i % 2}`, i % 4 === 0 ? -1 : i, i % 2 === 0 ? 1 : 0, i * 10, i]));
+  });
+
   test('SectionRecorder stays within its budget when marks come at every section; low marks leave room for high ones', () => {
     const r = new SectionRecorder(1000);
     for (let i = 1; i <= 50_000; i++) {

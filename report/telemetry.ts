@@ -221,12 +221,21 @@ export class TelemetrySampler {
 
   /** Surges whose time has come become events (at the step that reached their time). */
   private emitSurges(step: number): void {
+    // Every section comes here: nothing to sort or allocate until a surge is due.
+    if (this.surges.size === 0 || this.nextSurgeNs() > this.now) return;
     for (const [atNs, s] of [...this.surges].sort((x, y) => x[0] - y[0])) {
       if (atNs > this.now) break;
       this.surges.delete(atNs);
       const story = surgeStory(s.guests, s.level);
       this.addEvent({ t: atNs, step, kind: 'surge', text: story.text, label: story.label });
     }
+  }
+
+  /** The time of the earliest surge still to come. */
+  private nextSurgeNs(): number {
+    let min = Infinity;
+    for (const atNs of this.surges.keys()) min = Math.min(min, atNs);
+    return min;
   }
 
   private onHvEvent(e: HvEvent): void {
@@ -381,13 +390,13 @@ export class TelemetrySampler {
 
   /** New domains become events; remembers every domain's tot_pages for the next step. */
   private trackDomains(info: StepInfo): void {
-    const alive = new Set<number>();
-    for (const d of this.owner.hv.domains.values()) {
-      alive.add(d.domid);
+    // Every section comes here: no allocation unless a domain came or went.
+    const { domains } = this.owner.hv;
+    for (const d of domains.values()) {
       if (!this.prevTot.has(d.domid)) this.addEvent({ t: this.now, step: info.step, actor: info.actor, kind: 'domain_created', domid: d.domid, text: `d${d.domid} (${d.name}) created` });
       this.prevTot.set(d.domid, d.totPages);
     }
-    for (const domid of this.prevTot.keys()) if (!alive.has(domid)) this.prevTot.delete(domid);
+    if (this.prevTot.size > domains.size) for (const domid of this.prevTot.keys()) if (!domains.has(domid)) this.prevTot.delete(domid);
   }
 
   /** Takes one memory sample now. */
