@@ -86,6 +86,8 @@ function checkFrameTable(hv: Hypervisor): void {
     blocks.push([mfn, n]);
     freeTotal += n;
   }
+  const unlinked = heap.checkFreeLists();
+  check(unlinked === null, 'free-lists-linked', () => unlinked!);
   check(freeTotal === heap.totalAvailPages, 'free-lists-sum', () => `free lists hold ${freeTotal}, total_avail_pages ${heap.totalAvailPages}`);
   blocks.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < blocks.length; i++) {

@@ -16,6 +16,7 @@ import type { Domain } from './domain.ts';
 import { MEMF, memfGetBits, memfGetNode } from './flags.ts';
 import type { FrameRuns } from './frame-runs.ts';
 import { FrameTable } from './frame-table.ts';
+import { FreeLists } from './free-lists.ts';
 import type { Features } from './version.ts';
 
 export const PAGE_SHIFT = 12;
@@ -26,8 +27,6 @@ export const OWNER_FREE = 0xffff;
 export const OWNER_ANON = 0xfffe;
 /** An offlined frame (page_offlined_list): on no free list, not in total_avail_pages. */
 export const OWNER_OFFLINED = 0xfffc;
-/** The free lists' permanent first element (see PageAllocator.lists); never a frame. */
-const LIST_SENTINEL = -1;
 /** 2^64 as a double: what `unsigned long` wraps around. */
 const ULONG_WRAP = 2 ** 64;
 
@@ -72,13 +71,13 @@ export class PageAllocator {
   /** avail[node * nrZones + zone]: free frames per node and zone. */
   readonly avail: Float64Array;
   /**
-   * Free lists, indexed by listIndex(node, zone, order); a Set keeps FIFO order and O(1) removal.
-   * Each holds LIST_SENTINEL first and for ever (not a block): V8 reallocates the table of a Set
-   * that becomes empty, which on the order-0 path (lists flipping between 0 and 1 blocks) cost
-   * more than the rest of the allocation.
+   * Free lists, indexed by (node * nrZones + zone) * (MAX_ORDER + 1) + order: FIFO, blocks appended on free and split,
+   * the first one taken; linked through the blocks' heads as Xen links their page_info
+   * (hv/free-lists.ts: O(1) and allocation-free, where a Set per list rehashed its table as the
+   * order-0 path flipped lists between empty and one block).
    * Membership is also what page_alloc.c reads as PFN_ORDER(buddy) == order on a free buddy.
    */
-  private readonly lists: Set<number>[];
+  private readonly lists: FreeLists;
   /** nonEmpty[node * nrZones + zone] has bit j set iff that node and zone's order-j list is non-empty. */
   private readonly nonEmpty: Uint32Array;
   tmem: TmemHooks | null = null;
@@ -100,7 +99,7 @@ export class PageAllocator {
     this.frames = new FrameTable(nrPages, OWNER_FREE);
     this.avail = new Float64Array(nodes * this.nrZones);
     this.nodeOutstanding = new Float64Array(nodes);
-    this.lists = Array.from({ length: nodes * this.nrZones * (MAX_ORDER + 1) }, () => new Set<number>([LIST_SENTINEL]));
+    this.lists = new FreeLists(nrPages, nodes * this.nrZones * (MAX_ORDER + 1));
     this.nonEmpty = new Uint32Array(nodes * this.nrZones);
     // MFN 0 is never in the heap. On 4.3 neither is MFN 1, the only frame of zone 0 =
     // MEMZONE_XEN (fls(mfn) - 1): real x86 Xen gives no memory below 1 MiB to the heap
@@ -148,15 +147,11 @@ export class PageAllocator {
     }
   }
 
-  private listIndex(node: number, zone: number, order: number): number {
-    return (node * this.nrZones + zone) * (MAX_ORDER + 1) + order;
-  }
-
   /** Puts a block whose frames are OWNER_FREE (or about to be, see freeHeapPages) on its list. */
   private insertFree(mfn: number, order: number, node: number): void {
     const n = 2 ** order;
     const nz = node * this.nrZones + PageAllocator.zoneOf(mfn);
-    this.lists[nz * (MAX_ORDER + 1) + order].add(mfn);
+    this.lists.append(nz * (MAX_ORDER + 1) + order, mfn, order);
     this.nonEmpty[nz] |= 1 << order;
     this.avail[nz] += n;
     this.totalAvailPages += n;
@@ -164,9 +159,9 @@ export class PageAllocator {
 
   private removeFree(mfn: number, order: number, node: number): void {
     const nz = node * this.nrZones + PageAllocator.zoneOf(mfn);
-    const list = this.lists[nz * (MAX_ORDER + 1) + order];
-    if (!list.delete(mfn)) assertFail(`heap: block ${mfn}/${order} not on its free list`);
-    if (list.size === 1) this.nonEmpty[nz] &= ~(1 << order); // the sentinel only
+    const list = nz * (MAX_ORDER + 1) + order;
+    this.lists.remove(list, mfn, order);
+    if (this.lists.firstOf(list) === 0) this.nonEmpty[nz] &= ~(1 << order);
     this.avail[nz] -= 2 ** order;
     this.totalAvailPages -= 2 ** order;
   }
@@ -325,12 +320,7 @@ export class PageAllocator {
         const orders = this.nonEmpty[nz] & ~((1 << order) - 1);
         if (orders === 0) continue;
         const j = 31 - Math.clz32(orders & -orders);
-        let head = -1;
-        for (const mfn of this.lists[nz * (MAX_ORDER + 1) + j]) {
-          if (mfn === LIST_SENTINEL) continue;
-          head = mfn;
-          break;
-        }
+        const head = this.lists.firstOf(nz * (MAX_ORDER + 1) + j);
         if (d !== null && reqNode < 0) d.lastAllocNode = node;
         return [head, j, node];
       }
@@ -456,7 +446,7 @@ export class PageAllocator {
 
   /** PFN_ORDER(mfn) == order on a free block: mfn heads a free block of that order. */
   isFreeHead(mfn: number, order: number): boolean {
-    return this.lists[this.listIndex(this.nodeOf(mfn), PageAllocator.zoneOf(mfn), order)].has(mfn);
+    return mfn > 0 && mfn < this.nrPages && this.lists.orderOf(mfn) === order;
   }
 
   /**
@@ -555,13 +545,18 @@ export class PageAllocator {
     for (let i = 0; i < runs.count; i++) this.dropRange(runs.start(i), runs.len(i), domid);
   }
 
+  /** The free lists' links and head tables, walked whole: a description of the first fault, or null (invariant checker). */
+  checkFreeLists(): string | null {
+    return this.lists.checkStructure((list) => list % (MAX_ORDER + 1));
+  }
+
   /** Every free block as [mfn, order, node, zone] (invariant checker, small hosts). */
   *freeBlocks(): IterableIterator<[number, number, number, number]> {
-    for (let i = 0; i < this.lists.length; i++) {
+    for (let i = 0; i < this.lists.nrLists; i++) {
       const order = i % (MAX_ORDER + 1);
       const zone = Math.floor(i / (MAX_ORDER + 1)) % this.nrZones;
       const node = Math.floor(i / ((MAX_ORDER + 1) * this.nrZones));
-      for (const mfn of this.lists[i]) if (mfn !== LIST_SENTINEL) yield [mfn, order, node, zone];
+      for (let mfn = this.lists.firstOf(i); mfn !== 0; mfn = this.lists.nextOf(mfn)) yield [mfn, order, node, zone];
     }
   }
 }

@@ -1,93 +1,68 @@
-// PGC_need_scrub, as runs of frames (≈ the scrub bookkeeping of xen/common/page_alloc.c, 4.10+):
-// which free or just-allocated frames still hold a dead domain's data. Only versions with the
-// deferred populate scrub (4.22: 83a784a15b, 3652268543, 009401506e) keep it; elsewhere every
-// free is scrubbed on the spot and nothing is ever dirty.
+// PGC_need_scrub (≈ the scrub bookkeeping of xen/common/page_alloc.c, 4.10+): which free or
+// just-allocated frames still hold a dead domain's data. Only versions with the deferred
+// populate scrub (4.22: 83a784a15b, 3652268543, 009401506e) keep it; elsewhere every free is
+// scrubbed on the spot and nothing is ever dirty.
 //
 // DIVERGENCE: Xen's idle loop scrubs free pages in the background (scrub_free_pages); no idle
 // vCPU is modelled, so a dirty frame stays dirty until an allocation scrubs it.
 //
-// Invariant: `starts`/`ends` are sorted, disjoint, non-adjacent half-open runs; `frames` is Σ lengths.
+// Held as Xen's per-page flag would be, but laid out like the frame table (hv/frame-table.ts):
+// per 1 GiB chunk a count of dirty frames, and only for a chunk that is neither all clean nor all
+// dirty a table of 512 2 MiB regions, each with its count and, only when it is neither all clean
+// nor all dirty, a 512-bit map. Marking or scrubbing an aligned 1 GiB (2 MiB) range is one store;
+// every operation costs O(chunks + regions + 32-bit words it touches), however scattered the
+// dirty frames are.
+// Invariant: chunkDirty[c] is the number of dirty frames of chunk c; tables[c] is null iff that
+// number is 0 or a whole chunk; within a table, count[i] is region i's dirty frames and bits[i]
+// is null iff count[i] is 0 or REGION, else its popcount is count[i]; frames is Σ chunkDirty.
+
+/** Frames per 2 MiB region, 2 MiB regions per 1 GiB chunk; 32-bit words per region's bit map. */
+const REGION = 512;
+const REGION_SHIFT = 9;
+const WORDS = REGION / 32;
+/** Frames per 1 GiB chunk. */
+const CHUNK = 2 ** 18;
+const CHUNK_SHIFT = 18;
+/** What a walk does to the range it visits; each returns the frames that were dirty there. */
+const COUNT = 0;
+const MARK = 1;
+const CLEAR = 2;
+type WalkOp = typeof COUNT | typeof MARK | typeof CLEAR;
+
+/** The 2 MiB regions of a chunk that is neither all clean nor all dirty. */
+interface ChunkTable {
+  /** Dirty frames of each region (0 ..= REGION). */
+  readonly count: Uint16Array;
+  /** Bit map of each region whose count is neither 0 nor REGION, else null. */
+  readonly bits: Array<Uint32Array | null>;
+}
 
 export class DirtyFrames {
-  private starts: number[] = [];
-  private ends: number[] = [];
   /** Frames marked dirty. */
   frames = 0;
-
-  /** Index of the first run whose end is > mfn. */
-  private firstEndingAfter(mfn: number): number {
-    let lo = 0;
-    let hi = this.ends.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ends[mid] <= mfn) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
+  /** Dirty frames per chunk; chunks at or beyond its length are clean. */
+  private chunkDirty = new Uint32Array(0);
+  private tables: Array<ChunkTable | null> = [];
 
   /** Marks [start, start + len) dirty (free_heap_pages with need_scrub). */
   mark(start: number, len: number): void {
     if (len <= 0) return;
-    this.clear(start, len); // no overlap left: every run is wholly before or after
-    let s = start;
-    let end = start + len;
-    let i = this.firstEndingAfter(start);
-    if (i > 0 && this.ends[i - 1] === s) {
-      i--;
-      s = this.starts[i];
-      this.starts.splice(i, 1);
-      this.ends.splice(i, 1);
-    }
-    if (i < this.starts.length && this.starts[i] === end) {
-      end = this.ends[i];
-      this.starts.splice(i, 1);
-      this.ends.splice(i, 1);
-    }
-    this.starts.splice(i, 0, s);
-    this.ends.splice(i, 0, end);
-    this.frames += len;
+    this.reserve(Math.floor((start + len - 1) / CHUNK) + 1);
+    this.frames += len - this.walk(start, start + len, MARK);
   }
 
   /** Clears [start, start + len) (scrubbed). @returns how many of those frames were dirty. */
   clear(start: number, len: number): number {
-    const end = start + len;
-    let i = this.firstEndingAfter(start);
-    let cleared = 0;
-    while (i < this.starts.length && this.starts[i] < end) {
-      const s = this.starts[i];
-      const e = this.ends[i];
-      const lo = Math.max(s, start);
-      const hi = Math.min(e, end);
-      cleared += hi - lo;
-      if (s < lo && e > hi) {
-        this.ends[i] = lo;
-        this.starts.splice(i + 1, 0, hi);
-        this.ends.splice(i + 1, 0, e);
-        i += 2;
-      } else if (s < lo) {
-        this.ends[i] = lo;
-        i++;
-      } else if (e > hi) {
-        this.starts[i] = hi;
-        i++;
-      } else {
-        this.starts.splice(i, 1);
-        this.ends.splice(i, 1);
-      }
-    }
+    if (len <= 0 || this.frames === 0) return 0;
+    const cleared = this.walk(start, start + len, CLEAR);
     this.frames -= cleared;
     return cleared;
   }
 
   /** Dirty frames in [start, start + len). */
   count(start: number, len: number): number {
-    const end = start + len;
-    let n = 0;
-    for (let i = this.firstEndingAfter(start); i < this.starts.length && this.starts[i] < end; i++) {
-      n += Math.min(this.ends[i], end) - Math.max(this.starts[i], start);
-    }
-    return n;
+    if (len <= 0 || this.frames === 0) return 0;
+    return this.walk(start, start + len, COUNT);
   }
 
   /**
@@ -95,13 +70,168 @@ export class DirtyFrames {
    * fewer than k: where a scrub loop that stops after k dirty pages resumes.
    */
   afterKth(start: number, end: number, k: number): number {
+    if (this.frames === 0) return -1;
     let left = k;
-    for (let i = this.firstEndingAfter(start); i < this.starts.length && this.starts[i] < end; i++) {
-      const lo = Math.max(this.starts[i], start);
-      const hi = Math.min(this.ends[i], end);
-      if (hi - lo >= left) return lo + left;
-      left -= hi - lo;
+    const hi = Math.min(end, this.chunkDirty.length * CHUNK);
+    for (let p = start; p < hi; ) {
+      const c = Math.floor(p / CHUNK);
+      const cEnd = Math.min((c + 1) * CHUNK, hi);
+      const dirty = this.chunkDirty[c];
+      const table = this.tables[c];
+      if (table === null || (p === c * CHUNK && cEnd - p === CHUNK && dirty < left)) {
+        const here = table === null ? (dirty === 0 ? 0 : cEnd - p) : dirty;
+        if (here >= left) return p + left;
+        left -= here;
+        p = cEnd;
+        continue;
+      }
+      for (; p < cEnd; ) {
+        const i = (p >>> REGION_SHIFT) & (REGION - 1);
+        const rEnd = Math.min((Math.floor(p / REGION) + 1) * REGION, cEnd);
+        const rc = table.count[i];
+        const bits = table.bits[i];
+        if (bits === null || (p % REGION === 0 && rEnd - p === REGION && rc < left)) {
+          const here = bits === null ? (rc === 0 ? 0 : rEnd - p) : rc;
+          if (here >= left) return p + left;
+          left -= here;
+          p = rEnd;
+          continue;
+        }
+        const at = kthInBits(bits, p & (REGION - 1), ((rEnd - 1) & (REGION - 1)) + 1, left);
+        if (at >= 0) return p - (p & (REGION - 1)) + at + 1;
+        left -= bitsWalk(bits, p & (REGION - 1), ((rEnd - 1) & (REGION - 1)) + 1, COUNT);
+        p = rEnd;
+      }
     }
     return -1;
   }
+
+  /** Makes room for chunks [0, n). */
+  private reserve(n: number): void {
+    if (n <= this.chunkDirty.length) return;
+    const grown = new Uint32Array(Math.max(n, 2 * this.chunkDirty.length));
+    grown.set(this.chunkDirty);
+    this.chunkDirty = grown;
+    while (this.tables.length < grown.length) this.tables.push(null);
+  }
+
+  /** Applies `op` to [lo, hi). @returns the frames of [lo, hi) that were dirty before. */
+  private walk(lo: number, hi: number, op: WalkOp): number {
+    let found = 0;
+    const end = Math.min(hi, this.chunkDirty.length * CHUNK); // beyond: clean (and reserved for MARK)
+    for (let p = lo; p < end; ) {
+      const c = Math.floor(p / CHUNK);
+      const cEnd = Math.min((c + 1) * CHUNK, end);
+      const dirty = this.chunkDirty[c];
+      let table = this.tables[c];
+      if (table === null) {
+        const allDirty = dirty === CHUNK;
+        const here = allDirty ? cEnd - p : 0;
+        found += here;
+        if (op === COUNT || (op === MARK) === allDirty) {
+          p = cEnd;
+          continue;
+        }
+        if (p === c * CHUNK && cEnd - p === CHUNK) {
+          this.chunkDirty[c] = op === MARK ? CHUNK : 0;
+          p = cEnd;
+          continue;
+        }
+        table = { count: new Uint16Array(REGION).fill(allDirty ? REGION : 0), bits: new Array<Uint32Array | null>(REGION).fill(null) };
+        this.tables[c] = table;
+        found -= here;
+      }
+      const n = this.walkChunk(table, p, cEnd, op);
+      found += n;
+      if (op !== COUNT) {
+        const now = op === MARK ? dirty + (cEnd - p) - n : dirty - n;
+        this.chunkDirty[c] = now;
+        if (now === 0 || now === CHUNK) this.tables[c] = null;
+      }
+      p = cEnd;
+    }
+    return found;
+  }
+
+  /** walk() within one chunk's table, [lo, hi) inside the chunk. */
+  private walkChunk(table: ChunkTable, lo: number, hi: number, op: WalkOp): number {
+    let found = 0;
+    for (let p = lo; p < hi; ) {
+      const i = (p >>> REGION_SHIFT) & (REGION - 1);
+      const rEnd = Math.min((Math.floor(p / REGION) + 1) * REGION, hi);
+      const rc = table.count[i];
+      let bits = table.bits[i];
+      if (bits === null) {
+        const allDirty = rc === REGION;
+        const here = allDirty ? rEnd - p : 0;
+        if (op === COUNT || (op === MARK) === allDirty) {
+          found += here;
+          p = rEnd;
+          continue;
+        }
+        if (p % REGION === 0 && rEnd - p === REGION) {
+          found += here;
+          table.count[i] = op === MARK ? REGION : 0;
+          p = rEnd;
+          continue;
+        }
+        bits = new Uint32Array(WORDS).fill(allDirty ? 0xffffffff : 0);
+        table.bits[i] = bits;
+      }
+      const n = bitsWalk(bits, p & (REGION - 1), ((rEnd - 1) & (REGION - 1)) + 1, op);
+      found += n;
+      if (op !== COUNT) {
+        const now = op === MARK ? rc + (rEnd - p) - n : rc - n;
+        table.count[i] = now;
+        if (now === 0 || now === REGION) table.bits[i] = null;
+      }
+      p = rEnd;
+    }
+    return found;
+  }
+}
+
+/** Bits [a, b) of a word-aligned range as a mask of word w. */
+function maskOf(w: number, a: number, b: number): number {
+  const lo = Math.max(a - w * 32, 0);
+  const hi = Math.min(b - w * 32, 32);
+  return hi - lo === 32 ? -1 : ((1 << (hi - lo)) - 1) << lo;
+}
+
+/** Applies `op` to bits [a, b) of a region's map. @returns how many were set before. */
+function bitsWalk(bits: Uint32Array, a: number, b: number, op: WalkOp): number {
+  let found = 0;
+  for (let w = a >>> 5; w <= (b - 1) >>> 5; w++) {
+    const mask = maskOf(w, a, b);
+    const v = bits[w];
+    found += popcount(v & mask);
+    if (op === MARK) bits[w] = v | mask;
+    else if (op === CLEAR) bits[w] = v & ~mask;
+  }
+  return found;
+}
+
+/** The position of the k-th set bit (k >= 1) among bits [a, b), or -1 when fewer are set. */
+function kthInBits(bits: Uint32Array, a: number, b: number, k: number): number {
+  let left = k;
+  for (let w = a >>> 5; w <= (b - 1) >>> 5; w++) {
+    let v = bits[w] & maskOf(w, a, b);
+    const n = popcount(v);
+    if (n < left) {
+      left -= n;
+      continue;
+    }
+    for (;;) {
+      const low = v & -v;
+      if (--left === 0) return w * 32 + 31 - Math.clz32(low);
+      v ^= low;
+    }
+  }
+  return -1;
+}
+
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
