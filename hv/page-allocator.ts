@@ -219,9 +219,11 @@ export class PageAllocator {
       return mfn;
     }
 
-    const found = this.getFreeBuddy(order, memflags, d);
-    if (found === null) return 'buddy';
-    let [mfn, j, node] = found;
+    const list = this.getFreeBuddy(order, memflags, d);
+    if (list < 0) return 'buddy';
+    let mfn = this.lists.firstOf(list);
+    let j = list % (MAX_ORDER + 1);
+    const node = Math.floor(list / ((MAX_ORDER + 1) * this.nrZones));
     this.removeFree(mfn, j, node);
     // Split: the lower half goes back on the order-(j-1) list, allocation continues in the upper.
     while (j > order) {
@@ -296,19 +298,19 @@ export class PageAllocator {
     }
   }
 
-  /** get_free_buddy(): [head mfn, order of the block found, node], or null. */
-  private getFreeBuddy(order: number, memflags: number, d: Domain | null): [number, number, number] | null {
+  /** get_free_buddy(): the free list whose first block is the one to take, or -1. */
+  private getFreeBuddy(order: number, memflags: number, d: Domain | null): number {
     const request = 2 ** order;
     const bits = memfGetBits(memflags);
     // bits_to_zone(bits) in this module's numbering (zone = fls(mfn) - 1): bits - PAGE_SHIFT - 1;
     // below PAGE_SHIFT + 1 bits it is 0 (4.3) or flsl's zone 1, this module's 0 (4.13+).
     const zoneHi = bits === 0 ? this.nrZones - 1 : Math.min(this.nrZones - 1, Math.max(bits - PAGE_SHIFT - 1, this.feat.lowestZoneIsXen ? -1 : 0));
     const zoneLo = this.domheapZoneLo;
-    if (zoneHi < zoneLo) return null; // alloc_domheap_pages: zone_hi <= MEMZONE_XEN gives NULL
+    if (zoneHi < zoneLo) return -1; // alloc_domheap_pages: zone_hi <= MEMZONE_XEN gives NULL
     const reqNode = memfGetNode(memflags);
     const exact = (memflags & MEMF.exact_node) !== 0 && reqNode >= 0;
     // An offline node has no heap (avail[node] == NULL): exact requests fail, others fall back.
-    if (exact && reqNode >= this.nodes) return null;
+    if (exact && reqNode >= this.nodes) return -1;
     const start = reqNode >= 0 && reqNode < this.nodes ? reqNode : d !== null ? (d.lastAllocNode + 1) % this.nodes : 0;
     for (let k = 0; k < (exact ? 1 : this.nodes); k++) {
       const node = (start + k) % this.nodes;
@@ -320,12 +322,11 @@ export class PageAllocator {
         const orders = this.nonEmpty[nz] & ~((1 << order) - 1);
         if (orders === 0) continue;
         const j = 31 - Math.clz32(orders & -orders);
-        const head = this.lists.firstOf(nz * (MAX_ORDER + 1) + j);
         if (d !== null && reqNode < 0) d.lastAllocNode = node;
-        return [head, j, node];
+        return nz * (MAX_ORDER + 1) + j;
       }
     }
-    return null;
+    return -1;
   }
 
   /** Free frames of one node (node_avail_pages, 44adbac3c7). */
