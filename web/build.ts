@@ -27,12 +27,17 @@ const NODE_SHIMS: Readonly<Record<string, string>> = {
   'node:readline': join(SHIMS, 'unavailable.ts'),
   'node:string_decoder': join(SHIMS, 'string-decoder.ts'),
   'node:url': join(SHIMS, 'url.ts'),
+  'node:worker_threads': join(SHIMS, 'worker-threads.ts'),
 };
+
+/** Node's thread platform (worker_threads, piscina): the playground runs real threads on Web Workers instead. */
+const NODE_THREADS_MODULE = join(ROOT, 'workers', 'threads.ts');
 
 /** Resolves the aliased built-ins and refuses any other: a Node module in the bundle is a bug. */
 export const nodeShims: Plugin = {
   name: 'xen-memsim-node-shims',
   setup(b) {
+    b.onResolve({ filter: /\/threads\.ts$/ }, (args) => (join(args.resolveDir, args.path) === NODE_THREADS_MODULE ? { path: join(SHIMS, 'node-threads.ts') } : undefined));
     b.onResolve({ filter: /^node:|^(fs|path|crypto|os|worker_threads|child_process|readline|stream|string_decoder|url|util|module)$/ }, (args) => {
       const target = NODE_SHIMS[args.path.startsWith('node:') ? args.path : `node:${args.path}`];
       if (target !== undefined) return { path: target };

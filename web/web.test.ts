@@ -1,8 +1,11 @@
 // The playground in Debian's Chromium (playwright-core): served by `xen-memsim web` (cross-origin
 // isolated), and as the static build opened from file://. In each: the terminal has the focus,
 // `xl list` and `xl create` typed into it echo their output into the DOM, Tab completes, the
-// chart's data grows a series for the new domain, and "step one section" runs exactly one
-// critical section and shows the interleaving around it. Every wait is for a DOM condition.
+// chart's data grows a series for the new domain, "step one section" runs exactly one critical
+// section and shows the interleaving around it, and a command typed while the previous one runs
+// is kept and run next. Served, a scenario also runs on real threads (Web Workers over the
+// SharedArrayBuffer mailbox); from file:// the page says it cannot and runs the scheduled world.
+// Every wait is for a DOM condition.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -18,19 +21,23 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'out');
 /** Generous, bounded: a loaded 2-core machine builds and boots the page slowly. */
 const WAIT = { timeout: 90_000 };
-/** Each test: a build, a boot and about ten waits, each bounded by WAIT. */
-const TEST_TIMEOUT = 300_000;
+/** Each test: a build, a boot and a dozen waits, each bounded by WAIT (the served one also a run on threads, THREADS_WAIT). */
+const TEST_TIMEOUT = 600_000;
 
 interface Playground {
   ready: boolean;
   busy: boolean;
   line: string;
+  mode: 'scheduled' | 'threads';
+  typeAheadHeld: number;
   chartSeries(): string[];
   status: { steps: number; nowNs: number };
   steps: Array<{ step: number; actor: string; label: string }>;
 }
 declare const window: { __playground?: Playground; crossOriginIsolated: boolean };
 declare const document: { activeElement: { className: string } | null; querySelector(s: string): { textContent: string | null } | null };
+/** Generous, bounded: a run on real threads in the page, then its replay (a few seconds on a quiet machine). */
+const THREADS_WAIT = { timeout: 240_000 };
 
 const screenText = (page: Page): Promise<string> => page.evaluate(() => document.querySelector('.xterm-rows')?.textContent ?? '');
 
@@ -70,8 +77,46 @@ async function drive(page: Page, name: string): Promise<void> {
   expect(stepped.step).toBe(stepsBefore + 1);
   await page.waitForFunction(() => (document.querySelector('#stepped')?.textContent ?? '').startsWith('step #'), undefined, WAIT);
   expect(await page.locator('#lanes rect.focus').count()).toBe(1);
+  // Type-ahead: the next command typed at once, while `xl create` still runs, is kept and runs next.
+  await page.locator('.xterm-helper-textarea').focus();
+  await page.keyboard.type('xl create xlexample.hvm');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('xl list');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /example\.hvm\s+2\s+\d+\s+2/.test(document.querySelector('.xterm-rows')?.textContent ?? ''), undefined, WAIT);
+  await page.waitForFunction(() => window.__playground!.busy === false, undefined, WAIT);
+  expect(await page.evaluate(() => window.__playground!.typeAheadHeld)).toBeGreaterThan(0);
+  expect(await screenText(page)).toContain('xl(4.22)> xl list');
   mkdirSync(OUT, { recursive: true });
   await page.screenshot({ path: join(OUT, `playground-${name}.png`) });
+}
+
+const text = (page: Page, selector: string): Promise<string> => page.evaluate((s) => document.querySelector(s)?.textContent ?? '', selector);
+
+/**
+ * Real threads (a cross-origin isolated page): the empty host cannot run on threads (a note says
+ * so, it stays scheduled); the check-then-act scenario then runs with the owner and each actor in
+ * Web Workers, its transcript and replayed trace in the DOM, step disabled with its reason.
+ */
+async function onThreads(page: Page): Promise<void> {
+  await page.selectOption('#mode', 'threads');
+  await page.waitForFunction(() => (document.querySelector('#mode-note')?.textContent ?? '').includes('no timeline to run on threads'), undefined, WAIT);
+  expect(await page.evaluate(() => window.__playground!.mode)).toBe('scheduled');
+  await page.selectOption('#scenario', 'check-then-act');
+  await page.waitForFunction(() => window.__playground!.mode === 'threads', undefined, WAIT);
+  expect(await page.locator('#step').isDisabled()).toBe(true);
+  expect(await page.locator('#step').getAttribute('title')).toContain('Real threads race at their own pace');
+  await page.waitForFunction(() => (document.querySelector('#threads-summary')?.textContent ?? '').includes('run 1 on real threads'), undefined, THREADS_WAIT);
+  const summary = await text(page, '#threads-summary');
+  expect(summary).toMatch(/completed; [\d.]+ virtual s, \d+ steps, [\d.]+ s wall, threads, hash [0-9a-f]{16}/);
+  expect(summary).toContain('its trace replayed exactly');
+  expect(await text(page, '#clock')).toContain('real threads');
+  const log = await text(page, '#threads-log');
+  expect(log).toContain('xl-1$ xl create -q left.cfg');
+  expect(log).toContain('xl-2$ xl create -q right.cfg');
+  // The chart shows the replayed run: both domains the builders created.
+  await page.waitForFunction(() => ['d1 left', 'd2 right'].every((d) => window.__playground!.chartSeries().includes(d)), undefined, WAIT);
+  await page.screenshot({ path: join(OUT, 'playground-threads.png') });
 }
 
 describe('the playground in headless Chromium', () => {
@@ -88,7 +133,7 @@ describe('the playground in headless Chromium', () => {
     await browser?.close();
   });
 
-  test('served by `xen-memsim web`: cross-origin isolated, the shell answers in the terminal, the chart follows, one section steps', async () => {
+  test('served by `xen-memsim web`: cross-origin isolated, the shell answers in the terminal (type-ahead kept), the chart follows, one section steps, a scenario runs on real threads', async () => {
     server = spawn(process.execPath, [join(ROOT, 'cli', 'bin.mjs'), 'web', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const url = await new Promise<string>((resolve, reject) => {
       let seen = '';
@@ -108,17 +153,23 @@ describe('the playground in headless Chromium', () => {
     expect(res?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
     await drive(page, 'served');
     expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    await onThreads(page);
     expect(errors).toEqual([]);
     await page.close();
   }, TEST_TIMEOUT);
 
-  test('the static build from file://: the same shell, chart and step', async () => {
+  test('the static build from file://: the same shell, chart and step; no real threads, and a note says why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'memsim-web-'));
     await writeWeb(dir);
     const page = await browser.ctx.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(pathToFileURL(join(dir, 'index.html')).href);
     await drive(page, 'static');
+    // Not cross-origin isolated: no real threads, and the page says so.
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(false);
+    expect(await text(page, '#mode-note')).toContain('not cross-origin isolated');
+    expect(await page.locator('#mode option[value="threads"]').isDisabled()).toBe(true);
+    expect(await text(page, '#clock')).toContain('scheduled world');
     expect(errors).toEqual([]);
     await page.close();
   }, TEST_TIMEOUT);

@@ -23,6 +23,7 @@ import {
   BinListTag,
 } from './mailbox-layout.ts';
 import { RUNS_EXPANDED_MAX, RUNS_MIN_LENGTH, runsAreShorter, toRuns } from './number-runs.ts';
+import { decodeUtf8, encodeUtf8Into } from './utf8.ts';
 
 type FieldType = 'num' | 'str' | 'list' | 'record';
 
@@ -112,14 +113,13 @@ function putStr(v: unknown): void {
   } else ascii = false;
   let n = v.length;
   if (!ascii) {
-    const { read, written } = textEncoder.encodeInto(v, outBytes.subarray(pos));
+    const { read, written } = encodeUtf8Into(v, outBytes.subarray(pos));
     if (read !== v.length) throw NOT_BINARY;
     n = written;
   }
   out.setUint32(lenAt, n, true);
   pos += n;
 }
-const textEncoder = new TextEncoder();
 /** String.prototype.isWellFormed (Node 20; newer than this project's TypeScript lib setting). */
 type WellFormedCheck = string & { isWellFormed(): boolean };
 
@@ -367,7 +367,7 @@ function getStr(): string {
 
 function utf8(start: number, n: number): string {
   try {
-    return textDecoder.decode(inBytes.subarray(start, start + n));
+    return decodeUtf8(textDecoder, inBytes.subarray(start, start + n));
   } catch {
     return fail(`string at byte ${start} is not UTF-8`);
   }

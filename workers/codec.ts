@@ -12,6 +12,7 @@ import type { ActorRequest, OwnerReply } from '../sim/requests.ts';
 import { decodeBinaryReply, decodeBinaryRequest, tryEncodeBinaryReply, tryEncodeBinaryRequest } from './binary-codec.ts';
 import { OPCODE_BINARY_FLAG } from './mailbox-layout.ts';
 import { RUNS_KEY, runsReplacer, runsReviver } from './number-runs.ts';
+import { decodeUtf8, encodeUtf8Into } from './utf8.ts';
 
 /** Messages shorter than this go out as plain JSON without looking for frame-list runs. */
 const RUNS_WORTH_TRYING_CHARS = 1024;
@@ -113,7 +114,7 @@ function encodeInto(opcode: number, msg: CallerToOwner | OwnerToCaller, dest: Ui
   }
   // Fast path first: encodeInto stops short when `dest` is too small, and only then do we pay for
   // measuring the full size for the error message.
-  const { read, written } = encoder.encodeInto(text, dest);
+  const { read, written } = encodeUtf8Into(text, dest);
   if (read !== text.length) {
     const bytes = encoder.encode(text).length;
     return { kind: 'encodeError', reason: 'tooLarge', detail: `${msg.kind} message is ${bytes} bytes, slot payload capacity is ${dest.length}` };
@@ -222,7 +223,7 @@ function decodeFrom<K extends string>(
 function parseJson(length: number, payload: Uint8Array): Obj | DecodeError {
   let text: string;
   try {
-    text = decoder.decode(payload.subarray(0, length));
+    text = decodeUtf8(decoder, payload.subarray(0, length));
   } catch (e) {
     return { kind: 'decodeError', reason: 'utf8', detail: String(e) };
   }

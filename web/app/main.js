@@ -3,6 +3,11 @@
 // interleaving view of the report (report/page/), play / pause / step one critical section /
 // speed, and the scenario picker. The emulator runs in a Web Worker (worker.ts, inlined by the
 // build as __MEMSIM_WORKER__ so the page works from file:// too), driven over comlink.
+// "run on": the scheduled world (the default: steppable, the shell types into it) or, in a
+// cross-origin isolated page, real threads (Web Workers racing over a SharedArrayBuffer mailbox):
+// ▶ then starts a run, pause stops it, step is disabled (threads have no single next section),
+// and each run's transcript and replayed trace fill the panel and the chart. Keys typed while a
+// command runs are kept and given to the next prompt (TypeAheadReadline).
 
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
@@ -26,7 +31,57 @@ const term = new Terminal({
   rows: 28, fontSize: 12.5, convertEol: true, screenReaderMode: true, cursorBlink: true,
   fontFamily: '"DejaVu Sans Mono", Menlo, Consolas, monospace', theme: { background: '#1d2430' },
 });
-const rl = new Readline();
+/** Keys typed while no read is active (a command runs) before they are dropped: a paste-sized bound. */
+const TYPE_AHEAD_MAX = 4096;
+
+/**
+ * xterm-readline drops keys that arrive while no read is active. This one keeps them (up to
+ * TYPE_AHEAD_MAX characters) and feeds them to the next prompt once it takes keys, as a terminal's
+ * input queue does; Ctrl-C while busy still goes to the Ctrl-C handler and, like a tty's
+ * interrupt, discards what was typed ahead.
+ */
+class TypeAheadReadline extends Readline {
+  constructor() {
+    super();
+    this.typeAhead = [];
+    this.typeAheadChars = 0;
+    /** Characters held so far (for tests: proves keys came while busy). */
+    this.heldTotal = 0;
+    // The base class sets activeRead when a read starts taking keys (in a write callback of
+    // read()). Keys held meanwhile go in at that very moment, before any key typed later.
+    let active;
+    Object.defineProperty(this, 'activeRead', {
+      get: () => active,
+      set: (v) => {
+        active = v;
+        if (v !== undefined) this.feedTypeAhead();
+      },
+    });
+  }
+
+  readData(data) {
+    if (this.activeRead !== undefined) return super.readData(data);
+    if (data === '\x03') {
+      this.typeAhead = [];
+      this.typeAheadChars = 0;
+      return super.readData(data);
+    }
+    if (this.typeAheadChars + data.length > TYPE_AHEAD_MAX) return;
+    this.typeAhead.push(data);
+    this.typeAheadChars += data.length;
+    this.heldTotal += data.length;
+  }
+
+  /** Feeds the held keys to the read now active; a key that ends the line (Enter) leaves the rest held for the next. */
+  feedTypeAhead() {
+    const keys = this.typeAhead;
+    this.typeAhead = [];
+    this.typeAheadChars = 0;
+    for (const k of keys) this.readData(k);
+  }
+}
+
+const rl = new TypeAheadReadline();
 const fit = new FitAddon();
 term.loadAddon(rl);
 term.loadAddon(fit);
@@ -45,6 +100,10 @@ const state = {
   steps: [],
   ready: false,
   busy: false,
+  /** The mode the session runs in, as the worker said at load. */
+  mode: 'scheduled',
+  /** Thread runs whose result is shown (status.threads.runs when it last finished). */
+  threadRunsShown: 0,
 };
 let chart;
 
@@ -64,6 +123,7 @@ term.attachCustomKeyEventHandler((ev) => {
 });
 
 async function completeLine() {
+  if (state.busy) return;
   const line = rl.getLine();
   const { candidates, prefix } = await emu.complete(line);
   // The worker answers asynchronously: keys typed meanwhile win over a completion of the old line.
@@ -138,15 +198,58 @@ async function pick(step) {
 function setStatus(extra) {
   const s = state.status;
   if (s === undefined) return;
-  $('clock').textContent = `t = ${(s.nowNs / 1e9).toFixed(3)} s · ${s.steps.toLocaleString('en')} sections${s.playing ? ' · playing' : ''}${extra ? ` · ${extra}` : ''}${s.failure ? ` · run failed: ${s.failure}` : ''}`;
+  const mode = s.mode === 'threads' ? `real threads${s.playing ? ' · running…' : s.threads?.runs ? '' : ' · ▶ runs it'}` : 'scheduled world';
+  $('clock').textContent = `${mode} · t = ${(s.nowNs / 1e9).toFixed(3)} s · ${s.steps.toLocaleString('en')} sections${s.playing && s.mode !== 'threads' ? ' · playing' : ''}${extra ? ` · ${extra}` : ''}${s.failure ? ` · run failed: ${s.failure}` : ''}`;
   $('play').disabled = s.playing;
   $('pause').disabled = !s.playing;
+}
+
+/** Shown when the page cannot run real threads. */
+const NOT_ISOLATED_NOTE = 'Note: this page is not cross-origin isolated (file:// or a static host without COOP/COEP headers), so it runs the scheduled world only; serve it with `xen-memsim web` for real threads.';
+
+/** What the controls do in each mode (threads: ▶ starts a run, pause stops it, nothing to step). */
+const CONTROLS = {
+  scheduled: { play: ['▶ play', 'let virtual time run'], pause: ['pause', 'stop virtual time'], step: [false, 'run exactly one critical section and show it'] },
+  threads: {
+    play: ['▶ run on threads', 'run the variant on real threads: the owner and each actor in a Web Worker of its own (each run may interleave differently)'],
+    pause: ['stop', 'stop the run: a recorded stop, its trace replays up to there'],
+    step: [true, 'Real threads race at their own pace: there is no single next section to step. Each run\'s trace is replayed into the chart afterwards: click a label to see the interleaving it recorded. Choose the scheduled world to step one section at a time.'],
+  },
+};
+
+function setMode(mode) {
+  state.mode = mode;
+  const c = CONTROLS[mode];
+  $('play').textContent = c.play[0];
+  $('play').title = c.play[1];
+  $('pause').textContent = c.pause[0];
+  $('pause').title = c.pause[1];
+  $('step').disabled = c.step[0];
+  $('step').title = c.step[1];
+  $('speed').disabled = mode === 'threads';
+  $('threads-panel').hidden = mode !== 'threads';
+  document.body.dataset.mode = mode;
+}
+
+/** A finished thread run: its summary and transcript into the panel. */
+async function showThreadRun(t) {
+  state.threadRunsShown = t.runs;
+  const last = t.last;
+  if (last === undefined) return;
+  const replay = last.reproduced === undefined ? '' : last.reproduced ? ' · its trace replayed exactly' : ` · replay diverged: ${last.divergence ?? ''}`;
+  $('threads-summary').textContent = `run ${t.runs} on real threads: ${last.summary}${replay}${last.domains.length > 0 ? ` · domains created: ${last.domains.join(', ')}` : ''}`;
+  $('threads-log').textContent = await emu.threadTranscript();
 }
 
 /** Fetches status and, when the run moved, the telemetry; redraws. */
 async function refresh(force = false) {
   state.status = await emu.status();
   setStatus(state.busy ? 'running…' : '');
+  const t = state.status.threads;
+  if (t !== undefined && !t.running && t.runs > state.threadRunsShown) {
+    await showThreadRun(t);
+    force = true;
+  }
   if (!force && state.status.steps === state.lastSteps) return;
   state.lastSteps = state.status.steps;
   state.telemetry = await emu.telemetry(false);
@@ -159,8 +262,13 @@ async function refresh(force = false) {
 async function loadChoice(text, name) {
   const id = $('scenario').value;
   const variant = Number($('variant').value || 0);
-  const { banner, prompt } = await emu.load(id, variant, text, name);
+  const { banner, prompt, mode, note } = await emu.load(id, variant, text, name, $('mode').value);
   state.prompt = prompt;
+  setMode(mode);
+  $('mode-note').textContent = note !== undefined ? `Note: ${note}.` : crossOriginIsolated ? '' : NOT_ISOLATED_NOTE;
+  state.threadRunsShown = 0;
+  $('threads-summary').textContent = '';
+  $('threads-log').textContent = '';
   chart?.destroy();
   chart = undefined;
   $('chart').innerHTML = '';
@@ -171,6 +279,9 @@ async function loadChoice(text, name) {
   $('inter-info').textContent = 'Click a label on the chart or an event row to see the critical sections around it; “step” runs one and shows it.';
   term.write('\r\n');
   write(`\x1b[36m${banner}\x1b[0m`);
+  if (note !== undefined) write(`\x1b[33mNote: ${note}.\x1b[0m\n`);
+  // On threads, choosing is running: the first run starts at once.
+  if (mode === 'threads') await emu.play(1);
   await refresh(true);
 }
 
@@ -194,6 +305,7 @@ async function setup() {
     term.focus();
   });
   $('variant').addEventListener('change', async () => { await loadChoice(); term.focus(); });
+  $('mode').addEventListener('change', async () => { await loadChoice(); term.focus(); });
   $('file').addEventListener('change', async () => {
     const f = $('file').files[0];
     if (f === undefined) return;
@@ -226,7 +338,13 @@ async function setup() {
   });
   wireRows($('events'), (step) => void pick(step));
   wireTooltip($('lanes'), $('tooltip'), () => state.full);
-  $('iso').textContent = crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated (scheduled world only)';
+  $('iso').textContent = crossOriginIsolated ? 'cross-origin isolated: real threads available' : 'not cross-origin isolated: scheduled world only';
+  if (!crossOriginIsolated) {
+    const threads = $('mode').querySelector('option[value="threads"]');
+    threads.disabled = true;
+    threads.textContent = 'real threads (need a cross-origin isolated page)';
+    $('mode').title = 'Real threads need SharedArrayBuffer, which only a cross-origin isolated page has: serve the playground with `xen-memsim web` (it sends COOP/COEP). Opened from file:// or a plain static host, the playground runs the scheduled world.';
+  }
   await loadChoice();
   setInterval(() => { if (!state.busy) void refresh(); }, POLL_MS);
   term.focus();
@@ -237,6 +355,10 @@ async function setup() {
 window.__playground = {
   get ready() { return state.ready; },
   get busy() { return state.busy; },
+  /** The mode the session runs in: 'scheduled' or 'threads'. */
+  get mode() { return state.mode; },
+  /** Characters typed while a command ran and kept for the next prompt, in total. */
+  get typeAheadHeld() { return rl.heldTotal; },
   /** The line being edited at the prompt. */
   get line() { return rl.getLine(); },
   /** The chart's data: [x, ...series] as uPlot holds it. */

@@ -45,4 +45,8 @@ export const readSync = noDescriptors;
 // Streamed traces (world/trace-file.ts) write to a descriptor: the playground keeps its traces in memory.
 export const writeSync = noDescriptors;
 export const closeSync = (): void => undefined;
+/** A trace written to a file (a scenario run's { file } option): the playground keeps its traces in memory. */
+export function writeFileSync(path: string): never {
+  throw Object.assign(new Error(`${path}: files cannot be written in the browser playground`), { code: 'EACCES' });
+}
 export const constants = { O_RDONLY: 0, O_NONBLOCK: 0, O_NOFOLLOW: 0 };
