@@ -1,6 +1,6 @@
 // The memory-relevant subset of xl's parse_config_data (tools/xl/xl_parse.c) plus the libxl
 // defaults it relies on (libxl__domain_build_info_setdefault, libxl_create.c): domain type,
-// name, memory/maxmem, vcpus/maxvcpus and HVM video memory.
+// name, memory/maxmem, vcpus/maxvcpus, vnuma (vnuma-config.ts) and HVM video memory.
 // Leaves out: every other key (devices are kept as raw spec strings, not parsed), so read-time
 // warnings of keys we never read (e.g. `cap = "x"`) are not printed; `claim_mode` and
 // `superpages` are not guest keys at all (reference §1) and are ignored silently, like any
@@ -10,6 +10,9 @@ import { parseConfig } from './config/parser.ts';
 import { getList, getListItem, getLong, getString, type Read, type ReadOptions } from './config/getters.ts';
 import { withOverrides } from './config/overrides.ts';
 import type { ConfigFile, StderrWrites } from './config/types.ts';
+import { ConfigExit } from './config-exit.ts';
+import type { XenVersion } from '../hv/version.ts';
+import { parseVnumaConfig, type VnodeInfo, type VnumaHost } from './vnuma-config.ts';
 
 export type DomainType = 'pv' | 'pvh' | 'hvm';
 /** libxl_vga_interface_type for HVM guests; PV/PVH guests have no emulated VGA. */
@@ -35,6 +38,18 @@ export interface DomainConfig {
   /** `disk` / `vif` specs as written; entries that are nested lists read as undefined. */
   readonly disks: readonly (string | undefined)[];
   readonly vifs: readonly (string | undefined)[];
+  /** b_info->vnuma_nodes from `vnuma` (empty without one). */
+  readonly vnumaNodes: readonly VnodeInfo[];
+  /** A vnode named its pnode, so xl set numa_placement to false. */
+  readonly numaPlacementOff: boolean;
+}
+
+/** What parse_config_data asks of the host and the xl it is: the version and physinfo. */
+export interface ParseEnv {
+  /** Default '4.22'. */
+  readonly version?: XenVersion;
+  /** physinfo nr_nodes and nr_cpus; default one node, one CPU. */
+  readonly host?: VnumaHost;
 }
 
 /** parse_config_data's outcome: a config and its warnings, or xl's error text and exit 1. */
@@ -51,10 +66,6 @@ const VIDEO_DEFAULT_MEMKB: Readonly<Record<VgaKind, number>> = {
   qxl: 128 * 1024,
   none: 0,
 };
-
-class ConfigExit {
-  constructor(readonly message: string) {}
-}
 
 const valueOf = <T>(r: Read<T>): T | undefined => (r.ok ? r.value : undefined);
 
@@ -79,7 +90,7 @@ function prefixMatch<T extends string>(value: string, candidates: readonly T[]):
  * @param source the path as given to `xl create` (used in every message)
  * @param overrides `key=value` arguments of `xl create`, appended as xl does
  */
-export function parseDomainConfig(text: string, source: string, overrides: readonly string[] = []): DomainConfigResult {
+export function parseDomainConfig(text: string, source: string, overrides: readonly string[] = [], env: ParseEnv = {}): DomainConfigResult {
   const parsed = parseConfig(withOverrides(text, overrides), source);
   const stderr = [...parsed.stderr];
   if (!parsed.ok) {
@@ -87,12 +98,23 @@ export function parseDomainConfig(text: string, source: string, overrides: reado
     return { ok: false, stderr, exitStatus: 1 };
   }
   try {
-    return { ok: true, config: readDomainConfig(parsed.cfg, { report: stderr }), stderr };
+    return { ok: true, config: readDomainConfig(parsed.cfg, { report: stderr }, env), stderr };
   } catch (e) {
     if (!(e instanceof ConfigExit)) throw e;
     stderr.push(e.message);
     return { ok: false, stderr, exitStatus: 1 };
   }
+}
+
+/**
+ * Whether the config (with its overrides) sets `key` at all: xl create asks the hypervisor for
+ * physinfo only when `vnuma` is set. DIVERGENCE: parse_vnuma_config calls libxl_get_physinfo for
+ * every config; skipping the call without vnuma keeps every other creation's hypercall sequence
+ * (and so its virtual time) as it was.
+ */
+export function configSetsKey(text: string, source: string, overrides: readonly string[], key: string): boolean {
+  const parsed = parseConfig(withOverrides(text, overrides), source);
+  return parsed.ok && parsed.cfg.settings.some((s) => s.name === key);
 }
 
 function readType(cfg: ConfigFile, opts: ReadOptions): DomainType {
@@ -127,7 +149,7 @@ function readVga(cfg: ConfigFile, opts: ReadOptions): VgaKind {
   return stdvga !== undefined && stdvga !== 0n ? 'stdvga' : 'cirrus';
 }
 
-function readDomainConfig(cfg: ConfigFile, opts: ReadOptions): DomainConfig {
+function readDomainConfig(cfg: ConfigFile, opts: ReadOptions, env: ParseEnv): DomainConfig {
   const type = readType(cfg, opts);
   const name = valueOf(getString(cfg, 'name', opts));
   if (name === undefined) throw new ConfigExit('Domain name must be specified.\n');
@@ -138,14 +160,17 @@ function readDomainConfig(cfg: ConfigFile, opts: ReadOptions): DomainConfig {
   const maxvcpusRead = valueOf(getLong(cfg, 'maxvcpus', opts));
   // xl keeps vcpus in an int (default 1) and max_vcpus (0 = unset) in an int.
   const vcpus = vcpusRead === undefined ? 1 : Number(BigInt.asIntN(32, vcpusRead));
-  const maxVcpusSet = maxvcpusRead === undefined ? 0 : Number(BigInt.asIntN(32, maxvcpusRead));
+  let maxVcpusSet = maxvcpusRead === undefined ? 0 : Number(BigInt.asIntN(32, maxvcpusRead));
+  const host = env.host ?? { nrNodes: 1, nrCpus: 1 };
+  const vnuma = parseVnumaConfig(cfg, opts, host, maxVcpusSet, maxmem === undefined ? undefined : BigInt(mibToMemkb(maxmem)), env.version ?? '4.22');
+  if (vnuma !== undefined) maxVcpusSet = Number(BigInt.asIntN(32, BigInt(vnuma.maxVcpus)));
   const maxVcpus = maxVcpusSet === 0 ? vcpus : maxVcpusSet;
   if (maxVcpus < vcpus) throw new ConfigExit('xl: maxvcpus < vcpus\n');
 
-  // xl copies memory into maxmem when only memory is given; libxl then defaults maxmem to
-  // 32 MiB and copies maxmem into an unset target.
+  // xl copies memory into maxmem when only memory is given (vnuma sets it to the vnodes' sum);
+  // libxl then defaults maxmem to 32 MiB and copies maxmem into an unset target.
   let targetMemkb = memory === undefined ? undefined : mibToMemkb(memory);
-  let maxMemkb = maxmem === undefined ? targetMemkb : mibToMemkb(maxmem);
+  let maxMemkb = vnuma !== undefined ? Number(vnuma.maxMemkb) : maxmem === undefined ? targetMemkb : mibToMemkb(maxmem);
   maxMemkb ??= LIBXL_DEFAULT_MEMKB;
   targetMemkb ??= maxMemkb;
 
@@ -167,7 +192,10 @@ function readDomainConfig(cfg: ConfigFile, opts: ReadOptions): DomainConfig {
     videoMemkb = mibToMemkb(videoram);
   }
 
-  return { name, type, targetMemkb, maxMemkb, videoMemkb, vga, vcpus, maxVcpus, kernel, ramdisk, extra, disks, vifs };
+  return {
+    name, type, targetMemkb, maxMemkb, videoMemkb, vga, vcpus, maxVcpus, kernel, ramdisk, extra, disks, vifs,
+    vnumaNodes: vnuma?.nodes ?? [], numaPlacementOff: vnuma?.numaPlacementOff ?? false,
+  };
 }
 
 function stringList(cfg: ConfigFile, key: string, opts: ReadOptions): (string | undefined)[] {

@@ -6,16 +6,18 @@
 // the memory nodes the balloon driver reads.
 
 import { STRERROR } from '../../hv/errno.ts';
-import type { XenVersion } from '../../hv/version.ts';
+import { atLeast, features, type XenVersion } from '../../hv/version.ts';
 import { NS_PER_SEC, type HypercallPort } from '../../sim/port.ts';
 import { toolstackBugs } from '../bugs.ts';
 import type { DomainConfig } from '../domain-config.ts';
 import { listDomains } from './domain-info.ts';
-import type { DomImage } from './meminit-context.ts';
-import { meminitHvm } from './meminit-hvm.ts';
+import type { DomImage, PfnRange } from './meminit-context.ts';
+import { meminitHvm, MMIO_HOLE_START } from './meminit-hvm.ts';
 import { meminitPv } from './meminit-pv.ts';
 import { libxlError, SOURCE_SITES, type SourceSites } from './sites.ts';
 import { Xc, type PopulateStats } from './xc.ts';
+import { vnumaBuildHvm, vnumaSetdefaultError } from './vnuma.ts';
+import { storeVnumaNodes, vnumaNodesJson } from '../xl/config-json.ts';
 
 /** LIBXL_MAXMEM_CONSTANT (x86): slack added to max_mem over the target, in KiB. */
 export const LIBXL_MAXMEM_CONSTANT = 1024;
@@ -44,7 +46,12 @@ export interface BuildOutcome {
   readonly stats: PopulateStats;
   /** Every claim hypercall the builder issued, with its raw rc. */
   readonly claims: ReadonlyArray<{ pages: number; rc: number }>;
+  /** Every claim set it issued (the proposed vNUMA path on 4.22+claim-sets). */
+  readonly claimSets: ReadonlyArray<{ entries: ReadonlyArray<{ pages: number; node: number }>; rc: number }>;
 }
+
+/** Where the emulator keeps a domain's vNUMA nodes for `xl list -l`, under its /vm/<uuid>. */
+export const VNUMA_NODES_NODE = 'memsim/vnuma_nodes';
 
 /**
  * Creates and builds a domain, leaving it paused.
@@ -55,8 +62,16 @@ export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest):
   const sites = SOURCE_SITES[req.version];
   const stderr: string[] = [];
   const xc = new Xc(port, toolstackBugs(req.version, req.inject), stderr);
-  const outcome = (rc: number, domid: number | undefined): BuildOutcome => ({ rc, domid, stderr, stats: xc.stats, claims: xc.claims });
-  const { config } = req;
+  const outcome = (rc: number, domid: number | undefined): BuildOutcome => ({ rc, domid, stderr, stats: xc.stats, claims: xc.claims, claimSets: xc.claimSets });
+  // libxl has vnuma_nodes since 4.6: an older one never sees them.
+  const config = atLeast(req.version, '4.6') || req.config.vnumaNodes.length === 0 ? req.config : { ...req.config, vnumaNodes: [] };
+  req = { ...req, config };
+  // libxl__domain_config_setdefault, before the domain is made.
+  const refused = vnumaSetdefaultError(config, req.version);
+  if (refused !== undefined) {
+    stderr.push(refused);
+    return outcome(ERROR_INVAL, undefined);
+  }
 
   const made = await port.hypercall('XEN_DOMCTL_createdomain', { name: config.name, type: config.type, max_vcpus: config.maxVcpus });
   if (made.rc < 0) {
@@ -75,7 +90,14 @@ export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest):
   // libxl__domain_build: gettimeofday(&start_time) right after libxl__build_pre.
   const startNs = port.now();
 
-  const dom = domImage(xc, domid, req, sites);
+  const vnuma = await vnumaLayout(port, req, domid);
+  if (!vnuma.ok) {
+    stderr.push(...vnuma.stderr);
+    stderr.push(libxlError(sites, sites.rebuildDone, 'domcreate_rebuild_done', domid, `cannot (re-)build domain: ${vnuma.rc}`));
+    await port.hypercall('XEN_DOMCTL_destroydomain', { domid });
+    return outcome(ERROR_FAIL, domid);
+  }
+  const dom = domImage(xc, domid, req, sites, vnuma);
   const rc = config.type === 'pv' ? await meminitPv(dom) : await meminitHvm(dom);
   if (rc !== 0) {
     reportBuildFailure(xc, sites, req, domid);
@@ -83,8 +105,34 @@ export async function libxlDomainCreate(port: HypercallPort, req: BuildRequest):
     return outcome(ERROR_FAIL, domid);
   }
   await writeMemoryNodes(port, domid, config);
-  await writeVmStartTime(port, domid, vmUuid(domid, createdNs), startNs);
+  const uuid = vmUuid(domid, createdNs);
+  await writeVmStartTime(port, domid, uuid, startNs);
+  // DIVERGENCE: libxl keeps the whole domain config in its userdata file (libxl-json) for
+  // libxl_retrieve_domain_configuration; the emulator keeps only the vNUMA nodes, in xenstore.
+  if (config.vnumaNodes.length > 0) await port.xsWrite(`/vm/${uuid}/${VNUMA_NODES_NODE}`, storeVnumaNodes(vnumaNodesJson(config.vnumaNodes)));
   return outcome(0, domid);
+}
+
+type VnumaLayout =
+  | { readonly ok: true; readonly vmemranges: readonly PfnRange[]; readonly vnodeToPnode: readonly number[] }
+  | { readonly ok: false; readonly rc: number; readonly stderr: readonly string[] };
+
+/**
+ * libxl__build_hvm's vNUMA block (HVM and PVH; PV was refused before the domain was made):
+ * the vmemranges from the vnode sizes around the hole at dom->lowmem_end, checked against the
+ * host's nodes (libxl_get_numainfo), in pfns for libxenguest.
+ */
+async function vnumaLayout(port: HypercallPort, req: BuildRequest, domid: number): Promise<VnumaLayout> {
+  const { config } = req;
+  if (config.vnumaNodes.length === 0) return { ok: true, vmemranges: [], vnodeToPnode: [] };
+  const numa = await port.hypercall('XEN_SYSCTL_numainfo', {});
+  const nrNodes = Array.isArray(numa.nodes) ? numa.nodes.length : 0;
+  const memBytes = BigInt(config.maxMemkb - config.videoMemkb) << 10n;
+  const holeStart = BigInt(MMIO_HOLE_START) << 12n;
+  const built = vnumaBuildHvm(config, domid, nrNodes, memBytes < holeStart ? memBytes : holeStart, req.version);
+  if (!built.ok) return built;
+  const vmemranges = built.vmemranges.map((r) => ({ start: Number(r.start >> 12n), end: Number(r.end >> 12n), nid: r.nid }));
+  return { ok: true, vmemranges, vnodeToPnode: built.vnodeToPnode };
 }
 
 /**
@@ -115,7 +163,7 @@ async function writeVmStartTime(port: HypercallPort, domid: number, uuid: string
 }
 
 /** libxc's sizes from libxl's (libxl_dom.c: mem_kb = target for PV, max − video for HVM/PVH). */
-function domImage(xc: Xc, domid: number, req: BuildRequest, sites: SourceSites): DomImage {
+function domImage(xc: Xc, domid: number, req: BuildRequest, sites: SourceSites, vnuma: { vmemranges: readonly PfnRange[]; vnodeToPnode: readonly number[] }): DomImage {
   const { config, version } = req;
   const pv = config.type === 'pv';
   return {
@@ -131,6 +179,9 @@ function domImage(xc: Xc, domid: number, req: BuildRequest, sites: SourceSites):
     deviceModel: config.type === 'hvm',
     // xl never sets it; only the 4.3 libxc still had the option (removed in 4.7).
     superpages: pv && req.superpages === true && version === '4.3',
+    vmemranges: vnuma.vmemranges,
+    vnodeToPnode: vnuma.vnodeToPnode,
+    claimSets: features(version).claimSets,
   };
 }
 

@@ -31,7 +31,25 @@ export interface DomImage {
   readonly deviceModel: boolean;
   /** dom->superpages: only the legacy xm path set it (Xen 4.3 PV builder). */
   readonly superpages: boolean;
+  /**
+   * dom->vmemranges in pfns (empty without vNUMA: meminit builds its dummy ranges) and
+   * dom->vnode_to_pnode, from libxl's vNUMA build.
+   */
+  readonly vmemranges: readonly PfnRange[];
+  readonly vnodeToPnode: readonly number[];
+  /** The hypervisor has claim sets (XEN_DOMCTL_claim_memory): the proposed vNUMA claim path. */
+  readonly claimSets: boolean;
 }
+
+/** A vmemrange in guest pfns [start, end) on virtual node nid. */
+export interface PfnRange {
+  readonly start: number;
+  readonly end: number;
+  readonly nid: number;
+}
+
+/** XC_NUMA_NO_NODE: the dummy vnode's pnode (allocate anywhere). */
+export const XC_NUMA_NO_NODE = -1;
 
 /** 4.3–4.5 libxc (the only pre-4.6 version modelled is 4.3). */
 export function isLegacyLibxc(version: XenVersion): boolean {

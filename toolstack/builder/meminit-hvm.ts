@@ -1,17 +1,25 @@
 // ≈ libxenguest's meminit_hvm (xg_dom_x86.c 4.22) and, under bug B6, 4.3's setup_guest
 // (xc_hvm_build_x86.c): claim, the first 0xA0 pages and the VGA hole with a device model, then
 // per step 1 GiB → 2 MiB (8 MiB batches) → 4 KiB extents, and the claim cancelled at `out:`
-// on every path. Leaves out: vNUMA, special pages, the MMIO-hole check beyond splitting the
-// guest's memory at the hole (a step never crosses a range end, so no 1 GiB extent covers it).
+// on every path. With vNUMA (libxl's dom->vmemranges) each range is populated with
+// XENMEMF_exact_node(its vnode's pnode). Leaves out: special pages, the MMIO-hole check beyond
+// splitting the guest's memory at the hole (a step never crosses a range end, so no 1 GiB extent
+// covers it).
 // DIVERGENCE: PoD is not modelled in hv/; a pre-ballooned guest (maxmem > memory) gets its
 // target populated for real (gpfns below target) instead of PoD entries plus a PoD cache, which
 // consumes the same claim and leaves the same free memory.
 
 import { STRERROR } from '../../hv/errno.ts';
+import { xenmemfNode, XENMEMF } from '../../hv/flags.ts';
 import { gpfnList } from './xc.ts';
 import {
-  isLegacyLibxc, SUPERPAGE_1GB_NR_PFNS, SUPERPAGE_1GB_SHIFT, SUPERPAGE_2MB_NR_PFNS, SUPERPAGE_2MB_SHIFT, type DomImage,
+  isLegacyLibxc, SUPERPAGE_1GB_NR_PFNS, SUPERPAGE_1GB_SHIFT, SUPERPAGE_2MB_NR_PFNS, SUPERPAGE_2MB_SHIFT, XC_NUMA_NO_NODE,
+  type DomImage, type PfnRange,
 } from './meminit-context.ts';
+import { claimSetFor } from './vnuma.ts';
+
+/** XENMEMF_exact_node(n): the node and the exact-node bit. */
+export const xenmemfExactNode = (node: number): number => xenmemfNode(node) | XENMEMF.exact_node_request;
 
 /** LIBXL_VGA_HOLE_SIZE: 0xA0000–0xC0000, in pages. */
 export const VGA_HOLE_SIZE = 0x20;
@@ -20,13 +28,19 @@ const LOW_RAM_PAGES = 0xa0;
 /** End of the VGA hole: population resumes here. */
 const VGA_HOLE_END = 0xc0;
 /** Guest RAM below 4 GiB ends where the MMIO hole starts (libxl's default 256 MiB hole). */
-const MMIO_HOLE_START = 0xf0000;
+export const MMIO_HOLE_START = 0xf0000;
 const FOUR_GIB_PFN = 0x100000;
 
-/** The guest's RAM as vmemranges [start, end) in pfns: split around the MMIO hole. */
-function vmemranges(pages: number): Array<[number, number]> {
-  if (pages <= MMIO_HOLE_START) return [[0, pages]];
-  return [[0, MMIO_HOLE_START], [FOUR_GIB_PFN, FOUR_GIB_PFN + pages - MMIO_HOLE_START]];
+/** The dummy vmemranges without vNUMA: the guest's RAM split around the MMIO hole, on vnode 0. */
+function dummyVmemranges(pages: number): PfnRange[] {
+  if (pages <= MMIO_HOLE_START) return [{ start: 0, end: pages, nid: 0 }];
+  return [{ start: 0, end: MMIO_HOLE_START, nid: 0 }, { start: FOUR_GIB_PFN, end: FOUR_GIB_PFN + pages - MMIO_HOLE_START, nid: 0 }];
+}
+
+/** The ranges and each vnode's pnode meminit_hvm works through. */
+function rangesOf(dom: DomImage): { ranges: readonly PfnRange[]; pnodeOf: (r: PfnRange) => number } {
+  if (dom.vmemranges.length === 0) return { ranges: dummyVmemranges(populatedPages(dom)), pnodeOf: () => XC_NUMA_NO_NODE };
+  return { ranges: dom.vmemranges, pnodeOf: (r) => dom.vnodeToPnode[r.nid]! };
 }
 
 /** @returns 0, or -1 with dom.xc.errno set. */
@@ -42,28 +56,44 @@ function populatedPages(dom: DomImage): number {
 async function meminitHvmModern(dom: DomImage): Promise<number> {
   const { xc, domid } = dom;
   const vgaHole = dom.deviceModel ? VGA_HOLE_SIZE : 0;
+  const { ranges, pnodeOf } = rangesOf(dom);
   let rc = 0;
   if (dom.claimEnabled) {
     // Before the PoD target is set: the PoD call allocates memory.
-    rc = await xc.claimPages(domid, dom.targetPages - vgaHole);
+    rc = await stakeClaim(dom, ranges, pnodeOf, vgaHole);
     if (rc !== 0) {
       claimFailed(dom);
       await xc.claimPages(domid, 0); // out:
       return rc;
     }
   }
-  const ranges = vmemranges(populatedPages(dom));
+  if (dom.deviceModel) {
+    // The first 0xA0 pages go with the plain memflags: no node, whatever the vNUMA layout.
+    rc = await xc.populatePhysmapExact(domid, LOW_RAM_PAGES, 0, 0, gpfnList(0, LOW_RAM_PAGES));
+  }
   for (let v = 0; v < ranges.length && rc === 0; v++) {
-    let [cur, end] = ranges[v];
-    if (dom.deviceModel && v === 0) {
-      rc = await xc.populatePhysmapExact(domid, LOW_RAM_PAGES, 0, 0, gpfnList(0, LOW_RAM_PAGES));
-      cur = VGA_HOLE_END;
-    }
+    const range = ranges[v]!;
+    const pnode = pnodeOf(range);
+    const memflags = pnode === XC_NUMA_NO_NODE ? 0 : xenmemfExactNode(pnode);
+    const cur = range.start === 0 && dom.deviceModel ? VGA_HOLE_END : range.start;
     // A failure here is DOMPRINTF("Could not allocate memory for HVM guest."): detail level.
-    if (rc === 0) rc = await populateRange(dom, cur, end);
+    rc = await populateRange(dom, cur, range.end, memflags);
   }
   await xc.claimPages(domid, 0); // out: cancel on success and on error
   return rc;
+}
+
+/**
+ * The early-warning claim: xc_domain_claim_pages(target_pages - vga_hole_size), or, for a vNUMA
+ * guest on a hypervisor with claim sets, one claim set with an entry per physical node.
+ * DIVERGENCE: PROPOSED behaviour, not upstream — the claim-set series dropped libxl's
+ * claim_on_node and no posted libxl code claims per vNUMA node; this is what the series' per-node
+ * claims are for. The cancel at `out:` stays the legacy 0-page claim, which releases every entry.
+ */
+async function stakeClaim(dom: DomImage, ranges: readonly PfnRange[], pnodeOf: (r: PfnRange) => number, vgaHole: number): Promise<number> {
+  if (!dom.claimSets || dom.vmemranges.length === 0) return dom.xc.claimPages(dom.domid, dom.targetPages - vgaHole);
+  const entries = claimSetFor(ranges.map((r) => ({ startPfn: r.start, pages: r.end - r.start, pnode: pnodeOf(r) })), dom.deviceModel ? vgaHole : 0);
+  return dom.xc.claimMemory(dom.domid, entries);
 }
 
 /** The claim failure message: an error-level PERROR in 4.3–4.6, a detail line since 4.7. */
@@ -98,9 +128,9 @@ async function setupGuest43(dom: DomImage): Promise<number> {
       return rc;
     }
   }
-  const ranges = vmemranges(populatedPages(dom));
+  const ranges = dummyVmemranges(populatedPages(dom));
   for (let v = 0; v < ranges.length && rc === 0; v++) {
-    rc = await populateRange(dom, v === 0 ? VGA_HOLE_END : ranges[v][0], ranges[v][1]);
+    rc = await populateRange(dom, v === 0 ? VGA_HOLE_END : ranges[v]!.start, ranges[v]!.end, 0);
   }
   await xc.claimPages(domid, 0); // "ensure no unclaimed pages are left unused"
   if (rc !== 0 && isLegacyLibxc(dom.version)) perror(dom, 'Could not allocate memory for HVM guest.');
@@ -113,7 +143,7 @@ async function setupGuest43(dom: DomImage): Promise<number> {
  * next 2 MiB boundary and tried as order-9 extents if aligned; the rest goes as exact 4 KiB.
  * Superpage short counts are never errors. @returns 0 or -1 (a failed 4 KiB populate).
  */
-async function populateRange(dom: DomImage, cur: number, end: number): Promise<number> {
+async function populateRange(dom: DomImage, cur: number, end: number, memflags: number): Promise<number> {
   const { xc, domid } = dom;
   while (end > cur) {
     let count = Math.min(end - cur, SUPERPAGE_1GB_NR_PFNS);
@@ -121,7 +151,7 @@ async function populateRange(dom: DomImage, cur: number, end: number): Promise<n
     count = clipToBoundary(curPfn, count, SUPERPAGE_1GB_NR_PFNS);
     if (((count | curPfn) & (SUPERPAGE_1GB_NR_PFNS - 1)) === 0) {
       const n = count >> SUPERPAGE_1GB_SHIFT;
-      const done = await xc.populatePhysmap(domid, n, SUPERPAGE_1GB_SHIFT, 0, gpfnList(cur, n, SUPERPAGE_1GB_NR_PFNS));
+      const done = await xc.populatePhysmap(domid, n, SUPERPAGE_1GB_SHIFT, memflags, gpfnList(cur, n, SUPERPAGE_1GB_NR_PFNS));
       if (done > 0) {
         cur += done << SUPERPAGE_1GB_SHIFT;
         count -= done << SUPERPAGE_1GB_SHIFT;
@@ -132,7 +162,7 @@ async function populateRange(dom: DomImage, cur: number, end: number): Promise<n
       count = clipToBoundary(curPfn, count, SUPERPAGE_2MB_NR_PFNS);
       if (((count | curPfn) & (SUPERPAGE_2MB_NR_PFNS - 1)) === 0) {
         const n = count >> SUPERPAGE_2MB_SHIFT;
-        const done = await xc.populatePhysmap(domid, n, SUPERPAGE_2MB_SHIFT, 0, gpfnList(cur, n, SUPERPAGE_2MB_NR_PFNS));
+        const done = await xc.populatePhysmap(domid, n, SUPERPAGE_2MB_SHIFT, memflags, gpfnList(cur, n, SUPERPAGE_2MB_NR_PFNS));
         if (done > 0) {
           cur += done << SUPERPAGE_2MB_SHIFT;
           count -= done << SUPERPAGE_2MB_SHIFT;
@@ -140,7 +170,7 @@ async function populateRange(dom: DomImage, cur: number, end: number): Promise<n
       }
     }
     if (count !== 0) {
-      const rc = await xc.populatePhysmapExact(domid, count, 0, 0, gpfnList(cur, count));
+      const rc = await xc.populatePhysmapExact(domid, count, 0, memflags, gpfnList(cur, count));
       if (rc !== 0) return rc;
       cur += count;
     }

@@ -23,6 +23,8 @@ export class Xc {
   readonly stats: PopulateStats = { pages4k: 0, pages2m: 0, pages1g: 0 };
   /** Every XENMEM_claim_pages issued, with its raw rc: tests read the amounts here. */
   readonly claims: Array<{ pages: number; rc: number }> = [];
+  /** Every claim set issued (XEN_DOMCTL_claim_memory), with its raw rc. */
+  readonly claimSets: Array<{ entries: ReadonlyArray<{ pages: number; node: number }>; rc: number }> = [];
 
   constructor(
     readonly port: HypercallPort,
@@ -42,6 +44,20 @@ export class Xc {
       this.errno = 0;
       return 0;
     }
+    if (rc < 0) {
+      this.errno = -rc;
+      return -1;
+    }
+    return 0;
+  }
+
+  /**
+   * xc_domain_claim_memory(xch, domid, nr_claims, claims) of the claim-set series (not merged):
+   * XEN_DOMCTL_claim_memory with one node entry each. @returns 0, or -1 with errno set
+   */
+  async claimMemory(domid: number, entries: ReadonlyArray<{ pages: number; node: number }>): Promise<number> {
+    const { rc } = await this.port.hypercall('XEN_DOMCTL_claim_memory', { domid, claim_set: entries.map((e) => ({ pages: e.pages, target: e.node })) });
+    this.claimSets.push({ entries, rc });
     if (rc < 0) {
       this.errno = -rc;
       return -1;

@@ -7,7 +7,8 @@
 
 import { isOverrideArgument } from '../config/index.ts';
 import { libxlDomainCreate, ERROR_FAIL } from '../builder/build.ts';
-import { parseDomainConfig } from '../domain-config.ts';
+import { configSetsKey, parseDomainConfig } from '../domain-config.ts';
+import { physinfo } from '../builder/domain-info.ts';
 import { freemem } from '../freemem.ts';
 import { autoballoonEnabled } from '../xl-conf.ts';
 import { writeLines, type XlContext } from './context.ts';
@@ -42,7 +43,10 @@ export async function mainCreate(x: XlContext, argv: readonly string[]): Promise
   // xl_cmdimpl.c create_domain: printf() in 4.3; fprintf(stderr, …) since d36a3734a6 (4.5.0,
   // "xl: fix migration failure with xl migrate --debug"), later in xl_vmcontrol.c.
   if (!quiet) x.out.write(x.version === '4.3' ? 'stdout' : 'stderr', `Parsing config from ${filename}\n`);
-  const parsed = parseDomainConfig(text, filename, overrides);
+  // parse_vnuma_config asks libxl_get_physinfo for the node and CPU counts.
+  const pi = configSetsKey(text, filename, overrides, 'vnuma') ? await physinfo(x.port) : undefined;
+  const host = pi === undefined ? undefined : { nrNodes: pi.nr_nodes, nrCpus: pi.nr_cpus };
+  const parsed = parseDomainConfig(text, filename, overrides, { version: x.version, ...(host === undefined ? {} : { host }) });
   writeLines(x, parsed.stderr);
   if (!parsed.ok) return parsed.exitStatus;
   const cfg = parsed.config;

@@ -6,7 +6,8 @@ import { domainDoesNotExistMessage, formatXlClaims, formatXlList, xlClaimsStderr
 import type { XlContext } from './context.ts';
 import { findDomain } from './find-domain.ts';
 import { SOURCE_SITES, libxlError } from '../builder/sites.ts';
-import { liveConfigJson } from './config-json.ts';
+import { liveConfigJson, loadVnumaNodes } from './config-json.ts';
+import { VNUMA_NODES_NODE } from '../builder/build.ts';
 import { jsonCPretty, type JsonValue } from './json-c.ts';
 import { xlGetopt } from './getopt.ts';
 
@@ -66,7 +67,10 @@ async function listDetails(x: XlContext, infos: readonly DomainInfo[]): Promise<
       return v === undefined || !/^\d{1,15}$/.test(v) ? undefined : Number(v);
     };
     const [targetKb, staticMaxKb] = [await kb('target'), await kb('static-max')];
-    out.push({ domid: d.domid, config: liveConfigJson(d, { ...(targetKb === undefined ? {} : { targetKb }), ...(staticMaxKb === undefined ? {} : { staticMaxKb }) }) });
+    const vm = await x.port.xsRead(`/local/domain/${d.domid}/vm`);
+    const vnumaText = vm === undefined ? undefined : await x.port.xsRead(`${vm}/${VNUMA_NODES_NODE}`);
+    const vnuma = vnumaText === undefined ? undefined : loadVnumaNodes(vnumaText);
+    out.push({ domid: d.domid, config: liveConfigJson(d, { ...(targetKb === undefined ? {} : { targetKb }), ...(staticMaxKb === undefined ? {} : { staticMaxKb }) }, vnuma) });
   }
   x.out.write('stdout', `${jsonCPretty(out)}\n`);
   return 0;

@@ -3,7 +3,8 @@
 // yajl): two-space indent, no space after the colon, "/" escaped as "\/", empty objects and
 // arrays as {} and [].
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A bigint is a C uint64 (libxl's MemKB), printed in full as json_object_new_uint64 does. */
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** json-c's string escaping (json_escape_str without JSON_C_TO_STRING_NOSLASHESCAPE). */
 function escapeString(s: string): string {
@@ -29,7 +30,7 @@ function write(v: JsonValue, level: number): string {
   const pad = (n: number): string => '  '.repeat(n);
   if (v === null) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'string') return escapeString(v);
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
