@@ -55,8 +55,12 @@ function armSuicide(port: MailboxPort, after: number): void {
   const hypercall = port.hypercall.bind(port);
   port.hypercall = ((op: never, args: never) => {
     if (++n > after) {
-      // Exit before the request goes out; the promise never settles.
-      setImmediate(() => process.exit(1));
+      // Exit before the request goes out; the promise never settles. A Web Worker cannot end
+      // itself so that its parent notices: there the thread dies of an uncaught error instead.
+      setImmediate(() => {
+        if (typeof process !== 'undefined') process.exit(1);
+        throw new Error(`fault injection: ${port.actor}'s thread dies before its hypercall ${n}`);
+      });
       return new Promise(() => {});
     }
     return hypercall(op, args);

@@ -237,7 +237,8 @@ async function showThreadRun(t) {
   const last = t.last;
   if (last === undefined) return;
   const replay = last.reproduced === undefined ? '' : last.reproduced ? ' · its trace replayed exactly' : ` · replay diverged: ${last.divergence ?? ''}`;
-  $('threads-summary').textContent = `run ${t.runs} on real threads: ${last.summary}${replay}${last.domains.length > 0 ? ` · domains created: ${last.domains.join(', ')}` : ''}`;
+  const dead = last.threadErrors.length > 0 ? ` · threads lost: ${last.threadErrors.join('; ')}` : '';
+  $('threads-summary').textContent = `run ${t.runs} on real threads: ${last.summary}${replay}${last.domains.length > 0 ? ` · domains created: ${last.domains.join(', ')}` : ''}${dead}`;
   $('threads-log').textContent = await emu.threadTranscript();
 }
 
@@ -371,6 +372,8 @@ window.__playground = {
   /** The events of the run so far (the chart's telemetry). */
   events: () => state.telemetry?.events ?? [],
   pick,
+  /** Mode 'threads': starts a run, with fault injection if given ({ dieAfterRequests: { actor: n } }: that actor's thread dies). */
+  runOnThreads: (faults) => emu.play(1, faults),
 };
 
 void setup().catch((e) => { write(`\x1b[31mxen-memsim playground: ${e.message}\x1b[0m\n`); });

@@ -78,7 +78,11 @@ export interface ThreadRunState {
   /** Of the run in progress, from the owner's stats. */
   progress?: Progress;
   /** The last finished run: how it ended, and whether its trace replayed exactly. */
-  last?: { summary: string; steps: number; endNs: number; wallMs: number; hash?: string; reproduced?: boolean; divergence?: string; failure?: string; error?: string; domains: string[] };
+  last?: {
+    summary: string; steps: number; endNs: number; wallMs: number; hash?: string; reproduced?: boolean; divergence?: string; failure?: string; error?: string; domains: string[];
+    /** Actors whose thread died or was terminated, with why (the supervisor's outcome). */
+    threadErrors: string[];
+  };
 }
 
 /** A scenario variant on real threads: runs on demand, each one's trace replayed into telemetry. */
@@ -198,13 +202,23 @@ function startThreads(title: string, v: CompiledVariant): Loaded {
 const THREAD_RUN_BUDGET_MS = 600_000;
 
 /** Runs the thread session's variant on real threads; the result and its replayed telemetry land in the session. */
-async function runOnThreads(s: ThreadSession): Promise<void> {
+/** Fault injection for tests (ThreadRunOptions): the named actor's thread dies on its way to its (n+1)-th hypercall. */
+export interface ThreadFaults {
+  dieAfterRequests?: Record<string, number>;
+}
+
+async function runOnThreads(s: ThreadSession, faults: ThreadFaults = {}): Promise<void> {
   s.state = { ...s.state, runs: s.state.runs + 1, running: true, progress: undefined };
+  let threadErrors: string[] = [];
   try {
     const run: VariantRun<Telemetry> = await runVariant(s.variant, {
       threads: true,
       timeoutMs: THREAD_RUN_BUDGET_MS,
-      threadRunner: (spec, o) => runWebThreads(spec, { ...o, onControl: (c) => (s.control = c) }),
+      threadRunner: async (spec, o) => {
+        const r = await runWebThreads(spec, { ...o, ...faults, onControl: (c) => (s.control = c) });
+        threadErrors = r.actors.filter((a) => a.error !== undefined && /^(thread died|its thread was terminated)/.test(a.error)).map((a) => `${a.actor}: ${a.error}`);
+        return r;
+      },
       onProgress: (p) => (s.state.progress = p),
       observer: TELEMETRY_OBSERVER,
     });
@@ -214,12 +228,12 @@ async function runOnThreads(s: ThreadSession): Promise<void> {
     const rep = t.meta.replay;
     s.state.last = {
       summary: s.transcript.trimEnd().split('\n').at(-1) ?? '', steps: run.steps, endNs: run.endNs, wallMs: run.wallMs, hash: run.hash,
-      reproduced: rep?.reproduced, divergence: rep?.divergence, domains: createdDomains(run),
+      reproduced: rep?.reproduced, divergence: rep?.divergence, domains: createdDomains(run), threadErrors,
       ...(run.failure === undefined ? {} : { failure: `${run.failure.kind}: ${run.failure.message}` }),
     };
   } catch (e) {
     s.transcript = `xen-memsim: the run on real threads failed: ${(e as Error).message}\n`;
-    s.state.last = { summary: s.transcript.trim(), steps: 0, endNs: 0, wallMs: 0, error: (e as Error).message, domains: [] };
+    s.state.last = { summary: s.transcript.trim(), steps: 0, endNs: 0, wallMs: 0, error: (e as Error).message, domains: [], threadErrors };
   } finally {
     s.state.running = false;
     s.state.progress = undefined;
@@ -398,11 +412,11 @@ const api = {
   telemetry,
   complete,
   /** Scheduled: virtual time runs at `v`× wall time. Threads: a new run starts (unless one runs). */
-  play(v: number): void {
+  play(v: number, faults?: ThreadFaults): void {
     speed = Number.isFinite(v) && v > 0 ? Math.min(v, 1000) : 1;
     const s = current();
     if (s.mode === 'threads') {
-      if (!s.state.running) void runOnThreads(s);
+      if (!s.state.running) void runOnThreads(s, faults);
       return;
     }
     if (playing) return;
