@@ -10,8 +10,8 @@ import type { RunObserver } from '../world/scenario-file/run.ts';
 import { XL_RESULT_NOTE, XL_START_NOTE, type XlResult } from '../world/scenario-file/xl-timeline.ts';
 import type { HvEvent } from '../hv/events.ts';
 import type { Owner, StepInfo } from '../sim/owner.ts';
-import { parseTrace, type TraceEvent } from '../sim/trace.ts';
-import { replayEvents, type ReplayOptions } from '../world/replay.ts';
+import type { TraceEvent } from '../sim/trace.ts';
+import { recordedFromText, replayRecorded, type ReplayOptions } from '../world/replay.ts';
 import { callToken } from '../prop-tests/campaign/interleaving.ts';
 import type { XlWrite } from '../toolstack/xl/io.ts';
 import { MemoryRows, type MemorySeries } from './series.ts';
@@ -515,9 +515,10 @@ export function attachTelemetry(owner: Owner, opts: TelemetryOptions = {}): Tele
  * (ReplayOptions). @throws TraceFormatError on a malformed trace or a plugin module not allowed
  */
 export async function collectFromTrace(text: string, opts: TelemetryOptions & Pick<ReplayOptions, 'allowPlugins'> = {}): Promise<Telemetry> {
-  const { header, events } = parseTrace(text);
+  const rec = recordedFromText(text);
+  const { header } = rec;
   let sampler: TelemetrySampler | undefined;
-  const rep = await replayEvents(header, events, { attach: (owner) => (sampler = attachTelemetry(owner, opts)), ...(opts.allowPlugins === undefined ? {} : { allowPlugins: opts.allowPlugins }) });
+  const rep = await replayRecorded(rec, { attach: (owner) => (sampler = attachTelemetry(owner, opts)), ...(opts.allowPlugins === undefined ? {} : { allowPlugins: opts.allowPlugins }) });
   const t = sampler!.finish();
   t.meta.policy = header.policy;
   t.meta.mode = header.mode;

@@ -388,22 +388,48 @@ function parseJsonLine(line: string, lineNo: number): unknown {
   }
 }
 
+/** The non-blank lines of a trace held in memory, numbered from 1 (no array of all lines). */
+export function* textLines(text: string): Generator<{ line: string; lineNo: number }> {
+  let lineNo = 0;
+  for (let from = 0; from < text.length; ) {
+    let nl = text.indexOf('\n', from);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(from, nl);
+    from = nl + 1;
+    if (line.trim() !== '') yield { line, lineNo: ++lineNo };
+  }
+}
+
 /**
- * Parses a trace file held in memory (a file too large to hold: world/trace-file.ts reads it line
- * by line, the same way). Lines after the first `end` are parsed but left out (see above).
+ * Reads a trace's numbered non-blank lines (textLines, or a file's: world/trace-file.ts): the
+ * header, then each event handed to `onEvent` in order; lines after the first `end` are checked
+ * but left out (see above); the scenario is checked after the last event, so a broken line is
+ * reported first. @throws TraceFormatError with the line number on anything malformed
+ */
+export function readTraceLines(lines: Iterable<{ line: string; lineNo: number }>, onEvent: (e: TraceEvent) => void): TraceHeader {
+  let header: TraceHeader | undefined;
+  let ended = false;
+  for (const { line, lineNo } of lines) {
+    if (header === undefined) {
+      header = parseTraceHeaderLine(line);
+      continue;
+    }
+    const e = parseTraceEventLine(line, lineNo);
+    if (!ended) onEvent(e);
+    if (e.k === 'end') ended = true;
+  }
+  if (header === undefined) throw new TraceFormatError('trace: empty file');
+  checkTraceScenario(header);
+  return header;
+}
+
+/**
+ * Parses a trace file held in memory into its events (a long one is better read event by event:
+ * readTraceLines(textLines(text), …), or world/trace-file.ts for a file).
  * @throws TraceFormatError with the line number on anything malformed
  */
 export function parseTrace(text: string): { header: TraceHeader; events: TraceEvent[] } {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) throw new TraceFormatError('trace: empty file');
-  const header = parseTraceHeaderLine(lines[0]);
   const events: TraceEvent[] = [];
-  let ended = false;
-  for (let i = 1; i < lines.length; i++) {
-    const e = parseTraceEventLine(lines[i], i + 1);
-    if (!ended) events.push(e);
-    if (e.k === 'end') ended = true;
-  }
-  checkTraceScenario(header);
+  const header = readTraceLines(textLines(text), (e) => events.push(e));
   return { header, events };
 }

@@ -6,7 +6,7 @@
 import { Owner } from '../sim/owner.ts';
 import type { SchedulePolicy } from '../sim/policy.ts';
 import { validateScenarioNames } from '../sim/scenario-validate.ts';
-import { parseTrace, PerActorLog, TraceFormatError, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
+import { PerActorLog, readTraceLines, textLines, TraceFormatError, traceHash, type TraceEvent, type TraceHeader } from '../sim/trace.ts';
 import { World, type Failure, type RunResult } from './world.ts';
 import { loadPluginModules, REGISTRY_LOOKUPS } from '../sim/registry.ts';
 import { ChoiceTape, isChoice, type ChoiceList } from './choice-tape.ts';
@@ -76,21 +76,32 @@ class RecordedRunBuilder {
   }
 }
 
-/** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
-export async function replayTrace(text: string, opts: ReplayOptions = {}): Promise<ReplayReport> {
-  const { header, events } = parseTrace(text);
-  return replayEvents(header, events, opts);
+/**
+ * A recorded run read from JSONL text event by event: a long trace's steps go straight to the
+ * compact choice tape, never into an array of event objects. @throws TraceFormatError
+ */
+export function recordedFromText(text: string): RecordedRun {
+  const b = new RecordedRunBuilder();
+  return b.build(readTraceLines(textLines(text), (e) => b.add(e)));
 }
 
 /**
- * Replays a trace file, reading it line by line (a demo variant's ~90 MB trace is never held as
- * text or as event objects). Throws TraceFormatError on a malformed file, the read error of an
- * unreadable one.
+ * The same from a file, read line by line (a demo variant's ~90 MB trace is never held as text).
+ * @throws TraceFormatError on a malformed file, the read error of an unreadable one
  */
-export async function replayTraceFile(path: string, opts: ReplayOptions = {}): Promise<ReplayReport> {
+export function recordedFromFile(path: string): RecordedRun {
   const b = new RecordedRunBuilder();
-  const header = readTraceFile(path, (e) => b.add(e));
-  return replayRecorded(b.build(header), opts);
+  return b.build(readTraceFile(path, (e) => b.add(e)));
+}
+
+/** Replays a trace given as JSONL text. Throws TraceFormatError on a malformed file. */
+export async function replayTrace(text: string, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  return replayRecorded(recordedFromText(text), opts);
+}
+
+/** Replays a trace file, reading it line by line (recordedFromFile). */
+export async function replayTraceFile(path: string, opts: ReplayOptions = {}): Promise<ReplayReport> {
+  return replayRecorded(recordedFromFile(path), opts);
 }
 
 export async function replayEvents(header: TraceHeader, events: readonly TraceEvent[], opts: ReplayOptions = {}): Promise<ReplayReport> {

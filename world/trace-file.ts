@@ -4,7 +4,7 @@
 // demo's 1.3M sections, ~90 MB of JSONL per variant — never has its trace in memory.
 
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { checkTraceScenario, parseTraceEventLine, parseTraceHeaderLine, TraceFormatError, type TraceEvent, type TraceHeader, type TraceSink } from '../sim/trace.ts';
+import { readTraceLines, TraceFormatError, type TraceEvent, type TraceHeader, type TraceSink } from '../sim/trace.ts';
 
 /** Longest line a trace file may have (characters): a header carries a scenario, not a disk. */
 export const TRACE_LINE_MAX = 64 << 20;
@@ -90,25 +90,10 @@ export function* fileLines(path: string): Generator<{ line: string; lineNo: numb
 }
 
 /**
- * Reads a trace file line by line: the header, then each event handed to `onEvent` in order.
- * Checks what parseTrace checks, in the same order (the scenario after the last event), and like it
- * leaves out lines after the first `end`.
+ * Reads a trace file line by line: the header, then each event handed to `onEvent` in order
+ * (readTraceLines: the checks and order of parseTrace).
  * @throws TraceFormatError with the line number on anything malformed
  */
 export function readTraceFile(path: string, onEvent: (e: TraceEvent) => void): TraceHeader {
-  let header: TraceHeader | undefined;
-  let ended = false;
-  for (const { line, lineNo } of fileLines(path)) {
-    if (header === undefined) {
-      header = parseTraceHeaderLine(line);
-      continue;
-    }
-    const e = parseTraceEventLine(line, lineNo);
-    // Lines after the first `end` are checked but are not part of the run (sim/trace.ts).
-    if (!ended) onEvent(e);
-    if (e.k === 'end') ended = true;
-  }
-  if (header === undefined) throw new TraceFormatError('trace: empty file');
-  checkTraceScenario(header);
-  return header;
+  return readTraceLines(fileLines(path), onEvent);
 }

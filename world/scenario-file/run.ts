@@ -12,7 +12,7 @@ import { physinfo } from '../../hv/index.ts';
 import type { ThreadRunOptions, ThreadRunResult } from '../../workers/supervisor.ts';
 import type { Owner } from '../../sim/owner.ts';
 import { parsePolicy } from '../../sim/policy.ts';
-import { parseTrace, type TraceEvent } from '../../sim/trace.ts';
+import { readTraceLines, textLines, type TraceEvent } from '../../sim/trace.ts';
 import { World } from '../world.ts';
 import { TraceFileSink } from '../trace-file.ts';
 import type { CompiledVariant } from './load.ts';
@@ -331,14 +331,22 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
     },
   });
   if (r.trace === undefined) throw new Error(`the threaded run lost its owner: ${r.ownerLost ?? 'unknown'}`);
-  const { events } = parseTrace(r.trace);
-  // Wall time of an event ≈ interpolated from the owner's step-count samples.
+  // Read event by event, keeping all but the sections (a demo variant has 1.3M): the xl commands
+  // and kernels are read from requests and replies. Wall time of an event ≈ interpolated from the
+  // owner's step-count samples, by the sections before it.
+  const events: TraceEvent[] = [];
   const stepsAt: number[] = [];
   let steps = 0;
-  for (const e of events) {
-    if (e.k === 'step' || e.k === 'wake') steps++;
+  let end: Extract<TraceEvent, { k: 'step' | 'wake' }> | undefined;
+  readTraceLines(textLines(r.trace), (e) => {
+    if (e.k === 'step' || e.k === 'wake') {
+      steps++;
+      end = e;
+      return;
+    }
+    events.push(e);
     stepsAt.push(steps);
-  }
+  });
   samples.push({ steps: r.steps ?? steps, wallMs: r.wallMs });
   const wallOf = (i: number): number => {
     const s = stepsAt[i];
@@ -348,7 +356,6 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
     const b = samples[j];
     return a.wallMs + ((b.wallMs - a.wallMs) * (s - a.steps)) / Math.max(1, b.steps - a.steps);
   };
-  const end = events.findLast((e) => e.k === 'step' || e.k === 'wake');
   const traceOpt = o.trace ?? 'keep';
   let traceError: Error | undefined;
   try {
@@ -360,7 +367,7 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
     label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), kernels: kernelsFromTrace(events), hash: r.hash, steps: r.steps ?? steps,
     ...(traceOpt === 'keep' ? { trace: r.trace } : typeof traceOpt === 'object' ? { tracePath: traceOpt.file } : {}),
     ...(traceError === undefined ? {} : { traceError }),
-    endNs: end !== undefined && 't' in end ? end.t : 0, wallMs: r.wallMs, mode: 'threads',
+    endNs: end?.t ?? 0, wallMs: r.wallMs, mode: 'threads',
     // An actor that died of an error (e.g. a hypercall too large for a mailbox slot) fails the run.
     ...(r.failure !== undefined ? { failure: r.failure }
       : (r.errors ?? []).length > 0 ? { failure: { kind: 'actor-error', message: r.errors!.map((e) => `${e.actor}: ${e.error}`).join('; ') } } : {}),
