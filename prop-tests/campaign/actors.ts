@@ -9,7 +9,7 @@
 
 import { tmemNewPoolFlags } from '../../guests/tmem-client.ts';
 import { xenmemfNode } from '../../hv/flags.ts';
-import { DOMID_SELF, XEN_DOMCTL_CLAIM_MEMORY_HOST } from '../../hv/ops.ts';
+import { DOMID_MAX, DOMID_SELF, XEN_DOMCTL_CLAIM_MEMORY_HOST } from '../../hv/ops.ts';
 import type { HypercallPort } from '../../sim/port.ts';
 import { registerActorKind } from '../../sim/registry.ts';
 
@@ -388,8 +388,33 @@ export async function runGuestPoke(port: HypercallPort, raw: Record<string, unkn
   }
 }
 
+/** Parameters of a 'domid-probe' actor. */
+export interface ProbeParams {
+  /** Walks over the ids. */
+  rounds: number;
+  /** Highest id asked in a walk (a campaign's domids are small). */
+  highest: number;
+}
+
+/**
+ * The 'domid-probe' actor: a dom0 tool reading domains by id, as xenstat/xentop did through
+ * libxc's xc_domain_getinfo (XEN_DOMCTL_getdomaininfo on ids that may not exist: destroyed,
+ * not yet created, or reserved), so that what getdomaininfo answers for an id with no domain
+ * is judged (domctl-results): the next domain before 4.18, -ESRCH from 4.18. Each walk asks
+ * every id 0..highest, then DOMID_FIRST_RESERVED.
+ */
+export async function runDomidProbe(port: HypercallPort, raw: Record<string, unknown>): Promise<void> {
+  const p = raw as unknown as ProbeParams;
+  for (let r = 0; r < p.rounds; r++) {
+    for (let id = 0; id <= p.highest; id++) await port.hypercall('XEN_DOMCTL_getdomaininfo', { domid: id });
+    await port.hypercall('XEN_DOMCTL_getdomaininfo', { domid: DOMID_MAX + 1 });
+  }
+}
+
 /** The race campaign's small libxl-like builder and its "other toolstack thread". */
 registerActorKind('mini-builder', runMiniBuilder, import.meta.url);
 registerActorKind('poke', runPoke, import.meta.url);
+/** A dom0 tool reading every domid, present or not. */
+registerActorKind('domid-probe', runDomidProbe, import.meta.url);
 /** A guest kernel making one call of its own (boots on its domain). */
 registerActorKind('guest-poke', runGuestPoke, import.meta.url);

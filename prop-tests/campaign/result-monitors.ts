@@ -8,9 +8,9 @@
 // sim/registry.ts.
 
 import type { Call } from '../../hv/index.ts';
-import { EINVAL, ENOMEM } from '../../hv/errno.ts';
+import { EINVAL, ENOMEM, ESRCH } from '../../hv/errno.ts';
 import { DOMID_MAX, XEN_DOMINF } from '../../hv/ops.ts';
-import { features } from '../../hv/version.ts';
+import { features, type Features } from '../../hv/version.ts';
 import type { Owner } from '../../sim/owner.ts';
 import { registerMonitor, type MonitorFactory } from '../../sim/registry.ts';
 import { BUILD_MONITORS } from './build-monitors.ts';
@@ -208,6 +208,20 @@ const privilege: MonitorFactory = (owner) => {
 };
 
 /**
+ * The answer XEN_DOMCTL_getdomaininfo owes the control domain asking for `id` among the domains
+ * `ids` (xen/common/domctl.c per version): the domid that must answer, or the negative errno.
+ * 'search-4.3': the first domain with an id >= `id`; 'search-4.13': the exact one, else -EINVAL
+ * for a reserved id, else the first after it; 'exact' (31c6554974, 4.18): the exact one only.
+ */
+export function getdomaininfoAnswer(lookup: Features['getdomaininfo'], ids: readonly number[], id: number): number {
+  if (ids.includes(id)) return id;
+  if (lookup === 'exact') return -ESRCH;
+  if (lookup === 'search-4.13' && id > DOMID_MAX) return -EINVAL;
+  const after = ids.filter((d) => d > id);
+  return after.length > 0 ? Math.min(...after) : -ESRCH;
+}
+
+/**
  * domctl-results: the control operations' answers match the state they read, and their effects
  * are what they answered: getdomaininfo (the first domain at or after the id asked for, its
  * counters and flags), physinfo (free and claimed pages), max_mem (max_pages = max_memkb / 4),
@@ -219,6 +233,7 @@ const domctlResults: MonitorFactory = (owner) => {
   const hv = owner.hv;
   let rover = 0; // the domid rover (domctl.c), from boot
   const counted = features(hv.version).countedPauses;
+  const lookup = features(hv.version).getdomaininfo;
   // Paging-pool resizes in flight per domain, and which of them overlapped another (the last
   // section wins: their answers are then not the pool's size).
   const pools = new Map<number, Set<string>>();
@@ -245,12 +260,13 @@ const domctlResults: MonitorFactory = (owner) => {
       const who = `${info.actor}: ${call.op}`;
       switch (call.op) {
         case 'XEN_DOMCTL_getdomaininfo': {
-          if (call.caller !== CONTROL_DOMID || typeof a.domid !== 'number') return null;
-          const ids = [...s.doms.keys()].filter((id) => id >= (a.domid as number)).sort((x, y) => x - y);
-          if (rc !== 0) return s.doms.has(a.domid) ? `${who}[d${a.domid}] answered ${rc} for a domain that exists` : null;
+          if (call.caller !== CONTROL_DOMID || !Number.isInteger(a.domid) || (a.domid as number) < 0 || (a.domid as number) > 0xffff) return null;
+          const owed = getdomaininfoAnswer(lookup, [...s.doms.keys()], a.domid as number);
           const d = s.doms.get(r.domid as number);
-          if (d === undefined || ids.length === 0 || (r.domid !== ids[0] && r.domid !== a.domid)) {
-            return `${who}[d${a.domid}] answered d${String(r.domid)}; the first domain at or after it is ${ids.length > 0 ? `d${ids[0]}` : 'none'}`;
+          if (rc !== 0 || owed < 0 || d === undefined || r.domid !== owed) {
+            if (rc === owed) return null;
+            const what = owed < 0 ? `${owed} (${lookup === 'exact' ? 'no domain has that id' : 'no domain at or after it'})` : `d${owed}`;
+            return `${who}[d${String(a.domid)}] answered ${rc === 0 ? `d${String(r.domid)}` : String(rc)}, not ${what} (getdomaininfo ${lookup})`;
           }
           const flags = num(r.flags, 0);
           const got = { tot: r.tot_pages, max: r.max_pages, out: r.outstanding_pages, dying: (flags & XEN_DOMINF.dying) !== 0, paused: (flags & XEN_DOMINF.paused) !== 0 };

@@ -5,10 +5,11 @@
 
 import fc from 'fast-check';
 import type { XenVersion } from '../../hv/index.ts';
+import { DOMID_MAX } from '../../hv/ops.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
 import { isToolstackBug } from '../../toolstack/bugs.ts';
-import { ROGUE_OPS, type BuilderParams, type GuestPokeParams, type PokeParams } from './actors.ts';
+import { ROGUE_OPS, type BuilderParams, type GuestPokeParams, type PokeParams, type ProbeParams } from './actors.ts';
 import { monitorsFor } from './monitors.ts';
 import { buildScript } from '../../world/test-scenarios.ts';
 
@@ -106,10 +107,12 @@ export interface KillSpec {
  *   claims     builds whose claim differs from what they populate: larger, smaller, partial, late,
  *              cancelled mid-build, a second claim; claim_mode per build; max_mem at or below the
  *              size; 4 KiB-only or superpage builds; several extents per call
- *   rogue      unprivileged guests and device models trying every op on others' domains
+ *   rogue      unprivileged guests and device models trying every op on others' domains; a dom0
+ *              probe reading every domid, present or not (getdomaininfo's lookup rule)
  *   xl         real `xl create`s (libxl builder: B6's HVM claim, B7 on hosts without claims)
  *   guest-ops  guests' own reservation calls: node hints (B15), populating another guest (B12),
- *              increase_reservation, superpages (two at one gpfn), XENMEM_exchange, partial decreases
+ *              increase_reservation, superpages (two at one gpfn), XENMEM_exchange, partial decreases;
+ *              a guest asking for extents beyond its memory has max_mem and host memory to spare
  *   busy-cpus  hosts whose pCPUs always have work pending (hypercall_preempt_check true: B13),
  *              builds of many extents per call (continuations)
  *   tmem       4.3's tmem on, a guest filling an ephemeral pool (B11's holes)
@@ -269,9 +272,25 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
 }
 
 /** The xl family's host: HVM guests need room (8 MiB of video RAM each), so 8× the base size. */
-export function hostMiBOf(s: CampaignScenario): number {
+function familyHostMiB(s: CampaignScenario): number {
   return s.xls !== undefined && s.xls.length > 0 ? s.hostMiB * 8 : s.linux !== undefined && s.linux.length > 0 ? Math.max(32, s.hostMiB) : s.hostMiB;
 }
+
+/** Memory left free for guests' extents beyond their own: two order-10 extents (4 MiB each). */
+const GUEST_EXTENT_ROOM_MIB = 8;
+
+/**
+ * The host's memory: the family's, plus GUEST_EXTENT_ROOM_MIB that no build sizes itself from
+ * when a guest asks for extents of its own beyond its memory (guest-ops increase, superpage):
+ * neither free memory nor max_pages (GUEST_ROOM) then refuses an order-10 extent, only the
+ * memop order limit — so what a refused order must leave is judged.
+ */
+export function hostMiBOf(s: CampaignScenario): number {
+  return familyHostMiB(s) + (growsBeyond(s) ? GUEST_EXTENT_ROOM_MIB : 0);
+}
+
+/** The scenario has a guest asking for extents of its own beyond its memory. */
+const growsBeyond = (s: CampaignScenario): boolean => (s.guestOps ?? []).some((g) => g.action === 'increase' || g.action === 'superpage');
 
 /** A linux-family guest: 16 MiB (the kernel model's least), every tmem op allowed a tick can do, bursty, until 70 s. */
 const LINUX_MIB = 16;
@@ -333,7 +352,7 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
     };
     actors.push({ name: `${p.action}-${i + 1}`, kind: 'poke', params: params as unknown as Record<string, unknown> });
   });
-  addFamilies(s, actors, freeAtBoot(s) - (hostMiBOf(s) === s.hostMiB ? 0 : free));
+  addFamilies(s, actors, freeAtBoot(s) - (familyHostMiB(s) === s.hostMiB ? 0 : free));
   const host: ScenarioSpec['host'] = { memoryMiB: hostMiBOf(s), xen: s.xen, dom0MiB: s.dom0MiB, nodes: s.nodes, inject: [...s.inject] };
   if (s.noClaims === true && (s.xls?.length ?? 0) > 0) host.claimPages = false;
   if (s.busyCpus === true) host.costs = { preemptSliceNs: 0 }; // hypercall_preempt_check() always true
@@ -349,6 +368,9 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
   };
 }
 
+/** max_mem above its size of a guest that asks for extents of its own beyond its memory (2 × 2^10 pages). */
+const GUEST_ROOM = 2 ** 11;
+
 /** Appends the enabled families' actors (after the builders and pokes, whose indexes stay). */
 function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): void {
   const n = s.guests.length;
@@ -359,12 +381,19 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     // foreign-populate: into another guest (domids follow creation order) or dom0 — each an XSM
     // denial, unless the domid turns out to be the caller's own.
     const size = g.action === 'node-hint' ? s.nodes + g.arg : g.action === 'foreign-populate' ? (on + 1 + g.arg) % (n + 1) : g.arg;
-    const pages = (actors[on].params as unknown as BuilderParams).pages;
+    const builder = actors[on].params as unknown as BuilderParams;
+    const pages = builder.pages;
+    // A guest's extents above its memop order limit: built with max_mem above its size by more
+    // than an order-10 extent (xl's maxmem > memory, a guest booted ballooned down), so max_pages
+    // does not refuse such an extent too and only the order limit stands between it and memory.
+    if (g.action === 'increase' || g.action === 'superpage') builder.maxSlack = Math.max(builder.maxSlack ?? 256, GUEST_ROOM);
     guestPoke(`${g.action}-${i + 1}`, `g${on + 1}`, { action: g.action, size, ...(g.action === 'decrease' ? { pages } : {}) });
   }
   for (const [i, r] of (s.rogues ?? []).entries()) {
     guestPoke(`rogue-${i + 1}`, `g${(r.on % n) + 1}`, { action: 'rogue', size: r.victim, ops: r.ops.map((k) => ROGUE_OPS[k % ROGUE_OPS.length]) });
   }
+  // With the rogue family, a dom0 tool also reads every domid, present or not (runDomidProbe).
+  if ((s.rogues?.length ?? 0) > 0) actors.push({ name: 'domid-probe', kind: 'domid-probe', params: { rounds: 3, highest: n + 2 } });
   for (const [i, d] of (s.deviceModels ?? []).entries()) {
     const name = `dm${i + 1}`;
     const target = (d.of % n) + 1;
@@ -451,6 +480,10 @@ function describeActor(a: ActorSpec): string {
       const cfg = files[argv[argv.length - 1] ?? ''] ?? '';
       const kv = (k: string) => cfg.match(new RegExp(`^${k} = "?([^"\\n]*)`, 'm'))?.[1];
       return `xl ${argv.join(' ')} (${kv('name') ?? '?'}: ${kv('type') ?? 'pv'}, memory ${kv('memory') ?? '?'} MiB${conf !== undefined ? `, claim_mode=${conf}` : ''})`;
+    }
+    case 'domid-probe': {
+      const p = raw as unknown as ProbeParams;
+      return `dom0 reads d0..d${p.highest} and d${DOMID_MAX + 1} by getdomaininfo, ${p.rounds}×`;
     }
     case 'script':
       return `script of ${((raw.steps as unknown[] | undefined) ?? []).length} steps`;

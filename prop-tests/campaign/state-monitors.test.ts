@@ -9,6 +9,12 @@ import { Hypervisor } from '../../hv/index.ts';
 import { PageAllocator } from '../../hv/page-allocator.ts';
 import { HypercallContext } from '../../hv/hypercall-context.ts';
 import { pinnedSeed } from '../setup.ts';
+import { EINVAL, ESRCH } from '../../hv/errno.ts';
+import { domainInfo } from '../../hv/domctl.ts';
+import { DOMID_MAX } from '../../hv/ops.ts';
+import { SeededRandom } from '../../sim/policy.ts';
+import { getdomaininfoAnswer } from './result-monitors.ts';
+import { runOnce } from './run.ts';
 import { failureKey, runCampaign, type CampaignOptions } from './campaign.ts';
 import { configuredRam } from './build-monitors.ts';
 import { Portfolio, portfolioFor } from './portfolio.ts';
@@ -95,6 +101,65 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
         if (r.rc === 0) r.outstanding_pages = 0;
       }));
   }, 120_000);
+
+  test('domctl-results: getdomaininfo answering the next domain for an id with none (the search of Xen < 4.18) is a breach on 4.22', async () => {
+    // The rogue family's dom0 probe asks for ids with no domain (destroyed, not yet created, reserved).
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['rogue'], seed: 1 }, 'domctl-results', () =>
+      patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+        const label = orig.call(this, call);
+        const id = (call.args as { domid?: number }).domid ?? -1;
+        if (call.done && call.op === 'XEN_DOMCTL_getdomaininfo' && call.caller === 0 && (call.result as { rc: number }).rc === -ESRCH) {
+          const next = [...this.domains.keys()].filter((d) => d > id).sort((a, b) => a - b)[0];
+          if (next !== undefined) call.result = { rc: 0, ...domainInfo(this.domains.get(next)!) };
+        }
+        return label;
+      }));
+  }, 120_000);
+
+  test('domctl-results judges getdomaininfo per version: the next domain before 4.18 (-EINVAL for reserved ids on 4.13), the exact one from 4.18', () => {
+    const ids = [0, 1, 3];
+    expect(['search-4.3', 'search-4.13', 'exact'].map((m) => [1, 2, 4, DOMID_MAX + 1].map((id) => getdomaininfoAnswer(m as 'exact', ids, id))))
+      .toEqual([[1, 3, -ESRCH, -ESRCH], [1, 3, -ESRCH, -EINVAL], [1, -ESRCH, -ESRCH, -ESRCH]]);
+  });
+
+  test('reservation-accounting: a guest\'s order-10 extent granted (memop-max-order not applied) is a breach', async () => {
+    // guest-ops gives a guest that asks for extents beyond its memory the room for one (max_mem
+    // and free memory): only the order limit refuses it.
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 1 }, 'reservation-accounting', () => {
+      for (const op of ['XENMEM_increase_reservation', 'XENMEM_populate_physmap']) {
+        lieAbout(op, (r, a) => {
+          if ((a.extent_order as number) > 9 && r.rc === 0) r.rc = 1;
+        });
+      }
+    });
+  }, 120_000);
+
+  test('guest-ops: a guest\'s order-10 superpage meets neither max_pages nor a lack of memory, only the order limit', async () => {
+    const s: CampaignScenario = {
+      xen: '4.22', inject: [], claimMode: 1, hostMiB: 12, dom0MiB: 1, nodes: 1,
+      guests: [{ type: 'pv', memPct: 80, dieAfter: 0 }], pokes: [], guestOps: [{ action: 'superpage', on: 0, arg: 1 }],
+    };
+    expect(describeScenario(s).slice(0, 3)).toEqual([
+      'host 20 MiB (dom0 1 MiB, 4863 pages free), 1 node(s), Xen 4.22, claim_mode=1 unless a build says otherwise',
+      'xl-1: xl create g1 (pv, 2252 pages, claims 2252, max_mem +2048 pages)',
+      'superpage-1: in g1: superpage (1)',
+    ]);
+    let seen: { rc: number; room: number; free: number } | undefined;
+    patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+      const label = orig.call(this, call);
+      const a = call.args as { extent_order?: number };
+      if (call.done && call.op === 'XENMEM_populate_physmap' && call.caller !== 0 && a.extent_order === 10) {
+        const d = this.domains.get(call.caller)!;
+        seen = { rc: (call.result as { rc: number }).rc, room: d.maxPages - d.totPages, free: [...this.heap.freeBlocks()].filter(([, o]) => o >= 10).length };
+      }
+      return label;
+    });
+    const r = await runOnce(s, new SeededRandom(1));
+    expect(r.failure).toBeUndefined();
+    expect(seen?.rc).toBe(0);
+    expect(seen!.room).toBeGreaterThanOrEqual(1024);
+    expect(seen!.free).toBeGreaterThan(0);
+  });
 
   test('exchange-accounting: an exchange that reports fewer extents exchanged than it did is a breach', async () => {
     await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 4 }, 'exchange-accounting', () =>
