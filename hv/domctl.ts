@@ -14,6 +14,7 @@ import { FrameRuns } from './frame-runs.ts';
 import { isRecord, isU16, isU32, isU64 } from './guest-args.ts';
 import { once, type HypercallContext, type Sections } from './hypercall-context.ts';
 import { DOMCTL_OPS, DOMID_ANY, DOMID_MAX, XEN_DOMINF, type DomainInfo, type HypercallResult, type PhysInfo } from './ops.ts';
+import { pow2 } from './pow2.ts';
 
 export { DOMCTL_OPS };
 
@@ -343,8 +344,8 @@ function takeRelinquishBatch(hv: HypercallContext, d: Domain, max: number, out: 
   for (const [mfn, order] of d.unmappedExtents) {
     if (out.frames >= max) break;
     d.unmappedExtents.delete(mfn);
-    out.push(mfn, 2 ** order);
-    counted += 2 ** order;
+    out.push(mfn, pow2(order));
+    counted += pow2(order);
   }
   if (out.frames < max) counted += d.p2m.drain(max - out.frames, out);
   if (out.frames === 0) return;

@@ -2,9 +2,11 @@
 // of free blocks per list index, linked through the blocks' head frames as Xen links their struct
 // page_info, so insertion, removal and the first block are O(1) and allocate nothing. A head's
 // links and order (PFN_ORDER of a free head) live in a table laid out like the frame table:
-// 1 GiB-aligned heads in one flat array sized at boot, all other heads in per-2 MiB tables made on
-// first use and recycled when their last head leaves, so a 16 TiB host boots in ~1 MiB and the
-// order-0 path (a table gaining and losing its only head) allocates nothing.
+// 1 GiB-aligned heads in one flat array sized at boot, other 2 MiB-aligned heads (orders 9-17)
+// in one table per 1 GiB chunk, all other heads in per-2 MiB tables; those are made on first use
+// and recycled when their last head leaves, so a 16 TiB host boots in ~1 MiB, the order-0 path
+// (a table gaining and losing its only head) allocates nothing, and an order-9 split costs no
+// 2 MiB table per head.
 // Invariant: a frame is a head (order field non-zero) iff it is on exactly one list, and the
 // head count of every table equals the heads it holds (checkStructure proves both).
 
@@ -32,11 +34,13 @@ export class FreeLists {
   private readonly last: Uint32Array;
   /** Slots of the 1 GiB-aligned heads, indexed by mfn >>> CHUNK_SHIFT. */
   private readonly top: Uint32Array;
+  /** Per chunk, the table of its 2 MiB-aligned heads (REGION slots + a head count), or null. */
+  private readonly mids: Array<Uint32Array | null>;
   /** Per chunk, its region tables (REGION slots + a head count), or null when it has none. */
   private readonly regions: Array<Array<Uint32Array | null> | null>;
   /** Per chunk, how many of its region tables exist. */
   private readonly regionTables: Uint16Array;
-  /** Emptied region tables (every order field 0) and chunk arrays (every entry null), for reuse. */
+  /** Emptied region and 2 MiB-head tables (every order field 0) and chunk arrays (every entry null), for reuse. */
   private readonly spare: Uint32Array[] = [];
   private readonly spareChunks: Array<Array<Uint32Array | null>> = [];
 
@@ -52,6 +56,7 @@ export class FreeLists {
     this.first = new Uint32Array(nrLists);
     this.last = new Uint32Array(nrLists);
     this.top = new Uint32Array(chunks * STRIDE);
+    this.mids = new Array<Uint32Array | null>(chunks).fill(null);
     this.regions = new Array<Array<Uint32Array | null> | null>(chunks).fill(null);
     this.regionTables = new Uint16Array(chunks);
   }
@@ -129,6 +134,13 @@ export class FreeLists {
     let heads = 0;
     for (let c = 0; c < this.regionTables.length; c++) {
       if (this.top[c * STRIDE + ORDER1] !== 0) heads++;
+      const mid = this.mids[c];
+      if (mid !== null) {
+        let inMid = 0;
+        for (let i = 0; i < REGION; i++) if (mid[i * STRIDE + ORDER1] !== 0) inMid++;
+        if (inMid !== mid[HEADS] || inMid === 0) return `chunk ${c}: its 2 MiB-head table holds ${inMid} heads, counts ${mid[HEADS]}`;
+        heads += inMid;
+      }
       const rs = this.regions[c];
       let tables = 0;
       for (const t of rs ?? []) {
@@ -147,6 +159,7 @@ export class FreeLists {
   /** The table holding mfn's slot, or null when it has not been made. */
   private tableOf(mfn: number): Uint32Array | null {
     if ((mfn & CHUNK_MASK) === 0) return this.top;
+    if ((mfn & (REGION - 1)) === 0) return this.mids[mfn >>> CHUNK_SHIFT];
     const rs = this.regions[mfn >>> CHUNK_SHIFT];
     return rs === null ? null : rs[(mfn >>> REGION_SHIFT) & (REGION - 1)];
   }
@@ -155,6 +168,14 @@ export class FreeLists {
   private tableFor(mfn: number): Uint32Array {
     if ((mfn & CHUNK_MASK) === 0) return this.top;
     const c = mfn >>> CHUNK_SHIFT;
+    if ((mfn & (REGION - 1)) === 0) {
+      let mid = this.mids[c];
+      if (mid === null) {
+        mid = this.spare.pop() ?? new Uint32Array(HEADS + 1);
+        this.mids[c] = mid;
+      }
+      return mid;
+    }
     let rs = this.regions[c];
     if (rs === null) {
       rs = this.spareChunks.pop() ?? new Array<Uint32Array | null>(REGION).fill(null);
@@ -173,6 +194,11 @@ export class FreeLists {
   /** Recycles the (now empty) region table holding mfn's slot. */
   private dropTable(mfn: number): void {
     const c = mfn >>> CHUNK_SHIFT;
+    if ((mfn & (REGION - 1)) === 0) {
+      if (this.spare.length < SPARE_TABLES_MAX) this.spare.push(this.mids[c]!);
+      this.mids[c] = null;
+      return;
+    }
     const rs = this.regions[c]!;
     const r = (mfn >>> REGION_SHIFT) & (REGION - 1);
     if (this.spare.length < SPARE_TABLES_MAX) this.spare.push(rs[r]!);
@@ -185,5 +211,7 @@ export class FreeLists {
 
 /** Offset of mfn's slot in its table. */
 function slotOf(mfn: number): number {
-  return ((mfn & CHUNK_MASK) === 0 ? mfn >>> CHUNK_SHIFT : mfn & (REGION - 1)) * STRIDE;
+  if ((mfn & CHUNK_MASK) === 0) return (mfn >>> CHUNK_SHIFT) * STRIDE;
+  if ((mfn & (REGION - 1)) === 0) return ((mfn >>> REGION_SHIFT) & (REGION - 1)) * STRIDE;
+  return (mfn & (REGION - 1)) * STRIDE;
 }

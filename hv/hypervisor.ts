@@ -17,6 +17,7 @@ import { isOpName, type HypercallResult, type OpName } from './ops.ts';
 import { PageAllocator } from './page-allocator.ts';
 import { features, type XenVersion } from './version.ts';
 import { Tmem, dispatchTmem, isTmemOp } from './tmem.ts';
+import { pow2 } from './pow2.ts';
 
 export type { Sections, HypervisorOptions };
 
@@ -89,13 +90,13 @@ export class Hypervisor extends HypercallContext {
       // The largest block that fits what is left; smaller ones where fragmentation (MFN 0, node
       // boundaries) leaves no block that large.
       let order = 18;
-      while (2 ** order > pages - gpfn) order--;
+      while (pow2(order) > pages - gpfn) order--;
       let mfn = this.heap.allocHeapPages(order, 0, d0);
       while (typeof mfn !== 'number' && order > 0) mfn = this.heap.allocHeapPages(--order, 0, d0);
       assert(typeof mfn === 'number', 'new Hypervisor: not enough memory for dom0MiB');
       assert(this.heap.assignPages(d0, mfn, order, 0), 'boot: dom0 assign');
-      d0.p2m.map(gpfn, mfn, 2 ** order);
-      gpfn += 2 ** order;
+      d0.p2m.map(gpfn, mfn, pow2(order));
+      gpfn += pow2(order);
     }
   }
 

@@ -8,6 +8,7 @@ import { InvariantViolation } from './assert.ts';
 import type { Hypervisor } from './hypervisor.ts';
 import { MAX_ORDER, OWNER_FREE, OWNER_OFFLINED, PageAllocator } from './page-allocator.ts';
 import { checkTmemInvariants } from './tmem/check.ts';
+import { pow2 } from './pow2.ts';
 
 export { InvariantViolation };
 
@@ -32,7 +33,7 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
     claims += d.outstandingPages;
     charged += d.totPages + d.extraPages - d.stolenPages;
     let owned = d.p2m.size + d.pagingPool.length + (hv.tmem?.clientPages(d.domid) ?? 0);
-    for (const order of d.unmappedExtents.values()) owned += 2 ** order;
+    for (const order of d.unmappedExtents.values()) owned += pow2(order);
     check(owned === d.totPages + d.extraPages - d.stolenPages, 'owned-equals-charged',
       () => `d${d.domid}: ${owned} frames held, tot ${d.totPages} + extra ${d.extraPages} - stolen ${d.stolenPages}`);
   }
@@ -71,7 +72,7 @@ function checkFrameTable(hv: Hypervisor): void {
   const blocks: Array<[number, number]> = [];
   let freeTotal = 0;
   for (const [mfn, order, node, zone] of heap.freeBlocks()) {
-    const n = 2 ** order;
+    const n = pow2(order);
     check(mfn > 0 && mfn % n === 0 && mfn + n <= heap.nrPages, 'buddy-aligned', () => `free block ${mfn}/${order}`);
     check(heap.nodeOf(mfn) === node && heap.nodeOf(mfn + n - 1) === node, 'buddy-node', () => `free block ${mfn}/${order} not on node ${node}`);
     check(PageAllocator.zoneOf(mfn) === zone && PageAllocator.zoneOf(mfn + n - 1) === zone, 'buddy-zone', () => `free block ${mfn}/${order} crosses zone ${zone}`);

@@ -17,6 +17,7 @@ import { DOMID_SELF, MEMOPS, XEN_DOMCTL_CLAIM_MEMORY_LEGACY, type HypercallResul
 
 export { MEMOPS };
 import { MAX_ORDER, PAGE_SHIFT } from './page-allocator.ts';
+import { pow2 } from './pow2.ts';
 
 export type Memop = (typeof MEMOPS)[number];
 type ReservationOp = Exclude<Memop, 'XENMEM_claim_pages' | 'XENMEM_exchange'>;
@@ -208,7 +209,7 @@ function* populate(hv: HypercallContext, caller: number, op: 'XENMEM_populate_ph
     }
     const { d, r, memflags } = a;
     const order = r.extentOrder;
-    const n = 2 ** order;
+    const n = pow2(order);
     let gpfn = -1;
     if (mapIt) {
       const g = r.list === null ? undefined : r.list[i];
@@ -358,7 +359,7 @@ function* decreaseReservation(hv: HypercallContext, caller: number, args: unknow
       continue;
     }
     const { d, r } = a;
-    const n = 2 ** r.extentOrder;
+    const n = pow2(r.extentOrder);
     const g = r.list === null ? undefined : r.list[i];
     if (!isU64(g)) {
       yield 'memory_op';

@@ -18,6 +18,7 @@ import type { FrameRuns } from './frame-runs.ts';
 import { FrameTable } from './frame-table.ts';
 import { FreeLists } from './free-lists.ts';
 import type { Features } from './version.ts';
+import { pow2 } from './pow2.ts';
 
 export const PAGE_SHIFT = 12;
 /** CONFIG_PAGEALLOC_MAX_ORDER on x86: 18 (1 GiB). */
@@ -141,15 +142,15 @@ export class PageAllocator {
     let mfn = lo;
     while (mfn < hi) {
       let order = Math.min(MAX_ORDER, mfn === 0 ? MAX_ORDER : 31 - Math.clz32(mfn & -mfn));
-      while (mfn + 2 ** order > hi) order--;
+      while (mfn + pow2(order) > hi) order--;
       this.insertFree(mfn, order, node);
-      mfn += 2 ** order;
+      mfn += pow2(order);
     }
   }
 
   /** Puts a block whose frames are OWNER_FREE (or about to be, see freeHeapPages) on its list. */
   private insertFree(mfn: number, order: number, node: number): void {
-    const n = 2 ** order;
+    const n = pow2(order);
     const nz = node * this.nrZones + PageAllocator.zoneOf(mfn);
     this.lists.append(nz * (MAX_ORDER + 1) + order, mfn, order);
     this.nonEmpty[nz] |= 1 << order;
@@ -162,8 +163,8 @@ export class PageAllocator {
     const list = nz * (MAX_ORDER + 1) + order;
     this.lists.remove(list, mfn, order);
     if (this.lists.firstOf(list) === 0) this.nonEmpty[nz] &= ~(1 << order);
-    this.avail[nz] -= 2 ** order;
-    this.totalAvailPages -= 2 ** order;
+    this.avail[nz] -= pow2(order);
+    this.totalAvailPages -= pow2(order);
   }
 
   /** MEMZONE_XEN + 1 in this module's zone numbering: 1 on 4.3 (MFN 1 is Xen's), else 0. */
@@ -200,7 +201,7 @@ export class PageAllocator {
   allocHeapPages(order: number, memflags: number, d: Domain | null): number | AllocFailure {
     assert(Number.isInteger(order) && order >= 0, 'allocHeapPages: order');
     if (order > MAX_ORDER) return 'order';
-    const request = 2 ** order;
+    const request = pow2(order);
     // The claim gate: unclaimed memory is first-come-first-served; claimed memory only serves a
     // domain whose own remaining claim covers the whole request (page_alloc.c, §2.1).
     // The claim-set series (v7 2/3) keeps this gate as it is; its per-node gate is in get_free_buddy.
@@ -229,7 +230,7 @@ export class PageAllocator {
     while (j > order) {
       j--;
       this.insertFree(mfn, j, node);
-      mfn += 2 ** j;
+      mfn += pow2(j);
     }
     this.frames.setRange(mfn, request, OWNER_ANON);
     this.anonPages += request;
@@ -300,7 +301,7 @@ export class PageAllocator {
 
   /** get_free_buddy(): the free list whose first block is the one to take, or -1. */
   private getFreeBuddy(order: number, memflags: number, d: Domain | null): number {
-    const request = 2 ** order;
+    const request = pow2(order);
     const bits = memfGetBits(memflags);
     // bits_to_zone(bits) in this module's numbering (zone = fls(mfn) - 1): bits - PAGE_SHIFT - 1;
     // below PAGE_SHIFT + 1 bits it is 0 (4.3) or flsl's zone 1, this module's 0 (4.13+).
@@ -357,14 +358,14 @@ export class PageAllocator {
    * the block on its list. The frames must be anonymous (removed from their domain already).
    */
   freeHeapPages(mfn: number, order: number): void {
-    const n = 2 ** order;
+    const n = pow2(order);
     if (!(mfn > 0 && mfn % n === 0 && mfn + n <= this.nrPages)) assertFail(`freeHeapPages: bad block ${mfn}/${order}`);
     if (!this.frames.isRange(mfn, n, OWNER_ANON)) assertFail(`freeHeapPages: block ${mfn}/${order} not all anonymous`);
     this.anonPages -= n;
     this.frames.setRange(mfn, n, OWNER_FREE);
     const node = this.nodeOf(mfn);
     while (order < MAX_ORDER) {
-      const size = 2 ** order;
+      const size = pow2(order);
       const buddy = Math.floor(mfn / size) % 2 === 1 ? mfn - size : mfn + size;
       if (buddy <= 0 || buddy >= this.nrPages || this.nodeOf(buddy) !== node || !this.isFreeHead(buddy, order)) break;
       this.removeFree(buddy, order, node);
@@ -374,7 +375,7 @@ export class PageAllocator {
     this.insertFree(mfn, order, node);
     // free_heap_pages: a frame marked offlining is offlined now (reserve_offlined_page).
     if (this.offlining.size > 0) {
-      const end = mfn + 2 ** order;
+      const end = mfn + pow2(order);
       for (const f of [...this.offlining].filter((x) => x >= mfn && x < end).sort((x, y) => x - y)) {
         this.offlining.delete(f);
         this.reserveOfflinedFrame(f);
@@ -388,7 +389,7 @@ export class PageAllocator {
   /** The free block holding a free frame: [head, order], or null when the frame is not free. */
   freeBlockOf(mfn: number): [number, number] | null {
     for (let order = 0; order <= MAX_ORDER; order++) {
-      const head = mfn - (mfn % 2 ** order);
+      const head = mfn - (mfn % pow2(order));
       if (head > 0 && this.isFreeHead(head, order)) return [head, order];
     }
     return null;
@@ -408,7 +409,7 @@ export class PageAllocator {
     this.removeFree(head, order, node);
     while (order > 0) {
       order--;
-      const half = 2 ** order;
+      const half = pow2(order);
       const upper = mfn >= head + half;
       this.insertFree(upper ? head : head + half, order, node);
       if (upper) head += half;
@@ -464,9 +465,9 @@ export class PageAllocator {
     let mfn = lo;
     while (mfn < hi) {
       let order = Math.min(MAX_ORDER, 31 - Math.clz32(mfn & -mfn));
-      while (mfn + 2 ** order > hi || this.nodeOf(mfn + 2 ** order - 1) !== this.nodeOf(mfn)) order--;
+      while (mfn + pow2(order) > hi || this.nodeOf(mfn + pow2(order) - 1) !== this.nodeOf(mfn)) order--;
       this.freeHeapPages(mfn, order);
-      mfn += 2 ** order;
+      mfn += pow2(order);
     }
   }
 
@@ -517,7 +518,7 @@ export class PageAllocator {
    * One page_alloc_lock region (with heap_lock nested for claims in E1–E3).
    */
   assignPages(d: Domain, mfn: number, order: number, memflags: number): boolean {
-    const n = 2 ** order;
+    const n = pow2(order);
     if (d.isDying !== 0) return false;
     const refcounted = !(memflags & MEMF.no_refcount);
     if (refcounted && d.totPages + n > d.maxPages) return false;
