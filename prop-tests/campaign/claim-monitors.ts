@@ -117,7 +117,12 @@ const POPULATING = new Set(['XENMEM_populate_physmap', 'XENMEM_increase_reservat
  */
 function expectedClaimAfter(p: Features, v: SectionView, domid: number, b: DomainSnap, a: DomainSnap): number | undefined {
   const call = v.info.call!;
-  if (call.op === 'XENMEM_claim_pages') return undefined;
+  // Claim calls are judged by claim-rules; a claim set (XEN_DOMCTL_claim_memory, 4.22+claim-sets)
+  // replaces the domain's claims by the rules of hv/claim-sets.ts, pinned by its own tests.
+  if (call.op === 'XENMEM_claim_pages' || call.op === 'XEN_DOMCTL_claim_memory') return undefined;
+  // The claim-set series' reserve_offlined_page recalls claims that offlining left unbacked, from
+  // whichever domains hold them: offline-recalls-claims and node-claims-backed judge the result.
+  if (p.claimSets && v.info.label === 'offline_page') return a.out <= b.out ? a.out : b.out;
   const target = targetDomid(call);
   // domain_kill cancels the claim of the domain it marks dying (a refused kill marks nothing).
   if (v.info.label === 'domain_kill' && target === domid && a.dying !== 0) return 0;
@@ -187,20 +192,26 @@ const allocRules: MonitorFactory = (owner) => {
   let breach: string | null = null;
   /** A gate refusal inside the step being run (judged in afterStep, against the state before). */
   let gateRefusal: Extract<HvEvent, { kind: 'alloc_failed' }> | undefined;
+  /** A buddy refusal inside the step, with one free block per node that could have served it. */
+  let buddyRefusal: { readonly e: Extract<HvEvent, { kind: 'alloc_failed' }>; readonly blocks: ReadonlyArray<{ mfn: number; order: number; node: number }> } | undefined;
   hv.listeners.push((e: HvEvent) => {
     if (e.kind !== 'alloc_failed' || breach !== null) return;
     if (e.reason === 'gate') gateRefusal = e;
     if (e.reason === 'order' && e.order <= MAX_ORDER) breach = `d${e.domid}'s order-${e.order} allocation refused as above MAX_ORDER`;
     if (e.reason !== 'buddy' || hv.tmem !== null) return;
-    // Inside the refusing section: is any free block of at least that order on a free list, in
-    // a zone domains allocate from (4.3's lowest zone, MFN 1, is MEMZONE_XEN)?
+    // Inside the refusing section: a free block of at least that order on a free list, in a zone
+    // domains allocate from (4.3's lowest zone, MFN 1, is MEMZONE_XEN), first one per node, on a
+    // node the claim sets' per-node gate (get_free_buddy) lets the domain use. The request's node
+    // (an exact-node populate may use only its own) is judged in afterStep, from the call.
     const zoneLo = p.lowestZoneIsXen ? 1 : 0;
-    for (const [mfn, order, , zone] of hv.heap.freeBlocks()) {
-      if (order >= e.order && zone >= zoneLo) {
-        breach = `d${e.domid}'s order-${e.order} allocation found no free block, but block ${mfn} of order ${order} is free`;
-        return;
-      }
+    const d = hv.domains.get(e.domid);
+    const gateOk = (node: number): boolean => !p.claimSets
+      || hv.heap.nodeAvailPages(node) - hv.heap.nodeOutstanding[node]! + (d?.nodeClaims?.[node] ?? 0) >= 2 ** e.order;
+    const blocks = new Map<number, { mfn: number; order: number; node: number }>();
+    for (const [mfn, order, node, zone] of hv.heap.freeBlocks()) {
+      if (order >= e.order && zone >= zoneLo && !blocks.has(node) && gateOk(node)) blocks.set(node, { mfn, order, node });
     }
+    if (blocks.size > 0) buddyRefusal = { e, blocks: [...blocks.values()] };
   });
   const tracks = new Map<string, PopulateTrack>();
   return {
@@ -208,8 +219,20 @@ const allocRules: MonitorFactory = (owner) => {
     afterStep: (info) => {
       const v = ledger.section(info);
       const refusal = gateRefusal;
+      const buddy = buddyRefusal;
       gateRefusal = undefined;
+      buddyRefusal = undefined;
       if (breach !== null) return breach;
+      if (buddy !== undefined) {
+        // XENMEMF_exact_node(n): bit 17 and node + 1 in bits 8..15 — only node n will do.
+        const flags = info.call === undefined ? 0 : (args(info.call).mem_flags ?? 0);
+        const exact = (flags & (1 << 17)) !== 0 ? ((flags >> 8) & 0xff) - 1 : -1;
+        const block = buddy.blocks.find((b) => exact < 0 || b.node === exact);
+        if (block !== undefined) {
+          breach = `d${buddy.e.domid}'s order-${buddy.e.order} allocation found no free block, but block ${block.mfn} of order ${block.order} is free${exact >= 0 ? ` on its node ${exact}` : ''}`;
+          return breach;
+        }
+      }
       if (v === undefined) return null;
       const call = v.info.call!;
       const target = targetDomid(call);

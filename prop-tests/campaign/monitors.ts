@@ -6,12 +6,13 @@
 
 import { FRONTSWAP_SHRINK_NOTE } from '../../guests/linux-guest.ts';
 import { features, type HvEvent, type XenVersion } from '../../hv/index.ts';
-import type { Owner } from '../../sim/owner.ts';
+import type { Owner, StepInfo } from '../../sim/owner.ts';
 import { registerMonitor, type MonitorFactory } from '../../sim/registry.ts';
 import type { TraceEvent } from '../../sim/trace.ts';
 import { claimGuaranteeBreach, claimsExceedAvailable, leakedClaims } from '../properties.ts';
 import { BUILD_NOTE_PREFIX, type BuildOutcome } from './actors.ts';
 import { STATE_MONITOR_NAMES } from './result-monitors.ts';
+import { ledgerOf } from './ledger.ts';
 
 /** Collects a breach found inside a section (an hv event) and reports it after the step. */
 function pending(): { set: (s: string) => void; take: () => string | null } {
@@ -118,16 +119,40 @@ function watchTrace(owner: Owner, check: (e: TraceEvent) => string | null): () =
  * partial, late, cancelled or absent was promised nothing (check-then-act holds claim_mode=0).
  */
 const creationAtomic: MonitorFactory = (owner) => {
-  const xl = xlCreations(owner);
+  const recalled = recalledClaims(owner);
+  const xl = xlCreations(owner, recalled.has);
   const check = watchTrace(owner, (e) => {
     const o = buildOutcome(e);
-    if (o !== undefined && o.outcome === 'failed-after-populating' && o.alive === true && o.claimed === true) {
+    if (o !== undefined && o.outcome === 'failed-after-populating' && o.alive === true && o.claimed === true && !recalled.has(o.name)) {
       return `creation of ${o.name} (claim_mode=${o.claimMode}, its claim covering the guest) failed after populating ${o.populated} pages`;
     }
     return xl(e);
   });
-  return { name: 'creation-atomic', afterStep: check, atEnd: check };
+  return { name: 'creation-atomic', afterStep: (info) => (recalled.note(info), check()), atEnd: check };
 };
+
+/**
+ * The domains (by name and as `d<id>`) whose claim a page offlining recalled (the claim-set
+ * series' reserve_offlined_page): memory taken from under a claim, so their build was promised
+ * nothing after it. offline-recalls-claims and node-claims-backed judge the recall itself.
+ */
+function recalledClaims(owner: Owner): { note: (info: StepInfo) => void; has: (key: string) => boolean } {
+  const ledger = ledgerOf(owner);
+  const keys = new Set<string>();
+  return {
+    note: (info) => {
+      const v = ledger.section(info);
+      if (v?.info.label !== 'offline_page') return;
+      for (const [domid, a] of v.after.doms) {
+        if (a.out >= (v.before.doms.get(domid)?.out ?? 0)) continue;
+        keys.add(`d${domid}`);
+        const name = owner.hv.domains.get(domid)?.name;
+        if (name !== undefined) keys.add(name);
+      }
+    },
+    has: (key) => keys.has(key),
+  };
+}
 
 /** The build outcome a mini-builder noted in event `e`, if it is one. */
 function buildOutcome(e: TraceEvent): BuildOutcome | undefined {
@@ -162,7 +187,7 @@ function replyRc(e: TraceEvent): number | undefined {
  * did not complete the creation — it destroyed the domain, or ended without unpausing it — while
  * nobody else had destroyed it: it failed after populating.
  */
-function xlCreations(owner: Owner): (e: TraceEvent) => string | null {
+function xlCreations(owner: Owner, recalled: (key: string) => boolean): (e: TraceEvent) => string | null {
   const xlActors = new Set(owner.spec.actors.filter((a) => a.kind === 'xl').map((a) => a.name));
   const st = new Map<string, { op?: string; domid?: number; claimed: boolean; populated: number; unpaused: boolean }>();
   const destroyedBy = new Map<number, string>();
@@ -173,7 +198,7 @@ function xlCreations(owner: Owner): (e: TraceEvent) => string | null {
     if (e.k === 'kill') killed.add(e.a);
     if (e.k === 'arrive' && e.req.kind === 'exit' && xlActors.has(e.a) && !killed.has(e.a)) {
       const s = st.get(e.a);
-      if (s?.domid !== undefined && s.claimed && s.populated > 0 && !s.unpaused && !destroyedBy.has(s.domid)) return failed(e.a, s.domid, s.populated);
+      if (s?.domid !== undefined && s.claimed && s.populated > 0 && !s.unpaused && !destroyedBy.has(s.domid) && !recalled(`d${s.domid}`)) return failed(e.a, s.domid, s.populated);
       return null;
     }
     if (e.k === 'arrive' && e.req.kind === 'hypercall') {
@@ -185,8 +210,10 @@ function xlCreations(owner: Owner): (e: TraceEvent) => string | null {
       s.op = e.req.op;
       if (s.domid === undefined || args.domid !== s.domid) return null;
       if (e.req.op === 'XENMEM_claim_pages' && (args.nr_extents ?? 0) > 0) s.claimed = true;
+      // The proposed vNUMA path on 4.22+claim-sets: one claim set, an entry per physical node.
+      if (e.req.op === 'XEN_DOMCTL_claim_memory' && claimSetPages(e.req.args) > 0) s.claimed = true;
       if (e.req.op === 'XEN_DOMCTL_unpausedomain') s.unpaused = true;
-      if (e.req.op === 'XEN_DOMCTL_destroydomain' && s.claimed && s.populated > 0 && destroyedBy.get(s.domid) === e.a) return failed(e.a, s.domid, s.populated);
+      if (e.req.op === 'XEN_DOMCTL_destroydomain' && s.claimed && s.populated > 0 && destroyedBy.get(s.domid) === e.a && !recalled(`d${s.domid}`)) return failed(e.a, s.domid, s.populated);
     } else if (e.k === 'reply' && xlActors.has(e.a)) {
       const s = st.get(e.a);
       const rc = replyRc(e);
@@ -196,6 +223,12 @@ function xlCreations(owner: Owner): (e: TraceEvent) => string | null {
     }
     return null;
   };
+}
+
+/** The pages a XEN_DOMCTL_claim_memory request's entries ask for in all. */
+function claimSetPages(args: unknown): number {
+  const set = (args as { claim_set?: unknown }).claim_set;
+  return Array.isArray(set) ? set.reduce((n: number, c: unknown) => n + (typeof (c as { pages?: unknown }).pages === 'number' ? (c as { pages: number }).pages : 0), 0) : 0;
 }
 
 const RESERVATION_OPS = new Set(['XENMEM_populate_physmap', 'XENMEM_increase_reservation', 'XENMEM_decrease_reservation']);

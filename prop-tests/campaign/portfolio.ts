@@ -5,7 +5,7 @@
 // every family. The plan depends on the options only (never on wall time or on what ran), so a
 // seed gives the same runs on every machine and shards can split it.
 
-import type { XenVersion } from '../../hv/index.ts';
+import { features, type XenVersion } from '../../hv/index.ts';
 import type { Family } from './scenario.ts';
 
 export const SEARCH_STRATEGIES = ['random', 'pct', 'dfs'] as const;
@@ -23,7 +23,7 @@ export interface Slot {
  * there) and the claims family (claims that differ from demand), keep every other family in, and
  * give the costly ones (xl builds of thousands of sections, the 70-second Linux guest) less.
  */
-const DEFAULT_SLOTS: ReadonlyArray<Slot & { only43?: true }> = [
+const DEFAULT_SLOTS: ReadonlyArray<Slot & { only43?: true; onlyClaimSets?: true }> = [
   { families: [], strategy: 'random', weight: 3 },
   { families: [], strategy: 'pct', weight: 2 },
   { families: ['claims'], strategy: 'random', weight: 3 },
@@ -40,17 +40,27 @@ const DEFAULT_SLOTS: ReadonlyArray<Slot & { only43?: true }> = [
   { families: ['xl', 'claims'], strategy: 'pct', weight: 0.08 },
   { families: ['tmem'], strategy: 'random', weight: 1, only43: true },
   { families: ['linux'], strategy: 'random', weight: 0.02, only43: true },
+  // The claim-set series (4.22+claim-sets): page offlining at any point of the builders' and the
+  // claims family's races (its recall), and vNUMA xl creates on 2–4 nodes (the per-node gate and
+  // the proposed per-node claim set). On the released versions B10 ends any run that offlines
+  // under a full claim, so these slots are `check --family offline` / `--family vnuma` there:
+  // a plain campaign stops at its first failure, and 4.22's and 4.21.2's must stay the clean
+  // control (mutants, the fixes of B1–B3) rather than stop at B10 within a few runs.
+  { families: ['offline'], strategy: 'random', weight: 1, onlyClaimSets: true },
+  { families: ['offline', 'claims'], strategy: 'pct', weight: 0.5, onlyClaimSets: true },
+  { families: ['vnuma', 'offline'], strategy: 'random', weight: 0.1, onlyClaimSets: true },
 ];
 
 /**
- * The slots of a campaign: the default portfolio (tmem and linux only on 4.3, where they exist),
+ * The slots of a campaign: the default portfolio (tmem and linux only on 4.3, where they exist;
+ * offline and vnuma only on the claim-set series),
  * narrowed to `strategies` when given; with `families`, those families together under each
  * strategy in turn.
  */
 export function portfolioFor(xen: XenVersion, families?: readonly Family[], strategies?: readonly SearchStrategy[]): Slot[] {
   const allowed = strategies ?? SEARCH_STRATEGIES;
   if (families !== undefined) return allowed.map((strategy) => ({ families: [...families], strategy, weight: 1 }));
-  const slots = DEFAULT_SLOTS.filter((s) => (s.only43 !== true || xen === '4.3') && allowed.includes(s.strategy));
+  const slots = DEFAULT_SLOTS.filter((s) => (s.only43 !== true || xen === '4.3') && (s.onlyClaimSets !== true || features(xen).claimSets) && allowed.includes(s.strategy));
   return slots.map(({ families: f, strategy, weight }) => ({ families: f, strategy, weight }));
 }
 

@@ -11,6 +11,7 @@ import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
 import { isToolstackBug } from '../../toolstack/bugs.ts';
 import { ROGUE_OPS, type BuilderParams, type GuestPokeParams, type PokeParams, type ProbeParams } from './actors.ts';
 import { monitorsFor } from './monitors.ts';
+import type { OfflinerParams } from './offline.ts';
 import { buildScript } from '../../world/test-scenarios.ts';
 
 export interface GuestSpec {
@@ -89,6 +90,27 @@ export interface XlCreateSpec {
   claimMode?: 0 | 1;
 }
 
+/** A dom0 thread offlining frames (XEN_SYSCTL_page_offline_op) at some point of the race. */
+export interface OfflineSpec {
+  /** Calls of its own first (physinfo), so the offlining starts later. */
+  delay: number;
+  /** First frame as a percentage of the host's frames. */
+  startPct: number;
+  /** Frames offlined (clipped to the host). */
+  count: number;
+  /** Online them again afterwards. */
+  online: boolean;
+}
+
+/** An `xl create` of a vNUMA guest: its memory split over `vnodes` vnodes, vnode i on pnode i mod nodes. */
+export interface VnumaXlSpec {
+  type: 'hvm' | 'pvh' | 'pv';
+  /** Guest memory as a percentage of the host's free memory (whole MiB per vnode). */
+  memPct: number;
+  vnodes: number;
+  claimMode: 0 | 1;
+}
+
 /** A self-ballooning Linux guest with tmem (built by a script, 8 MiB, bursty). */
 export interface LinuxSpec {
   seed: number;
@@ -118,8 +140,13 @@ export interface KillSpec {
  *   tmem       4.3's tmem on, a guest filling an ephemeral pool (B11's holes)
  *   linux      a self-ballooning tmem Linux guest for 70 virtual seconds (B14)
  *   kills      the owner kills an actor at any section (a recorded choice; replay applies it)
+ *   offline    dom0 offlines (and maybe onlines) a range of frames at any point of the race (B10;
+ *              the claim-set series' recall), property offline-recalls-claims
+ *   vnuma      real `xl create`s of vNUMA guests (xl.cfg vnuma, one vnode per pnode round the
+ *              nodes) on a host of 2–4 nodes: exact-node population, the per-node gate, and on
+ *              4.22+claim-sets the proposed per-node claim set
  */
-export const FAMILIES = ['claims', 'rogue', 'xl', 'guest-ops', 'busy-cpus', 'tmem', 'linux', 'kills'] as const;
+export const FAMILIES = ['claims', 'rogue', 'xl', 'guest-ops', 'busy-cpus', 'tmem', 'linux', 'kills', 'offline', 'vnuma'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 /** The generated value: everything a run depends on except the schedule. */
@@ -149,6 +176,10 @@ export interface CampaignScenario {
   tmem?: boolean;
   linux?: LinuxSpec[];
   kills?: KillSpec[];
+  offlines?: OfflineSpec[];
+  vnumaXls?: VnumaXlSpec[];
+  /** vnuma family: the host's nodes (instead of `nodes`). */
+  vnumaHostNodes?: number;
   /** Property monitors checked besides the version's (ScenarioConstraints.properties). */
   properties?: string[];
   /** Plugin modules those properties (and any actors) come from: recorded, so a trace replays. */
@@ -252,6 +283,23 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
       atStep: fc.oneof(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 600 })),
     }), { maxLength: 2 });
   }
+  if (fam.has('offline')) {
+    extra.offlines = fc.array(fc.record({
+      delay: fc.nat({ max: 12 }),
+      startPct: fc.nat({ max: 99 }),
+      count: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 17, max: 768 })),
+      online: fc.boolean(),
+    }), { minLength: 1, maxLength: 2 });
+  }
+  if (fam.has('vnuma')) {
+    extra.vnumaXls = fc.array(fc.record({
+      type: fc.constantFrom<VnumaXlSpec['type']>('hvm', 'pvh', 'hvm', 'pv'),
+      memPct: fc.integer({ min: 30, max: 90 }),
+      vnodes: fc.integer({ min: 2, max: 4 }),
+      claimMode: fc.constantFrom<0 | 1>(1, 0),
+    }), { minLength: 1, maxLength: 2 });
+    extra.vnumaHostNodes = fc.integer({ min: 2, max: 4 });
+  }
   // Tuples of constants (as `inject` below): they draw nothing, so the other keys are generated
   // exactly as without them, and a value found outside fast-check still shrinks.
   if ((c.properties?.length ?? 0) > 0) extra.properties = constants(c.properties!);
@@ -271,9 +319,14 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
   }) as fc.Arbitrary<CampaignScenario>;
 }
 
-/** The xl family's host: HVM guests need room (8 MiB of video RAM each), so 8× the base size. */
+/** The host's NUMA nodes: the vnuma family's, else the drawn count. */
+export function nodesOf(s: CampaignScenario): number {
+  return s.vnumaHostNodes ?? s.nodes;
+}
+
+/** The xl and vnuma families' host: HVM guests need room (8 MiB of video RAM each), so 8× the base size. */
 function familyHostMiB(s: CampaignScenario): number {
-  return s.xls !== undefined && s.xls.length > 0 ? s.hostMiB * 8 : s.linux !== undefined && s.linux.length > 0 ? Math.max(32, s.hostMiB) : s.hostMiB;
+  return (s.xls?.length ?? 0) + (s.vnumaXls?.length ?? 0) > 0 ? s.hostMiB * 8 : s.linux !== undefined && s.linux.length > 0 ? Math.max(32, s.hostMiB) : s.hostMiB;
 }
 
 /** Memory left free for guests' extents beyond their own: two order-10 extents (4 MiB each). */
@@ -316,7 +369,7 @@ function builderParams(s: CampaignScenario, g: GuestSpec, i: number, free: numbe
     // whose free memory tmem has taken (the seed's world: claims counting freeable pages).
     ...(s.tmem === true && i > 0 ? { startAfterNs: 1e9 } : {}),
     // The claim-set version on a NUMA host: per-node claims, as libxl would for a vNUMA guest.
-    ...(s.xen === '4.22+claim-sets' && s.nodes > 1 ? { claimNodes: s.nodes } : {}),
+    ...(s.xen === '4.22+claim-sets' && nodesOf(s) > 1 ? { claimNodes: nodesOf(s) } : {}),
   };
   if (plan !== undefined) {
     params.claimPages = Math.max(1, Math.round((pages * plan.claimPct) / 100));
@@ -353,7 +406,7 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
     actors.push({ name: `${p.action}-${i + 1}`, kind: 'poke', params: params as unknown as Record<string, unknown> });
   });
   addFamilies(s, actors, freeAtBoot(s) - (familyHostMiB(s) === s.hostMiB ? 0 : free));
-  const host: ScenarioSpec['host'] = { memoryMiB: hostMiBOf(s), xen: s.xen, dom0MiB: s.dom0MiB, nodes: s.nodes, inject: [...s.inject] };
+  const host: ScenarioSpec['host'] = { memoryMiB: hostMiBOf(s), xen: s.xen, dom0MiB: s.dom0MiB, nodes: nodesOf(s), inject: [...s.inject] };
   if (s.noClaims === true && (s.xls?.length ?? 0) > 0) host.claimPages = false;
   if (s.busyCpus === true) host.costs = { preemptSliceNs: 0 }; // hypercall_preempt_check() always true
   if (s.tmem === true && s.xen === '4.3') host.tmem = true;
@@ -363,7 +416,13 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
     host,
     actors,
     ...((s.linux?.length ?? 0) > 0 ? { untilNs: LINUX_UNTIL_NS } : {}),
-    monitors: [...monitorsFor(s.xen, { checkThenAct: s.claimModeFixed === true && s.claimMode === 0 }), ...(s.properties ?? [])],
+    monitors: [
+      // Only where something offlines (every other scenario keeps its monitors and traces), and
+      // first: the bug's own property names B10 when claims-within-available sees it too.
+      ...((s.offlines?.length ?? 0) > 0 ? ['offline-recalls-claims'] : []),
+      ...monitorsFor(s.xen, { checkThenAct: s.claimModeFixed === true && s.claimMode === 0 }),
+      ...(s.properties ?? []),
+    ],
     ...((s.plugins?.length ?? 0) > 0 ? { plugins: [...s.plugins!] } : {}),
   };
 }
@@ -380,7 +439,7 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     const on = g.on % n;
     // foreign-populate: into another guest (domids follow creation order) or dom0 — each an XSM
     // denial, unless the domid turns out to be the caller's own.
-    const size = g.action === 'node-hint' ? s.nodes + g.arg : g.action === 'foreign-populate' ? (on + 1 + g.arg) % (n + 1) : g.arg;
+    const size = g.action === 'node-hint' ? nodesOf(s) + g.arg : g.action === 'foreign-populate' ? (on + 1 + g.arg) % (n + 1) : g.arg;
     const builder = actors[on].params as unknown as BuilderParams;
     const pages = builder.pages;
     // A guest's extents above its memop order limit: built with max_mem above its size by more
@@ -424,6 +483,13 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
       },
     });
   }
+  const hostFrames = hostMiBOf(s) * 256;
+  for (const [i, o] of (s.offlines ?? []).entries()) {
+    const start = Math.floor((hostFrames * o.startPct) / 100);
+    const params: OfflinerParams = { delay: o.delay, start, count: Math.max(1, Math.min(o.count, hostFrames - start)), online: o.online };
+    actors.push({ name: `offline-${i + 1}`, kind: 'offliner', params: params as unknown as Record<string, unknown> });
+  }
+  for (const [i, x] of (s.vnumaXls ?? []).entries()) actors.push(vnumaXlActor(s, x, i, free));
   for (const [i, l] of (s.linux ?? []).entries()) {
     const name = `lx${i + 1}`;
     const pages = LINUX_MIB * 256;
@@ -436,10 +502,39 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
   }
 }
 
+/**
+ * A vnuma-family `xl create`: memory in whole MiB over the vnodes (the remainder on vnode 0, which
+ * also holds an HVM guest's 8 MiB of video RAM), vnode i on pnode i mod the host's nodes with vCPU
+ * i, distances 10 local and 20 remote.
+ */
+function vnumaXlActor(s: CampaignScenario, x: VnumaXlSpec, i: number, free: number): ActorSpec {
+  const name = `n${i + 1}`;
+  const file = `${name}.cfg`;
+  const video = x.type === 'hvm' ? 8 : 0;
+  const per = Math.max(1, Math.floor((Math.floor((free / 256) * x.memPct / 100) - video) / x.vnodes));
+  const sizes = Array.from({ length: x.vnodes }, (_, v) => per + (v === 0 ? video : 0));
+  const vnodes = sizes.map((size, v) => {
+    const distances = sizes.map((_, w) => (w === v ? 10 : 20)).join(',');
+    return `["pnode=${v % nodesOf(s)}", "size=${size}", "vcpus=${v}", "vdistances=${distances}"]`;
+  });
+  const claimMode = s.claimModeFixed === true ? s.claimMode : x.claimMode;
+  return {
+    name: `xl-vnuma-${i + 1}`,
+    kind: 'xl',
+    params: {
+      argv: ['create', file],
+      version: s.xen,
+      inject: s.inject.filter(isToolstackBug),
+      xlConf: { path: '/etc/xen/xl.conf', text: `claim_mode=${claimMode}\nautoballoon=0\n` },
+      files: { [file]: `name = "${name}"\ntype = "${x.type}"\nmemory = ${sizes.reduce((a, b) => a + b, 0)}\nvnuma = [ ${vnodes.join(', ')} ]\n` },
+    },
+  };
+}
+
 /** One line per actor: the scenario as a reader wants it ("xl-1: xl create g1 (pv, 1023 pages)"). */
 export function describeScenario(s: CampaignScenario): string[] {
   const spec = toScenarioSpec(s);
-  const head = `host ${hostMiBOf(s)} MiB (dom0 ${s.dom0MiB} MiB, ${freeAtBoot(s)} pages free), ${s.nodes} node(s), Xen ${s.xen}` +
+  const head = `host ${hostMiBOf(s)} MiB (dom0 ${s.dom0MiB} MiB, ${freeAtBoot(s)} pages free), ${nodesOf(s)} node(s), Xen ${s.xen}` +
     `${s.inject.length > 0 ? ' + ' + s.inject.join(' ') : ''}, claim_mode=${s.claimMode}${s.claimModeFixed === true ? '' : ' unless a build says otherwise'}` +
     `${s.noClaims === true && (s.xls?.length ?? 0) > 0 ? ', no XENMEM_claim_pages' : ''}${s.busyCpus === true ? ', pCPUs always busy' : ''}${spec.host.tmem === true ? ', tmem on' : ''}`;
   const lines = spec.actors.map((a) => `${a.name}: ${describeActor(a)}`);
@@ -484,6 +579,10 @@ function describeActor(a: ActorSpec): string {
     case 'domid-probe': {
       const p = raw as unknown as ProbeParams;
       return `dom0 reads d0..d${p.highest} and d${DOMID_MAX + 1} by getdomaininfo, ${p.rounds}×`;
+    }
+    case 'offliner': {
+      const p = raw as unknown as OfflinerParams;
+      return `offlines frames ${p.start}-${p.start + p.count - 1} after ${p.delay} calls${p.online ? ', then onlines them' : ''}`;
     }
     case 'script':
       return `script of ${((raw.steps as unknown[] | undefined) ?? []).length} steps`;

@@ -96,7 +96,7 @@ function powerOfTwoPcts(s: CampaignScenario, pct: number): number[] {
 }
 
 /** Lists a scenario may hold, each shrinkable by dropping elements. */
-const LISTS = ['kills', 'rogues', 'deviceModels', 'guestOps', 'xls', 'linux', 'pokes'] as const;
+const LISTS = ['kills', 'rogues', 'deviceModels', 'guestOps', 'xls', 'vnumaXls', 'offlines', 'linux', 'pokes'] as const;
 
 /** Smaller variants of `s`, structural cuts first (each differs from `s` in one place). */
 export function* scenarioCandidates(s: CampaignScenario): Generator<CampaignScenario> {
@@ -131,6 +131,17 @@ export function* scenarioCandidates(s: CampaignScenario): Generator<CampaignScen
     for (const p of powerOfTwoPcts(s, g.memPct)) yield withGuest(i, { ...g, memPct: p });
     if (g.memPct > 1) yield withGuest(i, { ...g, memPct: Math.floor(g.memPct / 2) });
   }
+  for (const [i, o] of (s.offlines ?? []).entries()) {
+    const withOffline = (q: typeof o): CampaignScenario => ({ ...s, offlines: s.offlines!.map((x, j) => (j === i ? q : x)) });
+    if (o.online) yield withOffline({ ...o, online: false });
+    if (o.count > 1) yield withOffline({ ...o, count: Math.floor(o.count / 2) });
+    if (o.delay > 0) yield withOffline({ ...o, delay: Math.floor(o.delay / 2) });
+  }
+  for (const [i, x] of (s.vnumaXls ?? []).entries()) {
+    const withVnuma = (q: typeof x): CampaignScenario => ({ ...s, vnumaXls: s.vnumaXls!.map((y, j) => (j === i ? q : y)) });
+    if (x.vnodes > 2) yield withVnuma({ ...x, vnodes: x.vnodes - 1 });
+  }
+  if ((s.vnumaHostNodes ?? 2) > 2) yield { ...s, vnumaHostNodes: 2 };
   for (const [i, p] of s.pokes.entries()) {
     const withPoke = (q: typeof p): CampaignScenario => ({ ...s, pokes: s.pokes.map((x, j) => (j === i ? q : x)) });
     if (p.polls > 1) yield withPoke({ ...p, polls: 1 });
