@@ -51,7 +51,7 @@ export { runScheduled, World, PropertyViolation, type RunOptions, type RunResult
 
 /** Real threads: the owner worker and one thread per actor, over SharedArrayBuffer mailboxes. */
 export { runThreads, type ThreadRunOptions, type ThreadRunResult } from '../workers/threads.ts';
-export type { OwnerControl, OwnerStats, OwnerOutcome } from '../workers/hv-worker.ts';
+export type { OwnerControl, OwnerEvent, OwnerEventPort, OwnerStats, OwnerOutcome } from '../workers/hv-worker.ts';
 export type { ActorOutcome } from '../workers/actor-worker.ts';
 
 /** Traces: every run records one; replay re-runs it exactly (scheduled or real-thread). */
@@ -63,7 +63,7 @@ export { parseTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION, type TraceEv
 export { loadScenario, type LoadResult, type LoadedScenario, type LoadOptions, type CompiledVariant, type TimelineItem } from '../world/scenario-file/load.ts';
 export type { FileAccess } from '../world/scenario-file/files.ts';
 export { loadScenarioModules } from '../world/scenario-file/modules.ts';
-export { runVariant, type RunVariantOptions, type VariantRun, type CommandRecord, type KernelRecord, type KernelPopulate, type RunObserver, type Progress as VariantProgress } from '../world/scenario-file/run.ts';
+export { runVariant, type RunVariantOptions, type VariantRun, type CommandRecord, type KernelRecord, type KernelPopulate, type RunObserver, type ThreadRunner, type Progress as VariantProgress } from '../world/scenario-file/run.ts';
 
 /** This package's version (package.json). */
 export { PACKAGE_VERSION as VERSION } from '../report/package-files.ts';

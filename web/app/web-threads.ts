@@ -40,9 +40,16 @@ const web = globalThis as unknown as {
   crossOriginIsolated?: boolean;
 };
 
-/** Whether this context can run real threads: SharedArrayBuffer needs cross-origin isolation. */
-export function threadsAvailable(): boolean {
-  return web.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function' && typeof web.Worker === 'function';
+/**
+ * Why this context cannot run real threads, or undefined when it can: SharedArrayBuffer needs
+ * cross-origin isolation, and the thread workers are started from this worker (nested workers).
+ */
+export function threadsUnavailable(): string | undefined {
+  if (web.crossOriginIsolated !== true || typeof SharedArrayBuffer !== 'function') {
+    return 'real threads need SharedArrayBuffer, which only a cross-origin isolated page has (serve the playground with `xen-memsim web`)';
+  }
+  if (typeof web.Worker !== 'function') return 'this browser cannot start Web Workers from a Web Worker, which the real threads are';
+  return undefined;
 }
 
 /** Thread ids given in this page so far (0 is the emulator's own worker). */

@@ -28,7 +28,7 @@ import { World } from '../../world/world.ts';
 import { FILES, listFiles } from '../shims/fs.ts';
 import './macrotask.ts';
 import { startThreadRole } from './thread-roles.ts';
-import { runWebThreads, threadsAvailable } from './web-threads.ts';
+import { runWebThreads, threadsUnavailable } from './web-threads.ts';
 
 /** The repository's files the playground brings (web/build.ts defines it): path → text. */
 declare const __MEMSIM_FILES__: Record<string, string>;
@@ -180,7 +180,8 @@ function start(title: string, host: XlHost, world: World, scenario?: string, not
 
 /** Why a session asked to run on threads runs scheduled instead (undefined: it can run on threads). */
 function threadsRefused(hasTimeline: boolean): string | undefined {
-  if (!threadsAvailable()) return 'real threads need SharedArrayBuffer, which only a cross-origin isolated page has (serve the playground with `xen-memsim web`): running the scheduled world';
+  const unavailable = threadsUnavailable();
+  if (unavailable !== undefined) return `${unavailable}: running the scheduled world`;
   if (!hasTimeline) return 'the empty xl host has no timeline to run on threads (pick a scenario): running the scheduled world';
   return undefined;
 }
