@@ -19,7 +19,7 @@ export { huntOnThreads, type ThreadHuntOptions, type ThreadHuntResult, type Thre
 export {
   toScenarioSpec, describeScenario, FAMILIES,
   type CampaignScenario, type ScenarioConstraints, type Family, type GuestSpec, type PokeSpec, type GuestOpSpec, type LinuxSpec, type KillSpec, type XlCreateSpec,
-  type BuildPlan, type RogueSpec, type DeviceModelSpec,
+  type BuildPlan, type RogueSpec, type DeviceModelSpec, type OfflineSpec, type VnumaXlSpec,
 } from '../prop-tests/campaign/scenario.ts';
 export { portfolioFor, portfolioSummary, slotName, SEARCH_STRATEGIES, type Slot, type SlotReport, type SearchStrategy } from '../prop-tests/campaign/portfolio.ts';
 export { monitorsFor } from '../prop-tests/campaign/monitors.ts';
