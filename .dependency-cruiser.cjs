@@ -90,11 +90,12 @@ module.exports = {
     may('the public surface re-exports the layers', L.api, [L.api, L.report, L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
     may('front ends use everything below', L.frontEnds, ['^(cli|bench|scripts|web)/', L.api, L.report, L.propTests, L.world, L.toolstack, L.guests, L.workers, L.sim, L.hv]),
     may('examples use the package as its users do', L.examples, [L.examples, L.api]),
+    may('the mutation-testing test config extends the suite\'s (npm run mutation)', '^prop-tests/campaign/stryker/vitest[.]config[.]ts$', ['^vitest[.]config[.]ts$']),
     may('tests of any layer use the test kit', '^(hv|sim|workers|guests|toolstack|world)/', [L.kit], { testsOnly: true }),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|out|dist)/' },
+    exclude: { path: '^(node_modules|out|dist|\\.stryker-tmp|reports)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.mjs', '.js', '.cjs', '.json'] },

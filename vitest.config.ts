@@ -13,7 +13,7 @@ export default defineConfig({
   },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'out/**', 'dist/**'],
+    exclude: ['node_modules/**', 'out/**', 'dist/**', '.stryker-tmp/**', 'reports/**'],
     setupFiles: ['prop-tests/setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,

@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from 'vitest';
 import {
-  DOMID_ANY, DOMID_SELF, EEXIST, EINVAL, EOVERFLOW, EPERM, ESRCH, Hypervisor, XEN_VERSIONS, XEN_DOMINF, type XenVersion,
+  DOMID_ANY, DOMID_SELF, EEXIST, EFAULT, EINVAL, EOVERFLOW, EPERM, ESRCH, Hypervisor, XEN_VERSIONS, XEN_DOMINF, type XenVersion,
 } from './index.ts';
 import { hypercallChecked } from '../prop-tests/drive.ts';
 
@@ -56,7 +56,48 @@ describe('XEN_DOMCTL_getdomaininfo (domctl.c, dummy.h)', () => {
     });
 });
 
+describe('XEN_DOMCTL_getdomaininfo: the lookup rule of each version, on domains created out of id order (domctl.c)', () => {
+  // 4.3: the first domain with an id >= the one asked; 4.13: the exact one, -EINVAL from
+  // DOMID_FIRST_RESERVED (0x7ff0; DOMID_MAX 0x7fef is an id like any other), else the next;
+  // 4.18+ (31c6554974): the exact one only. (Stryker survivors of hv/domctl.ts, docs/mutation.md.)
+  test.each([
+    ['4.3', [3, 7, 7, 12, -ESRCH, -ESRCH]],
+    ['4.13', [3, 7, 7, 12, -ESRCH, -EINVAL]],
+    ['4.22', [-ESRCH, 7, -ESRCH, 12, -ESRCH, -ESRCH]],
+  ] as const)('on %s ids 1, 7, 4, 12, DOMID_MAX, DOMID_MAX + 1 answer %j', (v, want) => {
+    const hv = boot(v);
+    for (const domid of [12, 7, 3]) create(hv, { domid });
+    const got = [1, 7, 4, 12, 0x7fef, 0x7ff0].map((id) => {
+      const r = getinfo(hv, id);
+      return r.rc === 0 ? r.domid : r.rc;
+    });
+    expect(got).toEqual(want);
+  });
+
+  test.each(versions)('on %s a domid that is not a 16-bit number gets -EFAULT', (v) => {
+    const hv = boot(v);
+    for (const domid of [-1, 0x10000, 1.5, '1', null]) expect(hypercallChecked(hv, 0, 'XEN_DOMCTL_getdomaininfo', { domid }).rc).toBe(-EFAULT);
+  });
+
+  test.each(versions)('on %s flags carry hvm_guest for HVM and PVH domains, not PV; max_vcpu_id is max_vcpus - 1', (v) => {
+    const hv = boot(v);
+    const info = (type: string) => getinfo(hv, create(hv, { type, max_vcpus: 3 }).domid as number);
+    const [pv, hvm, pvh] = [info('pv'), info('hvm'), info('pvh')];
+    expect([pv, hvm, pvh].map((r) => ((r.flags as number) & XEN_DOMINF.hvm_guest) !== 0)).toEqual([false, true, true]);
+    expect([pv.max_vcpu_id, pv.nr_online_vcpus]).toEqual([2, 3]);
+  });
+});
+
 describe('XEN_SYSCTL_getdomaininfolist (sysctl.c)', () => {
+  test.each(versions)('on %s max_domains bounds the answer; a bad first_domain or max_domains alone gets -EFAULT', (v) => {
+    const hv = boot(v);
+    for (const domid of [7, 3]) create(hv, { domid });
+    const one = hypercallChecked(hv, 0, 'XEN_SYSCTL_getdomaininfolist', { first_domain: 0, max_domains: 1 });
+    expect((one.domains as Array<{ domid: number }>).map((d) => d.domid)).toEqual([0]);
+    expect(hypercallChecked(hv, 0, 'XEN_SYSCTL_getdomaininfolist', { first_domain: 0x10000, max_domains: 4 }).rc).toBe(-EFAULT);
+    expect(hypercallChecked(hv, 0, 'XEN_SYSCTL_getdomaininfolist', { first_domain: 0, max_domains: -1 }).rc).toBe(-EFAULT);
+  });
+
   test.each(versions)('on %s it lists domains from first_domain in domid order, at most max_domains', (v) => {
     const hv = boot(v);
     for (const domid of [7, 3, 12]) create(hv, { domid });

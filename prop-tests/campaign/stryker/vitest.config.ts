@@ -1,13 +1,16 @@
-// The campaign as Stryker's test (npm run mutation): only campaign.stryker.ts, one fork, pinned
-// fast-check seed. Not part of the default suite (vitest.config.ts includes *.test.ts only).
+// The tests StrykerJS runs against each mutant (npm run mutation, stryker.config.mjs): the unit
+// tests of hv/ and toolstack/builder/ and the campaign as a test (campaign.stryker.ts: bounded
+// campaigns, pinned seeds, run budgets). Not part of the default suite: vitest.config.ts includes
+// *.test.ts only, and this file's campaign is *.stryker.ts.
 import { defineConfig } from 'vitest/config';
+import base from '../../../vitest.config.ts';
 
 export default defineConfig({
+  ...base,
   test: {
-    include: ['prop-tests/campaign/stryker/*.stryker.ts'],
-    setupFiles: ['prop-tests/setup.ts'],
-    pool: 'forks',
+    ...base.test,
+    // Not merged (mergeConfig would append to the default include list).
+    include: ['hv/**/*.test.ts', 'toolstack/builder/**/*.test.ts', 'prop-tests/campaign/stryker/*.stryker.ts'],
     testTimeout: 600_000,
-    hookTimeout: 60_000,
   },
 });
