@@ -60,7 +60,17 @@ class TypeAheadReadline extends Readline {
   }
 
   readData(data) {
-    if (this.activeRead !== undefined) return super.readData(data);
+    if (this.activeRead !== undefined) {
+      // A paste comes as one chunk, which the base class inserts as text, line breaks and all.
+      // As in a terminal, each line of it is typed and entered in turn: the text up to the first
+      // Enter, then the Enter alone (which ends the read); the rest is held for the next prompt.
+      const enter = data.indexOf('\r');
+      if (enter < 0 || data === '\r') return super.readData(data);
+      if (enter > 0) super.readData(data.slice(0, enter));
+      super.readData('\r');
+      if (enter + 1 < data.length) this.readData(data.slice(enter + 1));
+      return;
+    }
     if (data === '\x03') {
       this.typeAhead = [];
       this.typeAheadChars = 0;
@@ -360,6 +370,8 @@ window.__playground = {
   get mode() { return state.mode; },
   /** Characters typed while a command ran and kept for the next prompt, in total. */
   get typeAheadHeld() { return rl.heldTotal; },
+  /** Feeds `data` to the terminal as typed or pasted input, in one chunk (xterm's input()). */
+  input: (data) => term.input(data, true),
   /** The line being edited at the prompt. */
   get line() { return rl.getLine(); },
   /** The chart's data: [x, ...series] as uPlot holds it. */
