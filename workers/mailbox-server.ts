@@ -63,9 +63,10 @@ export const OWNER_WAIT_MS_MAX = 250;
 /**
  * Doorbell polls an owner makes before it sleeps (waitForWork's spinIterations): an actor usually
  * sends its next request within that, so the owner catches it without a futex wake-up (tens of µs
- * on a 2-core VM). The owner is the one thread meant to spin; callers spin only briefly.
+ * on a 2-core VM). 20,000 polls are ~20-60 µs: longer than an actor's time between two calls.
+ * Both this and the callers' budget are bounded and give up to a wait (callers adapt theirs).
  */
-export const OWNER_SPIN_ITERATIONS_DEFAULT = 1000;
+export const OWNER_SPIN_ITERATIONS_DEFAULT = 20_000;
 
 /**
  * The hypervisor owner's end of a mailbox. Exactly one per mailbox, used from one thread.
