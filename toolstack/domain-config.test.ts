@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseDomainConfig } from './domain-config.ts';
+import { parseDomainConfig, VCPUS_MAX } from './domain-config.ts';
 
 // Xen's own example configs, shipped byte-identical in scenarios/ (from tools/examples).
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
@@ -125,6 +125,12 @@ describe('name, memory and vcpus', () => {
     expect(ok('name = "g"\nvcpus = 3\n').config).toMatchObject({ vcpus: 3, maxVcpus: 3 });
     expect(ok('name = "g"\n').config).toMatchObject({ vcpus: 1, maxVcpus: 1 });
     expect(failure('name = "g"\nvcpus = 4\nmaxvcpus = 2\n')).toBe('xl: maxvcpus < vcpus\n');
+  });
+
+  it('bounds vcpus and maxvcpus at VCPUS_MAX, with a message (xl would allocate a bitmap of any size)', () => {
+    expect(ok(`name = "g"\nvcpus = ${VCPUS_MAX}\n`).config).toMatchObject({ vcpus: VCPUS_MAX, maxVcpus: VCPUS_MAX });
+    expect(failure('name = "g"\nvcpus = 100000000\n')).toBe(`xl: vcpus=100000000 is above the emulator's limit of ${VCPUS_MAX} vCPUs (docs/limits.md)\n`);
+    expect(failure(`name = "g"\nmaxvcpus = ${VCPUS_MAX + 1}\n`)).toBe(`xl: maxvcpus=${VCPUS_MAX + 1} is above the emulator's limit of ${VCPUS_MAX} vCPUs (docs/limits.md)\n`);
   });
 });
 

@@ -14,6 +14,9 @@ import { ConfigExit } from './config-exit.ts';
 import type { XenVersion } from '../hv/version.ts';
 import { parseVnumaConfig, type VnodeInfo, type VnumaHost } from './vnuma-config.ts';
 
+/** Most vCPUs `vcpus` / `maxvcpus` may name (the bound vnuma's vCPU bits have too): createdomain's max_vcpus is kept as a u16 here. */
+export const VCPUS_MAX = 65535;
+
 export type DomainType = 'pv' | 'pvh' | 'hvm';
 /** libxl_vga_interface_type for HVM guests; PV/PVH guests have no emulated VGA. */
 export type VgaKind = 'cirrus' | 'stdvga' | 'none' | 'qxl';
@@ -161,6 +164,11 @@ function readDomainConfig(cfg: ConfigFile, opts: ReadOptions, env: ParseEnv): Do
   // xl keeps vcpus in an int (default 1) and max_vcpus (0 = unset) in an int.
   const vcpus = vcpusRead === undefined ? 1 : Number(BigInt.asIntN(32, vcpusRead));
   let maxVcpusSet = maxvcpusRead === undefined ? 0 : Number(BigInt.asIntN(32, maxvcpusRead));
+  // DIVERGENCE: xl takes any int here and allocates (and `xl -N create` prints) a bitmap of that
+  // many vCPUs; Xen then refuses the domain. The emulator keeps the list, so it stops sooner.
+  for (const [key, n] of [['vcpus', vcpus], ['maxvcpus', maxVcpusSet]] as const) {
+    if (n > VCPUS_MAX) throw new ConfigExit(`xl: ${key}=${n} is above the emulator's limit of ${VCPUS_MAX} vCPUs (docs/limits.md)\n`);
+  }
   const host = env.host ?? { nrNodes: 1, nrCpus: 1 };
   const vnuma = parseVnumaConfig(cfg, opts, host, maxVcpusSet, maxmem === undefined ? undefined : BigInt(mibToMemkb(maxmem)), env.version ?? '4.22');
   if (vnuma !== undefined) maxVcpusSet = Number(BigInt.asIntN(32, BigInt(vnuma.maxVcpus)));
