@@ -96,6 +96,17 @@ function reservationResult(op: ReservationOp, a: MemopArgs, done: number, mfnsOu
 }
 
 /** do_memory_op's argument checks, in Xen's order. @returns the args, or the rc to return. */
+/**
+ * hypercall_create_continuation at extent `i` (one section), then the re-entered do_memory_op's
+ * decode and checks from that extent on: the new arguments, or an errno. Only on a continuation,
+ * so the delegation costs nothing on the per-extent path.
+ */
+function* continueReservation(hv: HypercallContext, caller: number, op: ReservationOp, args: unknown, i: number): Generator<string, MemopArgs | number, void> {
+  yield 'continuation';
+  hv.charge(hv.costs.hypercallNs);
+  return decodeReservation(hv, caller, op, args, i);
+}
+
 function decodeReservation(hv: HypercallContext, caller: number, op: ReservationOp, args: unknown, start: number): MemopArgs | number {
   const r = copyReservation(args);
   if (r === undefined) return start;
@@ -197,9 +208,7 @@ function* populate(hv: HypercallContext, caller: number, op: 'XENMEM_populate_ph
   extents: for (let i = start; i < a.r.nrExtents; i++) {
     if (stashed || preemptPending(hv, i, start, entry)) {
       stashed = false;
-      yield 'continuation';
-      hv.charge(hv.costs.hypercallNs);
-      const again = decodeReservation(hv, caller, op, args, i);
+      const again = yield* continueReservation(hv, caller, op, args, i);
       if (typeof again === 'number') return yield* once('memory_op', { rc: again });
       a = again;
       start = i;
@@ -348,9 +357,7 @@ function* decreaseReservation(hv: HypercallContext, caller: number, args: unknow
   let entry = hv.now;
   for (let i = start; i < a.r.nrExtents; i++) {
     if (preemptPending(hv, i, start, entry)) {
-      yield 'continuation';
-      hv.charge(hv.costs.hypercallNs);
-      const again = decodeReservation(hv, caller, op, args, i);
+      const again = yield* continueReservation(hv, caller, op, args, i);
       if (typeof again === 'number') return yield* once('memory_op', { rc: again });
       a = again;
       start = i;

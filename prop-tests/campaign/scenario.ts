@@ -471,17 +471,7 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     const mib = Math.max(16, Math.floor((free / 256) * x.memPct / 100));
     const file = `${name}.cfg`;
     const claimMode = s.claimModeFixed === true ? s.claimMode : (x.claimMode ?? s.claimMode);
-    actors.push({
-      name: `xl-create-${i + 1}`,
-      kind: 'xl',
-      params: {
-        argv: ['create', file],
-        version: s.xen,
-        inject: s.inject.filter(isToolstackBug),
-        xlConf: { path: '/etc/xen/xl.conf', text: `claim_mode=${claimMode}\nautoballoon=0\n` },
-        files: { [file]: `name = "${name}"\ntype = "${x.type}"\nmemory = ${mib}\n` },
-      },
-    });
+    actors.push(xlCreateActor(s, `xl-create-${i + 1}`, file, claimMode, `name = "${name}"\ntype = "${x.type}"\nmemory = ${mib}\n`));
   }
   const hostFrames = hostMiBOf(s) * 256;
   for (const [i, o] of (s.offlines ?? []).entries()) {
@@ -518,15 +508,21 @@ function vnumaXlActor(s: CampaignScenario, x: VnumaXlSpec, i: number, free: numb
     return `["pnode=${v % nodesOf(s)}", "size=${size}", "vcpus=${v}", "vdistances=${distances}"]`;
   });
   const claimMode = s.claimModeFixed === true ? s.claimMode : x.claimMode;
+  return xlCreateActor(s, `xl-vnuma-${i + 1}`, file, claimMode,
+    `name = "${name}"\ntype = "${x.type}"\nmemory = ${sizes.reduce((a, b) => a + b, 0)}\nvnuma = [ ${vnodes.join(', ')} ]\n`);
+}
+
+/** An xl actor running `xl create FILE` with `cfg` as FILE, under xl.conf's claim_mode and no autoballoon. */
+function xlCreateActor(s: CampaignScenario, name: string, file: string, claimMode: number, cfg: string): ActorSpec {
   return {
-    name: `xl-vnuma-${i + 1}`,
+    name,
     kind: 'xl',
     params: {
       argv: ['create', file],
       version: s.xen,
       inject: s.inject.filter(isToolstackBug),
       xlConf: { path: '/etc/xen/xl.conf', text: `claim_mode=${claimMode}\nautoballoon=0\n` },
-      files: { [file]: `name = "${name}"\ntype = "${x.type}"\nmemory = ${sizes.reduce((a, b) => a + b, 0)}\nvnuma = [ ${vnodes.join(', ')} ]\n` },
+      files: { [file]: cfg },
     },
   };
 }
