@@ -19,6 +19,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ActorRequest, OwnerReply } from './requests.ts';
 import type { ScenarioSpec } from './scenario.ts';
 import { validateActorSpec, validateScenarioSpec } from './scenario-validate.ts';
+import { LineChunks } from './line-chunks.ts';
 
 export const TRACE_FORMAT = 'xen-memsim-trace';
 export const TRACE_VERSION = 1;
@@ -124,9 +125,14 @@ export function traceHash(events: readonly TraceEvent[]): string {
   return hashPerActor(h, perActorEvents(events));
 }
 
-/** Where a streamed trace goes as it is recorded, in order: JSONL text (a file: world/trace-file.ts). */
+/**
+ * Where a streamed trace goes as it is recorded, in order: JSONL text (a file: world/trace-file.ts),
+ * about a MiB at a time. A sink with `writeBytes` gets the UTF-8 bytes (only valid during the call:
+ * the recorder reuses its buffer); otherwise `write` gets them as text.
+ */
 export interface TraceSink {
   write(text: string): void;
+  writeBytes?(bytes: Uint8Array): void;
 }
 
 export interface TraceOptions {
@@ -140,13 +146,6 @@ export interface TraceOptions {
   /** Receives the JSONL text as the run goes: the header line first, the end line last. */
   sink?: TraceSink;
 }
-
-/**
- * Text handed to the sink at a time, and hashed at a time (characters): small enough that the
- * line strings waiting in a chunk do not survive many young-generation collections.
- */
-const SINK_CHUNK = 1 << 16;
-const HASH_CHUNK = 1 << 16;
 
 /**
  * Records events in the order the owner saw them. Two ways, the same hash and the same text:
@@ -167,8 +166,8 @@ export class TraceRecorder {
   private sealed = false;
   private readonly keepSteps: boolean;
   private readonly sink: TraceSink | undefined;
-  /** Streamed: the hash so far, the choice lines not yet hashed, the text not yet written. */
-  private readonly stream: { h: Hash; hashText: string; out: string; perActor: PerActorLog } | undefined;
+  /** Streamed: the hash so far, the lines not yet hashed or written (as bytes), each actor's log. */
+  private readonly stream: { h: Hash; chunks: LineChunks; perActor: PerActorLog } | undefined;
   /** Actor → label → the start of a step line (`{"k":"step","a":…,"s":…,"t":`). */
   private readonly stepPrefix = new Map<string, Map<string, string>>();
   private readonly listeners: Array<(e: TraceEvent) => void> = [];
@@ -178,8 +177,12 @@ export class TraceRecorder {
     this.keepSteps = opts.keepSteps ?? true;
     this.sink = opts.sink;
     if (this.sink !== undefined || !this.keepSteps) {
-      this.stream = { h: createHash('sha256'), hashText: '', out: '', perActor: new PerActorLog() };
-      this.write(JSON.stringify(header) + '\n');
+      const h = createHash('sha256');
+      const sink = this.sink;
+      const decoder = new TextDecoder();
+      const write = sink === undefined ? undefined : sink.writeBytes !== undefined ? (b: Uint8Array) => sink.writeBytes!(b) : (b: Uint8Array) => sink.write(decoder.decode(b));
+      this.stream = { h, chunks: new LineChunks(h, write), perActor: new PerActorLog() };
+      this.stream.chunks.add(JSON.stringify(header) + '\n', false);
     }
   }
 
@@ -204,9 +207,7 @@ export class TraceRecorder {
     const st = this.stream;
     if (st !== undefined) {
       st.perActor.add(e);
-      const line = JSON.stringify(e) + '\n';
-      if (isChoiceEvent(e) || e.k === 'fail') this.hashLine(st, line);
-      this.write(line);
+      st.chunks.add(JSON.stringify(e) + '\n', isChoiceEvent(e) || e.k === 'fail');
     }
     for (const f of this.listeners) f(e);
   }
@@ -221,9 +222,7 @@ export class TraceRecorder {
     const st = this.stream;
     if (st === undefined) return;
     st.perActor.ran(a);
-    const line = this.prefixOf(a, s) + num(t) + '}\n';
-    this.hashLine(st, line);
-    this.write(line);
+    st.chunks.add(this.prefixOf(a, s) + num(t) + '}\n', true);
   }
 
   /** Records that virtual time reached `t` and sleeping `a` woke. */
@@ -234,9 +233,7 @@ export class TraceRecorder {
     const st = this.stream;
     if (st === undefined) return;
     st.perActor.ran(a);
-    const line = JSON.stringify(e) + '\n';
-    this.hashLine(st, line);
-    this.write(line);
+    st.chunks.add(JSON.stringify(e) + '\n', true);
   }
 
   /** The latest step recorded (replay compares it with the recorded one). */
@@ -253,24 +250,6 @@ export class TraceRecorder {
     return p;
   }
 
-  private hashLine(st: NonNullable<TraceRecorder['stream']>, line: string): void {
-    st.hashText += line;
-    if (st.hashText.length >= HASH_CHUNK) {
-      st.h.update(st.hashText);
-      st.hashText = '';
-    }
-  }
-
-  private write(text: string): void {
-    const st = this.stream!;
-    if (this.sink === undefined) return;
-    st.out += text;
-    if (st.out.length >= SINK_CHUNK) {
-      this.sink.write(st.out);
-      st.out = '';
-    }
-  }
-
   /** Seals the trace with an end event carrying the hash (see `hash`). */
   end(steps: number): void {
     const st = this.stream;
@@ -281,15 +260,13 @@ export class TraceRecorder {
       this.sealed = true;
       return;
     }
-    st.h.update(st.hashText);
-    st.hashText = '';
+    st.chunks.hashPending();
     this.hashValue = hashPerActor(st.h, st.perActor.result());
     const e: TraceEvent = { k: 'end', steps, hash: this.hashValue };
     this.events.push(e);
-    this.write(JSON.stringify(e) + '\n');
+    st.chunks.add(JSON.stringify(e) + '\n', false);
     this.sealed = true;
-    if (this.sink !== undefined && st.out !== '') this.sink.write(st.out);
-    st.out = '';
+    st.chunks.flush();
   }
 
   /** Each actor's own requests and answers so far (see PerActorLog), kept or streamed alike. */

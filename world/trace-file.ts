@@ -28,24 +28,20 @@ export class TraceFileSink implements TraceSink {
   }
 
   write(text: string): void {
+    this.writeBytes(new TextEncoder().encode(text));
+  }
+
+  /** The recorder's path: its chunk's bytes, written before the call returns. */
+  writeBytes(bytes: Uint8Array): void {
     if (this.error !== undefined) return;
     if (this.fd === undefined) throw new Error(`trace file ${this.path} is closed`);
     try {
-      this.writeAll(this.fd, text);
+      // A short write (rare on a file) goes on from where it stopped.
+      for (let off = 0; off < bytes.length; ) off += writeSync(this.fd, bytes, off, bytes.length - off);
     } catch (e) {
       this.error = e as Error;
       this.close();
     }
-  }
-
-  private writeAll(fd: number, text: string): void {
-    // A string is encoded straight into the write (no Buffer); a short write (rare on a file) goes on from where it stopped.
-    const n = writeSync(fd, text);
-    const total = Buffer.byteLength(text, 'utf8');
-    if (n === total) return;
-    const b = Buffer.from(text, 'utf8');
-    const bytes = new Uint8Array(b.buffer, b.byteOffset, b.length);
-    for (let off = n; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
   }
 
   /** Closes the file (idempotent). */

@@ -25,6 +25,16 @@ describe('the browser\'s sha256 (web/shims/crypto.ts)', () => {
     expect(a.digest('hex')).toBe(b.digest('hex'));
   });
 
+  test.prop([fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.uint8Array()), { maxLength: 8 })])('takes bytes as node:crypto does, mixed with text (a streamed trace hashes its chunks\' bytes)', (parts) => {
+    const a = createHash('sha256');
+    const b = nodeCreateHash('sha256');
+    for (const p of parts) {
+      a.update(p);
+      b.update(p);
+    }
+    expect(a.digest('hex')).toBe(b.digest('hex'));
+  });
+
   it('sim/trace.ts bundled for the browser (node:crypto → this shim) hashes a run\'s trace as Node does', async () => {
     const { owner, hash } = await runScheduled(twoBuilders('4.22', true), new ArrivalOrder());
     const events = owner.trace.events.slice(0, -1); // what traceHash saw when the run ended

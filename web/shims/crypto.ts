@@ -6,7 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
 export interface BrowserHash {
-  update(data: string): BrowserHash;
+  update(data: string | Uint8Array): BrowserHash;
   digest(encoding: 'hex'): string;
 }
 
@@ -14,8 +14,8 @@ export function createHash(algorithm: string): BrowserHash {
   if (algorithm !== 'sha256') throw new Error(`createHash: only sha256 is available in the browser (asked for ${algorithm})`);
   const h = sha256.create();
   const hash: BrowserHash = {
-    update(data: string) {
-      h.update(utf8ToBytes(data));
+    update(data: string | Uint8Array) {
+      h.update(typeof data === 'string' ? utf8ToBytes(data) : data);
       return hash;
     },
     digest(encoding: 'hex') {
