@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import {
   DOMID_ANY, DOMID_SELF, EEXIST, EFAULT, EINVAL, EOVERFLOW, EPERM, ESRCH, Hypervisor, XEN_VERSIONS, XEN_DOMINF, type XenVersion,
 } from './index.ts';
-import { hypercallChecked } from '../prop-tests/drive.ts';
+import { checkInvariants, InvariantViolation } from './invariants.ts';
+import { createDomain, hypercallChecked, populateArgs } from '../prop-tests/drive.ts';
 
 const boot = (xen: XenVersion): Hypervisor => new Hypervisor({ memoryMiB: 16, xen });
 const create = (hv: Hypervisor, args: object = {}) => hypercallChecked(hv, 0, 'XEN_DOMCTL_createdomain', args);
@@ -153,6 +154,45 @@ describe('XEN_DOMCTL_max_mem (domctl.c)', () => {
     const d = create(hv).domid as number;
     expect(hypercallChecked(hv, 0, 'XEN_DOMCTL_max_mem', { domid: d, max_memkb: (2 ** 32 + 5) * 4 }).rc).toBe(0);
     expect(getinfo(hv, d).max_pages).toBe(pages);
+  });
+
+  // max_memkb is a uint64_aligned_t in struct xen_domctl_max_mem: a value no uint64 can hold is
+  // a failed copy_from_guest of the domctl (-EFAULT), and max_pages is left as it was.
+  test.each(versions)('on %s a max_memkb that is not a uint64 gets -EFAULT and leaves max_pages', (v) => {
+    const hv = boot(v);
+    const d = create(hv).domid as number;
+    expect(hypercallChecked(hv, 0, 'XEN_DOMCTL_max_mem', { domid: d, max_memkb: 400 }).rc).toBe(0);
+    for (const bad of [-4, 1.5, 2 ** 64, '400', Number.NaN]) {
+      expect(hypercallChecked(hv, 0, 'XEN_DOMCTL_max_mem', { domid: d, max_memkb: bad }).rc).toBe(-EFAULT);
+      expect(getinfo(hv, d).max_pages).toBe(100);
+    }
+  });
+
+  // "We removed a check that new_max >= current tot_pages": only a max_mem that really goes below
+  // tot_pages may leave tot_pages > max_pages; otherwise the tot-within-max invariant stays armed
+  // (a tot_pages that then passes max_pages is an allocator bug, assign_pages refuses it).
+  test.each(versions)('on %s tot-within-max is relaxed only for a domain whose max_mem went below its tot_pages', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 100);
+    expect(hypercallChecked(hv, 0, 'XENMEM_populate_physmap', populateArgs(d, 50, 0)).rc).toBe(50);
+    const dom = hv.domains.get(d)!;
+    const violated = (): string | undefined => {
+      dom.totPages += 1; // a tot_pages one page above what is held and allowed: a broken tree's state
+      try {
+        checkInvariants(hv);
+        return undefined;
+      } catch (e) {
+        return e instanceof InvariantViolation ? e.invariant : String(e);
+      } finally {
+        dom.totPages -= 1;
+      }
+    };
+    for (const pages of [200, 50]) { // raised, then lowered to exactly tot_pages: not below it
+      expect(hypercallChecked(hv, 0, 'XEN_DOMCTL_max_mem', { domid: d, max_memkb: 4 * pages }).rc).toBe(0);
+      expect(violated()).toBe(pages === 50 ? 'tot-within-max' : 'owned-equals-charged');
+    }
+    expect(hypercallChecked(hv, 0, 'XEN_DOMCTL_max_mem', { domid: d, max_memkb: 4 * 49 }).rc).toBe(0);
+    expect(violated()).toBe('owned-equals-charged'); // tot 51 > max 49 is allowed now; the frames do not add up
   });
 });
 
