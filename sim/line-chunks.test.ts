@@ -10,17 +10,17 @@ const lineArb = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', 'é', '€', '😀'), fc.integer({ min: 1, max: CHUNK_BYTES })).map(([c, n]) => c.repeat(n)) },
 ).map((s) => s + '\n');
 
-function record(lines: Array<[string, boolean]>): { bytes: Buffer; hash: string; chunks: number[] } {
+function record(lines: Array<[string, boolean]>): { bytes: string; hash: string; chunks: number[] } {
   const h = createHash('sha256');
-  const out: Buffer[] = [];
+  const out: string[] = [];
   const chunks: number[] = [];
   const c = new LineChunks(h, (b) => {
     chunks.push(b.length);
-    out.push(Buffer.from(b)); // the buffer is reused after the call
+    out.push(Buffer.from(b).toString('hex')); // the buffer is reused after the call
   });
   for (const [line, hashed] of lines) c.add(line, hashed);
   c.flush();
-  return { bytes: Buffer.concat(out), hash: h.digest('hex'), chunks };
+  return { bytes: out.join(''), hash: h.digest('hex'), chunks };
 }
 
 describe('LineChunks (a streamed trace as bytes)', () => {
@@ -28,12 +28,34 @@ describe('LineChunks (a streamed trace as bytes)', () => {
     'writes the UTF-8 of every line in order and hashes exactly the hashed ones, in order',
     (lines) => {
       const r = record(lines);
-      expect(r.bytes.equals(Buffer.from(lines.map(([l]) => l).join(''), 'utf8'))).toBe(true);
+      expect(r.bytes).toBe(Buffer.from(lines.map(([l]) => l).join(''), 'utf8').toString('hex'));
       const want = createHash('sha256');
       for (const [l, hashed] of lines) if (hashed) want.update(l);
       expect(r.hash).toBe(want.digest('hex'));
       // Chunks are bounded, except a single line longer than a chunk, which goes alone.
       for (const n of r.chunks) expect(n <= CHUNK_BYTES || lines.some(([l]) => Buffer.byteLength(l) === n)).toBe(true);
+    },
+  );
+
+  test.prop([fc.array(fc.tuple(fc.oneof(fc.maxSafeNat(), fc.nat(2_000_000_000), fc.constantFrom(0, 9, 10, 999_999_999, 1e9, 1e9 + 7, 2 ** 31, Number.MAX_SAFE_INTEGER)), fc.boolean()), { maxLength: 40 })], { numRuns: 60 })(
+    'a prefixed integer is written and hashed as JSON.stringify writes the step line',
+    (items) => {
+      const prefix = new TextEncoder().encode('{"k":"step","a":"x","s":"y","t":');
+      const h = createHash('sha256');
+      const out: string[] = [];
+      const c = new LineChunks(h, (b) => out.push(Buffer.from(b).toString('utf8')));
+      const want = createHash('sha256');
+      let text = '';
+      for (const [t, viaString] of items) {
+        const line = JSON.stringify({ k: 'step', a: 'x', s: 'y', t }) + '\n';
+        if (viaString) c.add(line, true);
+        else c.addPrefixedInt(prefix, t);
+        want.update(line);
+        text += line;
+      }
+      c.flush();
+      expect(out.join('')).toBe(text);
+      expect(h.digest('hex')).toBe(want.digest('hex'));
     },
   );
 

@@ -52,6 +52,33 @@ export class LineChunks {
     if (hashed && this.hashFrom < 0) this.hashFrom = start;
   }
 
+  /**
+   * Appends a hashed line made of `prefix` (ASCII bytes) and a non-negative safe integer `n` as
+   * JSON writes it, then `}\n`: a step line, without building its string (one per section).
+   */
+  addPrefixedInt(prefix: Uint8Array, n: number): void {
+    // prefix + at most 16 digits + '}\n'
+    if (this.off + prefix.length + 18 > CHUNK_BYTES) this.flush();
+    const b = this.buf;
+    const start = this.off;
+    b.set(prefix, start);
+    let o = start + prefix.length;
+    // Two halves below 2^31 each, so the digit arithmetic stays on small integers.
+    const hi = Math.floor(n / 1e9);
+    let lo = n - hi * 1e9;
+    if (hi > 0) {
+      o = writeDigits(b, o, hi);
+      for (let i = 8; i >= 0; i--, lo = (lo / 10) | 0) b[o + i] = 48 + (lo % 10);
+      o += 9;
+    } else {
+      o = writeDigits(b, o, lo);
+    }
+    b[o++] = 0x7d; // }
+    b[o++] = 0x0a;
+    this.off = o;
+    if (this.hashFrom < 0) this.hashFrom = start;
+  }
+
   /** Hashes what is pending and hands the chunk to the writer; the buffer starts over. */
   flush(): void {
     if (this.hashFrom >= 0) this.hashRun(this.off);
@@ -75,4 +102,12 @@ export class LineChunks {
     if (hashed) this.h.update(bytes);
     this.write?.(bytes);
   }
+}
+
+/** Writes the decimal digits of the integer 0 ≤ x < 2^31 at `o`; returns the end. */
+function writeDigits(b: Uint8Array, o: number, x: number): number {
+  let len = 1;
+  for (let y = x; y >= 10; y = (y / 10) | 0) len++;
+  for (let i = len - 1; i >= 0; i--, x = (x / 10) | 0) b[o + i] = 48 + (x % 10);
+  return o + len;
 }

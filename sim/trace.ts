@@ -168,8 +168,8 @@ export class TraceRecorder {
   private readonly sink: TraceSink | undefined;
   /** Streamed: the hash so far, the lines not yet hashed or written (as bytes), each actor's log. */
   private readonly stream: { h: Hash; chunks: LineChunks; perActor: PerActorLog } | undefined;
-  /** Actor → label → the start of a step line (`{"k":"step","a":…,"s":…,"t":`). */
-  private readonly stepPrefix = new Map<string, Map<string, string>>();
+  /** Actor → label → the start of a step line (`{"k":"step","a":…,"s":…,"t":`), UTF-8. */
+  private readonly stepPrefix = new Map<string, Map<string, Uint8Array>>();
   private readonly listeners: Array<(e: TraceEvent) => void> = [];
   private hashValue: string | undefined;
 
@@ -222,7 +222,8 @@ export class TraceRecorder {
     const st = this.stream;
     if (st === undefined) return;
     st.perActor.ran(a);
-    st.chunks.add(this.prefixOf(a, s) + num(t) + '}\n', true);
+    if (t >= 0 && Number.isSafeInteger(t)) st.chunks.addPrefixedInt(this.prefixOf(a, s), t);
+    else st.chunks.add(JSON.stringify({ k: 'step', a, s, t }) + '\n', true);
   }
 
   /** Records that virtual time reached `t` and sleeping `a` woke. */
@@ -241,14 +242,15 @@ export class TraceRecorder {
     return this.lastA === undefined ? undefined : { a: this.lastA, s: this.lastS, t: this.lastT };
   }
 
-  private prefixOf(a: string, s: string): string {
+  private prefixOf(a: string, s: string): Uint8Array {
     let byLabel = this.stepPrefix.get(a);
     if (byLabel === undefined) this.stepPrefix.set(a, (byLabel = new Map()));
     let p = byLabel.get(s);
     // Exactly JSON.stringify({ k: 'step', a, s, t }) up to the time.
-    if (p === undefined) byLabel.set(s, (p = `{"k":"step","a":${JSON.stringify(a)},"s":${JSON.stringify(s)},"t":`));
+    if (p === undefined) byLabel.set(s, (p = new TextEncoder().encode(`{"k":"step","a":${JSON.stringify(a)},"s":${JSON.stringify(s)},"t":`)));
     return p;
   }
+
 
   /** Seals the trace with an end event carrying the hash (see `hash`). */
   end(steps: number): void {
@@ -288,21 +290,6 @@ export class TraceRecorder {
     if (this.stream !== undefined) throw new Error('TraceRecorder: this trace was streamed to its sink, not kept (TraceOptions)');
     return [JSON.stringify(this.header), ...this.events.map((e) => JSON.stringify(e))].join('\n') + '\n';
   }
-}
-
-const ZEROS = '000000000';
-
-/**
- * A number as JSON.stringify writes it. Virtual times are integers of ns beyond 2^31 (tens of
- * seconds), which V8 formats as doubles (slowly); split in two small integers they format fast.
- */
-function num(t: number): string {
-  if (t >= 1e9 && Number.isSafeInteger(t)) {
-    const hi = Math.floor(t / 1e9);
-    const lo = String(t - hi * 1e9);
-    return String(hi) + ZEROS.slice(lo.length) + lo;
-  }
-  return Number.isFinite(t) ? String(t) : 'null';
 }
 
 export class TraceFormatError extends Error {
