@@ -1,12 +1,14 @@
 // The layering rules themselves, tested: `npm test` runs dependency-cruiser and ESLint over the
-// tree (package.json "lint"); here a temporary copy of the tree passes them, then gets
-// deliberately wrong imports (one per layer boundary, a circle, a package in hv/) and clock and
-// randomness reads in hv/, and the same rule files must reject each one.
+// tree (package.json "lint"); here a temporary copy of the tree gets deliberately wrong imports
+// (one per layer boundary, a circle, a package in hv/) and clock and randomness reads in hv/, and
+// the same rule files must reject each one — and nothing else: every violation reported goes
+// through an injected import, every ESLint problem is on an injected line, so the tree as it is
+// passes both (one run of each tool instead of a clean run and a broken one).
 
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -67,14 +69,31 @@ const CLOCK_READS: Array<[string, string, string]> = [
   ['setTimeout', 'setTimeout(() => {}, 1);', "'setTimeout'"],
 ];
 
-describe('the layer rules (dependency-cruiser, ESLint)', () => {
-  test('the tree as it is passes both', () => {
-    const d = depcruise('.');
-    expect(d.out).toMatch(/no dependency violations found/);
-    expect(d.status).toBe(0);
-    expect(eslint().status).toBe(0);
-  }, 2 * TOOL_BUDGET_MS);
+/**
+ * The edge an injected import adds, as dependency-cruiser names its two ends: the target resolved
+ * against the file's folder, a Node built-in without its `node:`, an unresolvable one as written.
+ */
+function injectedEdge(file: string, line: string): [string, string] {
+  const spec = /import '([^']+)'/.exec(line)![1];
+  if (spec.startsWith('node:')) return [file, spec.slice('node:'.length)];
+  if (spec.includes('no-such-file')) return [file, spec];
+  return [file, posix.join(posix.dirname(file), spec)];
+}
 
+/** dependency-cruiser's `err` output as violations: each one's rule and the modules it names, in order. */
+function violations(out: string): Array<{ rule: string; modules: string[] }> {
+  return out
+    .split(/^\s*error /m)
+    .slice(1)
+    .map((block) => {
+      const text = block.replace(/\n\s*x \d+ dependency violations[\s\S]*$/, '');
+      const rule = /^([\w-]+):/.exec(text)![1];
+      const modules = text.slice(rule.length + 1).split('→').map((m) => m.trim()).filter((m) => m !== '');
+      return { rule, modules };
+    });
+}
+
+describe('the layer rules (dependency-cruiser, ESLint)', () => {
   describe('on a copy with one wrong import in each of several files', () => {
     let d: { status: number | null; out: string };
     beforeAll(() => {
@@ -83,11 +102,23 @@ describe('the layer rules (dependency-cruiser, ESLint)', () => {
     }, TOOL_BUDGET_MS);
     test('dependency-cruiser fails', () => expect(d.status).not.toBe(0));
     test.each(WRONG_IMPORTS)('rejects %s', (_what, _file, _line, expected) => expect(d.out).toContain(expected));
+    test('and nothing else: every violation goes through an injected import (the tree as it is passes)', () => {
+      const edges = WRONG_IMPORTS.map(([, file, line]) => injectedEdge(file, line));
+      const found = violations(d.out);
+      expect(found.length).toBeGreaterThanOrEqual(WRONG_IMPORTS.length);
+      for (const v of found) {
+        const through = v.modules.some((m, i) => edges.some(([from, to]) => m === from && v.modules[i + 1] === to));
+        expect(through, `${v.rule}: ${v.modules.join(' → ')}`).toBe(true);
+      }
+    });
   });
 
   describe('on a copy with clock and randomness reads in hv/', () => {
     let e: { status: number | null; out: string };
+    /** hv/version.ts's lines before the reads were appended: a problem at or below it is the tree's own. */
+    let ownLines: number;
     beforeAll(() => {
+      ownLines = readFileSync(join(copy, 'hv/version.ts'), 'utf8').split('\n').length;
       appendFileSync(join(copy, 'hv/version.ts'), `\n${CLOCK_READS.map(([, line]) => line).join('\n')}\n`);
       e = eslint();
     }, TOOL_BUDGET_MS);
@@ -95,6 +126,18 @@ describe('the layer rules (dependency-cruiser, ESLint)', () => {
     test.each(CLOCK_READS)('rejects %s', (_what, _line, name) => {
       expect(e.out).toContain(name);
       expect(e.out).toContain('hv/ reads no clock');
+    });
+    test('and nothing else: one problem per read, each on its line of hv/version.ts (the tree as it is passes)', () => {
+      // The stylish format: a file's path on a line of its own, then one indented line per problem.
+      const problems: string[] = [];
+      let file = '';
+      for (const line of e.out.split('\n')) {
+        const p = /^\s+(\d+):\d+\s+(error|warning)\s/.exec(line);
+        if (p) problems.push(`${file}:${p[1]}`);
+        else if (/^\S/.test(line) && !/^[✖x] /.test(line)) file = line.trim();
+      }
+      const versionTs = join(copy, 'hv/version.ts');
+      expect(problems).toEqual(CLOCK_READS.map((_, i) => `${versionTs}:${ownLines + 1 + i}`));
     });
   });
 });

@@ -16,6 +16,11 @@ export default defineConfig({
     exclude: ['node_modules/**', 'out/**', 'dist/**', '.stryker-tmp/**', 'reports/**'],
     setupFiles: ['prop-tests/setup.ts'],
     pool: 'forks',
+    // Two files at a time. vitest's default is one worker fewer than the cores (1 on the 2-core
+    // machines this suite targets), which ran the 100-odd files one after another while most of
+    // them use one core; with two the suite keeps both busy. No test may need a core to itself
+    // (none asserts on wall-clock time; timeouts are sized for a loaded machine).
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

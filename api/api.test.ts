@@ -33,8 +33,11 @@ describe('the public surface', () => {
     expect(json('package.json').bin).toEqual({ 'xen-memsim': 'dist/cli/xen-memsim.js' });
   });
 
+  // --skipErrorChecking: typedoc's own checks (a type referenced but not exported or documented,
+  // a broken link) still run and warn; only TypeScript's diagnostics over the whole program are
+  // left out, which are `npm run typecheck`'s (npm test runs it first) and took half of the time.
   test('the API reference builds from the types with no warning (typedoc --emit none)', () => {
-    const r = spawnSync(process.execPath, [`${ROOT}node_modules/typedoc/bin/typedoc`, '--emit', 'none'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, [`${ROOT}node_modules/typedoc/bin/typedoc`, '--emit', 'none', '--skipErrorChecking'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/\[(warning|error)\]/);
     expect(r.status).toBe(0);
   }, 300_000);
