@@ -527,8 +527,21 @@ export async function collectFromTrace(text: string, opts: TelemetryOptions & Pi
 }
 
 
-/** The report's observer for world/scenario-file/run.ts: live sampling, or a replay of the trace. */
+/**
+ * What a real-thread run's owner thread attaches (RunObserver.ownerModule names this module): the
+ * same sampler as a scheduled run's, on the live owner, so the report needs no replay afterwards.
+ */
+export function attachObserver(owner: Owner): TelemetrySampler {
+  return attachTelemetry(owner);
+}
+
+/**
+ * The report's observer for world/scenario-file/run.ts: live sampling — in the scheduled world,
+ * or on a real-thread run's owner thread (`ownerModule`: this module's attachObserver) — or a
+ * replay of the trace (a platform whose owner cannot import it: the playground's).
+ */
 export const TELEMETRY_OBSERVER: RunObserver<Telemetry> = {
   attach: (owner) => attachTelemetry(owner),
   fromTrace: (trace) => collectFromTrace(trace),
+  ownerModule: import.meta.url,
 };

@@ -11,7 +11,8 @@ import { MailboxPort } from './mailbox-port.ts';
 
 export interface ActorTask {
   buffer: SharedArrayBuffer;
-  spec: ActorSpec;
+  /** The actor's spec as JSON text (copied as bytes, not cloned object by object: see HvWorkerData.specJson). */
+  specJson: string;
   /** Modules that register actor kinds (sim/registry.ts pluginModules()), imported before the actor runs. */
   plugins: string[];
   /** One shared cell: set to this thread's id before the slot is claimed (for cleanup). */
@@ -27,23 +28,26 @@ export interface ActorOutcome {
 
 export default async function runActorTask(task: ActorTask): Promise<ActorOutcome> {
   let port: MailboxPort | undefined;
+  let spec: ActorSpec | undefined;
   try {
+    spec = JSON.parse(task.specJson) as ActorSpec;
     await loadPluginModules(task.plugins);
-    const main = actorKind(task.spec.kind);
+    const main = actorKind(spec.kind);
     // Published after the modules are loaded (until then the supervisor counts the actor as
     // starting and waits for it: loading can take seconds on a loaded machine) and before the
     // slot claim (whoever sees this thread die can abandon its slots; before, it has none).
     Atomics.store(task.threadCell, 0, threadId);
-    port = new MailboxPort(task.buffer, task.spec.name, task.spec.caller ?? 0);
+    port = new MailboxPort(task.buffer, spec.name, spec.caller ?? 0);
     if (task.dieAfterRequests !== undefined) armSuicide(port, task.dieAfterRequests);
-    if (task.spec.boot !== undefined) await port.boot(task.spec.boot);
-    await main(port, task.spec.params ?? {});
+    if (spec.boot !== undefined) await port.boot(spec.boot);
+    await main(port, spec.params ?? {});
     port.exit();
-    return { actor: task.spec.name };
+    return { actor: spec.name };
   } catch (e) {
     const error = e instanceof ActorStopped ? undefined : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     port?.exit(error);
-    return error === undefined ? { actor: task.spec.name } : { actor: task.spec.name, error };
+    const actor = spec?.name ?? '(an actor whose spec did not parse)';
+    return error === undefined ? { actor } : { actor, error };
   } finally {
     port?.close();
   }

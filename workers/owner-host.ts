@@ -18,13 +18,45 @@ import type { CallerToOwner, DecodeError } from './codec.ts';
 
 export interface HvWorkerData {
   buffer: SharedArrayBuffer;
-  spec: ScenarioSpec;
+  /**
+   * The scenario, as JSON text: a string is copied to the thread as its bytes, where a spec of
+   * many objects was structured-cloned object by object (a script of 1e6 steps: 13-17 s, against
+   * ~2 s to write the text and about as long to read it).
+   */
+  specJson: string;
   /** Modules that register monitors and actor kinds (sim/registry.ts pluginModules()), imported first. */
   plugins: string[];
   /** A policy spec for parsePolicy ("arrival", "random:7", "pct:7:3"). */
   policy: string;
   /** Run checkInvariants after every section (default true). */
   invariants?: boolean;
+  /**
+   * Stream the trace (ThreadRunOptions.onTrace): the owner keeps no sections and posts the JSONL
+   * as it is recorded, as the recorder's chunks of whole lines (~1 MiB of UTF-8, sim/line-chunks.ts;
+   * OwnerEvent 'trace'), instead of returning it whole in the outcome. Cell 0 counts the chunks
+   * posted and not yet taken by the supervisor; while TRACE_CHUNKS_IN_FLIGHT_MAX are, the owner
+   * waits (at most TRACE_CHUNK_WAIT_MS a chunk).
+   */
+  traceWindow?: Int32Array;
+  /**
+   * A module exporting `attachObserver(owner)` (world/scenario-file/run.ts RunObserver.ownerModule):
+   * imported and attached before the first step; what its `finish()` returns (plain data) comes
+   * back as OwnerOutcome.observed.
+   */
+  observerModule?: string;
+}
+
+/** Trace chunks (each ≤ 1 MiB but for a line longer than that, sim/line-chunks.ts) posted and not yet taken, at most: ~8 MiB in flight. */
+export const TRACE_CHUNKS_IN_FLIGHT_MAX = 8;
+/**
+ * How long the owner waits for the supervisor to take trace chunks before it posts the next one
+ * anyway (a supervisor's event loop busy that long is stuck: the run's own budget ends it).
+ */
+export const TRACE_CHUNK_WAIT_MS = 10_000;
+
+/** What an observer module (HvWorkerData.observerModule) exports. */
+export interface OwnerObserverModule {
+  attachObserver(owner: Owner): { finish(): unknown };
 }
 
 export interface OwnerStats {
@@ -37,7 +69,12 @@ export interface OwnerStats {
 }
 
 export interface OwnerOutcome {
-  trace: string;
+  /** The JSONL trace; absent when it was streamed (HvWorkerData.traceWindow). */
+  trace?: string;
+  /** Streamed: how many 'trace' chunks the owner posted (the supervisor waits for them all). */
+  traceChunks?: number;
+  /** What the observer module's finish() returned (HvWorkerData.observerModule). */
+  observed?: unknown;
   hash: string;
   steps: number;
   failure?: { kind: string; message: string; step: number };
@@ -47,7 +84,7 @@ export interface OwnerOutcome {
 }
 
 /** Owner → supervisor events. */
-export type OwnerEvent = { type: 'spawn'; spec: ActorSpec } | { type: 'stats'; stats: OwnerStats };
+export type OwnerEvent = { type: 'spawn'; spec: ActorSpec } | { type: 'stats'; stats: OwnerStats } | { type: 'trace'; bytes: Uint8Array };
 
 /** Where the owner posts its events: a MessagePort (Node's or the browser's). */
 export interface OwnerEventPort {
@@ -87,10 +124,7 @@ export type YieldToHost = () => Promise<void>;
  */
 export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHost): Promise<OwnerControl> {
   await loadPluginModules(data.plugins);
-  const owner = new Owner(data.spec, parsePolicy(data.policy), 'threads');
-  const server = new MailboxServer(data.buffer);
-  /** slot → actor name, set by each slot's attach message. */
-  const actorOfSlot = new Map<number, string>();
+  const observerModule = data.observerModule === undefined ? undefined : (await import(data.observerModule)) as OwnerObserverModule;
   let events: OwnerEventPort | undefined;
   const eventBacklog: OwnerEvent[] = [];
   let statsEvery = 0;
@@ -98,6 +132,27 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
     if (events === undefined) eventBacklog.push(e);
     else events.postMessage(e);
   }
+  const traceWindow = data.traceWindow;
+  let traceChunks = 0;
+  /** A chunk of the streamed trace to the supervisor, once fewer than TRACE_CHUNKS_IN_FLIGHT_MAX wait there. */
+  function postTrace(bytes: Uint8Array): void {
+    const w = traceWindow!;
+    if (events !== undefined) {
+      const deadline = performance.now() + TRACE_CHUNK_WAIT_MS;
+      for (let n = Atomics.load(w, 0); n >= TRACE_CHUNKS_IN_FLIGHT_MAX && performance.now() < deadline; n = Atomics.load(w, 0)) Atomics.wait(w, 0, n, 50);
+    }
+    Atomics.add(w, 0, 1);
+    traceChunks++;
+    post({ type: 'trace', bytes });
+  }
+  // The recorder reuses its buffer: each chunk posted is a copy of it (structured clone copies it once more, as one block).
+  const traceSink = { write: (text: string) => postTrace(new TextEncoder().encode(text)), writeBytes: (bytes: Uint8Array) => postTrace(bytes.slice()) };
+  const spec = JSON.parse(data.specJson) as ScenarioSpec;
+  const owner = new Owner(spec, parsePolicy(data.policy), 'threads', traceWindow === undefined ? {} : { keepSteps: false, sink: traceSink });
+  const observer = observerModule?.attachObserver(owner);
+  const server = new MailboxServer(data.buffer);
+  /** slot → actor name, set by each slot's attach message. */
+  const actorOfSlot = new Map<number, string>();
   let failure: OwnerOutcome['failure'];
   let resolveOutcome!: (o: OwnerOutcome) => void;
   const outcomePromise = new Promise<OwnerOutcome>((r) => (resolveOutcome = r));
@@ -106,7 +161,7 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
   if (data.invariants !== false) owner.afterStep.push(() => checkInvariants(owner.hv));
   // The scenario's property monitors, as the scheduled world runs them (world/world.ts): a breach
   // ends the run as a 'property' failure recorded in the trace, so replay reproduces it.
-  const monitors = startMonitors(data.spec.monitors ?? [], owner);
+  const monitors = startMonitors(spec.monitors ?? [], owner);
   class MonitorBreach extends Error {}
   owner.afterStep.push((info) => {
     for (const m of monitors) {
@@ -254,7 +309,11 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
     refuseRemaining();
     // Callers still blocked (their hypercall never ran) get OwnerGoneError from stop().
     server.stop();
-    resolveOutcome({ trace: owner.trace.toJsonl(), hash, steps: owner.steps, failure, ...(stopped === undefined ? {} : { stopped }), errors: owner.errors() });
+    resolveOutcome({
+      ...(owner.trace.kept ? { trace: owner.trace.toJsonl() } : { traceChunks }),
+      hash, steps: owner.steps, failure, ...(stopped === undefined ? {} : { stopped }), errors: owner.errors(),
+      ...(observer === undefined ? {} : { observed: observer.finish() }),
+    });
   }
 
   void run();

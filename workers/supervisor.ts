@@ -113,6 +113,20 @@ export interface ThreadRunOptions {
   onMailbox?: (buffer: SharedArrayBuffer) => void;
   /** Hands the caller the owner's control plane (snapshot, stop, stats, kill) once it is up. */
   onControl?: (control: Remote<OwnerControl>) => void;
+  /**
+   * Receives the trace as the run goes, in order, as UTF-8 chunks of whole JSONL lines (≤ 1 MiB
+   * but for a longer line; the first starts with the header): the owner keeps no sections and
+   * the result carries no `trace`, so a long run's trace is never held whole by either thread.
+   * At most TRACE_CHUNKS_IN_FLIGHT_MAX (owner-host.ts) chunks wait for this function at once
+   * (the owner waits). Without it the result's `trace` is the whole text.
+   */
+  onTrace?: (bytes: Uint8Array) => void;
+  /**
+   * A module (URL) exporting `attachObserver(owner)`, run on the owner's thread from before its
+   * first step (RunObserver.ownerModule in world/scenario-file/run.ts); what its `finish()`
+   * returns comes back as the result's `observed`. On a platform whose owner can import it.
+   */
+  observerModule?: string;
 }
 
 export interface ThreadRunResult extends Partial<OwnerOutcome> {
@@ -164,7 +178,25 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
   const plugins = platform.workerPlugins(pluginModules());
   const buffer = createMailbox({ slotCount: maxActors });
   opts.onMailbox?.(buffer);
-  const data: HvWorkerData = { buffer, spec, plugins, policy: opts.policy ?? 'arrival', invariants: opts.invariants };
+  const { onTrace } = opts;
+  const traceWindow = onTrace === undefined ? undefined : new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const data: HvWorkerData = {
+    buffer, specJson: JSON.stringify(spec), plugins, policy: opts.policy ?? 'arrival', invariants: opts.invariants,
+    ...(traceWindow === undefined ? {} : { traceWindow }),
+    ...(opts.observerModule === undefined ? {} : { observerModule: opts.observerModule }),
+  };
+  /** Streamed trace chunks taken so far, and who waits for the count to reach the owner's. */
+  let chunksTaken = 0;
+  let chunksWanted = Infinity;
+  let allChunks: (() => void) | undefined;
+  const allChunksTaken = new Promise<void>((r) => (allChunks = r));
+  const takeTrace = (bytes: Uint8Array): void => {
+    Atomics.sub(traceWindow!, 0, 1);
+    Atomics.notify(traceWindow!, 0);
+    chunksTaken++;
+    onTrace!(bytes);
+    if (chunksTaken >= chunksWanted) allChunks?.();
+  };
 
   // ---- the owner: up, or its error
   const ownerThread = platform.startOwner(data);
@@ -183,7 +215,8 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
   // Events that come before the actors' threads are ready wait for them (in arrival order).
   const early: OwnerEvent[] = [];
   let onEvent = (e: OwnerEvent): void => void early.push(e);
-  const up = await within(Promise.race([ownerThread.connect(statsEvery, (e) => onEvent(e)).then(() => true as const), ownerExited]), left());
+  // Trace chunks go straight to onTrace (in order); other events may wait for the actors' threads.
+  const up = await within(Promise.race([ownerThread.connect(statsEvery, (e) => (e.type === 'trace' ? takeTrace(e.bytes) : onEvent(e))).then(() => true as const), ownerExited]), left());
   if (up !== true) {
     await release();
     const why = up === TIMED_OUT ? `the owner did not start within ${OWNER_START_MS} ms` : (up ?? (await within(ownerExited, STOP_GRACE_MS)));
@@ -213,7 +246,7 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
     }
     live++;
     const threadCell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    const task: ActorTask = { buffer, spec: a, plugins, threadCell, dieAfterRequests: opts.dieAfterRequests?.[a.name] };
+    const task: ActorTask = { buffer, specJson: JSON.stringify(a), plugins, threadCell, dieAfterRequests: opts.dieAfterRequests?.[a.name] };
     unsettled.add(threadCell);
     outcomes.push(
       pool
@@ -233,7 +266,7 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
     );
   };
   for (const a of spec.actors) start(a);
-  onEvent = (e) => (e.type === 'spawn' ? start(e.spec) : opts.onStats?.(e.stats));
+  onEvent = (e) => (e.type === 'spawn' ? start(e.spec) : e.type === 'stats' ? opts.onStats?.(e.stats) : undefined);
   for (const e of early.splice(0)) onEvent(e);
   const killTimer = opts.killOwnerAfterMs === undefined ? undefined : setTimeout(() => void ownerThread.terminate(), opts.killOwnerAfterMs);
 
@@ -246,7 +279,12 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
   }
   clearTimeout(killTimer);
   const outcome = typeof ended === 'object' ? ended : undefined;
-  const ownerLost = outcome !== undefined ? undefined
+  // The outcome and the trace come by different channels: the last chunks may still be on their way.
+  if (outcome?.traceChunks !== undefined) {
+    chunksWanted = outcome.traceChunks;
+    if (chunksTaken < chunksWanted) await within(allChunksTaken, STOP_GRACE_MS);
+  }
+  const ownerLost = outcome !== undefined ? (outcome.traceChunks !== undefined && chunksTaken < chunksWanted ? `the owner's streamed trace did not all arrive within ${STOP_GRACE_MS} ms (${chunksTaken} of ${chunksWanted} chunks)` : undefined)
     : ended === TIMED_OUT ? `the run did not stop within ${STOP_GRACE_MS} ms after its ${timeoutMs} ms budget ran out (the owner was terminated)`
     : typeof ended === 'string' ? ended : 'the owner went away without an outcome';
   // Without an outcome the owner is terminated first, so blocked actors get OwnerGoneError.

@@ -30,6 +30,7 @@ const BENCH_DIR = join(ROOT, 'bench');
 /** Per-script arguments and environment: default and --quick. */
 const SETTINGS: Readonly<Record<string, { args: string[]; quickArgs: string[]; nodeFlags?: string[]; env?: Record<string, string>; quickEnv?: Record<string, string> }>> = {
   'channel.bench.ts': { args: ['--calls=3000', '--rounds=2'], quickArgs: ['--calls=800', '--rounds=1'] },
+  'demo.bench.ts': { args: [], quickArgs: [] },
   'campaign.bench.ts': { args: [], quickArgs: [], env: { BENCH_SEEDS: '1,2,3' }, quickEnv: { BENCH_SEEDS: '1,2' } },
   'hv-scale.bench.ts': { args: [], quickArgs: [], nodeFlags: ['--expose-gc'] },
   'world.bench.ts': { args: [], quickArgs: ['--quick'] },

@@ -6,16 +6,16 @@
 // Timed wake-ups and the timeline's kills are the owner's own (sim/owner.ts step()), so both
 // transports run a scenario file the same way.
 
-import { writeFileSync } from 'node:fs';
 import { SELFBALLOON_TARGET_NOTE } from '../../guests/linux-guest.ts';
 import { physinfo } from '../../hv/index.ts';
 import type { ThreadRunOptions, ThreadRunResult } from '../../workers/supervisor.ts';
 import type { Owner } from '../../sim/owner.ts';
 import { parsePolicy } from '../../sim/policy.ts';
-import { readTraceLines, textLines, type TraceEvent } from '../../sim/trace.ts';
+import type { TraceEvent } from '../../sim/trace.ts';
 import { World } from '../world.ts';
 import { TraceFileSink } from '../trace-file.ts';
 import type { CompiledVariant } from './load.ts';
+import { StreamedTraceReader } from './streamed-trace.ts';
 import { XL_RESULT_NOTE, XL_START_NOTE, type XlResult } from './xl-timeline.ts';
 
 export interface Progress {
@@ -36,6 +36,12 @@ export interface Progress {
 export interface RunObserver<T> {
   attach(owner: Owner): { finish(): T };
   fromTrace(trace: string): Promise<T>;
+  /**
+   * A module (URL) exporting `attachObserver(owner)` that does what `attach` does: given, a run
+   * on Node's threads attaches it on the owner's own thread and gets its (plain data) result
+   * back, instead of replaying the whole trace after the run with `fromTrace`.
+   */
+  ownerModule?: string;
 }
 
 /** Runs a scenario on real threads: workers/threads.ts runThreads (Node), or a platform's own (the browser playground's). */
@@ -317,37 +323,60 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
   const lastAt = Math.max(0, ...v.timeline.map((t) => t.atNs));
   const spec = { ...v.spec, untilNs: v.spec.untilNs ?? lastAt + THREADS_TAIL_NS };
   const samples: Array<{ steps: number; wallMs: number }> = [{ steps: 0, wallMs: 0 }];
+  const traceOpt = o.trace ?? 'keep';
+  // Node's threads run the observer on the owner's thread, live (a report from the run itself);
+  // another platform's runner (the playground's) gets it by a replay of the trace afterwards.
+  const observeInOwner = o.observer?.ownerModule !== undefined && o.threadRunner === undefined;
+  // Streamed (a file, or only read back here): neither thread holds the whole trace. A replay
+  // for the observer needs the text, so that case (another platform's runner) keeps it.
+  const stream = traceOpt !== 'keep';
+  const keptChunks: string[] | undefined = stream && o.observer !== undefined && !observeInOwner ? [] : undefined;
+  const decoder = new TextDecoder();
+  const reader = new StreamedTraceReader();
+  // Opened before the run, as the scheduled run opens it: a folder that cannot take it fails first.
+  const sink = typeof traceOpt === 'object' ? new TraceFileSink(traceOpt.file) : undefined;
+  let readError: Error | undefined;
+  const onTrace = (bytes: Uint8Array): void => {
+    sink?.writeBytes(bytes);
+    // Chunks end at a line's end, but a character may still span two: decode as a stream.
+    const text = decoder.decode(bytes, { stream: true });
+    keptChunks?.push(text);
+    if (readError !== undefined) return;
+    try {
+      reader.feed(text);
+    } catch (e) {
+      readError = e as Error;
+    }
+  };
   const t0 = performance.now();
-  // Imported here, not at the top: a bundle for the browser passes its own runner and never loads Node's.
-  const runThreads = o.threadRunner ?? (await import('../../workers/threads.ts')).runThreads;
-  const r = await runThreads(spec, {
-    policy: o.policy ?? 'arrival',
-    timeoutMs: o.timeoutMs ?? 300_000,
-    statsEverySteps: 5000,
-    onStats: (s) => {
-      const wallMs = performance.now() - t0;
-      samples.push({ steps: s.steps, wallMs });
-      o.onProgress?.({ label: v.label, nowNs: s.nowNs, steps: s.steps, freePages: s.free_pages, outstandingPages: s.outstanding_pages, wallMs });
-    },
-  });
-  if (r.trace === undefined) throw new Error(`the threaded run lost its owner: ${r.ownerLost ?? 'unknown'}`);
+  let r: ThreadRunResult;
+  try {
+    // Imported here, not at the top: a bundle for the browser passes its own runner and never loads Node's.
+    const runThreads = o.threadRunner ?? (await import('../../workers/threads.ts')).runThreads;
+    r = await runThreads(spec, {
+      policy: o.policy ?? 'arrival',
+      timeoutMs: o.timeoutMs ?? 300_000,
+      statsEverySteps: 5000,
+      onStats: (s) => {
+        const wallMs = performance.now() - t0;
+        samples.push({ steps: s.steps, wallMs });
+        o.onProgress?.({ label: v.label, nowNs: s.nowNs, steps: s.steps, freePages: s.free_pages, outstandingPages: s.outstanding_pages, wallMs });
+      },
+      ...(stream ? { onTrace } : {}),
+      ...(observeInOwner ? { observerModule: o.observer!.ownerModule } : {}),
+    });
+  } finally {
+    sink?.close();
+  }
+  if (r.ownerLost !== undefined || (!stream && r.trace === undefined)) throw new Error(`the threaded run lost its owner: ${r.ownerLost ?? 'unknown'}`);
   // Read event by event, keeping all but the sections (a demo variant has 1.3M): the xl commands
   // and kernels are read from requests and replies. Wall time of an event ≈ interpolated from the
   // owner's step-count samples, by the sections before it.
-  const events: TraceEvent[] = [];
-  const stepsAt: number[] = [];
-  let steps = 0;
-  let end: Extract<TraceEvent, { k: 'step' | 'wake' }> | undefined;
-  readTraceLines(textLines(r.trace), (e) => {
-    if (e.k === 'step' || e.k === 'wake') {
-      steps++;
-      end = e;
-      return;
-    }
-    events.push(e);
-    stepsAt.push(steps);
-  });
-  samples.push({ steps: r.steps ?? steps, wallMs: r.wallMs });
+  if (!stream) reader.feed(r.trace!);
+  reader.close();
+  if (readError !== undefined) throw readError;
+  const { events, stepsAt } = reader;
+  samples.push({ steps: r.steps ?? reader.steps, wallMs: r.wallMs });
   const wallOf = (i: number): number => {
     const s = stepsAt[i];
     const j = samples.findIndex((x) => x.steps >= s);
@@ -356,22 +385,18 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
     const b = samples[j];
     return a.wallMs + ((b.wallMs - a.wallMs) * (s - a.steps)) / Math.max(1, b.steps - a.steps);
   };
-  const traceOpt = o.trace ?? 'keep';
-  let traceError: Error | undefined;
-  try {
-    if (typeof traceOpt === 'object') writeFileSync(traceOpt.file, r.trace);
-  } catch (e) {
-    traceError = e as Error;
-  }
+  const telemetry = o.observer === undefined ? undefined
+    : observeInOwner ? (r.observed as T)
+    : await o.observer.fromTrace(keptChunks !== undefined ? keptChunks.join('') : r.trace!);
   return {
-    label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), kernels: kernelsFromTrace(events), hash: r.hash, steps: r.steps ?? steps,
-    ...(traceOpt === 'keep' ? { trace: r.trace } : typeof traceOpt === 'object' ? { tracePath: traceOpt.file } : {}),
-    ...(traceError === undefined ? {} : { traceError }),
-    endNs: end?.t ?? 0, wallMs: r.wallMs, mode: 'threads',
+    label: v.label, variant: v, commands: commandsFromTrace(events, v.xlActors, wallOf), kernels: kernelsFromTrace(events), hash: r.hash, steps: r.steps ?? reader.steps,
+    ...(traceOpt === 'keep' ? { trace: r.trace } : sink !== undefined ? { tracePath: sink.path } : {}),
+    ...(sink?.error === undefined ? {} : { traceError: sink.error }),
+    endNs: reader.endNs, wallMs: r.wallMs, mode: 'threads',
     // An actor that died of an error (e.g. a hypercall too large for a mailbox slot) fails the run.
     ...(r.failure !== undefined ? { failure: r.failure }
       : (r.errors ?? []).length > 0 ? { failure: { kind: 'actor-error', message: r.errors!.map((e) => `${e.actor}: ${e.error}`).join('; ') } } : {}),
-    ...(o.observer === undefined ? {} : { telemetry: await o.observer.fromTrace(r.trace) }),
+    ...(telemetry === undefined ? {} : { telemetry }),
   };
 }
 
