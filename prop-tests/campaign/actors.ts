@@ -55,6 +55,13 @@ export interface BuilderParams {
   claimDelta?: number;
   /** Build a device model for domain `dmTarget` (XEN_DOMCTL_createdomain's target; polls for it). */
   dmTarget?: number;
+  /**
+   * Pages dom0 leaves claimed for the guest when it boots: after the build (and the build's own
+   * cancel), XENMEM_claim_pages(tot_pages + bootClaim) before unpausing — a memory manager
+   * reserving the room a guest will balloon up into (max_mem above memory), so the guest's own
+   * memory ops (increase_reservation, superpages, XENMEM_exchange) run with a claim in force.
+   */
+  bootClaim?: number;
 }
 
 /** XENMEMF_exact_node(n): node n + 1 in bits 8..15, exact_node_request (bit 17). */
@@ -236,6 +243,10 @@ async function build(p: BuilderParams, hc: Hc, state: { populated: number }): Pr
   }
   const claimed = claim.granted && !claim.cancelled && claimTarget >= p.pages;
   if (p.claimMode === 1 && !claim.cancelled) await cancel();
+  if (!failed && p.bootClaim !== undefined && p.bootClaim > 0) {
+    const i = await hc('XEN_DOMCTL_getdomaininfo', { domid });
+    if (i.rc === 0 && i.domid === domid) await hc('XENMEM_claim_pages', { domid, nr_extents: (i.tot_pages as number) + p.bootClaim });
+  }
   if (failed) {
     const i = await hc('XEN_DOMCTL_getdomaininfo', { domid });
     const alive = i.rc === 0 && i.domid === domid && ((i.flags as number) & DOMINF_DYING) === 0;
@@ -283,9 +294,17 @@ export interface GuestPokeParams {
   action: 'node-hint' | 'foreign-populate' | 'tmem-fill' | 'increase' | 'superpage' | 'exchange' | 'decrease' | 'rogue';
   /** foreign-populate: the victim's domid; node-hint: the node; tmem-fill: puts; rogue: the victim; others: see guestOp(). */
   size: number;
-  /** decrease: pages the guest was built with; rogue: the ops to try, in order. */
+  /** decrease, exchange: pages the guest was built with; rogue: the ops to try, in order. */
   pages?: number;
   ops?: RogueOp[];
+  /**
+   * exchange: shape bits (see guestOp()): 1 several chunks at the top of its memory, the last
+   * past its end; 2 output in address-restricted memory (`addressBits`, as Linux's
+   * xen_create_contiguous_region asks for DMA); 4 an order above a guest's max_order (10).
+   */
+  variant?: number;
+  /** exchange variant 2: XENMEMF_address_bits of the output (frames below 2^(bits - 12)). */
+  addressBits?: number;
 }
 
 /** A gfn far above any campaign guest's memory: populating it never collides. */
@@ -325,8 +344,12 @@ function rogueCall(op: RogueOp, v: number): [string, object] {
  *   superpage  order [9, 10, 18][size % 3] at one of two gpfns above its memory (two such calls
  *              on one guest may populate the same gpfns at once)
  *   exchange   2^k order-0 pages at gpfn 0 for one order-k extent above its memory, or one
- *              order-k extent at gpfn 0 for 2^k pages (k = size % 4)
- *   decrease   one extent of order 1 + size % 3 over the guest's last page (partly mapped)
+ *              order-k extent at gpfn 0 for 2^k pages (k = size % 4); with variant bit 1, 2–4
+ *              such chunks at the top of its memory, the last one past its end (a later chunk
+ *              fails: nr_exchanged counts the chunks before it); bit 2: the output restricted to
+ *              `addressBits`; bit 4: k = 10, above a guest's max_order
+ *   decrease   one extent of order [1, 2, 3, 10][size % 4] over the guest's last page (partly
+ *              mapped; 10 is above a guest's max_order)
  */
 function guestOp(p: GuestPokeParams): [string, object] {
   const self = DOMID_SELF;
@@ -341,16 +364,26 @@ function guestOp(p: GuestPokeParams): [string, object] {
       return ['XENMEM_populate_physmap', { domid: self, nr_extents: 1, extent_order: order, mem_flags: 0, extent_start: [SPARE_GFN + (Math.floor(p.size / 3) % 2) * 2 ** 18] }];
     }
     case 'exchange': {
-      const k = p.size % 4;
-      const many = Array.from({ length: 2 ** k }, (_, i) => i);
+      const v = p.variant ?? 0;
+      const k = v & 4 ? 10 : p.size % 4;
+      const n = 2 ** k;
+      const chunks = v & 1 ? 2 + (p.size % 3) : 1;
+      // The top of memory: the last chunk starts at the last whole order-k boundary, past (or
+      // across) the end of the guest's memory.
+      const base = v & 1 ? Math.max(0, Math.floor((p.pages ?? 0) / n) - (chunks - 1)) * n : 0;
       const spare = SPARE_GFN + 2 ** 19;
       const toLarge = Math.floor(p.size / 4) % 2 === 0;
-      const inR = toLarge ? { domid: self, nr_extents: 2 ** k, extent_order: 0, extent_start: many } : { domid: self, nr_extents: 1, extent_order: k, extent_start: [0] };
-      const outR = toLarge ? { domid: self, nr_extents: 1, extent_order: k, extent_start: [spare] } : { domid: self, nr_extents: 2 ** k, extent_order: 0, extent_start: many.map((i) => spare + i) };
+      const pagesIn = Array.from({ length: chunks * n }, (_, i) => base + i);
+      const extents = (at: number) => Array.from({ length: chunks }, (_, j) => at + j * n);
+      const memFlags = v & 2 ? (p.addressBits ?? 0) : 0;
+      const inR = toLarge ? { domid: self, nr_extents: chunks * n, extent_order: 0, extent_start: pagesIn } : { domid: self, nr_extents: chunks, extent_order: k, extent_start: extents(base) };
+      const outR = toLarge
+        ? { domid: self, nr_extents: chunks, extent_order: k, mem_flags: memFlags, extent_start: extents(spare) }
+        : { domid: self, nr_extents: chunks * n, extent_order: 0, mem_flags: memFlags, extent_start: pagesIn.map((_, i) => spare + i) };
       return ['XENMEM_exchange', { in: inR, out: outR, nr_exchanged: 0 }];
     }
     default: {
-      const order = 1 + (p.size % 3);
+      const order = [1, 2, 3, 10][p.size % 4];
       const last = Math.max(0, (p.pages ?? 1) - 1);
       return ['XENMEM_decrease_reservation', { domid: self, nr_extents: 1, extent_order: order, mem_flags: 0, extent_start: [last - (last % 2 ** order)] }];
     }

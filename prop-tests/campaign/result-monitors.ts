@@ -76,6 +76,7 @@ const GUEST_MAX_ORDER = 9;
  */
 const reservationAccounting: MonitorFactory = (owner) => {
   const ledger = ledgerOf(owner);
+  const perKindMaxOrder = features(owner.hv.version).perKindMaxOrder;
   const track = deltaTracker((c) => RESERVATION.has(c.op));
   return {
     name: 'reservation-accounting',
@@ -96,6 +97,11 @@ const reservationAccounting: MonitorFactory = (owner) => {
       if (rc < start || rc > Math.max(start, nr)) return `${who} returned ${rc}, outside [start_extent ${start}, nr_extents ${nr}]`;
       if (call.caller !== CONTROL_DOMID && call.op !== 'XENMEM_decrease_reservation' && num(a.extent_order, 0) > GUEST_MAX_ORDER && (rc !== start || d.allocated)) {
         return `${who}: a guest's order-${num(a.extent_order, 0)} request (above memop-max-order ${GUEST_MAX_ORDER}) ${rc !== start ? `returned ${rc}` : 'allocated memory'}`;
+      }
+      // From XSA-158 (4a578b316e) decrease_reservation checks max_order(current->domain) too
+      // (4.3: only extent_order > MAX_ORDER): a guest's order-10 decrease removes nothing.
+      if (perKindMaxOrder && call.caller !== CONTROL_DOMID && call.op === 'XENMEM_decrease_reservation' && num(a.extent_order, 0) > GUEST_MAX_ORDER && (rc !== start || d.tot !== 0)) {
+        return `${who}: a guest's order-${num(a.extent_order, 0)} decrease (above memop-max-order ${GUEST_MAX_ORDER}) returned ${rc} and moved tot_pages by ${d.tot}`;
       }
       if (d.lost) return null;
       const pages = (rc - start) * n;
@@ -122,10 +128,14 @@ const reservationAccounting: MonitorFactory = (owner) => {
 
 /**
  * exchange-accounting: XENMEM_exchange trades pages for pages — tot_pages, the p2m's size and
- * the free heap end where they began, whatever it answers; success exchanges every extent.
+ * the free heap end where they began, whatever it answers; success exchanges every extent; a
+ * guest's exchange with an extent order above its memop-max-order (9) is refused; the output
+ * extents of the chunks counted in nr_exchanged are in the guest's p2m when the call returns,
+ * and in the memory out.mem_flags' XENMEMF_address_bits allows (frames below 2^(bits - 12)).
  */
 const exchangeAccounting: MonitorFactory = (owner) => {
   const ledger = ledgerOf(owner);
+  const hv = owner.hv;
   const track = deltaTracker((c) => c.op === 'XENMEM_exchange');
   return {
     name: 'exchange-accounting',
@@ -142,10 +152,35 @@ const exchangeAccounting: MonitorFactory = (owner) => {
       if (d.tot !== 0 || d.mapped !== 0 || d.avail !== 0) return `${who} (rc ${String(rc)}) moved tot_pages by ${d.tot}, the p2m by ${d.mapped}, free memory by ${d.avail}`;
       if (rc === 0 && done !== inR.nr_extents) return `${who} succeeded with nr_exchanged ${String(done)} of ${String(inR.nr_extents)}`;
       if (typeof done === 'number' && typeof inR.nr_extents === 'number' && done > inR.nr_extents) return `${who} reports nr_exchanged ${done} > nr_extents`;
-      return null;
+      const outR = (typeof a.out === 'object' && a.out !== null ? a.out : {}) as Args;
+      const inOrder = num(inR.extent_order, 0);
+      const outOrder = num(outR.extent_order, 0);
+      if (d.call.caller !== CONTROL_DOMID && Math.max(inOrder, outOrder) > GUEST_MAX_ORDER && (typeof rc !== 'number' || rc >= 0)) {
+        return `${who} → o${outOrder}: a guest's exchange above memop-max-order ${GUEST_MAX_ORDER} answered ${String(rc)}`;
+      }
+      return exchangedOutputs(hv, d.call, who, done, inOrder, outOrder, outR);
     },
   };
 };
+
+/**
+ * The output extents of the chunks an exchange reports done: each mapped in the target's p2m,
+ * each in the memory its address bits allow. Null when they are (or the domain is going away).
+ */
+function exchangedOutputs(hv: Owner['hv'], call: Readonly<Call>, who: string, done: unknown, inOrder: number, outOrder: number, outR: Args): string | null {
+  const t = targetDomid(call);
+  const dom = t === undefined ? undefined : hv.domains.get(t);
+  if (dom === undefined || dom.isDying !== 0 || typeof done !== 'number' || done <= 0 || !Array.isArray(outR.extent_start)) return null;
+  const outs = Math.floor((done * 2 ** inOrder) / 2 ** outOrder);
+  const bits = num(outR.mem_flags, 0) & 0xff;
+  for (let j = 0; j < outs && j < outR.extent_start.length; j++) {
+    const g = outR.extent_start[j];
+    const mfn = typeof g === 'number' ? dom.p2m.lookup(g) : -1;
+    if (mfn < 0) return `${who} reports nr_exchanged ${done}, but output extent ${j} (gpfn ${String(g)}) is not in d${t}'s p2m`;
+    if (bits > 12 && mfn + 2 ** outOrder > 2 ** (bits - 12)) return `${who}: output extent ${j} is frame ${mfn}, above the ${bits} address bits asked for`;
+  }
+  return null;
+}
 
 /**
  * Whether the dummy XSM policy lets `caller` do `op` on `target` (XSM_PRIV: the control domain;

@@ -79,6 +79,13 @@ export interface GuestOpSpec {
   on: number;
   /** node-hint: nodes beyond the host's; foreign-populate: picks the victim domid (0 = dom0); others: actors.ts guestOp(). */
   arg: number;
+  /**
+   * Pages dom0 leaves claimed for guest `on` when it boots (BuilderParams.bootClaim; 0: none), so
+   * its own ops run with a claim in force: which of them may use or consume it is judged.
+   */
+  bootClaim?: number;
+  /** exchange: GuestPokeParams.variant (several chunks past the end, DMA output, order 10). */
+  variant?: number;
 }
 
 /** An `xl create` (the real toolstack/xl actor, libxl's builder) of a guest. */
@@ -264,6 +271,8 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
       action: fc.constantFrom(...GUEST_OPS),
       on: fc.nat({ max: 2 }),
       arg: fc.nat({ max: 7 }),
+      bootClaim: fc.option(fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 17, max: 256 })), { freq: 2, nil: 0 }),
+      variant: fc.nat({ max: 7 }),
     }), { minLength: 1, maxLength: 3 });
   }
   if (fam.has('rogue')) {
@@ -343,7 +352,10 @@ export function hostMiBOf(s: CampaignScenario): number {
 }
 
 /** The scenario has a guest asking for extents of its own beyond its memory. */
-const growsBeyond = (s: CampaignScenario): boolean => (s.guestOps ?? []).some((g) => g.action === 'increase' || g.action === 'superpage');
+const growsBeyond = (s: CampaignScenario): boolean => (s.guestOps ?? []).some(asksBeyond);
+
+/** A guest op asking for an extent above a guest's max_order (increase, superpage, an order-10 exchange). */
+const asksBeyond = (g: GuestOpSpec): boolean => g.action === 'increase' || g.action === 'superpage' || (g.action === 'exchange' && ((g.variant ?? 0) & 4) !== 0);
 
 /** A linux-family guest: 16 MiB (the kernel model's least), every tmem op allowed a tick can do, bursty, until 70 s. */
 const LINUX_MIB = 16;
@@ -427,6 +439,15 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
   };
 }
 
+/**
+ * XENMEMF_address_bits for a guest's DMA-restricted exchange: the host's frames below its top
+ * zone (frames < 2^z for the highest z with frames in [2^z, 2^(z+1))), so the top zone, where
+ * the heap allocates first, is out of bounds.
+ */
+export function dmaBits(s: CampaignScenario): number {
+  return 12 + Math.floor(Math.log2(hostMiBOf(s) * 256 - 1));
+}
+
 /** max_mem above its size of a guest that asks for extents of its own beyond its memory (2 × 2^10 pages). */
 const GUEST_ROOM = 2 ** 11;
 
@@ -445,8 +466,15 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     // A guest's extents above its memop order limit: built with max_mem above its size by more
     // than an order-10 extent (xl's maxmem > memory, a guest booted ballooned down), so max_pages
     // does not refuse such an extent too and only the order limit stands between it and memory.
-    if (g.action === 'increase' || g.action === 'superpage') builder.maxSlack = Math.max(builder.maxSlack ?? 256, GUEST_ROOM);
-    guestPoke(`${g.action}-${i + 1}`, `g${on + 1}`, { action: g.action, size, ...(g.action === 'decrease' ? { pages } : {}) });
+    if (asksBeyond(g)) builder.maxSlack = Math.max(builder.maxSlack ?? 256, GUEST_ROOM);
+    // A claim for the room it may balloon up into: max_mem leaves that room.
+    const room = g.bootClaim ?? 0;
+    if (room > 0) {
+      builder.bootClaim = Math.max(builder.bootClaim ?? 0, room);
+      builder.maxSlack = Math.max(builder.maxSlack ?? 256, builder.bootClaim);
+    }
+    const shape = g.action === 'exchange' ? { pages, variant: g.variant ?? 0, addressBits: dmaBits(s) } : g.action === 'decrease' ? { pages } : {};
+    guestPoke(`${g.action}-${i + 1}`, `g${on + 1}`, { action: g.action, size, ...shape });
   }
   for (const [i, r] of (s.rogues ?? []).entries()) {
     guestPoke(`rogue-${i + 1}`, `g${(r.on % n) + 1}`, { action: 'rogue', size: r.victim, ops: r.ops.map((k) => ROGUE_OPS[k % ROGUE_OPS.length]) });
@@ -549,6 +577,7 @@ function describeActor(a: ActorSpec): string {
         (p.batch ?? 1) > 1 ? `${p.batch} per call` : '',
         p.maxSlack !== undefined && p.maxSlack !== 256 ? `max_mem ${p.maxSlack >= 0 ? '+' : ''}${p.maxSlack} pages` : '',
         p.dmTarget !== undefined ? `device model of d${p.dmTarget}` : '',
+        p.bootClaim !== undefined ? `boots with a claim of ${p.bootClaim} pages more` : '',
         p.dieAfter ? `its toolstack dies after ${p.dieAfter} calls` : '',
         p.startAfterNs !== undefined ? `starts at ${p.startAfterNs / 1e9} s` : '',
       ].filter((x) => x !== '');
@@ -561,7 +590,7 @@ function describeActor(a: ActorSpec): string {
     }
     case 'guest-poke': {
       const p = raw as unknown as GuestPokeParams;
-      const what = p.action === 'rogue' ? `tries ${(p.ops ?? []).join(', ')} on d${p.size}` : p.action === 'tmem-fill' ? `fills tmem with ${p.size} puts` : p.action === 'foreign-populate' ? `populates d${p.size}` : `${p.action} (${p.size})`;
+      const what = p.action === 'rogue' ? `tries ${(p.ops ?? []).join(', ')} on d${p.size}` : p.action === 'tmem-fill' ? `fills tmem with ${p.size} puts` : p.action === 'foreign-populate' ? `populates d${p.size}` : `${p.action} (${p.size}${(p.variant ?? 0) !== 0 ? `, variant ${p.variant}` : ''})`;
       return `in ${a.boot}: ${what}`;
     }
     case 'xl': {

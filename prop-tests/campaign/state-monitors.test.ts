@@ -7,11 +7,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Hypervisor } from '../../hv/index.ts';
 import { PageAllocator } from '../../hv/page-allocator.ts';
+import type { Domain } from '../../hv/domain.ts';
 import { HypercallContext } from '../../hv/hypercall-context.ts';
 import { pinnedSeed } from '../setup.ts';
 import { EINVAL, ESRCH } from '../../hv/errno.ts';
 import { domainInfo } from '../../hv/domctl.ts';
-import { DOMID_MAX } from '../../hv/ops.ts';
+import { DOMID_MAX, DOMID_SELF } from '../../hv/ops.ts';
+import { memfBits } from '../../hv/flags.ts';
 import { SeededRandom } from '../../sim/policy.ts';
 import { getdomaininfoAnswer } from './result-monitors.ts';
 import { runOnce } from './run.ts';
@@ -162,11 +164,80 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
   });
 
   test('exchange-accounting: an exchange that reports fewer extents exchanged than it did is a breach', async () => {
-    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 4 }, 'exchange-accounting', () =>
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 1 }, 'exchange-accounting', () =>
       lieAbout('XENMEM_exchange', (r) => {
         if (r.rc === 0) r.nr_exchanged = 0;
       }));
   }, 120_000);
+
+  test('claim-accounting: a guest booted with a claim (guest-ops bootClaim) whose XENMEM_exchange output consumes it is a breach', async () => {
+    // Xen 4.22 memory_exchange: alloc_domheap_pages(d, out.extent_order, MEMF_no_owner | memflags),
+    // and MEMF_no_owner implies MEMF_no_refcount: the output neither passes the claim gate on d's
+    // claim nor consumes it (mutant 18 allocates it for d).
+    let exchanging: Domain | undefined;
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 1 }, 'claim-accounting', () => {
+      patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+        exchanging = call.op === 'XENMEM_exchange' ? this.domains.get(call.caller) : undefined;
+        try {
+          return orig.call(this, call);
+        } finally {
+          exchanging = undefined;
+        }
+      });
+      patch(PageAllocator.prototype, 'allocHeapPages', (orig) => function (this: PageAllocator, order, memflags, d) {
+        return orig.call(this, order, memflags, d ?? exchanging ?? null);
+      });
+    });
+  }, 120_000);
+
+  test('exchange-accounting: a DMA exchange (XENMEMF_address_bits) given frames above its bits is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 7 }, 'exchange-accounting', () =>
+      patch(PageAllocator.prototype, 'allocHeapPages', (orig) => function (this: PageAllocator, order, memflags, d) {
+        // The address restriction dropped for anonymous allocations (the exchange's output).
+        return orig.call(this, order, d === null ? memflags & ~memfBits(0xff) : memflags, d);
+      }));
+  }, 120_000);
+
+  test('exchange-accounting: a failed multi-chunk exchange that counts chunks it did not exchange is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 8 }, 'exchange-accounting', () =>
+      lieAbout('XENMEM_exchange', (r, a) => {
+        const inR = a.in as { nr_extents: number };
+        if ((r.rc as number) < 0 && (r.nr_exchanged as number) > 0) r.nr_exchanged = inR.nr_extents;
+      }));
+  }, 120_000);
+
+  test('exchange-accounting: a guest\'s exchange for an extent above its max_order, granted, is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 2 }, 'exchange-accounting', () =>
+      lieAbout('XENMEM_exchange', (r, a) => {
+        if ((a.out as { extent_order: number }).extent_order > 9 && r.rc !== 0) {
+          r.rc = 0;
+          r.nr_exchanged = (a.in as { nr_extents: number }).nr_extents;
+        }
+      }));
+  }, 120_000);
+
+  test('reservation-accounting: a guest\'s order-10 decrease_reservation that is not refused is a breach (4.22; 4.3 allows it)', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 8 }, 'reservation-accounting', () =>
+      lieAbout('XENMEM_decrease_reservation', (r, a) => {
+        if ((a.extent_order as number) > 9 && a.domid === DOMID_SELF) r.rc = 1;
+      }));
+  }, 120_000);
+
+  test('guest-ops: a guest booted with a claim runs its own ops with the claim in force', async () => {
+    const s: CampaignScenario = {
+      xen: '4.22', inject: [], claimMode: 1, hostMiB: 8, dom0MiB: 1, nodes: 1,
+      guests: [{ type: 'pv', memPct: 30, dieAfter: 0 }], pokes: [], guestOps: [{ action: 'exchange', on: 0, arg: 1, bootClaim: 8 }],
+    };
+    expect(describeScenario(s)[1]).toMatch(/boots with a claim of 8 pages more/);
+    let claimAtExchange = -1;
+    patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+      if (call.op === 'XENMEM_exchange' && claimAtExchange < 0) claimAtExchange = this.domains.get(call.caller)!.outstandingPages;
+      return orig.call(this, call);
+    });
+    const r = await runOnce(s, new SeededRandom(1));
+    expect(r.failure).toBeUndefined();
+    expect(claimAtExchange).toBe(8);
+  });
 
   test('no-orphan-domains: a toolstack that never destroys its half-built domain is reported', async () => {
     await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: [], seed: 1, pokes: false }, 'no-orphan-domains', () =>
@@ -212,6 +283,11 @@ describe('generators, portfolio and scenario descriptions', () => {
     expect(rogue.some((s) => (s.deviceModels?.length ?? 0) > 0)).toBe(true);
     const actions = new Set(sample(['guest-ops']).flatMap((s) => (s.guestOps ?? []).map((g) => g.action)));
     expect(actions).toEqual(new Set(['node-hint', 'foreign-populate', 'increase', 'superpage', 'exchange', 'decrease']));
+    const own = sample(['guest-ops']).flatMap((s) => s.guestOps ?? []);
+    expect(own.some((g) => g.action === 'exchange' && (g.bootClaim ?? 0) > 0)).toBe(true);
+    // Exchange shapes: several chunks past the end of memory, DMA output, order 10 (all three together too).
+    expect(new Set(own.filter((g) => g.action === 'exchange').map((g) => g.variant))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7]));
+    expect(own.some((g) => g.action === 'decrease' && g.arg % 4 === 3)).toBe(true);
     expect(sample(['kills']).some((s) => (s.kills ?? []).some((k) => k.atStep > 60))).toBe(true);
     expect(sample(['xl']).some((s) => (s.xls ?? []).some((x) => x.claimMode === 0))).toBe(true);
   });
