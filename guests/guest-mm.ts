@@ -142,7 +142,8 @@ export class GuestMm {
   private async adjustAnon(targetAnon: number): Promise<void> {
     let total = this.anonResident.size + this.swapped.size;
     while (total < targetAnon) {
-      const pfn = await this.allocPage();
+      // The free list first, synchronously: an async call per page was most of a guest's work.
+      const pfn = this.pfns.allocPage() ?? (await this.allocPage());
       if (pfn === undefined) return;
       this.anonResident.add(pfn);
       total++;
@@ -151,8 +152,8 @@ export class GuestMm {
       // Processes exit or unmap: free resident and swapped pages in proportion.
       const drop = total - targetAnon;
       const dropSwapped = Math.floor((drop * this.swapped.size) / total);
-      for (const offset of [...this.swapped].slice(0, dropSwapped)) await this.freeSwapSlot(offset);
-      for (const pfn of [...this.anonResident].slice(0, drop - dropSwapped)) {
+      for (const offset of firstOf(this.swapped, dropSwapped)) await this.freeSwapSlot(offset);
+      for (const pfn of firstOf(this.anonResident, drop - dropSwapped)) {
         this.anonResident.delete(pfn);
         this.pfns.freePage(pfn);
       }
@@ -167,7 +168,7 @@ export class GuestMm {
 
   /** Brings up to n swapped pages (oldest first) back into RAM. */
   async swapIn(n: number, which?: readonly number[]): Promise<number> {
-    const slots = which ?? [...this.swapped].slice(0, n);
+    const slots = which ?? firstOf(this.swapped, n);
     let done = 0;
     for (const offset of slots) {
       if (!this.swapped.has(offset)) continue;
@@ -222,4 +223,16 @@ export class GuestMm {
 /** Maps a file-page number in [0, fileSetPages) to a (inode, index) key. */
 export function fileKeyOfPage(page: number): FileKey {
   return { inode: 1 + Math.floor(page / FILE_PAGES_PER_INODE), index: page % FILE_PAGES_PER_INODE };
+}
+
+/** The first `k` (k ≥ 0) members of a set in insertion order, as `[...set].slice(0, k)` without copying the set. */
+function firstOf<T>(set: ReadonlySet<T>, k: number): T[] {
+  const out: T[] = [];
+  const n = Math.trunc(k);
+  if (!(n > 0)) return out;
+  for (const x of set) {
+    out.push(x);
+    if (out.length >= n) break;
+  }
+  return out;
 }

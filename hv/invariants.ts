@@ -16,6 +16,14 @@ function check(cond: boolean, invariant: string, detail: () => string): void {
   if (!cond) throw new InvariantViolation(invariant, detail());
 }
 
+/** The shallow checks run after every section: `if (!cond) violated(…)`, no closure per check. */
+function violated(invariant: string, detail: string): never {
+  throw new InvariantViolation(invariant, detail);
+}
+
+/** Σ node claims per node, reused from check to check (grown to the host's node count). */
+let perNodeScratch = new Float64Array(8);
+
 /** Frame-table scans cost O(frames); by default they run for hosts up to 64 MiB. */
 const DEEP_DEFAULT_MAX_PAGES = 1 << 14;
 
@@ -28,16 +36,19 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
   let claims = heap.leakedClaimPages;
   let charged = 0;
   for (const d of hv.domains.values()) {
-    check(d.outstandingPages >= 0 && Number.isSafeInteger(d.outstandingPages), 'claim-nonnegative', () => `d${d.domid}.outstanding_pages = ${d.outstandingPages}`);
-    check(d.totPages <= d.maxPages || d.maxLoweredBelowTot, 'tot-within-max', () => `d${d.domid}: tot_pages ${d.totPages} > max_pages ${d.maxPages}`);
+    if (!(d.outstandingPages >= 0 && Number.isSafeInteger(d.outstandingPages))) violated('claim-nonnegative', `d${d.domid}.outstanding_pages = ${d.outstandingPages}`);
+    if (!(d.totPages <= d.maxPages || d.maxLoweredBelowTot)) violated('tot-within-max', `d${d.domid}: tot_pages ${d.totPages} > max_pages ${d.maxPages}`);
     claims += d.outstandingPages;
     charged += d.totPages + d.extraPages - d.stolenPages;
     let owned = d.p2m.size + d.pagingPool.length + (hv.tmem?.clientPages(d.domid) ?? 0);
-    for (const order of d.unmappedExtents.values()) owned += pow2(order);
-    check(owned === d.totPages + d.extraPages - d.stolenPages, 'owned-equals-charged',
-      () => `d${d.domid}: ${owned} frames held, tot ${d.totPages} + extra ${d.extraPages} - stolen ${d.stolenPages}`);
+    if (d.unmappedExtents.size > 0) for (const order of d.unmappedExtents.values()) owned += pow2(order);
+    if (owned !== d.totPages + d.extraPages - d.stolenPages) {
+      violated('owned-equals-charged', `d${d.domid}: ${owned} frames held, tot ${d.totPages} + extra ${d.extraPages} - stolen ${d.stolenPages}`);
+    }
   }
-  const perNode = new Float64Array(heap.nodes);
+  if (perNodeScratch.length < heap.nodes) perNodeScratch = new Float64Array(heap.nodes);
+  const perNode = perNodeScratch;
+  perNode.fill(0, 0, heap.nodes);
   for (const d of hv.domains.values()) {
     if (d.nodeClaims === null) continue;
     let pinned = 0;
@@ -45,17 +56,18 @@ export function checkInvariants(hv: Hypervisor, deep = hv.heap.nrPages <= DEEP_D
       perNode[n] += c;
       pinned += c;
     });
-    check(pinned <= d.outstandingPages, 'node-claims-within-claim', () => `d${d.domid}: node claims ${pinned} > outstanding ${d.outstandingPages}`);
+    if (!(pinned <= d.outstandingPages)) violated('node-claims-within-claim', `d${d.domid}: node claims ${pinned} > outstanding ${d.outstandingPages}`);
   }
   for (let n = 0; n < heap.nodes; n++) {
-    check(perNode[n] === heap.nodeOutstanding[n], 'node-claims-sum', () => `node ${n}: outstanding ${heap.nodeOutstanding[n]} != Σ node claims ${perNode[n]}`);
+    if (perNode[n] !== heap.nodeOutstanding[n]) violated('node-claims-sum', `node ${n}: outstanding ${heap.nodeOutstanding[n]} != Σ node claims ${perNode[n]}`);
   }
-  check(claims === heap.outstandingClaims, 'claims-sum', () => `outstanding_claims ${heap.outstandingClaims} != Σ claims ${claims}`);
+  if (claims !== heap.outstandingClaims) violated('claims-sum', `outstanding_claims ${heap.outstandingClaims} != Σ claims ${claims}`);
   let availSum = 0;
-  for (const a of heap.avail) availSum += a;
-  check(availSum === heap.totalAvailPages, 'avail-sum', () => `total_avail_pages ${heap.totalAvailPages} != Σ avail ${availSum}`);
-  check(heap.totalAvailPages + heap.anonPages + charged + heap.offlinedPages === heap.managedPages, 'conservation',
-    () => `free ${heap.totalAvailPages} + anon ${heap.anonPages} + charged ${charged} + offlined ${heap.offlinedPages} != ${heap.managedPages}`);
+  for (let i = 0; i < heap.avail.length; i++) availSum += heap.avail[i];
+  if (availSum !== heap.totalAvailPages) violated('avail-sum', `total_avail_pages ${heap.totalAvailPages} != Σ avail ${availSum}`);
+  if (heap.totalAvailPages + heap.anonPages + charged + heap.offlinedPages !== heap.managedPages) {
+    violated('conservation', `free ${heap.totalAvailPages} + anon ${heap.anonPages} + charged ${charged} + offlined ${heap.offlinedPages} != ${heap.managedPages}`);
+  }
   if (deep) {
     checkFrameTable(hv);
     if (hv.tmem !== null) checkTmemInvariants(hv.tmem); // O(tmem pages): tmem's own structure

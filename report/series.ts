@@ -89,7 +89,10 @@ export class MemoryRows {
     else this.rows.push(row);
     if (this.rows.length > 2 * this.maxPoints) {
       this.rows = downsample(this.rows, this.maxPoints);
-      this.intervalNs = Math.max(1, this.intervalNs * 2);
+      // At least the resolution the thinned rows keep (their span over maxPoints): an interval
+      // that only doubled from 0 would sample every section for the first dozens of thinnings.
+      const span = this.rows[this.rows.length - 1].t - this.rows[0].t;
+      this.intervalNs = Math.max(1, this.intervalNs * 2, Math.floor(span / this.maxPoints));
     }
   }
 

@@ -15,7 +15,7 @@ import { recordedFromText, replayRecorded, type ReplayOptions } from '../world/r
 import { callToken } from '../prop-tests/campaign/interleaving.ts';
 import type { XlWrite } from '../toolstack/xl/io.ts';
 import { MemoryRows, type MemorySeries } from './series.ts';
-import { SectionRecorder, type CallTable, type MarkPriority, type SectionTable } from './sections.ts';
+import { SectionRecorder, type CallTable, type MarkPriority, type SectionRecord, type SectionTable } from './sections.ts';
 import { selfballoonStory, surgeOf, surgeStory, xlEndStory, xlStartStory, type SurgeSpec, type XlEffects } from './story.ts';
 
 export const TELEMETRY_FORMAT = 'xen-memsim-telemetry';
@@ -132,6 +132,8 @@ interface OpenXl extends XlEffects {
 export class TelemetrySampler {
   private readonly rows: MemoryRows;
   private readonly sections: SectionRecorder;
+  /** The section being added (SectionRecorder.add copies it). */
+  private readonly section: SectionRecord = { t: 0, dur: 0, actor: '', label: '', call: -1, step: 0, finished: false };
   private readonly calls: CallTable = { token: [], op: [], rc: [] };
   private readonly events: TelemetryEvent[] = [];
   private eventsDropped = 0;
@@ -365,7 +367,15 @@ export class TelemetrySampler {
       if (e.kind === 'alloc_failed' && this.openXl.has(info.actor)) delete e.label;
     }
     const call = info.op === undefined ? -1 : (this.openCall.get(info.actor) ?? -1);
-    this.sections.add({ t: this.now, dur: this.now - this.prevNow, actor: info.actor, label: info.label, call, step: info.step, finished: info.finished === true });
+    const r = this.section; // copied into the recorder's columns: one object for every section
+    r.t = this.now;
+    r.dur = this.now - this.prevNow;
+    r.actor = info.actor;
+    r.label = info.label;
+    r.call = call;
+    r.step = info.step;
+    r.finished = info.finished === true;
+    this.sections.add(r);
     this.prevNow = this.now;
     if (info.op !== undefined && BALLOON_OPS.has(info.op)) this.trackBalloon(info);
     this.trackDomains(info);
