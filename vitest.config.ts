@@ -15,6 +15,8 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'out/**', 'dist/**', '.stryker-tmp/**', 'reports/**'],
     setupFiles: ['prop-tests/setup.ts'],
+    // The command line compiled once for the tests that start it as a child process (cli/testing.ts).
+    globalSetup: ['cli/test-support/compiled-cli.ts'],
     pool: 'forks',
     // Two files at a time. vitest's default is one worker fewer than the cores (1 on the 2-core
     // machines this suite targets), which ran the 100-odd files one after another while most of

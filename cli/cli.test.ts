@@ -162,7 +162,8 @@ describe('signals end every long command cleanly', () => {
   }, 180_000);
 
   it('SIGTERM on a real-thread check: exit 143 with the summary, no stack trace (the worker threads end with the process)', async () => {
-    const p = spawnCli(['check', '--threads', '--runs', '1000', '--out', join(dir, 'threads.jsonl')]);
+    // From the sources: each worker thread registers tsx's hooks there, and they end with the process too.
+    const p = spawnCli(['check', '--threads', '--runs', '1000', '--out', join(dir, 'threads.jsonl')], { sources: true });
     await p.waitFor('stderr', /on real threads\n/);
     p.child.kill('SIGTERM');
     const r = await p.ended;

@@ -14,6 +14,9 @@ const HOOKS = join(ROOT, 'workers', 'tsx-worker-hooks.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'xen-memsim-examples-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The command line from the sources (cli/bin.mjs through tsx), not the test run's compiled one. */
+const FROM_SOURCES = { sources: true } as const;
+
 /** `node examples/FILE`, from the repository's root. */
 const example = (file: string) => runCli([], { command: { file: process.execPath, args: ['--import', HOOKS, join('examples', file)] } });
 
@@ -46,52 +49,52 @@ describe('examples/ (from the sources)', () => {
   });
 
   test('running-domains-hold-no-claim.mjs under `check --property`: holds for the campaign\'s builders (exit 0)', async () => {
-    const r = await runCli(['check', '--property', 'examples/running-domains-hold-no-claim.mjs', '--family', 'xl', '--runs', '60']);
+    const r = await runCli(['check', '--property', 'examples/running-domains-hold-no-claim.mjs', '--family', 'xl', '--runs', '60'], FROM_SOURCES);
     expect(r.stdout).toMatch(/^check: no failure in 60 runs /);
     expect(r.status).toBe(0);
   });
 
   test('a property that breaks: `check --property` exit 1, the property named, shrunk, and its replay file reproduces it', async () => {
     const out = join(dir, 'broken.jsonl');
-    const r = await runCli(['check', '--property', 'world/test-plugins/first-guest.ts', '--runs', '40', '--shrink-time', '5', '--out', out]);
+    const r = await runCli(['check', '--property', 'world/test-plugins/first-guest.ts', '--runs', '40', '--shrink-time', '5', '--out', out], FROM_SOURCES);
     expect(r.stdout).toMatch(/^ {2}property: no-guest-memory: d1 holds \d+ pages /m);
     expect(r.stdout).toMatch(/^reproduce the campaign: xen-memsim check .* --property world\/test-plugins\/first-guest\.ts --runs 40$/m);
     expect(r.status).toBe(1);
     // The replay file names the module; replay imports it only when allowed, as the line printed says.
     expect(r.stdout).toContain(`(xen-memsim replay ${out} --plugin world/test-plugins/first-guest.ts)`);
-    const refused = await runCli(['replay', out]);
+    const refused = await runCli(['replay', out], FROM_SOURCES);
     expect(refused.stderr).toMatch(/the trace names a plugin module this replay may not import: \S*\/world\/test-plugins\/first-guest\.ts\. .*--plugin \S*\/world\/test-plugins\/first-guest\.ts /);
     expect(refused.stderr).not.toMatch(STACK_FRAME);
     expect(refused.status).toBe(2);
-    const rep = await runCli(['replay', out, '--plugin', 'world/test-plugins/first-guest.ts']);
+    const rep = await runCli(['replay', out, '--plugin', 'world/test-plugins/first-guest.ts'], FROM_SOURCES);
     expect(rep.stdout).toMatch(/^replay reproduced the run exactly/);
     expect(rep.stdout).toMatch(/the recorded failure reproduced: no-guest-memory: /);
     expect(rep.status).toBe(0);
   });
 
   test('`check --property` with a module that cannot be loaded, or defines no property: exit 2, saying which', async () => {
-    const missing = await runCli(['check', '--property', 'examples/no-such.mjs', '--runs', '1']);
+    const missing = await runCli(['check', '--property', 'examples/no-such.mjs', '--runs', '1'], FROM_SOURCES);
     expect(missing.stderr).toMatch(/^xen-memsim check: --property: cannot load plugin module file:.*examples\/no-such\.mjs: /m);
     expect(missing.stderr).not.toMatch(STACK_FRAME);
     expect(missing.status).toBe(2);
-    const none = await runCli(['check', '--property', 'examples/greedy-toolstack.mjs', '--runs', '1']);
+    const none = await runCli(['check', '--property', 'examples/greedy-toolstack.mjs', '--runs', '1'], FROM_SOURCES);
     expect(none.stderr).toMatch(/--property: file:.*greedy-toolstack\.mjs defines no property \(export what defineProperty returns\)/);
     expect(none.status).toBe(2);
   });
 
   test('greedy-toolstack.json under `run`: the actor and the property from the file, exit 1 named; the trace replays', async () => {
     const trace = join(dir, 'greedy.jsonl');
-    const r = await runCli(['run', 'examples/greedy-toolstack.json', '--trace', trace]);
+    const r = await runCli(['run', 'examples/greedy-toolstack.json', '--trace', trace], FROM_SOURCES);
     expect(r.stdout).toMatch(/xl-1\$ xl create web\.cfg {3}\(exit 0\)/);
     expect(r.stdout).toMatch(/-- greedy-toolstack: FAILED \(property\): running-domains-hold-no-claim: d2 runs with 4096 pages still claimed;/);
     expect(r.status).toBe(1);
     const plugins = ['--plugin', 'examples/running-domains-hold-no-claim.mjs', '--plugin', 'examples/greedy-toolstack.mjs'];
     expect(r.stdout).toContain(`trace written to ${trace} (xen-memsim replay ${trace} ${plugins.join(' ')})`);
-    const rep = await runCli(['replay', trace, ...plugins]);
+    const rep = await runCli(['replay', trace, ...plugins], FROM_SOURCES);
     expect(rep.stdout).toMatch(/^replay reproduced the run exactly/);
     expect(rep.status).toBe(0);
     // Allowing one of the two is not enough: the other is named.
-    const half = await runCli(['report', trace, '--out', join(dir, 'greedy.html'), ...plugins.slice(0, 2)]);
+    const half = await runCli(['report', trace, '--out', join(dir, 'greedy.html'), ...plugins.slice(0, 2)], FROM_SOURCES);
     expect(half.stderr).toMatch(/may not import: \S*\/examples\/greedy-toolstack\.mjs\. /);
     expect(half.status).toBe(2);
   });

@@ -1,8 +1,12 @@
-// Test helper: runs `node cli/bin.mjs ARGS` as a child process, as a user does, and lets a test
-// wait for output (never for wall time) before it sends input or a signal.
+// Test helper: runs the command line with ARGS as a child process, as a user does, and lets a test
+// wait for output (never for wall time) before it sends input or a signal. By default the child
+// runs the command line compiled once for the test run (cli/test-support/compiled-cli.ts, as the
+// installed package runs it); `sources: true` runs `node cli/bin.mjs ARGS`, through tsx, as a
+// clone of the repository does (needed for a .ts plugin module, and kept where the loader matters).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BIN = fileURLToPath(new URL('./bin.mjs', import.meta.url));
@@ -26,12 +30,14 @@ export interface SpawnOptions {
   input?: string;
   env?: Record<string, string>;
   cwd?: string;
-  /** The program instead of `node cli/bin.mjs` (e.g. `script` for a terminal). */
+  /** The program instead of the command line (e.g. `script` for a terminal). */
   command?: { file: string; args: string[] };
+  /** Run `node cli/bin.mjs` (the sources, through tsx) instead of the compiled command line. */
+  sources?: boolean;
 }
 
 export function spawnCli(args: readonly string[], o: SpawnOptions = {}): Running {
-  const { file, args: argv } = o.command ?? { file: process.execPath, args: [BIN, ...args] };
+  const { file, args: argv } = o.command ?? { file: process.execPath, args: [o.sources === true ? BIN : inject('compiledCli'), ...args] };
   // The test run's own pinned seed (prop-tests/setup.ts) is not the child's: it sees only what the test gives.
   const { XEN_MEMSIM_SEED: _seed, ...env } = process.env;
   const child = spawn(file, argv, { cwd: o.cwd ?? ROOT, env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
