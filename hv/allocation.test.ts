@@ -3,6 +3,8 @@
 
 import { describe, expect, test } from 'vitest';
 import { Hypervisor, XEN_VERSIONS, ENOMEM, type HvEvent, type XenVersion } from './index.ts';
+import { AssertionError } from './assert.ts';
+import { MAX_ORDER } from './page-allocator.ts';
 import { createDomain, finishChecked, freePages, hypercallChecked, info, outstanding, populateArgs, stepUntil, availPages } from '../prop-tests/drive.ts';
 
 const boot = (xen: XenVersion, inject: string[] = []): Hypervisor => new Hypervisor({ memoryMiB: 16, xen, inject });
@@ -162,5 +164,45 @@ describe('claim consumption (§2.2) and frees (§3)', () => {
     expect((r.extent_start as number[]).length).toBe(3);
     expect(info(hv, d).outstanding_pages).toBe(1021);
     expect(info(hv, d).tot_pages).toBe(3);
+  });
+});
+
+// The allocator's own contract (hv/page-allocator.ts: callers validate, this module asserts):
+// page_alloc.c alloc_heap_pages returns NULL for `order > MAX_ORDER` before taking heap_lock,
+// BUG_ON(outstanding > outstanding_claims) where it redeems a claim, and the claim-set series'
+// domain_release_host_claims ASSERTs outstanding_pages >= node_claims. Callers never reach these
+// (do_memory_op bounds the order, the counters stay consistent), so they are driven directly.
+describe('alloc_heap_pages preconditions and BUG_ONs, driven directly', () => {
+  test.each(versions)('on %s an order above MAX_ORDER is refused as "order" before the gate, touching nothing', (v) => {
+    const hv = boot(v);
+    const d = hv.domains.get(createDomain(hv, 1 << 20))!;
+    const before = [hv.heap.totalAvailPages, hv.heap.anonPages, hv.heap.outstandingClaims];
+    expect(hv.heap.allocHeapPages(MAX_ORDER + 1, 0, d)).toBe('order');
+    expect(hv.heap.allocHeapPages(MAX_ORDER + 1, 0, null)).toBe('order');
+    expect([hv.heap.totalAvailPages, hv.heap.anonPages, hv.heap.outstandingClaims]).toEqual(before);
+  });
+
+  test.each(versions)('on %s a negative or fractional order is a programmer error (AssertionError), not a refusal', (v) => {
+    const hv = boot(v);
+    for (const order of [-1, 1.5, Number.NaN]) {
+      expect(() => hv.heap.allocHeapPages(order, 0, null)).toThrow(new AssertionError('allocHeapPages: order'));
+    }
+    expect(typeof hv.heap.allocHeapPages(0, 0, null)).toBe('number');
+  });
+
+  test.each(versions.filter(([v]) => !['4.3', '4.13', '4.21'].includes(v)))( // B3 before 4.21.1
+    'on %s redeeming more claim than outstanding_claims holds is BUG_ON (claim consumed at allocation, 75d29d9b5e)', (v) => {
+      const hv = boot(v);
+      const d = hv.domains.get(createDomain(hv, 1 << 20))!;
+      d.outstandingPages = 5; // a d->outstanding_pages that outstanding_claims (0) does not count: a broken tree's state
+      expect(() => hv.heap.allocHeapPages(0, 0, d)).toThrow(new AssertionError('BUG_ON: claim consumption exceeds outstanding_claims'));
+    });
+
+  test('on 4.22+claim-sets releasing host claims of a domain whose node claims exceed its outstanding pages is an ASSERT', () => {
+    const hv = boot('4.22+claim-sets');
+    const d = hv.domains.get(createDomain(hv, 1 << 20))!;
+    expect(claim(hv, d.domid, 100)).toBe(0);
+    d.nodeClaims = [101]; // node claims above outstanding_pages: a broken tree's state
+    expect(() => hv.heap.releaseHostClaims(d, 1)).toThrow(new AssertionError('ASSERT: outstanding_pages >= node_claims'));
   });
 });

@@ -188,6 +188,20 @@ describe('domain_set_outstanding_pages rules (§1.3)', () => {
     expect(outstanding(hv)).toBe(free);
   });
 
+  // domain_set_outstanding_pages: avail_pages = total_avail_pages - outstanding_claims is 0 once
+  // every free page is claimed (no wrap at exactly 0), so `claim > avail_pages` refuses even 1 page.
+  test.each(versions)('on %s once every free page is claimed, a claim of one page more is -ENOMEM', (v) => {
+    const hv = boot(v);
+    const a = createDomain(hv, 1 << 20);
+    const b = createDomain(hv, 1 << 20);
+    expect(claim(hv, a, availPages(hv))).toBe(0);
+    expect(outstanding(hv)).toBe(availPages(hv));
+    expect(claim(hv, b, 1)).toBe(-ENOMEM);
+    expect(info(hv, b).outstanding_pages).toBe(0);
+    expect(claim(hv, a, 0)).toBe(0);
+    expect(claim(hv, b, 1)).toBe(0);
+  });
+
   test.each(versions)('on %s the claim is an absolute target: the stored claim is pages - tot_pages', (v) => {
     const hv = boot(v);
     const d = createDomain(hv, 2048);

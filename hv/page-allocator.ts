@@ -172,11 +172,14 @@ export class PageAllocator {
     return this.feat.lowestZoneIsXen ? 1 : 0;
   }
 
-  /** avail_domheap_pages(): free frames in zones above MEMZONE_XEN (physinfo's free_pages). */
+  /**
+   * avail_domheap_pages(): free frames in zones above MEMZONE_XEN (physinfo's free_pages). That is
+   * every free frame: MEMZONE_XEN's only frame (MFN 1 on 4.3) is never heap memory here (see the
+   * constructor), so on 4.3 avail[node][MEMZONE_XEN] is always 0, and from 4.13 no zone of this
+   * numbering is MEMZONE_XEN.
+   */
   domheapAvailPages(): number {
-    let xen = 0;
-    if (this.domheapZoneLo === 1) for (let node = 0; node < this.nodes; node++) xen += this.avail[node * this.nrZones];
-    return this.totalAvailPages - xen;
+    return this.totalAvailPages;
   }
 
   /** AVAIL of the claim rules: free heap (+ tmem freeable pages in the tmem era). */
