@@ -12,11 +12,7 @@ import { pow2 } from './pow2.ts';
 
 export { InvariantViolation };
 
-function check(cond: boolean, invariant: string, detail: () => string): void {
-  if (!cond) throw new InvariantViolation(invariant, detail());
-}
-
-/** The shallow checks run after every section: `if (!cond) violated(…)`, no closure per check. */
+/** Each check is `if (!cond) violated(…)`: the detail is built only on failure, no closure per check. */
 function violated(invariant: string, detail: string): never {
   throw new InvariantViolation(invariant, detail);
 }
@@ -85,27 +81,27 @@ function checkFrameTable(hv: Hypervisor): void {
   let freeTotal = 0;
   for (const [mfn, order, node, zone] of heap.freeBlocks()) {
     const n = pow2(order);
-    check(mfn > 0 && mfn % n === 0 && mfn + n <= heap.nrPages, 'buddy-aligned', () => `free block ${mfn}/${order}`);
-    check(heap.nodeOf(mfn) === node && heap.nodeOf(mfn + n - 1) === node, 'buddy-node', () => `free block ${mfn}/${order} not on node ${node}`);
-    check(PageAllocator.zoneOf(mfn) === zone && PageAllocator.zoneOf(mfn + n - 1) === zone, 'buddy-zone', () => `free block ${mfn}/${order} crosses zone ${zone}`);
+    if (!(mfn > 0 && mfn % n === 0 && mfn + n <= heap.nrPages)) violated('buddy-aligned', `free block ${mfn}/${order}`);
+    if (!(heap.nodeOf(mfn) === node && heap.nodeOf(mfn + n - 1) === node)) violated('buddy-node', `free block ${mfn}/${order} not on node ${node}`);
+    if (!(PageAllocator.zoneOf(mfn) === zone && PageAllocator.zoneOf(mfn + n - 1) === zone)) violated('buddy-zone', `free block ${mfn}/${order} crosses zone ${zone}`);
     for (let o = 0; o <= MAX_ORDER; o++) {
-      check(o === order || !heap.isFreeHead(mfn, o), 'buddy-head', () => `free block ${mfn} listed as order ${order} and ${o}`);
+      if (!(o === order || !heap.isFreeHead(mfn, o))) violated('buddy-head', `free block ${mfn} listed as order ${order} and ${o}`);
     }
     if (order < MAX_ORDER) {
       const buddy = Math.floor(mfn / n) % 2 === 1 ? mfn - n : mfn + n;
       const merged = buddy > 0 && buddy < heap.nrPages && heap.nodeOf(buddy) === node && heap.isFreeHead(buddy, order);
-      check(!merged, 'buddy-merged', () => `free buddies ${mfn} and ${buddy} of order ${order} not merged`);
+      if (merged) violated('buddy-merged', `free buddies ${mfn} and ${buddy} of order ${order} not merged`);
     }
     blocks.push([mfn, n]);
     freeTotal += n;
   }
   const unlinked = heap.checkFreeLists();
-  check(unlinked === null, 'free-lists-linked', () => unlinked!);
-  check(freeTotal === heap.totalAvailPages, 'free-lists-sum', () => `free lists hold ${freeTotal}, total_avail_pages ${heap.totalAvailPages}`);
+  if (unlinked !== null) violated('free-lists-linked', unlinked);
+  if (freeTotal !== heap.totalAvailPages) violated('free-lists-sum', `free lists hold ${freeTotal}, total_avail_pages ${heap.totalAvailPages}`);
   blocks.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < blocks.length; i++) {
     const [prev, n] = blocks[i - 1];
-    check(prev + n <= blocks[i][0], 'buddy-disjoint', () => `free blocks ${prev}+${n} and ${blocks[i][0]} overlap`);
+    if (!(prev + n <= blocks[i][0])) violated('buddy-disjoint', `free blocks ${prev}+${n} and ${blocks[i][0]} overlap`);
   }
   // Walk the owner runs and the sorted blocks together: each OWNER_FREE run is tiled by blocks.
   let b = 0;
@@ -114,32 +110,32 @@ function checkFrameTable(hv: Hypervisor): void {
   heap.frames.forEachRun((lo, hi, owner) => {
     while (b < blocks.length && blocks[b][0] < lo) {
       const [mfn] = blocks[b];
-      check(false, 'free-unowned', () => `free frame ${mfn} owned by ${heap.ownerOf(mfn)}`);
+      violated('free-unowned', `free frame ${mfn} owned by ${heap.ownerOf(mfn)}`);
     }
     if (owner === OWNER_FREE) {
       let p = lo;
       while (p < hi) {
-        check(b < blocks.length && blocks[b][0] === p, 'free-on-list', () => `frame ${p} marked free but on no list`);
+        if (!(b < blocks.length && blocks[b][0] === p)) violated('free-on-list', `frame ${p} marked free but on no list`);
         p += blocks[b][1];
         b++;
       }
-      check(p === hi, 'free-unowned', () => `free frame ${hi} owned by ${heap.ownerOf(hi)}`);
+      if (p !== hi) violated('free-unowned', `free frame ${hi} owned by ${heap.ownerOf(hi)}`);
     } else if (hv.domains.has(owner)) {
       ownedCount.set(owner, (ownedCount.get(owner) ?? 0) + hi - lo);
     } else if (owner === OWNER_OFFLINED) {
       offlined += hi - lo;
     }
   });
-  check(offlined === heap.offlinedPages, 'offlined-count', () => `${offlined} frames offlined in the frame table, offlinedPages ${heap.offlinedPages}`);
-  check(b === blocks.length, 'free-unowned', () => `free frame ${blocks[b][0]} owned by ${heap.ownerOf(blocks[b][0])}`);
+  if (offlined !== heap.offlinedPages) violated('offlined-count', `${offlined} frames offlined in the frame table, offlinedPages ${heap.offlinedPages}`);
+  if (b !== blocks.length) violated('free-unowned', `free frame ${blocks[b][0]} owned by ${heap.ownerOf(blocks[b][0])}`);
   for (const d of hv.domains.values()) {
     d.p2m.forEachRun((gpfn, mfn, n) => {
       if (heap.frames.isRange(mfn, n, d.domid)) return;
       let j = 0;
       while (heap.ownerOf(mfn + j) === d.domid) j++;
-      check(false, 'p2m-owned', () => `d${d.domid} maps gpfn ${gpfn + j} to frame ${mfn + j} owned by ${heap.ownerOf(mfn + j)}`);
+      violated('p2m-owned', `d${d.domid} maps gpfn ${gpfn + j} to frame ${mfn + j} owned by ${heap.ownerOf(mfn + j)}`);
     });
     const held = d.totPages + d.extraPages - d.stolenPages;
-    check((ownedCount.get(d.domid) ?? 0) === held, 'frame-owner-count', () => `d${d.domid} owns ${ownedCount.get(d.domid) ?? 0} frames, charged ${held}`);
+    if ((ownedCount.get(d.domid) ?? 0) !== held) violated('frame-owner-count', `d${d.domid} owns ${ownedCount.get(d.domid) ?? 0} frames, charged ${held}`);
   }
 }

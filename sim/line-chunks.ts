@@ -81,7 +81,7 @@ export class LineChunks {
 
   /** Hashes what is pending and hands the chunk to the writer; the buffer starts over. */
   flush(): void {
-    if (this.hashFrom >= 0) this.hashRun(this.off);
+    this.hashPending();
     if (this.off > 0) this.write?.(this.buf.subarray(0, this.off));
     this.off = 0;
   }

@@ -135,6 +135,14 @@ export interface TraceSink {
   writeBytes?(bytes: Uint8Array): void;
 }
 
+/** The sink's bytes path, or its text path for a sink that only takes text; undefined: hash only. */
+function chunkWriter(sink: TraceSink | undefined): ((bytes: Uint8Array) => void) | undefined {
+  if (sink === undefined) return undefined;
+  if (sink.writeBytes !== undefined) return (bytes) => sink.writeBytes!(bytes);
+  const decoder = new TextDecoder(); // a chunk holds whole lines: no character is split between two
+  return (bytes) => sink.write(decoder.decode(bytes));
+}
+
 export interface TraceOptions {
   /**
    * Keep step and wake events in `events` (default true: tests and short runs read them, and
@@ -178,10 +186,7 @@ export class TraceRecorder {
     this.sink = opts.sink;
     if (this.sink !== undefined || !this.keepSteps) {
       const h = createHash('sha256');
-      const sink = this.sink;
-      const decoder = new TextDecoder();
-      const write = sink === undefined ? undefined : sink.writeBytes !== undefined ? (b: Uint8Array) => sink.writeBytes!(b) : (b: Uint8Array) => sink.write(decoder.decode(b));
-      this.stream = { h, chunks: new LineChunks(h, write), perActor: new PerActorLog() };
+      this.stream = { h, chunks: new LineChunks(h, chunkWriter(this.sink)), perActor: new PerActorLog() };
       this.stream.chunks.add(JSON.stringify(header) + '\n', false);
     }
   }
@@ -250,7 +255,6 @@ export class TraceRecorder {
     if (p === undefined) byLabel.set(s, (p = new TextEncoder().encode(`{"k":"step","a":${JSON.stringify(a)},"s":${JSON.stringify(s)},"t":`)));
     return p;
   }
-
 
   /** Seals the trace with an end event carrying the hash (see `hash`). */
   end(steps: number): void {
