@@ -40,15 +40,18 @@ describe('--wall-budget', () => {
     }
   }, 120_000);
 
-  it('a demo variant stopped by its budget names what ran and keeps its trace, which replays to the stop', async () => {
+  it('demo variants stopped by their budget name what ran and keep their traces, which replay to the stop', async () => {
     const files: string[] = [];
     await expect(runDemo({ out: dir, progress: false, wallBudgetMs: 1, onFile: (f) => files.push(f) })).rejects.toThrow(DemoStopped);
     await expect(runDemo({ out: dir, progress: false, wallBudgetMs: 1 })).rejects.toThrow(/^claim_mode=0 stopped \(wall-clock budget of 0\.001 s spent\) after \d+ critical sections, at virtual [\d.]+ s; no variant finished$/);
-    const trace = join(dir, 'demo-claim_mode=0.jsonl');
-    expect(files).toEqual([`${trace}  (trace up to the stop: xen-memsim replay / report)`]);
-    expect(existsSync(trace)).toBe(true);
-    const rep = await replayTraceFile(trace);
-    expect(rep.divergence).toBeUndefined();
-    expect(rep.reproduced).toBe(true);
+    // The two variants run side by side: each is stopped by its own budget, each trace kept.
+    const traces = ['claim_mode=0', 'claim_mode=1'].map((label) => join(dir, `demo-${label}.jsonl`));
+    expect(files).toEqual(traces.map((t) => `${t}  (trace up to the stop: xen-memsim replay / report)`));
+    for (const trace of traces) {
+      expect(existsSync(trace)).toBe(true);
+      const rep = await replayTraceFile(trace);
+      expect(rep.divergence).toBeUndefined();
+      expect(rep.reproduced).toBe(true);
+    }
   }, 120_000);
 });

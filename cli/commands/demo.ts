@@ -13,8 +13,9 @@ import { writeReport } from '../../report/html.ts';
 import { packageFile } from '../../report/package-files.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
 import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
-import { loadScenario } from '../../world/scenario-file/load.ts';
-import { runVariant, type CommandRecord, type VariantRun } from '../../world/scenario-file/run.ts';
+import { loadScenario, type CompiledVariant } from '../../world/scenario-file/load.ts';
+import { runVariantsInParallel } from '../../world/scenario-file/parallel.ts';
+import { runVariant, type CommandRecord, type RunVariantOptions, type VariantRun } from '../../world/scenario-file/run.ts';
 import { onInterrupt } from '../lifecycle.ts';
 import { parseCommand, usageError, withDefault } from '../args/command.ts';
 import { memoryFlag, numberFlag, outFlag, seedFlag, threadsFlag, wallBudgetFlag, xenFlag } from '../args/flags.ts';
@@ -309,6 +310,13 @@ export class DemoOptionsError extends Error {}
 /** A variant stopped by its wall-clock budget (DemoOptions.wallBudgetMs): what ran, in words. */
 export class DemoStopped extends Error {}
 
+/** Runs `f` on each item in turn; the results in order. */
+async function sequentially<A, R>(items: readonly A[], f: (a: A) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const a of items) out.push(await f(a));
+  return out;
+}
+
 /** Runs both variants and writes traces and reports. @throws DemoOptionsError on options the scenario cannot take */
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const xen = o.xen ?? '4.3';
@@ -339,18 +347,20 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     o.onFile?.(files.at(-1)!);
   };
   if (o.out !== undefined) ensureOutputDir(o.out);
-  for (const v of variants) {
-    let run: VariantRun<Telemetry>;
-    try {
-      run = await runVariant(v, {
-        threads: o.threads, observer: TELEMETRY_OBSERVER, ...(progress === undefined ? {} : { onProgress: progress.update }),
-        // Each variant's trace streams to its file as the run goes (~90 MB: never held in memory).
-        trace: o.out === undefined ? 'none' : { file: join(o.out, `demo-${v.label}.jsonl`) },
-        ...(o.wallBudgetMs === undefined ? {} : { wallBudgetMs: o.wallBudgetMs, timeoutMs: o.wallBudgetMs }),
-      });
-    } finally {
-      progress?.done();
-    }
+  // Each variant's trace streams to its file as the run goes (~90 MB: never held in memory).
+  const trace = (v: CompiledVariant): RunVariantOptions['trace'] => (o.out === undefined ? 'none' : { file: join(o.out, `demo-${v.label}.jsonl`) });
+  const budget = o.wallBudgetMs === undefined ? {} : { wallBudgetMs: o.wallBudgetMs };
+  const onProgress = progress === undefined ? {} : { onProgress: progress.update };
+  let all: Array<VariantRun<Telemetry>>;
+  try {
+    // Scheduled, the variants are independent worlds: side by side, one per core. On real threads, one after the other.
+    all = o.threads === true
+      ? await sequentially(variants, (v) => runVariant(v, { threads: true, observer: TELEMETRY_OBSERVER, ...onProgress, trace: trace(v), ...budget, ...(o.wallBudgetMs === undefined ? {} : { timeoutMs: o.wallBudgetMs }) }))
+      : await runVariantsInParallel(variants, { observer: TELEMETRY_OBSERVER, ...onProgress, trace, ...budget });
+  } finally {
+    progress?.done();
+  }
+  for (const run of all) {
     const base = o.out === undefined ? undefined : join(o.out, `demo-${run.label}`);
     if (base !== undefined && run.traceError !== undefined) throw new Error(`cannot write ${base}.jsonl: ${fsErrorReason(run.traceError)}`);
     if (base !== undefined) {
@@ -358,12 +368,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       files.push(`${base}.jsonl  (trace${run.stopped === undefined ? '' : ' up to the stop'}: xen-memsim replay / report)`);
       o.onFile?.(files.at(-1)!);
     }
-    if (run.stopped !== undefined) {
-      throw new DemoStopped(`${run.label} stopped (${run.stopped}) after ${run.steps} critical sections, at virtual ${(run.endNs / 1e9).toFixed(1)} s; ` +
-        `${runs.length === 0 ? 'no variant finished' : `finished: ${runs.map((r) => r.label).join(', ')}`}`);
-    }
-    runs.push(run);
   }
+  const stopped = all.find((r) => r.stopped !== undefined);
+  if (stopped !== undefined) {
+    const finished = all.filter((r) => r.stopped === undefined);
+    throw new DemoStopped(`${stopped.label} stopped (${stopped.stopped}) after ${stopped.steps} critical sections, at virtual ${(stopped.endNs / 1e9).toFixed(1)} s; ` +
+      `${finished.length === 0 ? 'no variant finished' : `finished: ${finished.map((r) => r.label).join(', ')}`}`);
+  }
+  runs.push(...all);
   if (o.out !== undefined) {
     const report = join(o.out, 'demo.html');
     await written(report, 'HTML report, both runs on one time axis: open it in a browser', () =>

@@ -1,0 +1,122 @@
+// Several variants of a scenario file at once, one per core: the variants of a scenario are
+// independent worlds, so `xen-memsim demo` runs its two (claim_mode=0 and 1) side by side. The
+// first variant runs on the calling thread, each other one on a worker thread of its own
+// (variant-worker.ts), at most `parallel` at a time. Scheduled runs only (a real-thread run already
+// has its threads); results come back in the variants' order, as a sequential loop returns them.
+// A worker that fails, dies or outlives its wall-clock budget (plus VARIANT_WORKER_GRACE_MS) fails
+// the call, and the other workers are terminated.
+
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { spawnTsWorker, workerModule } from '../../workers/spawn.ts';
+import type { CompiledVariant } from './load.ts';
+import { runVariant, type Progress, type RunObserver, type RunVariantOptions, type VariantRun } from './run.ts';
+
+/** What a worker may wait past its run's wall-clock budget (its start-up, its trace's last write) before it counts as hung. */
+export const VARIANT_WORKER_GRACE_MS = 60_000;
+
+/** The options a variant worker takes: RunVariantOptions' data (no functions; the observer by its module). */
+export type VariantJobOptions = Pick<RunVariantOptions, 'policy' | 'progressMs' | 'trace' | 'wallBudgetMs'>;
+
+/** workerData of variant-worker.ts. */
+export interface VariantJob {
+  variantJson: string;
+  options: VariantJobOptions;
+  /** RunObserver.ownerModule of the run's observer. */
+  observerModule?: string;
+  progress: boolean;
+}
+
+type RunData = Omit<VariantRun<unknown>, 'variant' | 'traceError'> & { traceError?: { message: string; code?: string } };
+
+/** What a variant worker posts. */
+export type VariantWorkerMessage =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'done'; run: RunData }
+  | { type: 'error'; message: string; code?: string };
+
+export interface ParallelOptions<T> extends Omit<VariantJobOptions, 'trace'> {
+  /** Each variant's trace (RunVariantOptions.trace); default 'keep'. */
+  trace?: (v: CompiledVariant) => VariantJobOptions['trace'];
+  /** How many variants run at once (default: the machine's cores, os.availableParallelism()). */
+  parallel?: number;
+  /** The observer must name its module (RunObserver.ownerModule) for a worker to attach it. */
+  observer?: RunObserver<T>;
+  onProgress?: (p: Progress) => void;
+  /** Told of each variant as it finishes (in the order they finish). */
+  onDone?: (run: VariantRun<T>) => void;
+}
+
+/** Runs `variants` scheduled, up to `parallel` at once; the runs in the variants' order. */
+export async function runVariantsInParallel<T>(variants: readonly CompiledVariant[], o: ParallelOptions<T> = {}): Promise<Array<VariantRun<T>>> {
+  const parallel = Math.max(1, Math.min(variants.length, o.parallel ?? availableParallelism()));
+  if (o.observer !== undefined && o.observer.ownerModule === undefined && parallel > 1) {
+    throw new Error('runVariantsInParallel: the observer has no ownerModule, so a worker cannot attach it (run with parallel: 1)');
+  }
+  const { parallel: _, observer, onProgress, onDone, trace, ...common } = o;
+  const runs: Array<VariantRun<T> | undefined> = variants.map(() => undefined);
+  const workers = new Set<Worker>();
+  let next = 0;
+  let failed = false;
+  const lane = async (first: boolean): Promise<void> => {
+    for (let i = next++; i < variants.length && !failed; i = next++) {
+      const v = variants[i];
+      const data: VariantJobOptions = { ...common, ...(trace === undefined ? {} : { trace: trace(v) }) };
+      // The calling thread takes the first variant of its lane itself: no worker start-up for it.
+      const run = first && i === 0
+        ? await runVariant<T>(v, { ...data, ...(observer === undefined ? {} : { observer }), ...(onProgress === undefined ? {} : { onProgress }) })
+        : await inWorker<T>(v, data, observer?.ownerModule, onProgress, workers);
+      runs[i] = run;
+      onDone?.(run);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: parallel }, (_, k) => lane(k === 0)));
+  } catch (e) {
+    failed = true;
+    await Promise.all([...workers].map((w) => w.terminate()));
+    throw e;
+  }
+  return runs as Array<VariantRun<T>>;
+}
+
+function inWorker<T>(v: CompiledVariant, options: VariantJobOptions, observerModule: string | undefined, onProgress: ((p: Progress) => void) | undefined, workers: Set<Worker>): Promise<VariantRun<T>> {
+  const job: VariantJob = { variantJson: JSON.stringify(v), options, ...(observerModule === undefined ? {} : { observerModule }), progress: onProgress !== undefined };
+  const w = spawnTsWorker(workerModule('variant-worker', import.meta.url), { workerData: job });
+  workers.add(w);
+  return new Promise<VariantRun<T>>((resolve, reject) => {
+    let settled = false;
+    const settle = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      workers.delete(w);
+      f();
+    };
+    const fail = (message: string, code?: string): void => settle(() => {
+      void w.terminate();
+      reject(Object.assign(new Error(`variant ${v.label}: ${message}`), code === undefined ? {} : { code }));
+    });
+    const watchdog = options.wallBudgetMs === undefined ? undefined
+      : setTimeout(() => fail(`no result ${VARIANT_WORKER_GRACE_MS / 1000} s past its wall-clock budget; its worker was terminated`), options.wallBudgetMs + VARIANT_WORKER_GRACE_MS);
+    w.on('message', (m: VariantWorkerMessage) => {
+      if (m.type === 'progress') onProgress?.(m.progress);
+      else if (m.type === 'error') fail(m.message, m.code);
+      else settle(() => {
+        void w.terminate();
+        resolve(fromData<T>(v, m.run));
+      });
+    });
+    w.on('error', (e) => fail(e.stack ?? e.message));
+    w.on('exit', (code) => fail(`its worker exited (code ${code}) before the run ended`));
+  });
+}
+
+/** The run as the parent returns it: its variant, and a trace error as an Error with its code (fsErrorReason reads it). */
+function fromData<T>(v: CompiledVariant, run: RunData): VariantRun<T> {
+  const { traceError, ...rest } = run;
+  return {
+    ...(rest as Omit<VariantRun<T>, 'variant'>), variant: v,
+    ...(traceError === undefined ? {} : { traceError: Object.assign(new Error(traceError.message), traceError.code === undefined ? {} : { code: traceError.code }) }),
+  };
+}
