@@ -22,15 +22,21 @@ export interface ConsoleRead {
  * overwritten. Both are uint32 counters in Xen; here they count on in a double, far below 2^53.
  */
 export class ConsoleRing {
-  private readonly ring = new Uint8Array(CONRING_SIZE);
+  /** The ring's bytes, allocated at the first write (most runs print nothing: a campaign builds thousands of hypervisors). */
+  private ringBytes: Uint8Array | undefined;
   /** conringp: bytes written since boot. */
   private prod = 0;
   /** conringc: first byte not yet consumed (cleared) or overwritten. */
   private cons = 0;
 
   /** conring_puts: each character as one byte (the messages are ASCII). */
+  private get ring(): Uint8Array {
+    return (this.ringBytes ??= new Uint8Array(CONRING_SIZE));
+  }
+
   puts(text: string): void {
-    for (let i = 0; i < text.length; i++) this.ring[this.prod++ % CONRING_SIZE] = text.charCodeAt(i) & 0xff;
+    const ring = this.ring;
+    for (let i = 0; i < text.length; i++) ring[this.prod++ % CONRING_SIZE] = text.charCodeAt(i) & 0xff;
     if (this.prod - this.cons > CONRING_SIZE) this.cons = this.prod - CONRING_SIZE;
   }
 
@@ -54,7 +60,8 @@ export class ConsoleRing {
     }
     const n = Math.min(max, p - c);
     let text = '';
-    for (let k = 0; k < n; k++) text += String.fromCharCode(this.ring[(c + k) % CONRING_SIZE]);
+    const ring = this.ring;
+    for (let k = 0; k < n; k++) text += String.fromCharCode(ring[(c + k) % CONRING_SIZE]);
     c += n;
     if (clear) this.cons = p - c > CONRING_SIZE ? p - CONRING_SIZE : c;
     return { text, index: c % 2 ** 32 };

@@ -153,6 +153,17 @@ export function isHvBug(b: unknown): b is HvBug {
  * (tmem, toolstack); the hypervisor only acts on those in HV_BUGS.
  */
 export function features(version: XenVersion, inject: readonly string[] = []): Features {
+  // The campaign's monitors ask after every critical section: a version's own are derived once.
+  if (inject.length > 0) return deriveFeatures(version, inject);
+  let f = SHIPPED.get(version);
+  if (f === undefined) SHIPPED.set(version, (f = Object.freeze(deriveFeatures(version, inject))));
+  return f;
+}
+
+/** features(version) of each version as shipped (no bug injected), derived on first use. */
+const SHIPPED = new Map<XenVersion, Features>();
+
+function deriveFeatures(version: XenVersion, inject: readonly string[]): Features {
   const bugs = new Set<string>([...NATIVE_BUGS[version], ...inject]);
   const e1 = version === '4.3';
   return {

@@ -59,19 +59,28 @@ export function snapshot(hv: Hypervisor): Snap {
   return { avail: heap.totalAvailPages, domheapAvail: heap.totalAvailPages - xenZone, availForClaims: heap.availForClaims(), claims: heap.outstandingClaims, anon: heap.anonPages, leaked: heap.leakedClaimPages, doms };
 }
 
-/** Fields of a snapshot that differ between two points, as `field a→b` texts (empty: the same). */
-export function snapDiff(a: Snap, b: Snap): string[] {
+const HOST_FIELDS = ['avail', 'claims', 'anon', 'leaked'] as const;
+const DOMAIN_FIELDS = ['tot', 'max', 'out', 'extra', 'mapped', 'unmapped', 'pool', 'dying', 'paused', 'pauses', 'target'] as const satisfies ReadonlyArray<keyof DomainSnap>;
+/** Compiles only while DOMAIN_FIELDS names every field of DomainSnap. */
+const EVERY_DOMAIN_FIELD: Exclude<keyof DomainSnap, (typeof DOMAIN_FIELDS)[number]> extends never ? true : never = true;
+void EVERY_DOMAIN_FIELD;
+
+/**
+ * Fields of a snapshot that differ between two points, as `field a→b` texts (empty: the same),
+ * the first `limit` of them (a monitor's message names a few; it stops looking there).
+ */
+export function snapDiff(a: Snap, b: Snap, limit = Infinity): string[] {
   const out: string[] = [];
-  for (const k of ['avail', 'claims', 'anon', 'leaked'] as const) if (a[k] !== b[k]) out.push(`${k} ${a[k]}→${b[k]}`);
+  for (const k of HOST_FIELDS) if (a[k] !== b[k] && out.push(`${k} ${a[k]}→${b[k]}`) >= limit) return out;
   for (const [domid, x] of a.doms) {
     const y = b.doms.get(domid);
     if (y === undefined) {
-      out.push(`d${domid} gone`);
+      if (out.push(`d${domid} gone`) >= limit) return out;
       continue;
     }
-    for (const k of Object.keys(x) as Array<keyof DomainSnap>) if (x[k] !== y[k]) out.push(`d${domid}.${k} ${String(x[k])}→${String(y[k])}`);
+    for (const k of DOMAIN_FIELDS) if (x[k] !== y[k] && out.push(`d${domid}.${k} ${String(x[k])}→${String(y[k])}`) >= limit) return out;
   }
-  for (const domid of b.doms.keys()) if (!a.doms.has(domid)) out.push(`d${domid} created`);
+  for (const domid of b.doms.keys()) if (!a.doms.has(domid) && out.push(`d${domid} created`) >= limit) return out;
   return out;
 }
 

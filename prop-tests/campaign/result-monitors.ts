@@ -207,6 +207,8 @@ const PARTIAL_ON_ERROR = new Set(['XEN_DOMCTL_set_paging_mempool_size', 'XENMEM_
  * not succeed (reservation ops return start_extent, every other op an errno); and any call that
  * ends in an errno (other than the partial-progress ops) changed nothing either.
  */
+const NO_CHANGE: readonly string[] = [];
+
 const privilege: MonitorFactory = (owner) => {
   const ledger = ledgerOf(owner);
   const changed = new Map<string, { call: Readonly<Call>; first?: string }>();
@@ -222,11 +224,12 @@ const privilege: MonitorFactory = (owner) => {
         c = { call };
         changed.set(info.actor, c);
       }
-      const diff = snapDiff(v.before, v.after);
-      if (c.first === undefined && diff.length > 0) c.first = `${info.label}: ${diff.slice(0, 3).join(', ')}`;
       const allowed = permitted(call.caller, call.op, target, v.atCallStart);
+      // What changed is only read for the call's first change, or for a call not permitted.
+      const diff = c.first === undefined || allowed === false ? snapDiff(v.before, v.after, 3) : NO_CHANGE;
+      if (c.first === undefined && diff.length > 0) c.first = `${info.label}: ${diff.join(', ')}`;
       const who = `d${call.caller} (${info.actor}) ${call.op}${target === undefined ? '' : ` on d${target}`}`;
-      if (allowed === false && diff.length > 0) return `${who} is not permitted, yet its section ${info.label} changed ${diff.slice(0, 3).join(', ')}`;
+      if (allowed === false && diff.length > 0) return `${who} is not permitted, yet its section ${info.label} changed ${diff.join(', ')}`;
       if (info.finished !== true) return null;
       changed.delete(info.actor);
       const rc = call.result?.rc;
