@@ -205,4 +205,15 @@ describe('alloc_heap_pages preconditions and BUG_ONs, driven directly', () => {
     d.nodeClaims = [101]; // node claims above outstanding_pages: a broken tree's state
     expect(() => hv.heap.releaseHostClaims(d, 1)).toThrow(new AssertionError('ASSERT: outstanding_pages >= node_claims'));
   });
+
+  // Xen's tot_pages is unsigned: freeing more than a domain holds would wrap it. Every caller
+  // frees only frames the domain owns, so this module's assert is driven directly.
+  test.each(versions)('on %s taking tot_pages below 0 is an AssertionError; down to exactly 0 is not', (v) => {
+    const hv = boot(v);
+    const d = hv.domains.get(createDomain(hv, 1 << 20))!;
+    expect(populate(hv, d.domid, 3, 0)).toBe(3);
+    hv.heap.domainAdjustTotPages(d, -3);
+    expect(d.totPages).toBe(0);
+    expect(() => hv.heap.domainAdjustTotPages(d, -1)).toThrow(new AssertionError('domain_adjust_tot_pages: tot_pages underflow'));
+  });
 });

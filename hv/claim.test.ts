@@ -2,7 +2,7 @@
 // domain_set_outstanding_pages, per Xen version (reference: xen-hypervisor.md §1).
 
 import { describe, expect, test } from 'vitest';
-import { EFAULT, EINVAL, ENOMEM, EPERM, Hypervisor, XEN_VERSIONS, type XenVersion } from './index.ts';
+import { EFAULT, EINVAL, ENOMEM, EPERM, Hypervisor, XEN_VERSIONS, type HvEvent, type XenVersion } from './index.ts';
 import { DOMID_SELF } from './ops.ts';
 import { availPages, createDomain, freePages, hypercallChecked, info, outstanding, populateArgs, stepUntil } from '../prop-tests/drive.ts';
 
@@ -37,6 +37,19 @@ describe('XENMEM_claim_pages check order (do_memory_op, §1.2)', () => {
   ] as const)('on %s start_extent is checked before the copy: a bad copy with a start index answers %i', (v, rc) => {
     const hv = boot(v);
     expect(claim(hv, 1, -1, { start_extent: 2 })).toBe(rc);
+  });
+
+  // start_extent is cmd >> MEMOP_EXTENT_SHIFT (6): a 64-bit cmd carries an index below 2^58. One
+  // that no cmd can carry (negative, fractional, 2^58 or more, not a number) is a bad argument:
+  // -EFAULT before any other check, on every version (4.3 too, which ignores a valid index).
+  test.each(versions)('on %s a start_extent no cmd can carry answers -EFAULT and claims nothing', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 1024);
+    for (const start_extent of [-1, 1.5, 2 ** 58, 2 ** 64, '1', Number.NaN]) {
+      expect(claim(hv, d, 100, { start_extent })).toBe(-EFAULT);
+    }
+    expect(info(hv, d).outstanding_pages).toBe(0);
+    expect(claim(hv, d, 100, { start_extent: 0 })).toBe(0);
   });
 
   test.each(versions)('on %s a failed copy (unrepresentable field) answers -EFAULT before field checks', (v) => {
@@ -113,6 +126,42 @@ describe('XENMEM_claim_pages check order (do_memory_op, §1.2)', () => {
     const d = createDomain(hv, 1024);
     makeDying(hv, d);
     expect(claim(hv, d, 100, {}, guest)).toBe(-EPERM);
+  });
+});
+
+describe('XENMEM_claim_pages as a section and an event', () => {
+  test.each(versions)("on %s the whole op is one non-preemptible section labelled 'claim', then the return", (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 1024);
+    const call = hv.begin(0, CLAIM, { domid: d, nr_extents: 100 });
+    expect(hv.step(call)).toBe('claim');
+    expect(hv.domains.get(d)!.outstandingPages).toBe(100); // staked inside that section
+    expect(hv.step(call)).toBe('return');
+    expect(call.done).toBe(true);
+    expect(call.result).toEqual({ rc: 0 });
+  });
+
+  // The claim event (read by the campaign's claim-backed monitor) reports every call that reached
+  // domain_set_outstanding_pages, with its rc; calls refused before it report nothing.
+  test.each(versions)('on %s each claim that reaches domain_set_outstanding_pages is one claim event with its rc', (v) => {
+    const hv = boot(v);
+    const guest = createDomain(hv, 1024);
+    const d = createDomain(hv, 1024);
+    const seen: HvEvent[] = [];
+    hv.listeners.push((e) => {
+      if (e.kind === 'claim') seen.push(e);
+    });
+    expect(claim(hv, d, 100)).toBe(0);
+    expect(claim(hv, d, 50)).toBe(-EINVAL); // a second claim (rule 1)
+    expect(claim(hv, d, 0)).toBe(0);
+    expect(claim(hv, d, 100, { extent_order: 1 })).toBe(-EINVAL); // a field: before the rules
+    expect(claim(hv, 77, 100)).toBe(-EINVAL); // no such domain
+    expect(claim(hv, d, 100, {}, guest)).toBe(-EPERM);
+    expect(seen).toEqual([
+      { kind: 'claim', domid: d, pages: 100, rc: 0 },
+      { kind: 'claim', domid: d, pages: 50, rc: -EINVAL },
+      { kind: 'claim', domid: d, pages: 0, rc: 0 },
+    ]);
   });
 });
 

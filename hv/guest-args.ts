@@ -43,8 +43,11 @@ export function copyReservation(args: unknown): Reservation | undefined {
   };
 }
 
+/** Continuation indexes a 64-bit cmd can carry: cmd >> MEMOP_EXTENT_SHIFT (6) is below 2^58. */
+const START_EXTENT_LIMIT = 2 ** (64 - 6);
+
 /** cmd >> MEMOP_EXTENT_SHIFT; undefined when not a representable index. */
 export function startExtentOf(args: unknown): number | undefined {
   const s = isRecord(args) ? (args.start_extent ?? 0) : 0;
-  return isU64(s) && s <= Math.floor(2 ** 64 / 64) ? s : undefined;
+  return isU64(s) && s < START_EXTENT_LIMIT ? s : undefined;
 }
