@@ -43,6 +43,20 @@ describe('every number is checked where it enters, with the model\'s limits', ()
     usageError(await runCli(['check', '--nodes', '200']), /^xen-memsim check: --nodes must be a whole number in 1\.\.64 \(got "200"\)\nusage: xen-memsim check/);
   });
 
+  it('check --jobs: 1..64, not with --threads, and shards × jobs within the shard limit', async () => {
+    usageError(await runCli(['check', '--jobs', '65']), /^xen-memsim check: --jobs must be a whole number in 1\.\.64 \(got "65"\)\nusage: xen-memsim check/);
+    usageError(await runCli(['check', '--jobs', '2', '--threads']), /^xen-memsim check: option '--jobs <N>' cannot be used with option '--threads'\n/);
+    usageError(await runCli(['check', '--jobs', '2', '--shard', '1/4096']), /^xen-memsim check: --jobs: 4096 shards of 2 jobs each make more than 4096 shards/);
+  });
+
+  it('check --jobs 2 --runs 60: the campaign on two threads, no failure on 4.22', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xen-memsim-jobs-'));
+    const r = await runCli(['check', '--xen', '4.22', '--jobs', '2', '--runs', '60', '--out', join(dir, 'f.jsonl')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^check: Xen 4\.22, claim_mode=per toolstack, seed \d+, 60 runs, 2 jobs$/m);
+    expect(r.stdout).toMatch(/^check: no failure in 60 runs \(/);
+  });
+
   it('shell --memory 99999999999: exit 2 (a stack trace)', async () => {
     usageError(await runCli(['shell', '--memory', '99999999999']), /^xen-memsim shell: --memory must be a whole number in 4\.\.\d+ MiB \(got "99999999999"\)/);
   });

@@ -9,6 +9,8 @@
 // any failure, shrunk as far as it got) and exits 1.
 // `--shard K/N` runs this machine's share of the campaign's plan (prop-tests/campaign/shard.ts)
 // and `--results FILE` writes what it found (docs/campaign-results.md) for `xen-memsim merge`.
+// `--jobs J` runs the campaign on J threads of this machine (prop-tests/campaign/jobs.ts): with
+// --runs the same runs and the same first failure as on one thread.
 
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,6 +22,7 @@ import { runCampaign, STRATEGIES, withPropertyModules, type CampaignOptions, typ
 import { renderInterleaving } from '../../prop-tests/campaign/interleaving.ts';
 import { portfolioSummary, type SlotReport } from '../../prop-tests/campaign/portfolio.ts';
 import { describeScenario, FAMILIES } from '../../prop-tests/campaign/scenario.ts';
+import { JOBS_MAX, jobsProblems, runCampaignJobs } from '../../prop-tests/campaign/jobs.ts';
 import { huntOnThreads } from '../../prop-tests/campaign/threads.ts';
 import '../../prop-tests/campaign/plugin.ts'; // registers the campaign's properties: --ignore's names
 import { monitorNames } from '../../sim/registry.ts';
@@ -79,6 +82,10 @@ export const CHECK = {
       }),
       conflicts: ['time', 'threads'],
     },
+    jobs: {
+      ...numberFlag('--jobs <N>', `threads to run the campaign on, 1..${JOBS_MAX} (default: 1): shards of it side by side; with --runs the same runs and the same first failure as one thread`, { min: 1, max: JOBS_MAX }),
+      conflicts: ['threads'],
+    },
     wallBudget: wallBudgetFlag(CHECK_WALL_BUDGET_S),
     results: outputFlag('--results <FILE>', 'write the results (runs, slots, coverage, the failure found) as JSON for xen-memsim merge (default with --shard: xen-memsim-results-<seed>-<K>of<N>.json)'),
   },
@@ -92,6 +99,8 @@ export interface CheckOptions extends CampaignOptions {
   propertyFiles: string[];
   /** Where to write the results file, if anywhere. */
   results?: string;
+  /** Threads the campaign runs on (--jobs; default 1). */
+  jobs?: number;
 }
 
 /** What the shards of this campaign share (results.ts): the options that decide its plan and its verdicts. */
@@ -187,6 +196,8 @@ function options(argv: string[]): CheckOptions | number {
   const v = p.values;
   const host = hostProblems({ ...(v.nodes === undefined ? {} : { nodes: v.nodes }), xen: v.xen, inject: v.inject });
   if (host.length > 0) return usageError(CHECK, host.join('; '));
+  const jobs = v.jobs === undefined ? [] : jobsProblems(v.jobs, v.shard);
+  if (jobs.length > 0) return usageError(CHECK, `--jobs: ${jobs.join('; ')}`);
   let seed = v.seed;
   if (seed === undefined) {
     const env = process.env.XEN_MEMSIM_SEED;
@@ -209,6 +220,7 @@ function options(argv: string[]): CheckOptions | number {
     ...(v.family === undefined ? {} : { families: v.family }),
     ...(v.shard === undefined ? {} : { shard: v.shard }),
     wallBudgetMs: v.wallBudget * 1000,
+    ...(v.jobs === undefined ? {} : { jobs: v.jobs }),
     ...(v.results !== undefined ? { results: v.results } : v.shard !== undefined ? { results: `xen-memsim-results-${seed}-${v.shard.k}of${v.shard.n}.json` } : {}),
   };
 }
@@ -297,7 +309,7 @@ export async function main(argv: string[]): Promise<number> {
     return 'exit';
   });
   try {
-    process.stderr.write(`check: ${what}, seed ${o.seed}, ${o.timeMs !== undefined ? `${o.timeMs / 1000} s` : `${o.runs ?? (o.threads ? 10 : 200)} runs`}${o.threads ? ' on real threads' : ''}\n`);
+    process.stderr.write(`check: ${what}, seed ${o.seed}, ${o.timeMs !== undefined ? `${o.timeMs / 1000} s` : `${o.runs ?? (o.threads ? 10 : 200)} runs`}${o.threads ? ' on real threads' : ''}${(o.jobs ?? 1) > 1 ? `, ${o.jobs} jobs` : ''}\n`);
     let r: { runs: number; ms: number; seed: number; found?: Found; stopped?: string; portfolio?: SlotReport[] };
     const head: string[] = [];
     if (o.threads) {
@@ -321,7 +333,7 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
     } else {
-      const c = await runCampaign({ ...o, onProgress: update, onFound });
+      const c = await runCampaignJobs({ ...o, onProgress: update, onFound }, o.jobs ?? 1, runCampaign);
       r = c;
       const written = o.results === undefined ? undefined : saveResults(o.results, toResults(campaignIdentity(o), o.shard ?? { k: 1, n: 1 }, c));
       if (written !== undefined) {

@@ -51,6 +51,12 @@ export interface CampaignOptions extends ScenarioConstraints {
    * counterexample on every machine, as tests want.
    */
   shrinkRuns?: number;
+  /**
+   * A job of a campaign split over threads (jobs.ts): the search ends before the first unit that
+   * starts past this slot (another job found a failure there, and the campaign's first failure is
+   * the one at the lowest slot). Read before every unit.
+   */
+  lastSlot?: () => number;
   /** Failure keys (failureKey) to ignore: the search goes on past them (hunt one bug among several). */
   ignore?: readonly string[];
   /** Called after every run of the search and every shrink attempt. */
@@ -222,6 +228,8 @@ async function search(o: CampaignOptions, t0: number): Promise<SearchResult> {
   let schedules = 0;
   let start = 0; // slots of the plan before unit j
   for (let j = 0; start < maxRuns; j++) {
+    // Another job of this campaign failed at slot lastSlot(): no unit past it can be the campaign's first failure.
+    if (o.lastSlot !== undefined && start >= o.lastSlot()) return { runs: slots.count, schedules, slots: slots.ranges, portfolio };
     if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, portfolio, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
     const i = single ? j % width : portfolio.next();
     const slot = portfolio.slots[i];
