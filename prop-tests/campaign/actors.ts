@@ -313,15 +313,18 @@ const SPARE_GFN = 1 << 20;
 /** Every operation a guest (or a device model) may try on another domain. */
 export const ROGUE_OPS = [
   'claim', 'populate', 'increase', 'decrease', 'exchange', 'createdomain', 'max_mem', 'destroy',
-  'pause', 'unpause', 'paging_pool', 'getdomaininfo', 'physinfo', 'numainfo',
+  'pause', 'unpause', 'paging_pool', 'getdomaininfo', 'physinfo', 'numainfo', 'claim-node',
 ] as const;
 export type RogueOp = (typeof ROGUE_OPS)[number];
 
-/** The hypercall a rogue op issues on domain `v` (well-formed arguments: only privilege refuses it). */
+/** The hypercall a rogue op issues on domain `v` (well-formed arguments but claim-node's flags: only privilege refuses it). */
 function rogueCall(op: RogueOp, v: number): [string, object] {
   const one = (gpfn: number | null) => ({ domid: v, nr_extents: 1, extent_order: 0, mem_flags: 0, extent_start: gpfn === null ? null : [gpfn] });
   switch (op) {
     case 'claim': return ['XENMEM_claim_pages', { domid: v, nr_extents: 64, extent_order: 0, mem_flags: 0, extent_start: null }];
+    // A node claim as the NUMA claim proposals passed it (XENMEMF_exact_node in mem_flags):
+    // XENMEM_claim_pages takes no flags (-EINVAL, checked before the privilege check).
+    case 'claim-node': return ['XENMEM_claim_pages', { domid: v, nr_extents: 64, extent_order: 0, mem_flags: exactNode(0), extent_start: null }];
     case 'populate': return ['XENMEM_populate_physmap', one(SPARE_GFN + 2)];
     case 'increase': return ['XENMEM_increase_reservation', { ...one(null), extent_start: [0] }];
     case 'decrease': return ['XENMEM_decrease_reservation', one(0)];

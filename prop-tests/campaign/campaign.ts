@@ -10,7 +10,7 @@ import { hash32 } from '../../sim/rng.ts';
 import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
 import type { Failure } from '../../world/world.ts';
 import { dfsRuns } from './dfs.ts';
-import { Portfolio, portfolioFor, SEARCH_STRATEGIES, slotName, type SlotReport } from './portfolio.ts';
+import { Portfolio, portfolioFor, SEARCH_STRATEGIES, slotName, type Slot, type SlotReport } from './portfolio.ts';
 import { runOnce, type RunOutcome } from './run.ts';
 import { scenarioArb, toScenarioSpec, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
 import { checkShard, ownsUnit, SlotRanges, unitCost, type Shard } from './shard.ts';
@@ -197,6 +197,13 @@ export interface FirstFailure {
   slotName?: string;
   /** The families of the slot that found it (what its scenario was drawn with). */
   families?: ScenarioConstraints['families'];
+  /** The NUMA node bound its scenario was drawn with, when the slot set one. */
+  nodesMax?: number;
+}
+
+/** A slot's own node bound (portfolio.ts Slot.nodesMax), unless the campaign fixed one (--nodes). */
+function slotNodes(o: { nodesMax?: number }, slot: Slot): { nodesMax?: number } {
+  return o.nodesMax === undefined && slot.nodesMax !== undefined ? { nodesMax: slot.nodesMax } : {};
 }
 
 interface SearchResult {
@@ -220,7 +227,7 @@ async function search(o: CampaignOptions, t0: number): Promise<SearchResult> {
   const portfolio = new Portfolio(portfolioFor(o.xen, o.families, o.strategies));
   const single = o.families !== undefined;
   const width = portfolio.slots.length;
-  const streams = portfolio.slots.map((slot, i) => (single && i > 0 ? undefined : scenarios({ ...o, families: slot.families }, single ? o.seed : hash32(o.seed, 0x9f0, i))));
+  const streams = portfolio.slots.map((slot, i) => (single && i > 0 ? undefined : scenarios({ ...o, families: slot.families, ...slotNodes(o, slot) }, single ? o.seed : hash32(o.seed, 0x9f0, i))));
   const maxRuns = o.runs ?? (o.timeMs === undefined ? 200 : Infinity);
   const wallEnd = o.wallBudgetMs === undefined ? Infinity : t0 + o.wallBudgetMs;
   const deadline = Math.min(o.timeMs === undefined ? Infinity : t0 + o.timeMs, wallEnd);
@@ -248,7 +255,7 @@ async function search(o: CampaignOptions, t0: number): Promise<SearchResult> {
         portfolio.record(i, 1, run.failure?.step ?? run.steps);
         o.onProgress?.({ phase: 'search', runs: slots.count, elapsedMs: performance.now() - t0 });
         if (run.failure !== undefined && !ignored(o, run.failure)) {
-          return { runs: slots.count, schedules, slots: slots.ranges, portfolio, first: { scenario, run, strategy: slot.strategy, slot: start + n, slotName: slotName(slot), families: slot.families } };
+          return { runs: slots.count, schedules, slots: slots.ranges, portfolio, first: { scenario, run, strategy: slot.strategy, slot: start + n, slotName: slotName(slot), families: slot.families, ...slotNodes(o, slot) } };
         }
         if (performance.now() >= deadline) return { runs: slots.count, schedules, slots: slots.ranges, portfolio, ...(performance.now() >= wallEnd ? { stopped: true } : {}) };
       }
@@ -276,7 +283,7 @@ async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Prom
   const left = deadline - performance.now();
   if (left <= 0 || runs >= (o.shrinkRuns ?? Infinity)) return { best, runs };
   // fast-check's shrinker, from the greedy result, with the time that is left.
-  const arb = caseArb({ ...o, families: first.families ?? o.families });
+  const arb = caseArb({ ...o, families: first.families ?? o.families, ...(first.nodesMax !== undefined ? { nodesMax: first.nodesMax } : {}) });
   const prop = fc.asyncProperty(arb, async (v) => {
     if (runs >= (o.shrinkRuns ?? Infinity)) return true; // budget spent: nothing more shrinks
     runs++;

@@ -16,6 +16,8 @@ export interface Slot {
   readonly strategy: SearchStrategy;
   /** Share of the campaign's units (scenarios), relative to the other slots' weights. */
   readonly weight: number;
+  /** Most NUMA nodes of the slot's hosts (unless the campaign sets --nodes); default 1. */
+  readonly nodesMax?: number;
 }
 
 /**
@@ -49,6 +51,9 @@ const DEFAULT_SLOTS: ReadonlyArray<Slot & { only43?: true; onlyClaimSets?: true 
   { families: ['offline'], strategy: 'random', weight: 1, onlyClaimSets: true },
   { families: ['offline', 'claims'], strategy: 'pct', weight: 0.5, onlyClaimSets: true },
   { families: ['vnuma', 'offline'], strategy: 'random', weight: 0.1, onlyClaimSets: true },
+  // NUMA hosts on every version (the allocator's per-node lists, merges and node round-robin):
+  // the claims family's builds on hosts of 1-2 nodes. Last, so the other slots keep their streams.
+  { families: ['claims'], strategy: 'random', weight: 1, nodesMax: 2 },
 ];
 
 /**
@@ -61,12 +66,12 @@ export function portfolioFor(xen: XenVersion, families?: readonly Family[], stra
   const allowed = strategies ?? SEARCH_STRATEGIES;
   if (families !== undefined) return allowed.map((strategy) => ({ families: [...families], strategy, weight: 1 }));
   const slots = DEFAULT_SLOTS.filter((s) => (s.only43 !== true || xen === '4.3') && (s.onlyClaimSets !== true || features(xen).claimSets) && allowed.includes(s.strategy));
-  return slots.map(({ families: f, strategy, weight }) => ({ families: f, strategy, weight }));
+  return slots.map(({ families: f, strategy, weight, nodesMax }) => ({ families: f, strategy, weight, ...(nodesMax !== undefined ? { nodesMax } : {}) }));
 }
 
-/** "claims+rogue/pct", "builders/random". */
-export function slotName(s: Pick<Slot, 'families' | 'strategy'>): string {
-  return `${s.families.length === 0 ? 'builders' : s.families.join('+')}/${s.strategy}`;
+/** "claims+rogue/pct", "builders/random", "claims@2-nodes/random". */
+export function slotName(s: Pick<Slot, 'families' | 'strategy' | 'nodesMax'>): string {
+  return `${s.families.length === 0 ? 'builders' : s.families.join('+')}${s.nodesMax !== undefined ? `@${s.nodesMax}-nodes` : ''}/${s.strategy}`;
 }
 
 /** What a slot got of the budget. */

@@ -279,7 +279,7 @@ describe('generators, portfolio and scenario descriptions', () => {
   test('the rogue family tries every op, from guests and from device models; guest-ops reach increase, superpages, exchange and partial decreases; kills reach late sections', () => {
     const rogue = sample(['rogue']);
     const ops = new Set(rogue.flatMap((s) => [...(s.rogues ?? []), ...(s.deviceModels ?? [])].flatMap((r) => r.ops)));
-    expect(ops.size).toBe(14);
+    expect(ops.size).toBe(15);
     expect(rogue.some((s) => (s.deviceModels?.length ?? 0) > 0)).toBe(true);
     const actions = new Set(sample(['guest-ops']).flatMap((s) => (s.guestOps ?? []).map((g) => g.action)));
     expect(actions).toEqual(new Set(['node-hint', 'foreign-populate', 'increase', 'superpage', 'exchange', 'decrease']));
@@ -309,6 +309,19 @@ describe('generators, portfolio and scenario descriptions', () => {
     expect(first).toEqual(slots.map((_, i) => i));
     expect(portfolioFor('4.22', ['xl']).map((s) => s.families)).toEqual([['xl'], ['xl'], ['xl']]);
   });
+
+  test('the default portfolio runs NUMA hosts on released versions: a node mix-up the 1-node hosts cannot see is found, the real tree stays clean', async () => {
+    expect(portfolioFor('4.22').filter((s) => s.nodesMax === 2).map((s) => s.families)).toEqual([['claims']]);
+    const o: CampaignOptions = { xen: '4.22', inject: [], seed: 1, runs: 300, shrinkRuns: 20, shrinkTimeMs: 600_000 };
+    expect((await runCampaign(o)).found?.failure.message).toBeUndefined();
+    // Every frame taken for node 0: a no-op on 1-node hosts, a breach of the heap's per-node
+    // structure on 2 (what merging a freed block with its buddy on another node also breaks).
+    patch(PageAllocator.prototype, 'nodeOf', () => () => 0);
+    const broken = await runCampaign(o);
+    expect(broken.found?.failure.message ?? 'nothing found').not.toBe('nothing found');
+    expect(broken.found!.slotName).toBe('claims@2-nodes/random');
+    expect(broken.found!.scenario.nodes).toBe(2);
+  }, 300_000);
 
   test('describeScenario prints xl creates, guest calls and faults (no "paging pool dundefined")', () => {
     const s: CampaignScenario = {
