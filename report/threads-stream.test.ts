@@ -60,6 +60,10 @@ describe('a variant on real threads, its trace streamed to a file', () => {
     expect(events.filter((e) => e.k === 'step').length + events.filter((e) => e.k === 'wake').length).toBe(run.steps);
     expect(events.at(-1)).toEqual({ k: 'end', steps: run.steps, hash: run.hash });
     expect(run.endNs).toBe(events.findLast((e) => e.k === 'step' || e.k === 'wake')!.t);
+    // It ended where the scheduled run ends, once the xl commands were done — not at the horizon
+    // of 60 virtual seconds after the last timeline event (2 s), where the kernels would still tick.
+    expect(run.endNs).toBeLessThan(62e9);
+    expect(events.some((e) => e.k === 'stop')).toBe(false);
     const rep = await replayTraceFile(file);
     expect(rep.divergence).toBeUndefined();
     expect(rep.reproduced).toBe(true);

@@ -44,6 +44,12 @@ export interface HvWorkerData {
    * back as OwnerOutcome.observed.
    */
   observerModule?: string;
+  /**
+   * The run ends once every one of these actors has exited (or was killed) and the scenario's
+   * timed faults have fired — where the scheduled run of a scenario file without `until` ends
+   * (world/scenario-file/run.ts), instead of going on to the horizon (`untilNs`).
+   */
+  endWhenExited?: string[];
 }
 
 /** Trace chunks (each ≤ 1 MiB but for a line longer than that, sim/line-chunks.ts) posted and not yet taken, at most: ~8 MiB in flight. */
@@ -150,6 +156,13 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
   const spec = JSON.parse(data.specJson) as ScenarioSpec;
   const owner = new Owner(spec, parsePolicy(data.policy), 'threads', traceWindow === undefined ? {} : { keepSteps: false, sink: traceSink });
   const observer = observerModule?.attachObserver(owner);
+  /** HvWorkerData.endWhenExited's actors not yet gone, and the virtual time after which every fault has fired. */
+  const awaited = new Set(data.endWhenExited ?? []);
+  const lastFaultNs = Math.max(-Infinity, ...(spec.faults ?? []).map((f) => f.atNs));
+  if (awaited.size > 0) owner.trace.subscribe((e) => {
+    if ((e.k === 'arrive' && e.req.kind === 'exit') || e.k === 'kill') awaited.delete(e.a);
+  });
+  const awaitedGone = (): boolean => data.endWhenExited !== undefined && awaited.size === 0 && lastFaultNs <= owner.hv.now;
   const server = new MailboxServer(data.buffer);
   /** slot → actor name, set by each slot's attach message. */
   const actorOfSlot = new Map<number, string>();
@@ -273,6 +286,7 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
     while (performance.now() < sliceEnd) {
       server.heartbeat();
       drainMailbox();
+      if (awaitedGone()) return false;
       let progressed = false;
       try {
         progressed = owner.step();

@@ -55,10 +55,19 @@ export interface ThreadPlatform {
   workerPlugins(registered: string[]): string[];
   /** Starts the owner thread on `data` (owner-host.ts). */
   startOwner(data: HvWorkerData): OwnerThread;
-  /** Starts the actors' threads: at most `maxThreads` at once, `minThreads` ready. */
-  startActorThreads(o: { minThreads: number; maxThreads: number }): ActorThreads;
+  /**
+   * Starts the actors' threads: at most `maxThreads` at once, `minThreads` ready (`plugins`: the
+   * modules every actor thread imports, workerPlugins' list, which a platform may load ahead).
+   */
+  startActorThreads(o: { minThreads: number; maxThreads: number; plugins: string[] }): ActorThreads;
 }
 
+/**
+ * Actor threads started beyond the scenario's own actors (within maxActors), ready for the actors
+ * the run spawns — a guest kernel for each `xl create`: an actor whose thread is still starting
+ * stalls the run, since the owner cannot advance virtual time before it has sent its first request.
+ */
+export const ACTOR_THREADS_AHEAD = 4;
 /** Default of ThreadRunOptions.maxActors. */
 export const ACTORS_ALIVE_DEFAULT = 64;
 /** Upper bound of ThreadRunOptions.maxActors: one mailbox slot per actor alive. */
@@ -127,6 +136,11 @@ export interface ThreadRunOptions {
    * returns comes back as the result's `observed`. On a platform whose owner can import it.
    */
   observerModule?: string;
+  /**
+   * End the run once these actors have all exited (or been killed) and the spec's faults have
+   * fired, as the scheduled run of a scenario file does, rather than at the spec's `untilNs`.
+   */
+  endWhenExited?: string[];
 }
 
 export interface ThreadRunResult extends Partial<OwnerOutcome> {
@@ -184,6 +198,7 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
     buffer, specJson: JSON.stringify(spec), plugins, policy: opts.policy ?? 'arrival', invariants: opts.invariants,
     ...(traceWindow === undefined ? {} : { traceWindow }),
     ...(opts.observerModule === undefined ? {} : { observerModule: opts.observerModule }),
+    ...(opts.endWhenExited === undefined ? {} : { endWhenExited: [...opts.endWhenExited] }),
   };
   /** Streamed trace chunks taken so far, and who waits for the count to reach the owner's. */
   let chunksTaken = 0;
@@ -227,7 +242,7 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
   opts.onControl?.(control);
 
   // ---- the actors: one thread each, at most maxActors alive at once
-  const pool = platform.startActorThreads({ minThreads: Math.min(spec.actors.length, maxActors), maxThreads: maxActors });
+  const pool = platform.startActorThreads({ minThreads: Math.min(spec.actors.length + ACTOR_THREADS_AHEAD, maxActors), maxThreads: maxActors, plugins });
   const outcomes: Array<Promise<ActorOutcome>> = [];
   /** Thread-id cells of the actors whose task has not settled (0 = its thread has not started it). */
   const unsettled = new Set<Int32Array>();

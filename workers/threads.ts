@@ -1,6 +1,7 @@
 // Real threads on Node: the supervisor (supervisor.ts) on worker_threads — the owner in a raw
 // Worker (hv-worker.ts: piscina's idle Atomics.wait would freeze its event loop) and each actor
-// as one long-lived piscina task (actor-worker.ts), TypeScript loaded through spawn.ts.
+// as one long-lived piscina task (actor-worker.ts, through actor-thread.ts, which loads the run's
+// plugin modules as the thread starts), TypeScript loaded through spawn.ts.
 
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { ScenarioSpec } from '../sim/scenario.ts';
@@ -42,9 +43,10 @@ function startNodeOwner(data: HvWorkerData): OwnerThread {
 export const NODE_THREADS: ThreadPlatform = {
   workerPlugins: (registered) => registered,
   startOwner: startNodeOwner,
-  startActorThreads: ({ minThreads, maxThreads }) => {
+  startActorThreads: ({ minThreads, maxThreads, plugins }) => {
     const pool = createTsPiscina<ActorTask, ActorOutcome>({
-      filename: workerModule('actor-worker', import.meta.url),
+      filename: workerModule('actor-thread', import.meta.url),
+      workerData: { plugins },
       atomics: 'disabled',
       idleTimeout: Infinity,
       minThreads,

@@ -134,7 +134,10 @@ export interface VariantRun<T = unknown> {
   telemetry?: T;
 }
 
-/** Default virtual-time horizon of a threaded run without "until": the last event + 60 s. */
+/**
+ * Horizon of a threaded run without "until": the last event + 60 s. It ends earlier, where the
+ * scheduled run ends — once its xl actors have exited and its faults fired (endWhenExited).
+ */
 const THREADS_TAIL_NS = 60_000_000_000;
 
 /**
@@ -364,6 +367,8 @@ async function runThreadedVariant<T>(v: CompiledVariant, o: RunVariantOptions<T>
       },
       ...(stream ? { onTrace } : {}),
       ...(observeInOwner ? { observerModule: o.observer!.ownerModule } : {}),
+      // Without "until", the run ends where the scheduled one does: the xl commands all done, the faults fired.
+      ...(v.spec.untilNs === undefined ? { endWhenExited: v.xlActors } : {}),
     });
   } finally {
     sink?.close();
