@@ -18,6 +18,15 @@ import type { Features } from './version.ts';
 /** A critical section's generator: yields section labels, returns Xen's result. */
 export type Sections = Generator<string, HypercallResult, void>;
 
+/**
+ * What the stepping model drives: a Sections generator, or a hand-written state machine for a hot
+ * op (memop.ts's populate). Each next() runs one section; its result is read before the next
+ * call, so a runner may return the same IteratorResult object each time.
+ */
+export interface SectionRunner {
+  next(): IteratorResult<string, HypercallResult>;
+}
+
 /** A one-section op: `label`, then `result`. */
 export function* once(label: string, result: HypercallResult): Sections {
   yield label;

@@ -10,7 +10,7 @@ import { DEFAULT_COSTS, type CostModel } from './cost-model.ts';
 import { Domain, DOMDYING } from './domain.ts';
 import { ENOSYS, ESRCH } from './errno.ts';
 import { dispatchDomctl, isDomctlOp } from './domctl.ts';
-import { HypercallContext, once, type Sections } from './hypercall-context.ts';
+import { HypercallContext, once, type SectionRunner, type Sections } from './hypercall-context.ts';
 import { HypervisorOptionsError, validateHypervisorOptions, type HypervisorOptions } from './options.ts';
 import { dispatchMemop, isMemop } from './memop.ts';
 import { isOpName, type HypercallResult, type OpName } from './ops.ts';
@@ -33,7 +33,7 @@ export class Call {
    * The op's sections, made by the first step (the entry checks run in the first section).
    * @internal
    */
-  gen: Sections | null = null;
+  gen: SectionRunner | null = null;
   constructor(
     readonly id: number,
     readonly caller: number,
@@ -114,7 +114,7 @@ export class Hypervisor extends HypercallContext {
    * cost, then the op's own sections. Returns the handler's generator itself rather than
    * delegating to it (yield*), so each later section resumes one generator, not a chain.
    */
-  private sections(caller: number, op: string, args: unknown): Sections {
+  private sections(caller: number, op: string, args: unknown): SectionRunner {
     const c = this.domains.get(caller);
     if (!Number.isSafeInteger(caller) || c === undefined || c.isDying !== DOMDYING.alive) return once('entry', { rc: -ESRCH });
     this.charge(this.costs.hypercallNs);

@@ -5,14 +5,14 @@
 // gpfn-based (DIVERGENCE: keeps one ownership model; accounting is unaffected).
 
 import { allocFailLine, assignFailLine } from './console.ts';
-import { assert, assertNever } from './assert.ts';
+import { assert, assertFail, assertNever } from './assert.ts';
 import { MAX_NUMNODES, setClaimEntries } from './claim-sets.ts';
 import type { Domain } from './domain.ts';
 import { EFAULT, EINVAL, ENOMEM, EPERM, ESRCH } from './errno.ts';
 import { MEMF, memfBits, memfGetNode, memfNode, XENMEMF } from './flags.ts';
 import { FrameRuns } from './frame-runs.ts';
 import { copyReservation, isRecord, isU64, startExtentOf, type Reservation } from './guest-args.ts';
-import { once, type HypercallContext, type Sections } from './hypercall-context.ts';
+import { once, type HypercallContext, type SectionRunner, type Sections } from './hypercall-context.ts';
 import { DOMID_SELF, MEMOPS, XEN_DOMCTL_CLAIM_MEMORY_LEGACY, type HypercallResult } from './ops.ts';
 
 export { MEMOPS };
@@ -32,7 +32,7 @@ export function isMemop(op: string): op is Memop {
 }
 
 /** The op's sections (the handler's own generator: no delegation on the hot path). */
-export function dispatchMemop(hv: HypercallContext, caller: number, op: Memop, args: unknown): Sections {
+export function dispatchMemop(hv: HypercallContext, caller: number, op: Memop, args: unknown): SectionRunner {
   switch (op) {
     case 'XENMEM_claim_pages':
       return claimPages(hv, caller, args);
@@ -191,119 +191,254 @@ function preemptPending(hv: HypercallContext, i: number, start: number, entry: n
  * assign_pages + p2m update (page_alloc_lock) as two sections; a failure stops the loop.
  * A pending preemption (or a stashed scrub) continues the call: hypercall_create_continuation
  * (op | i << 6), and the vCPU re-enters do_memory_op with the new index, which decodes and
- * checks the arguments again. The continuations run inside this one generator (no delegation),
- * so each section resumes one generator; the final rc is the total of extents done.
+ * checks the arguments again. The continuations run inside this one call's sections; the final
+ * rc is the total of extents done.
  */
-function* populate(hv: HypercallContext, caller: number, op: 'XENMEM_populate_physmap' | 'XENMEM_increase_reservation', args: unknown): Sections {
-  const first = startExtentOf(args);
-  if (first === undefined) return yield* once('memory_op', { rc: 0 });
-  let a = decodeReservation(hv, caller, op, args, first);
-  if (typeof a === 'number') return yield* once('memory_op', { rc: a });
-  const mapIt = op === 'XENMEM_populate_physmap';
-  const mfnsOut: number[] = [];
-  let start = first;
-  let entry = hv.now;
+function populate(hv: HypercallContext, caller: number, op: 'XENMEM_populate_physmap' | 'XENMEM_increase_reservation', args: unknown): SectionRunner {
+  return new PopulateSections(hv, caller, op, args);
+}
+
+/** Where PopulateSections resumes: each constant names the code after one of its sections. */
+const P_ENTRY = 0;
+/** The top of the extent loop (extent i): the preemption check, then the extent's first section. */
+const P_TOP = 1;
+/** After 'continuation': the re-entered do_memory_op's decode. */
+const P_CONTINUED = 2;
+/** The allocation (after 'get_stashed_allocation', or straight from the top). */
+const P_ALLOC = 3;
+/** The next scrub batch of the extent (4.22, during creation). */
+const P_SCRUB = 4;
+/** After a scrub batch that was not the last: the preemption check. */
+const P_SCRUB_CHECK = 5;
+/** After 'stash_allocation': the extent is continued. */
+const P_STASHED = 6;
+/** assign_pages + the p2m update. */
+const P_ASSIGN = 7;
+/** After a refused assign_pages: free_heap_pages. */
+const P_FREE = 8;
+/** After 'assign_pages': the next extent. */
+const P_NEXT = 9;
+/** The last section has run: `result` is the call's. */
+const P_DONE = 10;
+
+/**
+ * populate's sections as a state machine rather than a generator: resuming a generator as large
+ * as this loop copies its whole register file at every section, twice per extent, and each
+ * next() allocates a result object; here a section is one method call on fields, and the
+ * IteratorResult is reused (Hypervisor.step reads it before the next one). Each `return label`
+ * ends a section, exactly where the generator yielded; `state` says where the next one begins.
+ */
+class PopulateSections implements SectionRunner {
+  private state = P_ENTRY;
+  private readonly res = { done: false, value: '' as string | HypercallResult };
+  private readonly mapIt: boolean;
+  private readonly mfnsOut: number[] = [];
+  /** The decoded arguments (re-decoded at each continuation). */
+  private a: MemopArgs | null = null;
+  /** The extent in progress, where the current do_memory_op entry began, and when. */
+  private i = 0;
+  private start = 0;
+  private entry = 0;
   /** The extent being populated was stashed (stash_allocation): the call must be continued. */
-  let stashed = false;
-  extents: for (let i = start; i < a.r.nrExtents; i++) {
-    if (stashed || preemptPending(hv, i, start, entry)) {
-      stashed = false;
-      const again = yield* continueReservation(hv, caller, op, args, i);
-      if (typeof again === 'number') return yield* once('memory_op', { rc: again });
-      a = again;
-      start = i;
-      entry = hv.now;
-      i--; // the re-entered loop checks extent i from the top
-      continue;
-    }
-    const { d, r, memflags } = a;
-    const order = r.extentOrder;
-    const n = pow2(order);
-    let gpfn = -1;
-    if (mapIt) {
-      const g = r.list === null ? undefined : r.list[i];
-      if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || d.p2m.anyMapped(g, n)) {
-        // DIVERGENCE: populating over an existing mapping stops the loop instead of replacing it.
-        yield 'memory_op';
-        return reservationResult(op, a, i, mfnsOut);
-      }
-      gpfn = g;
-    }
-    // 4.22 populate_physmap: during creation pages come unscrubbed and unassigned
-    // (MEMF_no_scrub | MEMF_keep_scrub) and are scrubbed here, with preemption.
-    const deferred = mapIt && hv.feat.deferredPopulateScrub && !d.creationFinished;
-    let mfn = -1;
-    let scrubStart = 0;
-    if (mapIt && hv.feat.deferredPopulateScrub && d.pendingScrub !== null) {
-      const p = getStashedAllocation(hv, d, order, memflags);
-      if (p !== null) {
-        mfn = p.mfn;
-        scrubStart = p.index;
-      }
-      yield 'get_stashed_allocation';
-    }
-    if (mfn < 0) {
-      const before = d.outstandingPages;
-      const got = hv.heap.allocHeapPages(order, memflags, d);
-      hv.charge(hv.costs.extentNs);
-      if (typeof got !== 'number') {
-        hv.emit({ kind: 'alloc_failed', domid: d.domid, order, outstanding: before, reason: got });
-        // gdprintk (debug builds only); 4.3's populate_physmap stays quiet for order 0 under tmem.
-        if (hv.debugBuild && !(mapIt && hv.feat.version === '4.3' && hv.tmem !== null && order === 0)) {
-          hv.console.printk(allocFailLine(hv.feat.version, mapIt, hv.current?.domid ?? d.domid, order, d.domid, memflags, i, r.nrExtents));
-        }
-        yield 'alloc_heap_pages';
-        return reservationResult(op, a, i, mfnsOut);
-      }
-      mfn = got;
-      if (!deferred) hv.scrubOnAlloc(mfn, n);
-      yield 'alloc_heap_pages';
-    }
-    if (deferred) {
-      // The scrub loop (4.22): one section per SCRUB_BATCH dirty pages; after each batch but the
-      // last a pending preemption stashes the extent for the continuation to resume.
-      const end = mfn + n;
-      let at = mfn + scrubStart;
-      for (;;) {
-        const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);
-        const last = stop < 0 || stop === end;
-        const upTo = last ? end : stop;
-        const scrubbed = hv.dirty.clear(at, upTo - at);
-        hv.charge(scrubbed * hv.costs.pageScrubNs);
-        at = upTo;
-        if (scrubbed > 0) yield 'scrub_pages';
-        if (last) break;
-        if (hv.now - entry < hv.costs.preemptSliceNs) continue; // hypercall_preempt_check()
-        stashAllocation(hv, d, mfn, order, at - mfn);
-        yield 'stash_allocation';
-        stashed = true;
-        i--;
-        continue extents;
-      }
-    }
-    // A concurrent populate may have mapped the same gpfns meanwhile.
-    const raced = mapIt && d.p2m.anyMapped(gpfn, n);
-    if (raced || !hv.heap.assignPages(d, mfn, order, memflags)) {
-      if (!raced && hv.debugBuild) {
-        const dying = d.isDying !== 0;
-        const line = assignFailLine(hv.feat.version, hv.current?.domid ?? d.domid, hv.tmem !== null, order, { domid: d.domid, totPages: d.totPages, maxPages: d.maxPages, dying });
-        if (line !== undefined) hv.console.printk(line);
-      }
-      // E4 consumed the claim already: that share is lost, as 75d29d9b5e accepts (B5).
-      yield 'assign_pages';
-      hv.heap.freeHeapPages(mfn, order);
-      yield 'free_heap_pages';
-      return reservationResult(op, a, i, mfnsOut);
-    }
-    if (mapIt) d.p2m.map(gpfn, mfn, n);
-    else {
-      d.unmappedExtents.set(mfn, order);
-      mfnsOut.push(mfn);
-    }
-    hv.charge(n * hv.costs.pagePopulateNs);
-    yield 'assign_pages';
+  private stashed = false;
+  /** The extent in progress: its gpfn (populate_physmap), mfn once allocated, scrub position. */
+  private gpfn = -1;
+  private mfn = -1;
+  private scrubAt = 0;
+  /** 4.22 populate_physmap during creation: pages come unscrubbed and are scrubbed here. */
+  private deferred = false;
+  private result: HypercallResult = { rc: 0 };
+
+  constructor(
+    private readonly hv: HypercallContext,
+    private readonly caller: number,
+    private readonly op: 'XENMEM_populate_physmap' | 'XENMEM_increase_reservation',
+    private readonly args: unknown,
+  ) {
+    this.mapIt = op === 'XENMEM_populate_physmap';
   }
-  return reservationResult(op, a, a.r.nrExtents, mfnsOut);
+
+  next(): IteratorResult<string, HypercallResult> {
+    const label = this.section();
+    const res = this.res;
+    if (label === null) {
+      res.done = true;
+      res.value = this.result;
+    } else {
+      res.value = label;
+    }
+    return res as IteratorResult<string, HypercallResult>;
+  }
+
+  /** The last section: `label`, and the call returns `result`. */
+  private last(label: string, result: HypercallResult): string {
+    this.result = result;
+    this.state = P_DONE;
+    return label;
+  }
+
+  /** The loop stops at extent i: the extents done so far. */
+  private stopAt(label: string): string {
+    return this.last(label, reservationResult(this.op, this.a!, this.i, this.mfnsOut));
+  }
+
+  /** Runs one section. @returns its label, or null when the call has returned. */
+  private section(): string | null {
+    const hv = this.hv;
+    for (;;) {
+      switch (this.state) {
+        case P_ENTRY: {
+          const first = startExtentOf(this.args);
+          if (first === undefined) return this.last('memory_op', { rc: 0 });
+          const a = decodeReservation(hv, this.caller, this.op, this.args, first);
+          if (typeof a === 'number') return this.last('memory_op', { rc: a });
+          this.a = a;
+          this.i = this.start = first;
+          this.entry = hv.now;
+          this.state = P_TOP;
+          break;
+        }
+        case P_TOP: {
+          const a = this.a!;
+          if (this.i >= a.r.nrExtents) {
+            this.result = reservationResult(this.op, a, a.r.nrExtents, this.mfnsOut);
+            this.state = P_DONE;
+            return null;
+          }
+          if (this.stashed || preemptPending(hv, this.i, this.start, this.entry)) {
+            this.stashed = false;
+            this.state = P_CONTINUED;
+            return 'continuation';
+          }
+          const { d, r } = a;
+          const n = pow2(r.extentOrder);
+          if (this.mapIt) {
+            const g = r.list === null ? undefined : r.list[this.i];
+            // DIVERGENCE: populating over an existing mapping stops the loop instead of replacing it.
+            if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || d.p2m.anyMapped(g, n)) return this.stopAt('memory_op');
+            this.gpfn = g;
+          }
+          // 4.22 populate_physmap: during creation pages come unscrubbed and unassigned
+          // (MEMF_no_scrub | MEMF_keep_scrub) and are scrubbed here, with preemption.
+          this.deferred = this.mapIt && hv.feat.deferredPopulateScrub && !d.creationFinished;
+          this.mfn = -1;
+          this.scrubAt = 0;
+          this.state = P_ALLOC;
+          if (this.mapIt && hv.feat.deferredPopulateScrub && d.pendingScrub !== null) {
+            const p = getStashedAllocation(hv, d, r.extentOrder, a.memflags);
+            if (p !== null) {
+              this.mfn = p.mfn;
+              this.scrubAt = p.index;
+            }
+            return 'get_stashed_allocation';
+          }
+          break;
+        }
+        case P_CONTINUED: {
+          // hypercall_create_continuation at extent i, then the re-entered do_memory_op's decode
+          // and checks from that extent on.
+          hv.charge(hv.costs.hypercallNs);
+          const again = decodeReservation(hv, this.caller, this.op, this.args, this.i);
+          if (typeof again === 'number') return this.last('memory_op', { rc: again });
+          this.a = again;
+          this.start = this.i;
+          this.entry = hv.now;
+          this.state = P_TOP; // the re-entered loop checks extent i from the top
+          break;
+        }
+        case P_ALLOC: {
+          const { d, r, memflags } = this.a!;
+          if (this.mfn >= 0) {
+            this.scrubAt += this.mfn;
+            this.state = this.deferred ? P_SCRUB : P_ASSIGN;
+            break;
+          }
+          const order = r.extentOrder;
+          const before = d.outstandingPages;
+          const got = hv.heap.allocHeapPages(order, memflags, d);
+          hv.charge(hv.costs.extentNs);
+          if (typeof got !== 'number') {
+            hv.emit({ kind: 'alloc_failed', domid: d.domid, order, outstanding: before, reason: got });
+            // gdprintk (debug builds only); 4.3's populate_physmap stays quiet for order 0 under tmem.
+            if (hv.debugBuild && !(this.mapIt && hv.feat.version === '4.3' && hv.tmem !== null && order === 0)) {
+              hv.console.printk(allocFailLine(hv.feat.version, this.mapIt, hv.current?.domid ?? d.domid, order, d.domid, memflags, this.i, r.nrExtents));
+            }
+            return this.stopAt('alloc_heap_pages');
+          }
+          this.mfn = got;
+          this.scrubAt = got;
+          if (!this.deferred) hv.scrubOnAlloc(got, pow2(order));
+          this.state = this.deferred ? P_SCRUB : P_ASSIGN;
+          return 'alloc_heap_pages';
+        }
+        case P_SCRUB: {
+          // The scrub loop (4.22): one section per SCRUB_BATCH dirty pages; after each batch but the
+          // last a pending preemption stashes the extent for the continuation to resume.
+          const end = this.mfn + pow2(this.a!.r.extentOrder);
+          const at = this.scrubAt;
+          const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);
+          const last = stop < 0 || stop === end;
+          const upTo = last ? end : stop;
+          const scrubbed = hv.dirty.clear(at, upTo - at);
+          hv.charge(scrubbed * hv.costs.pageScrubNs);
+          this.scrubAt = upTo;
+          this.state = last ? P_ASSIGN : P_SCRUB_CHECK;
+          if (scrubbed > 0) return 'scrub_pages';
+          break;
+        }
+        case P_SCRUB_CHECK: {
+          if (hv.now - this.entry < hv.costs.preemptSliceNs) { // hypercall_preempt_check()
+            this.state = P_SCRUB;
+            break;
+          }
+          const { d, r } = this.a!;
+          stashAllocation(hv, d, this.mfn, r.extentOrder, this.scrubAt - this.mfn);
+          this.state = P_STASHED;
+          return 'stash_allocation';
+        }
+        case P_STASHED:
+          this.stashed = true;
+          this.state = P_TOP; // extent i again, through the continuation
+          break;
+        case P_ASSIGN: {
+          const { d, r, memflags } = this.a!;
+          const order = r.extentOrder;
+          const n = pow2(order);
+          // A concurrent populate may have mapped the same gpfns meanwhile.
+          const raced = this.mapIt && d.p2m.anyMapped(this.gpfn, n);
+          if (raced || !hv.heap.assignPages(d, this.mfn, order, memflags)) {
+            if (!raced && hv.debugBuild) {
+              const dying = d.isDying !== 0;
+              const line = assignFailLine(hv.feat.version, hv.current?.domid ?? d.domid, hv.tmem !== null, order, { domid: d.domid, totPages: d.totPages, maxPages: d.maxPages, dying });
+              if (line !== undefined) hv.console.printk(line);
+            }
+            // E4 consumed the claim already: that share is lost, as 75d29d9b5e accepts (B5).
+            this.state = P_FREE;
+            return 'assign_pages';
+          }
+          if (this.mapIt) d.p2m.map(this.gpfn, this.mfn, n);
+          else {
+            d.unmappedExtents.set(this.mfn, order);
+            this.mfnsOut.push(this.mfn);
+          }
+          hv.charge(n * hv.costs.pagePopulateNs);
+          this.state = P_NEXT;
+          return 'assign_pages';
+        }
+        case P_FREE:
+          hv.heap.freeHeapPages(this.mfn, this.a!.r.extentOrder);
+          return this.stopAt('free_heap_pages');
+        case P_NEXT:
+          this.i++;
+          this.state = P_TOP;
+          break;
+        case P_DONE:
+          return null;
+        default:
+          return assertFail(`populate: bad state ${this.state}`);
+      }
+    }
+  }
 }
 
 /** Dirty pages scrubbed between two preemption checks (`!(++dirty_cnt & 0xff)`). */
