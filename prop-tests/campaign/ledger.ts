@@ -43,20 +43,37 @@ export interface Snap {
   readonly doms: ReadonlyMap<number, DomainSnap>;
 }
 
-export function snapshot(hv: Hypervisor): Snap {
+/**
+ * The hypervisor's counters now. Given the previous snapshot, a domain whose counters did not
+ * change keeps its DomainSnap, and when nothing changed at all the previous snapshot itself is
+ * returned (snapshots are immutable; most sections change nothing or one domain).
+ */
+export function snapshot(hv: Hypervisor, prev?: Snap): Snap {
   const doms = new Map<number, DomainSnap>();
+  let same = prev !== undefined && prev.doms.size === hv.domains.size;
   for (const d of hv.domains.values()) {
     let unmapped = 0;
     for (const order of d.unmappedExtents.values()) unmapped += 2 ** order;
-    doms.set(d.domid, {
-      tot: d.totPages, max: d.maxPages, out: d.outstandingPages, extra: d.extraPages, mapped: d.p2m.size,
-      unmapped, pool: d.pagingPool.length, dying: d.isDying, paused: d.paused, pauses: d.controllerPauseCount, target: d.target,
-    });
+    const was = prev?.doms.get(d.domid);
+    const now = was !== undefined && was.tot === d.totPages && was.max === d.maxPages && was.out === d.outstandingPages && was.extra === d.extraPages &&
+      was.mapped === d.p2m.size && was.unmapped === unmapped && was.pool === d.pagingPool.length && was.dying === d.isDying && was.paused === d.paused &&
+      was.pauses === d.controllerPauseCount && was.target === d.target
+      ? was
+      : {
+        tot: d.totPages, max: d.maxPages, out: d.outstandingPages, extra: d.extraPages, mapped: d.p2m.size,
+        unmapped, pool: d.pagingPool.length, dying: d.isDying, paused: d.paused, pauses: d.controllerPauseCount, target: d.target,
+      };
+    if (now !== was) same = false;
+    doms.set(d.domid, now);
   }
   const heap = hv.heap;
   let xenZone = 0;
   if (features(hv.version).lowestZoneIsXen) for (let node = 0; node < heap.nodes; node++) xenZone += heap.avail[node * heap.nrZones];
-  return { avail: heap.totalAvailPages, domheapAvail: heap.totalAvailPages - xenZone, availForClaims: heap.availForClaims(), claims: heap.outstandingClaims, anon: heap.anonPages, leaked: heap.leakedClaimPages, doms };
+  const avail = heap.totalAvailPages;
+  const availForClaims = heap.availForClaims();
+  if (same && prev!.avail === avail && prev!.domheapAvail === avail - xenZone && prev!.availForClaims === availForClaims && prev!.claims === heap.outstandingClaims &&
+    prev!.anon === heap.anonPages && prev!.leaked === heap.leakedClaimPages) return prev!;
+  return { avail, domheapAvail: avail - xenZone, availForClaims, claims: heap.outstandingClaims, anon: heap.anonPages, leaked: heap.leakedClaimPages, doms };
 }
 
 const HOST_FIELDS = ['avail', 'claims', 'anon', 'leaked'] as const;
@@ -69,20 +86,25 @@ void EVERY_DOMAIN_FIELD;
  * Fields of a snapshot that differ between two points, as `field a→b` texts (empty: the same),
  * the first `limit` of them (a monitor's message names a few; it stops looking there).
  */
-export function snapDiff(a: Snap, b: Snap, limit = Infinity): string[] {
-  const out: string[] = [];
-  for (const k of HOST_FIELDS) if (a[k] !== b[k] && out.push(`${k} ${a[k]}→${b[k]}`) >= limit) return out;
+export function snapDiff(a: Snap, b: Snap, limit = Infinity): readonly string[] {
+  if (a === b) return NO_DIFF;
+  let out: string[] | undefined;
+  const add = (text: string): boolean => (out ??= []).push(text) >= limit;
+  for (const k of HOST_FIELDS) if (a[k] !== b[k] && add(`${k} ${a[k]}→${b[k]}`)) return out!;
   for (const [domid, x] of a.doms) {
     const y = b.doms.get(domid);
+    if (y === x) continue;
     if (y === undefined) {
-      if (out.push(`d${domid} gone`) >= limit) return out;
+      if (add(`d${domid} gone`)) return out!;
       continue;
     }
-    for (const k of DOMAIN_FIELDS) if (x[k] !== y[k] && out.push(`d${domid}.${k} ${String(x[k])}→${String(y[k])}`) >= limit) return out;
+    for (const k of DOMAIN_FIELDS) if (x[k] !== y[k] && add(`d${domid}.${k} ${String(x[k])}→${String(y[k])}`)) return out!;
   }
-  for (const domid of b.doms.keys()) if (!a.doms.has(domid) && out.push(`d${domid} created`) >= limit) return out;
-  return out;
+  for (const domid of b.doms.keys()) if (!a.doms.has(domid) && add(`d${domid} created`)) return out!;
+  return out ?? NO_DIFF;
 }
+
+const NO_DIFF: readonly string[] = [];
 
 /** What one section did: the state before and after it, and the call it belongs to. */
 export interface SectionView {
@@ -137,7 +159,7 @@ export class Ledger {
     if (info.step !== this.step) {
       this.step = info.step;
       this.prev = this.cur;
-      this.cur = snapshot(this.hv);
+      this.cur = snapshot(this.hv, this.cur);
       this.view = undefined;
       if (info.call !== undefined) {
         let t = this.calls.get(info.actor);
