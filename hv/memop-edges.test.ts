@@ -2,7 +2,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { EFAULT, EINVAL, EPERM, Hypervisor, XEN_VERSIONS, XENMEMF, xenmemfNode, type XenVersion } from './index.ts';
-import { createDomain, freePages, hypercallChecked } from '../prop-tests/drive.ts';
+import { createDomain, finishChecked, freePages, hypercallChecked, populateArgs, stepUntil } from '../prop-tests/drive.ts';
 
 const versions = XEN_VERSIONS.map((v) => [v] as const);
 const boot = (xen: XenVersion, nodes = 1): Hypervisor => new Hypervisor({ memoryMiB: 16, xen, nodes, dom0MiB: 2 });
@@ -144,3 +144,31 @@ describe('XENMEM_exchange checks (memory_exchange)', () => {
 });
 
 
+
+describe('populate_physmap racing a populate of the same gpfns', () => {
+  // Between alloc_heap_pages and the p2m update another vCPU's populate maps the gpfn: the later
+  // one finds it mapped, frees its extent and stops (DIVERGENCE in memop.ts: no replacement).
+  test.each(versions)('on %s the extent allocated second is freed and the loop stops there', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 1024);
+    const free = freePages(hv);
+    const slow = hv.begin(0, 'XENMEM_populate_physmap', populateArgs(d, 2, 0, 40));
+    stepUntil(hv, slow, 'alloc_heap_pages');
+    // The other call maps gpfn 40 (the slow call's first extent) and 41 meanwhile.
+    expect(hypercallChecked(hv, 0, 'XENMEM_populate_physmap', populateArgs(d, 2, 0, 40)).rc).toBe(2);
+    expect(finishChecked(hv, slow).rc).toBe(0);
+    expect(slow.lastLabel).toBe('free_heap_pages');
+    expect(hv.domain(d)!.totPages).toBe(2);
+    expect(freePages(hv)).toBe(free - 2);
+  });
+
+  test.each(versions)('on %s an unrelated mapping in between does not stop it', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 1024);
+    const slow = hv.begin(0, 'XENMEM_populate_physmap', populateArgs(d, 1, 0, 40));
+    stepUntil(hv, slow, 'alloc_heap_pages');
+    expect(hypercallChecked(hv, 0, 'XENMEM_populate_physmap', populateArgs(d, 1, 0, 41)).rc).toBe(1);
+    expect(finishChecked(hv, slow).rc).toBe(1);
+    expect(hv.domain(d)!.p2m.lookup(40)).toBeGreaterThan(0);
+  });
+});

@@ -243,6 +243,8 @@ class PopulateSections implements SectionRunner {
   private stashed = false;
   /** The extent in progress: its gpfn (populate_physmap), mfn once allocated, scrub position. */
   private gpfn = -1;
+  /** d.p2m.mutations when the extent's gpfns were found unmapped. */
+  private p2mSeen = 0;
   private mfn = -1;
   private scrubAt = 0;
   /** 4.22 populate_physmap during creation: pages come unscrubbed and are scrubbed here. */
@@ -317,6 +319,7 @@ class PopulateSections implements SectionRunner {
             // DIVERGENCE: populating over an existing mapping stops the loop instead of replacing it.
             if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || d.p2m.anyMapped(g, n)) return this.stopAt('memory_op');
             this.gpfn = g;
+            this.p2mSeen = d.p2m.mutations;
           }
           // 4.22 populate_physmap: during creation pages come unscrubbed and unassigned
           // (MEMF_no_scrub | MEMF_keep_scrub) and are scrubbed here, with preemption.
@@ -404,8 +407,8 @@ class PopulateSections implements SectionRunner {
           const { d, r, memflags } = this.a!;
           const order = r.extentOrder;
           const n = pow2(order);
-          // A concurrent populate may have mapped the same gpfns meanwhile.
-          const raced = this.mapIt && d.p2m.anyMapped(this.gpfn, n);
+          // A concurrent populate may have mapped the same gpfns meanwhile (if any mapping changed).
+          const raced = this.mapIt && d.p2m.mutations !== this.p2mSeen && d.p2m.anyMapped(this.gpfn, n);
           if (raced || !hv.heap.assignPages(d, this.mfn, order, memflags)) {
             if (!raced && hv.debugBuild) {
               const dying = d.isDying !== 0;

@@ -48,6 +48,11 @@ export class P2m {
   private lastGroup = -1;
   /** Number of mapped gpfns. */
   private mappedCount = 0;
+  /**
+   * Bumped by every map and every unmap that removes a mapping: equal values at two moments mean
+   * no mapping changed between them (populate skips re-checking what it checked an extent ago).
+   */
+  mutations = 0;
 
   get size(): number {
     return this.mappedCount;
@@ -84,6 +89,7 @@ export class P2m {
     if (!(Number.isSafeInteger(gpfn) && gpfn >= 0 && mfn > 0 && mfn + n <= 2 ** 32 && n > 0)) assertFail(`p2m: bad mapping ${gpfn}→${mfn}+${n}`);
     this.noteGroups(gpfn, n);
     this.mappedCount += n;
+    this.mutations++;
     if (n === 1 && this.mapOneInPlace(gpfn, mfn)) return;
     const hi = gpfn + n;
     let p = gpfn;
@@ -139,6 +145,7 @@ export class P2m {
       p = kEnd;
     }
     this.mappedCount -= taken;
+    if (taken > 0) this.mutations++;
     return taken;
   }
 
