@@ -94,7 +94,13 @@ export type OwnerEvent = { type: 'spawn'; spec: ActorSpec } | { type: 'stats'; s
 
 /** Where the owner posts its events: a MessagePort (Node's or the browser's). */
 export interface OwnerEventPort {
-  postMessage(e: OwnerEvent): void;
+  /** `transfer`: the buffers moved to the receiver (a trace chunk's), not copied. */
+  postMessage(e: OwnerEvent, transfer: ArrayBuffer[]): void;
+}
+
+/** The buffers an event moves to its receiver: a trace chunk's own (a copy made for it, see postTrace's callers). */
+function transferOf(e: OwnerEvent): ArrayBuffer[] {
+  return e.type === 'trace' ? [e.bytes.buffer as ArrayBuffer] : [];
 }
 
 /** The control plane, as the supervisor sees it through comlink. */
@@ -136,7 +142,7 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
   let statsEvery = 0;
   function post(e: OwnerEvent): void {
     if (events === undefined) eventBacklog.push(e);
-    else events.postMessage(e);
+    else events.postMessage(e, transferOf(e));
   }
   const traceWindow = data.traceWindow;
   let traceChunks = 0;
@@ -151,7 +157,8 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
     traceChunks++;
     post({ type: 'trace', bytes });
   }
-  // The recorder reuses its buffer: each chunk posted is a copy of it (structured clone copies it once more, as one block).
+  // The recorder reuses its buffer: each chunk posted is a copy of it, whose buffer is then moved
+  // to the supervisor's thread (transferred), not copied once more by the structured clone.
   const traceSink = { write: (text: string) => postTrace(new TextEncoder().encode(text)), writeBytes: (bytes: Uint8Array) => postTrace(bytes.slice()) };
   const spec = JSON.parse(data.specJson) as ScenarioSpec;
   const owner = new Owner(spec, parsePolicy(data.policy), 'threads', traceWindow === undefined ? {} : { keepSteps: false, sink: traceSink });
@@ -215,7 +222,7 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
     connect: (port, statsEverySteps) => {
       events = port;
       statsEvery = Math.max(0, statsEverySteps ?? 0);
-      for (const e of eventBacklog.splice(0)) port.postMessage(e);
+      for (const e of eventBacklog.splice(0)) port.postMessage(e, transferOf(e));
     },
   };
 

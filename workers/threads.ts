@@ -1,12 +1,17 @@
 // Real threads on Node: the supervisor (supervisor.ts) on worker_threads — the owner in a raw
 // Worker (hv-worker.ts: piscina's idle Atomics.wait would freeze its event loop) and each actor
 // as one long-lived piscina task (actor-worker.ts, through actor-thread.ts, which loads the run's
-// plugin modules as the thread starts), TypeScript loaded through spawn.ts.
+// plugin modules as the thread starts). Run from the sources, the threads load the sources
+// compiled once (compiled-tree.ts) when every module the run names is among them, else the
+// sources themselves, TypeScript loaded through spawn.ts.
 
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 import type { ActorOutcome, ActorTask } from './actor-worker.ts';
 import { Comlink, nodeEndpoint } from './comlink-node.ts';
+import { compiledTree, type CompiledTree } from './compiled-tree.ts';
 import type { HvWorkerData, OwnerControl, OwnerEvent } from './owner-host.ts';
 import { createTsPiscina, spawnTsWorker, workerModule } from './spawn.ts';
 import { runThreadsOn, type OwnerThread, type ThreadPlatform, type ThreadRunOptions, type ThreadRunResult } from './supervisor.ts';
@@ -16,8 +21,37 @@ export {
   runThreadsOn, type ActorThreads, type OwnerThread, type ThreadPlatform, type ThreadRunOptions, type ThreadRunResult,
 } from './supervisor.ts';
 
-function startNodeOwner(data: HvWorkerData): OwnerThread {
-  const worker: Worker = spawnTsWorker(workerModule('hv-worker', import.meta.url), { workerData: data });
+/** The compiled modules of `urls`, if every one is a source of the compiled tree (none: the workers load the sources). */
+function compiledUrls(tree: CompiledTree | undefined, urls: readonly string[]): string[] | undefined {
+  const out = tree === undefined ? undefined : urls.map((u) => tree.map(u));
+  return out?.every((u) => u !== undefined) ? (out as string[]) : undefined;
+}
+
+/** Whether `plugins` (workerPlugins' list) are the compiled tree's: that run's threads load it. */
+function inTree(tree: CompiledTree | undefined, plugins: readonly string[]): tree is CompiledTree {
+  return tree !== undefined && plugins.every((u) => tree.source(u) !== undefined);
+}
+
+/** A worker module: the compiled tree's when the run's threads load it, else beside this one. */
+function threadModule(name: string, tree: CompiledTree | undefined): URL {
+  return tree === undefined ? workerModule(name, import.meta.url) : pathToFileURL(join(tree.dir, 'workers', `${name}.js`));
+}
+
+/**
+ * The owner's module and data: the compiled tree's when its plugins are and its observer module
+ * can be (else the sources', its plugins mapped back).
+ */
+function ownerModule(data: HvWorkerData): { file: URL; data: HvWorkerData } {
+  const tree = compiledTree();
+  if (!inTree(tree, data.plugins)) return { file: threadModule('hv-worker', undefined), data };
+  const observer = data.observerModule === undefined ? [] : compiledUrls(tree, [data.observerModule]);
+  if (observer === undefined) return { file: threadModule('hv-worker', undefined), data: { ...data, plugins: data.plugins.map((u) => tree.source(u)!) } };
+  return { file: threadModule('hv-worker', tree), data: { ...data, ...(observer.length === 0 ? {} : { observerModule: observer[0] }) } };
+}
+
+function startNodeOwner(start: HvWorkerData): OwnerThread {
+  const { file, data } = ownerModule(start);
+  const worker: Worker = spawnTsWorker(file, { workerData: data });
   let error: string | undefined;
   // 'error' comes before 'exit': the exit can name the error.
   worker.on('error', (e) => (error ??= `${e.name}: ${e.message}`));
@@ -41,11 +75,11 @@ function startNodeOwner(data: HvWorkerData): OwnerThread {
 
 /** Node's threads: worker_threads for the owner, a piscina pool for the actors. */
 export const NODE_THREADS: ThreadPlatform = {
-  workerPlugins: (registered) => registered,
+  workerPlugins: (registered) => compiledUrls(compiledTree(), registered) ?? registered,
   startOwner: startNodeOwner,
   startActorThreads: ({ minThreads, maxThreads, plugins }) => {
     const pool = createTsPiscina<ActorTask, ActorOutcome>({
-      filename: workerModule('actor-thread', import.meta.url),
+      filename: threadModule('actor-thread', inTree(compiledTree(), plugins) ? compiledTree() : undefined),
       workerData: { plugins },
       atomics: 'disabled',
       idleTimeout: Infinity,

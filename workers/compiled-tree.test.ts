@@ -1,0 +1,58 @@
+// The sources compiled for worker threads (compiled-tree.ts): which modules map into the tree and
+// back, and that a run whose modules are not all in it still runs (on the sources, through tsx),
+// with the same trace and replay as one whose modules are.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import type { ScenarioSpec } from '../sim/scenario.ts';
+import { replayTrace } from '../world/replay.ts';
+import { buildScript } from '../world/test-scenarios.ts';
+import { STEP_OBSERVER, type StepLog } from '../world/test-plugins/step-observer.ts';
+import { compiledTree } from './compiled-tree.ts';
+import { TEST_ACTORS_PLUGIN } from './fixtures/test-actors.ts';
+import { runThreads } from './threads.ts';
+
+const source = (path: string): string => new URL(`../${path}`, import.meta.url).href;
+
+describe('the sources compiled for worker threads', () => {
+  test('maps each built source to its compiled module and back; tests, fixtures and other files are not in it', () => {
+    const tree = compiledTree();
+    expect(tree).toBeDefined();
+    for (const path of ['world/actor-kinds.ts', 'workers/hv-worker.ts', 'workers/actor-thread.ts', 'report/telemetry.ts']) {
+      const js = tree!.map(source(path));
+      expect(js, path).toMatch(/\.js$/);
+      expect(existsSync(fileURLToPath(js!)), path).toBe(true);
+      expect(tree!.source(js!)).toBe(source(path));
+    }
+    for (const url of [TEST_ACTORS_PLUGIN, source('workers/compiled-tree.test.ts'), source('world/test-plugins/step-observer.ts'), source('cli/bin.mjs'), 'file:///elsewhere/plugin.ts', 'node:fs']) {
+      expect(tree!.map(url), url).toBeUndefined();
+    }
+    expect(tree!.source(source('world/actor-kinds.ts'))).toBeUndefined();
+    // Once per process: the same tree again.
+    expect(compiledTree()).toBe(tree);
+  });
+
+  test('a run whose observer module is not in the tree runs its owner on the sources: the same trace as on the tree', async () => {
+    const spec: ScenarioSpec = {
+      name: 'one builder',
+      host: { memoryMiB: 64, xen: '4.22', dom0MiB: 16 },
+      untilNs: 2e9,
+      actors: [{ name: 'xl-1', kind: 'script', params: buildScript('g1', 16, false) }],
+    };
+    // The observer (a test plugin) is outside the tree: the owner loads the sources; the actor the tree.
+    const observed = await runThreads(spec, { policy: 'arrival', observerModule: STEP_OBSERVER.ownerModule });
+    const plain = await runThreads(spec, { policy: 'arrival' });
+    for (const r of [observed, plain]) {
+      expect(r.ownerLost).toBeUndefined();
+      expect(r.failure).toBeUndefined();
+      expect(r.actors.filter((a) => a.error !== undefined)).toEqual([]);
+    }
+    expect((observed.observed as StepLog).steps).toBe(observed.steps);
+    // One builder alone: nothing races, so both runs are the same run.
+    expect(observed.trace).toBe(plain.trace);
+    const rep = await replayTrace(plain.trace!);
+    expect(rep.divergence).toBeUndefined();
+    expect(rep.reproduced).toBe(true);
+  });
+});
