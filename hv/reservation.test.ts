@@ -30,6 +30,44 @@ describe('reservation ops return extents done, never an errno', () => {
     expect(info(hv, d).tot_pages).toBe(0);
   });
 
+  // start_extent is cmd >> MEMOP_EXTENT_SHIFT (6), below 2^58 on a 64-bit cmd: an index no cmd
+  // can carry has no extent to return, so the op does nothing and returns 0, in one section.
+  test.each(versions)('on %s a start_extent no cmd can carry does nothing and returns 0, in one section', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 100);
+    expect(hypercallChecked(hv, 0, POPULATE, populateArgs(d, 2, 0)).rc).toBe(2);
+    for (const op of [POPULATE, 'XENMEM_increase_reservation', 'XENMEM_decrease_reservation']) {
+      for (const start_extent of [-1, 0.5, 2 ** 58, 'x']) {
+        const call = hv.begin(0, op, { domid: d, nr_extents: 3, extent_order: 0, extent_start: [0, 1, 2], start_extent });
+        expect([stepChecked(hv, call), stepChecked(hv, call)]).toEqual(['memory_op', 'return']);
+        expect(call.result).toEqual({ rc: 0 });
+      }
+    }
+    expect(info(hv, d).tot_pages).toBe(2);
+  });
+
+  test.each(versions)('on %s an argument refused at decode is one memory_op section returning start_extent', (v) => {
+    const hv = boot(v);
+    const call = hv.begin(0, POPULATE, { ...populateArgs(99, 4, 0), start_extent: 2 });
+    expect([stepChecked(hv, call), stepChecked(hv, call)]).toEqual(['memory_op', 'return']);
+    expect(call.result).toEqual({ rc: 2 });
+  });
+
+  // populate_physmap reads each gpfn from extent_start: with no list (a NULL handle) the first
+  // copy_from_guest_offset faults and the loop stops at extent 0; a bad gpfn ends the call in the
+  // section that found it.
+  test.each(versions)('on %s populate_physmap without an extent list does nothing and returns 0; a bad gpfn stops in one memory_op section', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 100);
+    for (const extent_start of [null, undefined]) {
+      expect(hypercallChecked(hv, 0, POPULATE, { domid: d, nr_extents: 2, extent_order: 0, extent_start }).rc).toBe(0);
+    }
+    const call = hv.begin(0, POPULATE, { domid: d, nr_extents: 2, extent_order: 1, extent_start: [1, 2] });
+    expect([stepChecked(hv, call), stepChecked(hv, call)]).toEqual(['memory_op', 'return']);
+    expect(call.result).toEqual({ rc: 0 });
+    expect(info(hv, d).tot_pages).toBe(0);
+  });
+
   test.each(versions)('on %s a gpfn that is unaligned or already mapped stops the loop there', (v) => {
     const hv = boot(v);
     const d = createDomain(hv, 100);
@@ -107,6 +145,23 @@ describe('continuations (§5.3)', () => {
     while (!call.done) labels.push(stepChecked(hv, call));
     expect(call.result!.rc).toBe(5);
     expect(labels.filter((l) => l === 'continuation').length).toBe(4);
+  });
+
+  // The re-entered do_memory_op copies the reservation from guest memory again: a guest that
+  // rewrote it meanwhile (here to a domain that does not exist) gets the index it had reached.
+  test.each(['4.13', '4.22'] as const)('on %s a continuation decodes the arguments again: refused there, the call returns the extent reached', (v) => {
+    const hv = boot(v, 16, { costs: { preemptSliceNs: 0 } });
+    const d = createDomain(hv, 100);
+    const args = populateArgs(d, 5, 0) as { domid: number };
+    const call = hv.begin(0, POPULATE, args);
+    const labels: string[] = [];
+    while (!labels.includes('continuation')) labels.push(stepChecked(hv, call));
+    expect(hv.domain(d)!.totPages).toBe(1);
+    args.domid = 99;
+    while (!call.done) labels.push(stepChecked(hv, call));
+    expect(labels.slice(-3)).toEqual(['continuation', 'memory_op', 'return']);
+    expect(call.result).toEqual({ rc: 1 });
+    expect(hv.domain(d)!.totPages).toBe(1);
   });
 
   test('on 4.3 the first extent can be preempted (B13): with a zero time slice the call never progresses', () => {

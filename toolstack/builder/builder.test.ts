@@ -146,6 +146,40 @@ describe('extent sizes and fallbacks', () => {
   });
 });
 
+// meminit_hvm (xc_hvm_build_x86.c): the low 0xA0 pages only with a device model; memflags gain
+// XENMEMF_exact_node only for a range on a real pnode; `for ( vmemid = 0; vmemid < nr_vmemranges
+// && !rc; vmemid++ )` stops at the first range that fails.
+describe('meminit_hvm: device model, node flags, ranges', () => {
+  it('PVH (no device model) starts at gpfn 0 with 2 MiB extents, no low-RAM pass, and builds', async () => {
+    const r = await build('name="p"\ntype="pvh"\nmemory=512\n');
+    expect(r.out.rc).toBe(0);
+    expect(r.populates[0]).toEqual([9, 4, 0, 4]);
+    expect(r.populates.some(([o, n]) => o === 0 && n === 0xa0)).toBe(false);
+    expect(r.port.hv.domain(r.out.domid!)!.totPages).toBe(131072);
+  });
+
+  it('without vNUMA every populate goes with mem_flags 0 (no exact-node bit for XC_NUMA_NO_NODE)', async () => {
+    const r = await build('name="h"\ntype="hvm"\nmemory=64\n');
+    expect(r.out.rc).toBe(0);
+    const flags = r.port.callsOf('XENMEM_populate_physmap').map((c) => c.args.mem_flags ?? 0);
+    expect(flags.length).toBeGreaterThan(2);
+    expect(new Set(flags)).toEqual(new Set([0]));
+  });
+
+  it('a range that fails ends the loop: RAM above 4 GiB is never tried after the low range failed', async () => {
+    const port = new DirectPort({ memoryMiB: 16384, xen: '4.22', dom0MiB: 1024 });
+    port.intercept = (op, a) => {
+      if (op !== 'XENMEM_populate_physmap') return undefined;
+      const first = (a.extent_start as number[])[0]!;
+      return (a.extent_order as number) > 0 || first >= 0xc0 ? { rc: 0 } : undefined;
+    };
+    const r = await build('name="h"\ntype="hvm"\nmemory=4096\n', { port });
+    expect(r.out.rc).not.toBe(0);
+    expect(r.populates.some(([, , g]) => g >= 0xc0 && g < 0xf0000)).toBe(true);
+    expect(r.populates.filter(([, , g]) => g >= 0x100000)).toEqual([]);
+  });
+});
+
 /** Makes every 4 KiB populate one extent short, after really populating the rest. */
 function shortFourK(port: DirectPort): void {
   port.intercept = (op, a) => {
