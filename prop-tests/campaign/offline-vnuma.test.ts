@@ -75,8 +75,8 @@ describe('vnuma family: vNUMA xl creates on a NUMA host', () => {
 
   it('the claim-set series\' default portfolio offlines and builds vNUMA guests, after the slots it had; released versions take --family', () => {
     const names = (xen: XenVersion) => portfolioFor(xen).map(slotName);
-    // The claim-set slots come after the slots every version has but the NUMA slot (last).
-    expect(names('4.22+claim-sets').slice(-4)).toEqual(['offline/random', 'offline+claims/pct', 'vnuma+offline/random', 'claims@2-nodes/random']);
+    // The claim-set slots come after the slots every version has but the NUMA and squeeze slots (last).
+    expect(names('4.22+claim-sets').slice(-5)).toEqual(['offline/random', 'offline+claims/pct', 'vnuma+offline/random', 'claims@2-nodes/random', 'squeeze/random']);
     expect(names('4.22+claim-sets').filter((n) => !/offline|vnuma/.test(n))).toEqual(names('4.22'));
     for (const xen of ['4.3', '4.21', '4.22'] as const) expect(names(xen).some((n) => /offline|vnuma/.test(n))).toBe(false);
     expect(portfolioFor('4.22', ['offline']).map((s) => s.families)).toEqual([['offline'], ['offline'], ['offline']]);

@@ -8,3 +8,4 @@ import './claim-monitors.ts';
 import './result-monitors.ts';
 import './build-monitors.ts';
 import './offline.ts';
+import './squeeze.ts';

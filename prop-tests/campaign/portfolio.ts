@@ -54,6 +54,10 @@ const DEFAULT_SLOTS: ReadonlyArray<Slot & { only43?: true; onlyClaimSets?: true 
   // NUMA hosts on every version (the allocator's per-node lists, merges and node round-robin):
   // the claims family's builds on hosts of 1-2 nodes. Last, so the other slots keep their streams.
   { families: ['claims'], strategy: 'random', weight: 1, nodesMax: 2 },
+  // libxl builds on squeezed hosts (fragmented, free memory within pages of the build): a
+  // builder's fallback from a short superpage batch and the size of its claim. A unit is one xl
+  // build of some 1-6 k sections, mostly 4 KiB extents.
+  { families: ['squeeze'], strategy: 'random', weight: 0.2 },
 ];
 
 /**

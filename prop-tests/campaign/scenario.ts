@@ -13,6 +13,10 @@ import { ROGUE_OPS, type BuilderParams, type GuestPokeParams, type PokeParams, t
 import { monitorsFor } from './monitors.ts';
 import type { OfflinerParams } from './offline.ts';
 import { buildScript } from '../../world/test-scenarios.ts';
+import { configuredRam } from './build-monitors.ts';
+// The squeezer's actor kind is registered with the scenarios that use it (the default portfolio's squeeze slot).
+import './squeeze.ts';
+import type { SqueezerParams } from './squeeze.ts';
 
 export interface GuestSpec {
   type: 'pv' | 'hvm';
@@ -118,6 +122,27 @@ export interface VnumaXlSpec {
   claimMode: 0 | 1;
 }
 
+/**
+ * An `xl create` on a squeezed host (the squeeze family): a dom0 thread (squeeze.ts) first leaves
+ * the free memory fragmented and `slack` pages above the build's need, then races it for pages.
+ */
+export interface SqueezeSpec {
+  type: 'pv' | 'hvm';
+  /** xl.cfg memory: PV 2 + size MiB; HVM 14 + size (8 of them video RAM: 6-10 MiB of RAM, a 2 MiB batch of 2-4 extents). */
+  size: number;
+  claimMode: 0 | 1;
+  /** Free pages beyond the build's need when it starts (negative: too few by that many). */
+  slack: number;
+  /** 2 MiB blocks left whole (fewer than a batch: the builder's superpage batches come back short). */
+  superpages: number;
+  /** Pages each fragmented 2 MiB block keeps. */
+  keep: number;
+  /** Pages the squeezer grabs one at a time once the build has started. */
+  grabs: number;
+  /** When the grabs start, in µs after the build starts. */
+  grabAtUs: number;
+}
+
 /** A self-ballooning Linux guest with tmem (built by a script, 8 MiB, bursty). */
 export interface LinuxSpec {
   seed: number;
@@ -149,11 +174,15 @@ export interface KillSpec {
  *   kills      the owner kills an actor at any section (a recorded choice; replay applies it)
  *   offline    dom0 offlines (and maybe onlines) a range of frames at any point of the race (B10;
  *              the claim-set series' recall), property offline-recalls-claims
+ *   squeeze    real `xl create`s on squeezed hosts: free memory fragmented (a few whole 2 MiB
+ *              blocks, the rest in holes of < 2 MiB, so superpage batches come back short and the
+ *              builder falls back to 4 KiB pages) and within a few pages of the build's need (above
+ *              or below), and a dom0 thread grabbing the last pages while it builds
  *   vnuma      real `xl create`s of vNUMA guests (xl.cfg vnuma, one vnode per pnode round the
  *              nodes) on a host of 2–4 nodes: exact-node population, the per-node gate, and on
  *              4.22+claim-sets the proposed per-node claim set
  */
-export const FAMILIES = ['claims', 'rogue', 'xl', 'guest-ops', 'busy-cpus', 'tmem', 'linux', 'kills', 'offline', 'vnuma'] as const;
+export const FAMILIES = ['claims', 'rogue', 'xl', 'guest-ops', 'busy-cpus', 'tmem', 'linux', 'kills', 'offline', 'vnuma', 'squeeze'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 /** The generated value: everything a run depends on except the schedule. */
@@ -185,6 +214,7 @@ export interface CampaignScenario {
   kills?: KillSpec[];
   offlines?: OfflineSpec[];
   vnumaXls?: VnumaXlSpec[];
+  squeezes?: SqueezeSpec[];
   /** vnuma family: the host's nodes (instead of `nodes`). */
   vnumaHostNodes?: number;
   /** Property monitors checked besides the version's (ScenarioConstraints.properties). */
@@ -309,6 +339,19 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
     }), { minLength: 1, maxLength: 2 });
     extra.vnumaHostNodes = fc.integer({ min: 2, max: 4 });
   }
+  if (fam.has('squeeze')) {
+    extra.squeezes = fc.array(fc.record({
+      type: fc.constantFrom<SqueezeSpec['type']>('pv', 'hvm'),
+      size: fc.nat({ max: 4 }),
+      claimMode: fc.constantFrom<0 | 1>(1, 0),
+      // Mostly within a few pages of the need; sometimes a looser, only fragmented host.
+      slack: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: -3, max: 6 }) }, { weight: 1, arbitrary: fc.integer({ min: 7, max: 1024 }) }),
+      superpages: fc.nat({ max: 4 }),
+      keep: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 64 })),
+      grabs: fc.nat({ max: 4 }),
+      grabAtUs: fc.nat({ max: 2000 }),
+    }), { minLength: 1, maxLength: 1 });
+  }
   // Tuples of constants (as `inject` below): they draw nothing, so the other keys are generated
   // exactly as without them, and a value found outside fast-check still shrinks.
   if ((c.properties?.length ?? 0) > 0) extra.properties = constants(c.properties!);
@@ -335,7 +378,7 @@ export function nodesOf(s: CampaignScenario): number {
 
 /** The xl and vnuma families' host: HVM guests need room (8 MiB of video RAM each), so 8× the base size. */
 function familyHostMiB(s: CampaignScenario): number {
-  return (s.xls?.length ?? 0) + (s.vnumaXls?.length ?? 0) > 0 ? s.hostMiB * 8 : s.linux !== undefined && s.linux.length > 0 ? Math.max(32, s.hostMiB) : s.hostMiB;
+  return (s.xls?.length ?? 0) + (s.vnumaXls?.length ?? 0) + (s.squeezes?.length ?? 0) > 0 ? s.hostMiB * 8 : s.linux !== undefined && s.linux.length > 0 ? Math.max(32, s.hostMiB) : s.hostMiB;
 }
 
 /** Memory left free for guests' extents beyond their own: two order-10 extents (4 MiB each). */
@@ -508,6 +551,7 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     actors.push({ name: `offline-${i + 1}`, kind: 'offliner', params: params as unknown as Record<string, unknown> });
   }
   for (const [i, x] of (s.vnumaXls ?? []).entries()) actors.push(vnumaXlActor(s, x, i, free));
+  for (const [i, q] of (s.squeezes ?? []).entries()) actors.push(...squeezeActors(s, q, i));
   for (const [i, l] of (s.linux ?? []).entries()) {
     const name = `lx${i + 1}`;
     const pages = LINUX_MIB * 256;
@@ -538,6 +582,31 @@ function vnumaXlActor(s: CampaignScenario, x: VnumaXlSpec, i: number, free: numb
   const claimMode = s.claimModeFixed === true ? s.claimMode : x.claimMode;
   return xlCreateActor(s, `xl-vnuma-${i + 1}`, file, claimMode,
     `name = "${name}"\ntype = "${x.type}"\nmemory = ${sizes.reduce((a, b) => a + b, 0)}\nvnuma = [ ${vnodes.join(', ')} ]\n`);
+}
+
+/** A squeeze's xl.cfg memory (MiB). */
+export const squeezeMiB = (q: SqueezeSpec): number => (q.type === 'pv' ? 2 : 14) + (q.size % 5);
+
+/** A squeeze's `xl create` starts at this virtual time; its squeezer squeezes at SQUEEZE_AT_NS (the other actors' builds long done). */
+export const SQUEEZE_XL_AT_NS = 500e6;
+const SQUEEZE_AT_NS = 400e6;
+
+/**
+ * A squeeze-family `xl create` (an 'xl-timeline' actor: one command at SQUEEZE_XL_AT_NS) and the
+ * squeezer that prepares its host: sized from the build's RAM as libxl lays it out.
+ */
+function squeezeActors(s: CampaignScenario, q: SqueezeSpec, i: number): ActorSpec[] {
+  const name = `q${i + 1}`;
+  const file = `${name}.cfg`;
+  const cfg = `name = "${name}"\ntype = "${q.type}"\nmemory = ${squeezeMiB(q)}\n`;
+  const xl = xlCreateActor(s, `xl-squeezed-${i + 1}`, file, s.claimModeFixed === true ? s.claimMode : q.claimMode, cfg);
+  const { argv, ...base } = xl.params as { argv: string[] };
+  const timeline: ActorSpec = { name: xl.name, kind: 'xl-timeline', params: { ...base, commands: [{ atNs: SQUEEZE_XL_AT_NS, argv }] } };
+  const need = (configuredRam(cfg, file) ?? []).reduce((n, [lo, hi]) => n + hi - lo, 0);
+  const params: SqueezerParams = {
+    atNs: SQUEEZE_AT_NS, need, slack: q.slack, superpages: q.superpages, keep: q.keep, grabs: q.grabs, grabAtNs: SQUEEZE_XL_AT_NS + q.grabAtUs * 1000,
+  };
+  return [{ name: `squeezer-${i + 1}`, kind: 'squeezer', params: params as unknown as Record<string, unknown> }, timeline];
 }
 
 /** An xl actor running `xl create FILE` with `cfg` as FILE, under xl.conf's claim_mode and no autoballoon. */
@@ -592,6 +661,16 @@ function describeActor(a: ActorSpec): string {
       const p = raw as unknown as GuestPokeParams;
       const what = p.action === 'rogue' ? `tries ${(p.ops ?? []).join(', ')} on d${p.size}` : p.action === 'tmem-fill' ? `fills tmem with ${p.size} puts` : p.action === 'foreign-populate' ? `populates d${p.size}` : `${p.action} (${p.size}${(p.variant ?? 0) !== 0 ? `, variant ${p.variant}` : ''})`;
       return `in ${a.boot}: ${what}`;
+    }
+    case 'xl-timeline': {
+      const commands = (raw.commands as Array<{ atNs: number; argv: string[] }> | undefined) ?? [];
+      return commands.map((c) => `at ${c.atNs / 1e9} s: ${describeActor({ ...a, kind: 'xl', params: { ...raw, argv: c.argv } })}`).join('; ');
+    }
+    case 'squeezer': {
+      const p = raw as unknown as SqueezerParams;
+      const slack = p.slack >= 0 ? `${p.slack} pages above` : `${-p.slack} pages below`;
+      return `at ${p.atNs / 1e9} s leaves free memory ${slack} a build of ${p.need} pages, ${p.superpages} whole 2 MiB block(s), the rest in holes (${p.keep} page(s) kept a block)` +
+        `${p.grabs > 0 ? `; from ${p.grabAtNs / 1e9} s grabs ${p.grabs} page(s)` : ''}`;
     }
     case 'xl': {
       const argv = (raw.argv as string[] | undefined) ?? [];
