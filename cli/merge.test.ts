@@ -36,9 +36,15 @@ const usageError = (r: Ended, message: RegExp) => {
 };
 
 describe('a campaign in shards', () => {
-  it('each shard writes its results; one of them finds the failure the whole campaign finds (exit 1), the others none (exit 0)', () => {
+  it('each shard writes its results; the shards that reach a failure exit 1, the others 0, and one of them has the whole campaign\'s', () => {
     expect(whole.status).toBe(1);
-    expect(shards.map((s) => s.status).sort()).toEqual([0, 0, 1]);
+    // On 4.21 failures are many: how many shards reach one before their budget ends depends on the portfolio.
+    const statuses = shards.map((s) => s.status);
+    expect(statuses.every((s) => s === 0 || s === 1), String(statuses)).toBe(true);
+    const slotOf = (k: number) => json(`s${k}.json`).found?.slot as number | undefined;
+    const slots = shards.map((_, i) => slotOf(i + 1));
+    statuses.forEach((s, i) => expect(s === 1, `shard ${i + 1}`).toBe(slots[i] !== undefined));
+    expect(Math.min(...slots.filter((x): x is number => x !== undefined))).toBe(json('whole.json').found.slot);
     for (const s of shards) expect(s.stderr).not.toMatch(STACK_FRAME);
   });
 
