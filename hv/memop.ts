@@ -229,43 +229,47 @@ const P_DONE = 10;
  * ends a section, exactly where the generator yielded; `state` says where the next one begins.
  */
 class PopulateSections implements SectionRunner {
-  private state = P_ENTRY;
-  private readonly res = { done: false, value: '' as string | HypercallResult };
-  private readonly mapIt: boolean;
-  private readonly mfnsOut: number[] = [];
+  #state = P_ENTRY;
+  readonly #res = { done: false, value: '' as string | HypercallResult };
+  readonly #mapIt: boolean;
+  readonly #mfnsOut: number[] = [];
   /** The decoded arguments (re-decoded at each continuation). */
-  private a: MemopArgs | null = null;
+  #a: MemopArgs | null = null;
   /** The extent in progress, where the current do_memory_op entry began, and when. */
-  private i = 0;
-  private start = 0;
-  private entry = 0;
+  #i = 0;
+  #start = 0;
+  #entry = 0;
   /** The extent being populated was stashed (stash_allocation): the call must be continued. */
-  private stashed = false;
+  #stashed = false;
   /** The extent in progress: its gpfn (populate_physmap), mfn once allocated, scrub position. */
-  private gpfn = -1;
+  #gpfn = -1;
   /** d.p2m.mutations when the extent's gpfns were found unmapped. */
-  private p2mSeen = 0;
-  private mfn = -1;
-  private scrubAt = 0;
+  #p2mSeen = 0;
+  #mfn = -1;
+  #scrubAt = 0;
   /** 4.22 populate_physmap during creation: pages come unscrubbed and are scrubbed here. */
-  private deferred = false;
-  private result: HypercallResult = { rc: 0 };
+  #deferred = false;
+  #result: HypercallResult = { rc: 0 };
 
-  constructor(
-    private readonly hv: HypercallContext,
-    private readonly caller: number,
-    private readonly op: 'XENMEM_populate_physmap' | 'XENMEM_increase_reservation',
-    private readonly args: unknown,
-  ) {
-    this.mapIt = op === 'XENMEM_populate_physmap';
+  readonly #hv: HypercallContext;
+  readonly #caller: number;
+  readonly #op: 'XENMEM_populate_physmap' | 'XENMEM_increase_reservation';
+  readonly #args: unknown;
+
+  constructor(hv: HypercallContext, caller: number, op: 'XENMEM_populate_physmap' | 'XENMEM_increase_reservation', args: unknown) {
+    this.#hv = hv;
+    this.#caller = caller;
+    this.#op = op;
+    this.#args = args;
+    this.#mapIt = op === 'XENMEM_populate_physmap';
   }
 
   next(): IteratorResult<string, HypercallResult> {
-    const label = this.section();
-    const res = this.res;
+    const label = this.#section();
+    const res = this.#res;
     if (label === null) {
       res.done = true;
-      res.value = this.result;
+      res.value = this.#result;
     } else {
       res.value = label;
     }
@@ -273,65 +277,65 @@ class PopulateSections implements SectionRunner {
   }
 
   /** The last section: `label`, and the call returns `result`. */
-  private last(label: string, result: HypercallResult): string {
-    this.result = result;
-    this.state = P_DONE;
+  #last(label: string, result: HypercallResult): string {
+    this.#result = result;
+    this.#state = P_DONE;
     return label;
   }
 
   /** The loop stops at extent i: the extents done so far. */
-  private stopAt(label: string): string {
-    return this.last(label, reservationResult(this.op, this.a!, this.i, this.mfnsOut));
+  #stopAt(label: string): string {
+    return this.#last(label, reservationResult(this.#op, this.#a!, this.#i, this.#mfnsOut));
   }
 
   /** Runs one section. @returns its label, or null when the call has returned. */
-  private section(): string | null {
-    const hv = this.hv;
+  #section(): string | null {
+    const hv = this.#hv;
     for (;;) {
-      switch (this.state) {
+      switch (this.#state) {
         case P_ENTRY: {
-          const first = startExtentOf(this.args);
-          if (first === undefined) return this.last('memory_op', { rc: 0 });
-          const a = decodeReservation(hv, this.caller, this.op, this.args, first);
-          if (typeof a === 'number') return this.last('memory_op', { rc: a });
-          this.a = a;
-          this.i = this.start = first;
-          this.entry = hv.now;
-          this.state = P_TOP;
+          const first = startExtentOf(this.#args);
+          if (first === undefined) return this.#last('memory_op', { rc: 0 });
+          const a = decodeReservation(hv, this.#caller, this.#op, this.#args, first);
+          if (typeof a === 'number') return this.#last('memory_op', { rc: a });
+          this.#a = a;
+          this.#i = this.#start = first;
+          this.#entry = hv.now;
+          this.#state = P_TOP;
           break;
         }
         case P_TOP: {
-          const a = this.a!;
-          if (this.i >= a.r.nrExtents) {
-            this.result = reservationResult(this.op, a, a.r.nrExtents, this.mfnsOut);
-            this.state = P_DONE;
+          const a = this.#a!;
+          if (this.#i >= a.r.nrExtents) {
+            this.#result = reservationResult(this.#op, a, a.r.nrExtents, this.#mfnsOut);
+            this.#state = P_DONE;
             return null;
           }
-          if (this.stashed || preemptPending(hv, this.i, this.start, this.entry)) {
-            this.stashed = false;
-            this.state = P_CONTINUED;
+          if (this.#stashed || preemptPending(hv, this.#i, this.#start, this.#entry)) {
+            this.#stashed = false;
+            this.#state = P_CONTINUED;
             return 'continuation';
           }
           const { d, r } = a;
           const n = pow2(r.extentOrder);
-          if (this.mapIt) {
-            const g = r.list === null ? undefined : r.list[this.i];
+          if (this.#mapIt) {
+            const g = r.list === null ? undefined : r.list[this.#i];
             // DIVERGENCE: populating over an existing mapping stops the loop instead of replacing it.
-            if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || d.p2m.anyMapped(g, n)) return this.stopAt('memory_op');
-            this.gpfn = g;
-            this.p2mSeen = d.p2m.mutations;
+            if (!isU64(g) || g % n !== 0 || g + n > 2 ** 40 || d.p2m.anyMapped(g, n)) return this.#stopAt('memory_op');
+            this.#gpfn = g;
+            this.#p2mSeen = d.p2m.mutations;
           }
           // 4.22 populate_physmap: during creation pages come unscrubbed and unassigned
           // (MEMF_no_scrub | MEMF_keep_scrub) and are scrubbed here, with preemption.
-          this.deferred = this.mapIt && hv.feat.deferredPopulateScrub && !d.creationFinished;
-          this.mfn = -1;
-          this.scrubAt = 0;
-          this.state = P_ALLOC;
-          if (this.mapIt && hv.feat.deferredPopulateScrub && d.pendingScrub !== null) {
+          this.#deferred = this.#mapIt && hv.feat.deferredPopulateScrub && !d.creationFinished;
+          this.#mfn = -1;
+          this.#scrubAt = 0;
+          this.#state = P_ALLOC;
+          if (this.#mapIt && hv.feat.deferredPopulateScrub && d.pendingScrub !== null) {
             const p = getStashedAllocation(hv, d, r.extentOrder, a.memflags);
             if (p !== null) {
-              this.mfn = p.mfn;
-              this.scrubAt = p.index;
+              this.#mfn = p.mfn;
+              this.#scrubAt = p.index;
             }
             return 'get_stashed_allocation';
           }
@@ -341,19 +345,19 @@ class PopulateSections implements SectionRunner {
           // hypercall_create_continuation at extent i, then the re-entered do_memory_op's decode
           // and checks from that extent on.
           hv.charge(hv.costs.hypercallNs);
-          const again = decodeReservation(hv, this.caller, this.op, this.args, this.i);
-          if (typeof again === 'number') return this.last('memory_op', { rc: again });
-          this.a = again;
-          this.start = this.i;
-          this.entry = hv.now;
-          this.state = P_TOP; // the re-entered loop checks extent i from the top
+          const again = decodeReservation(hv, this.#caller, this.#op, this.#args, this.#i);
+          if (typeof again === 'number') return this.#last('memory_op', { rc: again });
+          this.#a = again;
+          this.#start = this.#i;
+          this.#entry = hv.now;
+          this.#state = P_TOP; // the re-entered loop checks extent i from the top
           break;
         }
         case P_ALLOC: {
-          const { d, r, memflags } = this.a!;
-          if (this.mfn >= 0) {
-            this.scrubAt += this.mfn;
-            this.state = this.deferred ? P_SCRUB : P_ASSIGN;
+          const { d, r, memflags } = this.#a!;
+          if (this.#mfn >= 0) {
+            this.#scrubAt += this.#mfn;
+            this.#state = this.#deferred ? P_SCRUB : P_ASSIGN;
             break;
           }
           const order = r.extentOrder;
@@ -363,82 +367,82 @@ class PopulateSections implements SectionRunner {
           if (typeof got !== 'number') {
             hv.emit({ kind: 'alloc_failed', domid: d.domid, order, outstanding: before, reason: got });
             // gdprintk (debug builds only); 4.3's populate_physmap stays quiet for order 0 under tmem.
-            if (hv.debugBuild && !(this.mapIt && hv.feat.version === '4.3' && hv.tmem !== null && order === 0)) {
-              hv.console.printk(allocFailLine(hv.feat.version, this.mapIt, hv.current?.domid ?? d.domid, order, d.domid, memflags, this.i, r.nrExtents));
+            if (hv.debugBuild && !(this.#mapIt && hv.feat.version === '4.3' && hv.tmem !== null && order === 0)) {
+              hv.console.printk(allocFailLine(hv.feat.version, this.#mapIt, hv.current?.domid ?? d.domid, order, d.domid, memflags, this.#i, r.nrExtents));
             }
-            return this.stopAt('alloc_heap_pages');
+            return this.#stopAt('alloc_heap_pages');
           }
-          this.mfn = got;
-          this.scrubAt = got;
-          if (!this.deferred) hv.scrubOnAlloc(got, pow2(order));
-          this.state = this.deferred ? P_SCRUB : P_ASSIGN;
+          this.#mfn = got;
+          this.#scrubAt = got;
+          if (!this.#deferred) hv.scrubOnAlloc(got, pow2(order));
+          this.#state = this.#deferred ? P_SCRUB : P_ASSIGN;
           return 'alloc_heap_pages';
         }
         case P_SCRUB: {
           // The scrub loop (4.22): one section per SCRUB_BATCH dirty pages; after each batch but the
           // last a pending preemption stashes the extent for the continuation to resume.
-          const end = this.mfn + pow2(this.a!.r.extentOrder);
-          const at = this.scrubAt;
+          const end = this.#mfn + pow2(this.#a!.r.extentOrder);
+          const at = this.#scrubAt;
           const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);
           const last = stop < 0 || stop === end;
           const upTo = last ? end : stop;
           const scrubbed = hv.dirty.clear(at, upTo - at);
           hv.charge(scrubbed * hv.costs.pageScrubNs);
-          this.scrubAt = upTo;
-          this.state = last ? P_ASSIGN : P_SCRUB_CHECK;
+          this.#scrubAt = upTo;
+          this.#state = last ? P_ASSIGN : P_SCRUB_CHECK;
           if (scrubbed > 0) return 'scrub_pages';
           break;
         }
         case P_SCRUB_CHECK: {
-          if (hv.now - this.entry < hv.costs.preemptSliceNs) { // hypercall_preempt_check()
-            this.state = P_SCRUB;
+          if (hv.now - this.#entry < hv.costs.preemptSliceNs) { // hypercall_preempt_check()
+            this.#state = P_SCRUB;
             break;
           }
-          const { d, r } = this.a!;
-          stashAllocation(hv, d, this.mfn, r.extentOrder, this.scrubAt - this.mfn);
-          this.state = P_STASHED;
+          const { d, r } = this.#a!;
+          stashAllocation(hv, d, this.#mfn, r.extentOrder, this.#scrubAt - this.#mfn);
+          this.#state = P_STASHED;
           return 'stash_allocation';
         }
         case P_STASHED:
-          this.stashed = true;
-          this.state = P_TOP; // extent i again, through the continuation
+          this.#stashed = true;
+          this.#state = P_TOP; // extent i again, through the continuation
           break;
         case P_ASSIGN: {
-          const { d, r, memflags } = this.a!;
+          const { d, r, memflags } = this.#a!;
           const order = r.extentOrder;
           const n = pow2(order);
           // A concurrent populate may have mapped the same gpfns meanwhile (if any mapping changed).
-          const raced = this.mapIt && d.p2m.mutations !== this.p2mSeen && d.p2m.anyMapped(this.gpfn, n);
-          if (raced || !hv.heap.assignPages(d, this.mfn, order, memflags)) {
+          const raced = this.#mapIt && d.p2m.mutations !== this.#p2mSeen && d.p2m.anyMapped(this.#gpfn, n);
+          if (raced || !hv.heap.assignPages(d, this.#mfn, order, memflags)) {
             if (!raced && hv.debugBuild) {
               const dying = d.isDying !== 0;
               const line = assignFailLine(hv.feat.version, hv.current?.domid ?? d.domid, hv.tmem !== null, order, { domid: d.domid, totPages: d.totPages, maxPages: d.maxPages, dying });
               if (line !== undefined) hv.console.printk(line);
             }
             // E4 consumed the claim already: that share is lost, as 75d29d9b5e accepts (B5).
-            this.state = P_FREE;
+            this.#state = P_FREE;
             return 'assign_pages';
           }
-          if (this.mapIt) d.p2m.map(this.gpfn, this.mfn, n);
+          if (this.#mapIt) d.p2m.map(this.#gpfn, this.#mfn, n);
           else {
-            d.unmappedExtents.set(this.mfn, order);
-            this.mfnsOut.push(this.mfn);
+            d.unmappedExtents.set(this.#mfn, order);
+            this.#mfnsOut.push(this.#mfn);
           }
           hv.charge(n * hv.costs.pagePopulateNs);
-          this.state = P_NEXT;
+          this.#state = P_NEXT;
           return 'assign_pages';
         }
         case P_FREE:
-          hv.heap.freeHeapPages(this.mfn, this.a!.r.extentOrder);
-          return this.stopAt('free_heap_pages');
+          hv.heap.freeHeapPages(this.#mfn, this.#a!.r.extentOrder);
+          return this.#stopAt('free_heap_pages');
         case P_NEXT:
-          this.i++;
-          this.state = P_TOP;
+          this.#i++;
+          this.#state = P_TOP;
           break;
         case P_DONE:
           return null;
         default:
-          return assertFail(`populate: bad state ${this.state}`);
+          return assertFail(`populate: bad state ${this.#state}`);
       }
     }
   }
