@@ -7,7 +7,7 @@
 // The view answers with copies in Xen's own shapes (XEN_SYSCTL_physinfo, one
 // XEN_DOMCTL_getdomaininfo per domain), frozen: a property can read the hypervisor, never change it.
 
-import { domainInfo, physinfo, type HvEvent, type XenVersion } from '../hv/index.ts';
+import { domainInfo, physinfo, type Call, type HvEvent, type XenVersion } from '../hv/index.ts';
 import type { Owner, StepInfo } from './owner.ts';
 import { DEFINITION, type ActorMain, type Definition, type Monitor, type MonitorFactory } from './registry.ts';
 
@@ -166,13 +166,21 @@ function propertyMonitor(name: string, check: PropertySpec['check'], atEnd: Prop
   return {
     name,
     afterStep(info) {
-      last = Object.freeze({ ...info });
+      last = Object.freeze({ ...info, ...(info.call === undefined ? {} : { call: publicCall(info.call) }) });
       const b = run(check);
       events = [];
       return b;
     },
     ...(atEnd === undefined ? {} : { atEnd: () => run(atEnd) }),
   };
+}
+
+/**
+ * The hypercall as a property sees it: its fields, never the hypervisor's machinery for running
+ * it (Call.gen holds the op's sections and, through them, the hypervisor itself).
+ */
+function publicCall(c: Readonly<Call>): Readonly<Call> {
+  return Object.freeze({ id: c.id, caller: c.caller, op: c.op, args: c.args, sections: c.sections, lastLabel: c.lastLabel, result: c.result, done: c.done, gen: null });
 }
 
 /** A check's answer as a monitor's: null when it holds, else one bounded message. */

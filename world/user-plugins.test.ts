@@ -83,6 +83,10 @@ describe('a user property in the scheduled world', () => {
     expect(seen.now).toBe(hv.now);
     expect(seen.xen).toEqual({ version: '4.22', inject: [] });
     expect(seen.step).toMatchObject({ step: r.failure!.step, op: 'XENMEM_populate_physmap' });
+    // The call as the property sees it: its fields, not the hypervisor's machinery that runs it.
+    const call = (seen.step as { call: Record<string, unknown> }).call;
+    expect(Object.keys(call).sort()).toEqual(['args', 'caller', 'done', 'gen', 'id', 'lastLabel', 'op', 'result', 'sections'].filter((k) => k !== 'result' || 'result' in call));
+    expect(call.gen).toBeNull();
   });
 
   test('mutation attempts through the view throw or do nothing, and the run is the one without the property', async () => {
