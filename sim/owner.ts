@@ -48,6 +48,8 @@ interface ActorState {
   killDue?: string;
   /** Virtual time of the last answer this actor got: its own notion of now. */
   lastNow: number;
+  /** Owner.units when the actor last started computing (status starting or running). */
+  computingFrom: number;
 }
 
 /** What the owner reports after each step, for invariant checkers, properties and reports. */
@@ -72,6 +74,8 @@ export class Owner {
   readonly xenstore = new Map<string, string>();
   /** Sections and wake-ups run so far. */
   steps = 0;
+  /** Calls of step(): each is one unit of the run (a section, a wake-up, a fault, or nothing). */
+  private units = 0;
   /**
    * Actor states examined by the scheduling bookkeeping (heap moves, boot candidates, the end of
    * the run): stays proportional to steps plus actors, whatever number of actors have finished.
@@ -115,7 +119,7 @@ export class Owner {
 
   private addActor(a: ActorSpec): void {
     assert(!this.actors.has(a.name), `scenario: duplicate actor name ${a.name}`);
-    this.actors.set(a.name, { name: a.name, index: this.actors.size, caller: a.caller ?? 0, status: 'starting', sleepSerial: 0, lastNow: this.hv.now });
+    this.actors.set(a.name, { name: a.name, index: this.actors.size, caller: a.caller ?? 0, status: 'starting', sleepSerial: 0, lastNow: this.hv.now, computingFrom: this.units });
     this.computing++;
     this.live++;
   }
@@ -126,7 +130,10 @@ export class Owner {
     if (was === status) return;
     if (was === 'done') throw new AssertionError(`owner: ${s.name} is done and cannot become ${status}`);
     if (was === 'starting' || was === 'running') this.computing--;
-    if (status === 'starting' || status === 'running') this.computing++;
+    if (status === 'starting' || status === 'running') {
+      this.computing++;
+      s.computingFrom = this.units;
+    }
     if (status === 'done') this.live--;
     if (was === 'booting') {
       const list = this.booting.get(s.bootName!)!;
@@ -282,6 +289,25 @@ export class Owner {
     return this.computing > 0;
   }
 
+  /**
+   * Actors computing since before the current step() began (not those its answers set going).
+   * On real threads they may not have sent their next request yet when that step fails, where a
+   * replay — whose world lets every computing actor reach its next request before each choice —
+   * records it (workers/owner-host.ts waits for them).
+   */
+  computingBeforeThisStep(): string[] {
+    const out: string[] = [];
+    if (this.computing === 0) return out;
+    for (const s of this.actors.values()) if ((s.status === 'starting' || s.status === 'running') && s.computingFrom < this.units) out.push(s.name);
+    return out;
+  }
+
+  /** Whether `actor` is computing (starting, or answered and not yet asking again). */
+  isComputing(actor: string): boolean {
+    const s = this.actors.get(actor);
+    return s !== undefined && (s.status === 'starting' || s.status === 'running');
+  }
+
   allDone(): boolean {
     return this.live === 0;
   }
@@ -307,6 +333,7 @@ export class Owner {
    * @returns false when nothing can progress without an actor computing (or the run is over).
    */
   step(): boolean {
+    this.units++;
     // A run that keeps executing sections (a livelock: 4.3's continuations with a zero time
     // slice) still ends at its horizon, like sleepers past it.
     if (this.pastUntil()) return false;

@@ -13,7 +13,7 @@ import { parsePolicy } from '../sim/policy.ts';
 import { loadPluginModules, startMonitors } from '../sim/registry.ts';
 import type { OwnerReply } from '../sim/requests.ts';
 import type { ActorSpec, ScenarioSpec } from '../sim/scenario.ts';
-import { MailboxServer, OWNER_SPIN_ITERATIONS_DEFAULT, type RequestTicket } from './channel.ts';
+import { MailboxServer, OWNER_SPIN_ITERATIONS_DEFAULT, type PollEvent, type RequestTicket } from './channel.ts';
 import type { CallerToOwner, DecodeError } from './codec.ts';
 
 export interface HvWorkerData {
@@ -51,6 +51,9 @@ export interface HvWorkerData {
    */
   endWhenExited?: string[];
 }
+
+/** Longest the owner waits at the end of a run for actors computing to send their next request (awaitLagging). */
+const LAGGING_WAIT_MS = 5_000;
 
 /** Trace chunks (each ≤ 1 MiB but for a line longer than that, sim/line-chunks.ts) posted and not yet taken, at most: ~8 MiB in flight. */
 export const TRACE_CHUNKS_IN_FLIGHT_MAX = 8;
@@ -169,7 +172,8 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
   if (awaited.size > 0) owner.trace.subscribe((e) => {
     if ((e.k === 'arrive' && e.req.kind === 'exit') || e.k === 'kill') awaited.delete(e.a);
   });
-  const awaitedGone = (): boolean => data.endWhenExited !== undefined && awaited.size === 0 && lastFaultNs <= owner.hv.now;
+  // Nobody computing either: the scheduled run asks once every actor has reached its next request.
+  const awaitedGone = (): boolean => data.endWhenExited !== undefined && awaited.size === 0 && lastFaultNs <= owner.hv.now && !owner.anyRunning();
   const server = new MailboxServer(data.buffer);
   /** slot → actor name, set by each slot's attach message. */
   const actorOfSlot = new Map<number, string>();
@@ -226,19 +230,22 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
     },
   };
 
-  /** Takes every new slot event: attach, requests (to the Owner), garbage, dead callers. */
+  /** Takes every new slot event. */
   function drainMailbox(): void {
-    for (const ev of server.poll()) {
-      if (ev.kind === 'invalid') {
-        refuseGarbage(ev.ticket, ev.error);
-      } else if (ev.kind === 'abandoned') {
-        const actor = actorOfSlot.get(ev.slot);
-        actorOfSlot.delete(ev.slot);
-        if (actor !== undefined) owner.kill(actor, 'its thread died');
-        if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
-      } else {
-        serve(ev.ticket, ev.msg);
-      }
+    for (const ev of server.poll()) take(ev);
+  }
+
+  /** One slot event during the run: attach, a request (to the Owner), garbage, a dead caller. */
+  function take(ev: PollEvent): void {
+    if (ev.kind === 'invalid') {
+      refuseGarbage(ev.ticket, ev.error);
+    } else if (ev.kind === 'abandoned') {
+      const actor = actorOfSlot.get(ev.slot);
+      actorOfSlot.delete(ev.slot);
+      if (actor !== undefined) owner.kill(actor, 'its thread died');
+      if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
+    } else {
+      serve(ev.ticket, ev.msg);
     }
   }
 
@@ -248,12 +255,40 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
    * that never attached an actor with -EINVAL.
    */
   function refuseRemaining(): void {
-    for (const ev of server.poll()) {
+    for (const ev of [...held.splice(0), ...server.poll()]) {
       if (ev.kind === 'invalid') refuseGarbage(ev.ticket, ev.error);
       else if (ev.kind === 'abandoned') {
         if (ev.inFlight !== null) server.reply(ev.inFlight, { kind: 'gone', now: owner.hv.now });
       } else if (ev.msg.kind !== 'attach' && ev.msg.kind !== 'echo' && actorOfSlot.has(ev.ticket.slot)) server.reply(ev.ticket, { kind: 'gone', now: owner.hv.now });
       else refuseUnattached(ev.ticket, ev.msg, actorOfSlot.get(ev.ticket.slot));
+    }
+  }
+
+  /** Slot events taken while the run ended (awaitLagging) and left for refuseRemaining. */
+  const held: PollEvent[] = [];
+
+  /**
+   * Before the run ends at a failed step or a stop: lets `lagging` — actors computing before that
+   * point — send their next request, taken into the trace, until none of them computes (at most
+   * LAGGING_WAIT_MS). A replay's world lets every computing actor reach its next request before it
+   * takes each recorded choice, so it records those requests; a real actor's thread may not have
+   * sent its own yet (a thread the machine has not run for a while), which the trace would miss
+   * (a replay divergence "its event N: recorded null"). Other slots' events wait, for
+   * refuseRemaining: the actors a failed step itself answered reach no request in the replay.
+   */
+  function awaitLagging(lagging: readonly string[]): void {
+    if (lagging.length === 0) return;
+    const deadline = performance.now() + LAGGING_WAIT_MS;
+    const waitingFor = (): boolean => lagging.some((a) => owner.isComputing(a));
+    while (waitingFor() && performance.now() < deadline) {
+      server.heartbeat();
+      for (const ev of server.poll()) {
+        const actor = ev.kind === 'abandoned' ? actorOfSlot.get(ev.slot) : actorOfSlot.get(ev.ticket.slot);
+        const attaching = ev.kind === 'request' && ev.msg.kind === 'attach' && lagging.includes(ev.msg.actor);
+        if (attaching || (actor !== undefined && lagging.includes(actor))) take(ev);
+        else held.push(ev);
+      }
+      if (waitingFor() && server.waitForWork(5, OWNER_SPIN_ITERATIONS_DEFAULT) === 'shutdown') return;
     }
   }
 
@@ -298,6 +333,7 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
       try {
         progressed = owner.step();
       } catch (e) {
+        awaitLagging(owner.computingBeforeThisStep());
         if (e instanceof MonitorBreach) return false;
         fail(e instanceof AssertionError ? (e.name === 'InvariantViolation' ? 'invariant' : 'hv-crash') : 'hv-crash', e);
         return false;
@@ -317,6 +353,8 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
   async function run(): Promise<void> {
     while (stopRequested === undefined && slice()) await yieldToHost(); // let comlink calls in
     const stopped = stopRequested;
+    // Stopped between two steps: every actor computing then gets to its next request in a replay.
+    if (stopped !== undefined) awaitLagging(owner.actorNames().filter((a) => owner.isComputing(a)));
     if (stopped !== undefined) owner.trace.add({ k: 'stop', why: stopped, step: owner.steps });
     for (const m of monitors) {
       if (failure !== undefined) break;

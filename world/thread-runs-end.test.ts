@@ -18,6 +18,7 @@ import { TEST_ACTORS_PLUGIN } from '../workers/fixtures/test-actors.ts';
 import { runThreads } from '../workers/threads.ts';
 import './actor-kinds.ts';
 import { replayTrace } from './replay.ts';
+import { buildScript } from './test-scenarios.ts';
 
 const seed = fc.readConfigureGlobal().seed;
 const host = { memoryMiB: 64, xen: '4.22' as const, dom0MiB: 8 };
@@ -220,3 +221,29 @@ describe(`rogue slots when the run ends (seed: ${seed})`, () => {
     }
   }, 150_000);
 });
+
+describe('a run that fails while another actor computes between two requests', () => {
+  test('the trace holds that actor\'s next request, as the replay makes it, and replays exactly', async () => {
+    // Before: the owner ended the run at the failing step with the slow actor's next request not
+    // yet sent; the replay's world lets it reach that request before each choice, so it diverged
+    // ("slow, its event N: recorded null": the campaign's threads test under load).
+    const spec: ScenarioSpec = {
+      host,
+      monitors: ['long-breach'], // a message of its own: no internal call ids, whose order arrivals decide
+      plugins: [TEST_ACTORS_PLUGIN, new URL('./test-plugins/odd-checks.ts', import.meta.url).href],
+      actors: [
+        { name: 'slow', kind: 'test-slow-asker', params: { computeMs: 300 } },
+        { name: 'xl-1', kind: 'script', params: buildScript('g1', 4, false) },
+      ],
+    };
+    const r = await runThreads(spec, { timeoutMs: 120_000 });
+    expect(r.ownerLost).toBeUndefined();
+    expect(r.failure?.kind).toBe('property');
+    const slow = parseTrace(r.trace!).events.filter((e) => (e.k === 'arrive' || e.k === 'reply') && e.a === 'slow');
+    expect(slow.at(-1)?.k).toBe('arrive');
+    const rep = await replayTrace(r.trace!);
+    expect(rep.divergence).toBeUndefined();
+    expect(rep.reproduced).toBe(true);
+  }, 240_000);
+});
+
