@@ -48,9 +48,11 @@ describe('reservation ops return extents done, never an errno', () => {
 
   test.each(versions)('on %s an argument refused at decode is one memory_op section returning start_extent', (v) => {
     const hv = boot(v);
-    const call = hv.begin(0, POPULATE, { ...populateArgs(99, 4, 0), start_extent: 2 });
-    expect([stepChecked(hv, call), stepChecked(hv, call)]).toEqual(['memory_op', 'return']);
-    expect(call.result).toEqual({ rc: 2 });
+    for (const op of [POPULATE, 'XENMEM_decrease_reservation']) {
+      const call = hv.begin(0, op, { ...populateArgs(99, 4, 0), start_extent: 2 });
+      expect([stepChecked(hv, call), stepChecked(hv, call)]).toEqual(['memory_op', 'return']);
+      expect(call.result).toEqual({ rc: 2 });
+    }
   });
 
   // populate_physmap reads each gpfn from extent_start: with no list (a NULL handle) the first
@@ -94,6 +96,47 @@ describe('reservation ops return extents done, never an errno', () => {
     const guest = createDomain(hv, 100);
     expect(hypercallChecked(hv, guest, POPULATE, populateArgs(DOMID_SELF, 4, 0)).rc).toBe(4);
     expect(info(hv, guest).tot_pages).toBe(4);
+  });
+
+  // decrease_reservation per extent: guest_remove_page for its gfns (one section), then
+  // free_heap_pages, which costs the extent and each page freed; a gfn that is not mapped stops
+  // the loop after that extent's pages before it are freed. A gpfn the copy cannot read, or no
+  // list at all, stops it in one memory_op section.
+  test.each(versions)('on %s decrease_reservation: two sections an extent, the free one charging extentNs + pageFreeNs a page', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 100);
+    expect(hypercallChecked(hv, 0, POPULATE, populateArgs(d, 3, 1)).rc).toBe(3);
+    const dom = hv.domain(d)!;
+    hypercallChecked(hv, 0, 'XENMEM_decrease_reservation', { domid: d, nr_extents: 1, extent_order: 0, extent_start: [5] });
+    expect(dom.totPages).toBe(5);
+    const call = hv.begin(0, 'XENMEM_decrease_reservation', { domid: d, nr_extents: 3, extent_order: 1, extent_start: [0, 4, 2] });
+    const labels: string[] = [];
+    const freeCost: number[] = [];
+    while (!call.done) {
+      const t = hv.now;
+      const label = stepChecked(hv, call);
+      labels.push(label);
+      if (label === 'free_heap_pages') freeCost.push(hv.now - t);
+    }
+    expect(labels).toEqual(['guest_remove_page', 'free_heap_pages', 'guest_remove_page', 'free_heap_pages', 'return']);
+    expect(freeCost).toEqual([hv.costs.extentNs + 2 * hv.costs.pageFreeNs, hv.costs.extentNs + hv.costs.pageFreeNs]);
+    expect(call.result).toEqual({ rc: 1 }); // gpfn 5 was a hole: the extent at 4 is not done
+    expect(dom.totPages).toBe(2);
+    expect(dom.p2m.lookup(2)).toBeGreaterThan(0);
+  });
+
+  test.each(versions)('on %s decrease_reservation without a list, or with a gpfn no copy can read, stops in one memory_op section', (v) => {
+    const hv = boot(v);
+    const d = createDomain(hv, 100);
+    expect(hypercallChecked(hv, 0, POPULATE, populateArgs(d, 2, 0)).rc).toBe(2);
+    for (const [extent_start, rc] of [[null, 0], [undefined, 0], [[0, -1], 1], [[1, 0.5], 1]] as const) {
+      const call = hv.begin(0, 'XENMEM_decrease_reservation', { domid: d, nr_extents: 2, extent_order: 0, extent_start });
+      const labels: string[] = [];
+      while (!call.done) labels.push(stepChecked(hv, call));
+      expect(labels.slice(-2)).toEqual(['memory_op', 'return']);
+      expect(call.result).toEqual({ rc });
+    }
+    expect(hv.domain(d)!.totPages).toBe(0);
   });
 
   test.each(versions)('on %s decrease_reservation frees only mapped gpfns and stops at the first hole', (v) => {
@@ -152,16 +195,18 @@ describe('continuations (§5.3)', () => {
   test.each(['4.13', '4.22'] as const)('on %s a continuation decodes the arguments again: refused there, the call returns the extent reached', (v) => {
     const hv = boot(v, 16, { costs: { preemptSliceNs: 0 } });
     const d = createDomain(hv, 100);
-    const args = populateArgs(d, 5, 0) as { domid: number };
-    const call = hv.begin(0, POPULATE, args);
-    const labels: string[] = [];
-    while (!labels.includes('continuation')) labels.push(stepChecked(hv, call));
-    expect(hv.domain(d)!.totPages).toBe(1);
-    args.domid = 99;
-    while (!call.done) labels.push(stepChecked(hv, call));
-    expect(labels.slice(-3)).toEqual(['continuation', 'memory_op', 'return']);
-    expect(call.result).toEqual({ rc: 1 });
-    expect(hv.domain(d)!.totPages).toBe(1);
+    for (const [op, tot] of [[POPULATE, 1], ['XENMEM_decrease_reservation', 0]] as const) {
+      const args = populateArgs(d, 5, 0) as { domid: number };
+      const call = hv.begin(0, op, args);
+      const labels: string[] = [];
+      while (!labels.includes('continuation')) labels.push(stepChecked(hv, call));
+      expect(hv.domain(d)!.totPages).toBe(tot);
+      args.domid = 99;
+      while (!call.done) labels.push(stepChecked(hv, call));
+      expect(labels.slice(-3)).toEqual(['continuation', 'memory_op', 'return']);
+      expect(call.result).toEqual({ rc: 1 });
+      expect(hv.domain(d)!.totPages).toBe(tot);
+    }
   });
 
   test('on 4.3 the first extent can be preempted (B13): with a zero time slice the call never progresses', () => {
