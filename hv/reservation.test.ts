@@ -123,6 +123,24 @@ describe('reservation ops return extents done, never an errno', () => {
     expect(call.result).toEqual({ rc: 1 }); // gpfn 5 was a hole: the extent at 4 is not done
     expect(dom.totPages).toBe(2);
     expect(dom.p2m.lookup(2)).toBeGreaterThan(0);
+    // A list longer than nr_extents: only nr_extents are read.
+    const last = hv.begin(0, 'XENMEM_decrease_reservation', { domid: d, nr_extents: 1, extent_order: 0, extent_start: [2, 3] });
+    expect([stepChecked(hv, last), stepChecked(hv, last), stepChecked(hv, last)]).toEqual(['guest_remove_page', 'free_heap_pages', 'return']);
+    expect(last.result).toEqual({ rc: 1 });
+    expect(dom.totPages).toBe(1);
+    expect(dom.p2m.lookup(3)).toBeGreaterThan(0);
+  });
+
+  test('on 4.22 a decrease_reservation continued at every extent still frees every extent once', () => {
+    const hv = boot('4.22', 16, { costs: { preemptSliceNs: 0 } });
+    const d = createDomain(hv, 100);
+    expect(hypercallChecked(hv, 0, POPULATE, populateArgs(d, 5, 0)).rc).toBe(5);
+    const call = hv.begin(0, 'XENMEM_decrease_reservation', populateArgs(d, 5, 0));
+    const labels: string[] = [];
+    while (!call.done) labels.push(stepChecked(hv, call));
+    expect(labels.filter((l) => l === 'continuation').length).toBe(4);
+    expect(call.result).toEqual({ rc: 5 });
+    expect(hv.domain(d)!.totPages).toBe(0);
   });
 
   test.each(versions)('on %s decrease_reservation without a list, or with a gpfn no copy can read, stops in one memory_op section', (v) => {
