@@ -10,6 +10,7 @@ export {
   type CampaignOptions, type CampaignResult, type Found, type FoundUnshrunk, type FirstFailure, type Progress, type Strategy,
 } from '../prop-tests/campaign/campaign.ts';
 export type { RunOutcome } from '../prop-tests/campaign/run.ts';
+export { runCampaignJobs, jobShard, jobsProblems, JOBS_MAX } from '../prop-tests/campaign/jobs.ts';
 export { parseShard, shardProblems, SHARDS_MAX, type Shard } from '../prop-tests/campaign/shard.ts';
 export {
   toResults, checkResults, mergeResults, coverageOf, ResultsFormatError, RESULTS_FORMAT, RESULTS_VERSION,
@@ -19,7 +20,7 @@ export { huntOnThreads, type ThreadHuntOptions, type ThreadHuntResult, type Thre
 export {
   toScenarioSpec, describeScenario, FAMILIES,
   type CampaignScenario, type ScenarioConstraints, type Family, type GuestSpec, type PokeSpec, type GuestOpSpec, type LinuxSpec, type KillSpec, type XlCreateSpec,
-  type BuildPlan, type RogueSpec, type DeviceModelSpec, type OfflineSpec, type VnumaXlSpec,
+  type BuildPlan, type RogueSpec, type DeviceModelSpec, type OfflineSpec, type VnumaXlSpec, type SqueezeSpec,
 } from '../prop-tests/campaign/scenario.ts';
 export { portfolioFor, portfolioSummary, slotName, SEARCH_STRATEGIES, type Slot, type SlotReport, type SearchStrategy } from '../prop-tests/campaign/portfolio.ts';
 export { monitorsFor } from '../prop-tests/campaign/monitors.ts';

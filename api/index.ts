@@ -63,6 +63,7 @@ export { parseTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION, type TraceEv
 export { loadScenario, type LoadResult, type LoadedScenario, type LoadOptions, type CompiledVariant, type TimelineItem } from '../world/scenario-file/load.ts';
 export type { FileAccess } from '../world/scenario-file/files.ts';
 export { loadScenarioModules } from '../world/scenario-file/modules.ts';
+export { runVariantsInParallel, type ParallelOptions } from '../world/scenario-file/parallel.ts';
 export { runVariant, type RunVariantOptions, type VariantRun, type CommandRecord, type KernelRecord, type KernelPopulate, type RunObserver, type ThreadRunner, type Progress as VariantProgress } from '../world/scenario-file/run.ts';
 
 /** This package's version (package.json). */

@@ -1,4 +1,5 @@
-// The sources compiled for worker threads (compiled-tree.ts): which modules map into the tree and
+// The sources compiled for worker threads (workers/compiled-tree.ts; a world-level test: it runs
+// whole scenarios): which modules map into the tree and
 // back, and that a run whose modules are not all in it still runs (on the sources, through tsx),
 // with the same trace and replay as one whose modules are.
 
@@ -6,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import type { ScenarioSpec } from '../sim/scenario.ts';
-import { replayTrace } from '../world/replay.ts';
-import { buildScript } from '../world/test-scenarios.ts';
-import { STEP_OBSERVER, type StepLog } from '../world/test-plugins/step-observer.ts';
-import { compiledTree } from './compiled-tree.ts';
-import { TEST_ACTORS_PLUGIN } from './fixtures/test-actors.ts';
-import { runThreads } from './threads.ts';
+import { replayTrace } from './replay.ts';
+import { buildScript } from './test-scenarios.ts';
+import { STEP_OBSERVER, type StepLog } from './test-plugins/step-observer.ts';
+import { compiledTree } from '../workers/compiled-tree.ts';
+import { TEST_ACTORS_PLUGIN } from '../workers/fixtures/test-actors.ts';
+import { runThreads } from '../workers/threads.ts';
 
 const source = (path: string): string => new URL(`../${path}`, import.meta.url).href;
 
@@ -25,7 +26,7 @@ describe('the sources compiled for worker threads', () => {
       expect(existsSync(fileURLToPath(js!)), path).toBe(true);
       expect(tree!.source(js!)).toBe(source(path));
     }
-    for (const url of [TEST_ACTORS_PLUGIN, source('workers/compiled-tree.test.ts'), source('world/test-plugins/step-observer.ts'), source('cli/bin.mjs'), 'file:///elsewhere/plugin.ts', 'node:fs']) {
+    for (const url of [TEST_ACTORS_PLUGIN, source('world/compiled-tree.test.ts'), source('world/test-plugins/step-observer.ts'), source('cli/bin.mjs'), 'file:///elsewhere/plugin.ts', 'node:fs']) {
       expect(tree!.map(url), url).toBeUndefined();
     }
     expect(tree!.source(source('world/actor-kinds.ts'))).toBeUndefined();
