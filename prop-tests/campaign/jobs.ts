@@ -11,6 +11,7 @@
 
 import type { Worker } from 'node:worker_threads';
 import { spawnTsWorker, workerModule } from '../../workers/spawn.ts';
+import { workerResult } from '../../workers/worker-result.ts';
 import type { CampaignOptions, CampaignResult, FoundUnshrunk, Progress } from './campaign.ts';
 import type { SlotReport } from './portfolio.ts';
 import { SHARDS_MAX, type Shard } from './shard.ts';
@@ -83,22 +84,11 @@ export async function runCampaignJobs(o: CampaignOptions, jobs: number, run: (o:
   const job = (j: number): Promise<CampaignResult> => {
     const shard = jobShard(o.shard, jobs, j);
     const data: JobData = { options: { ...options, shard }, lastSlot: buffer };
-    const w = spawnTsWorker(workerModule('job-worker', import.meta.url), { workerData: data });
-    workers.add(w);
-    return new Promise<CampaignResult>((resolve, reject) => {
-      let settled = false;
-      const settle = (f: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(watchdog);
-        workers.delete(w);
-        void w.terminate();
-        f();
-      };
-      const fail = (message: string): void => settle(() => reject(new Error(`campaign job ${j} (shard ${shard.k}/${shard.n}): ${message}`)));
-      const watchdog = o.wallBudgetMs === undefined ? undefined
-        : setTimeout(() => fail(`no result ${JOB_GRACE_MS / 1000} s past the wall-clock budget; terminated`), o.wallBudgetMs + JOB_GRACE_MS);
-      w.on('message', (m: JobMessage) => {
+    return workerResult<JobMessage, CampaignResult>(spawnTsWorker(workerModule('job-worker', import.meta.url), { workerData: data }), {
+      name: `campaign job ${j} (shard ${shard.k}/${shard.n})`,
+      live: workers,
+      ...(o.wallBudgetMs === undefined ? {} : { timeoutMs: o.wallBudgetMs + JOB_GRACE_MS }),
+      onMessage: (m) => {
         if (m.type === 'progress') {
           latest[j - 1] = m.progress;
           onProgress?.(combinedProgress(latest));
@@ -106,11 +96,9 @@ export async function runCampaignJobs(o: CampaignOptions, jobs: number, run: (o:
           // The front end saves the first unshrunk failure at once; the campaign's own is chosen at the end.
           if (!reported) void onFound?.(m.found);
           reported = true;
-        } else if (m.type === 'error') fail(m.message);
-        else settle(() => resolve(m.result));
-      });
-      w.on('error', (e) => fail(e.stack ?? e.message));
-      w.on('exit', (code) => fail(`its thread exited (code ${code}) before the campaign ended`));
+        } else return m.type === 'error' ? { error: m.message } : { result: m.result };
+        return undefined;
+      },
     });
   };
   try {

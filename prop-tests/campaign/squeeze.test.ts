@@ -4,25 +4,14 @@
 // 2 MiB batch the builder falls back from, a host a page too small) and on a deliberately broken
 // builder (the property fires).
 
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Xc } from '../../toolstack/builder/xc.ts';
 import { SeededRandom } from '../../sim/policy.ts';
 import { runOnce } from './run.ts';
 import { portfolioFor, slotName } from './portfolio.ts';
 import { describeScenario, type CampaignScenario, type SqueezeSpec } from './scenario.ts';
 import './plugin.ts';
-
-const restore: Array<() => void> = [];
-afterEach(() => {
-  while (restore.length > 0) restore.pop()!();
-});
-
-/** Replaces `obj[key]` for one test (a small mutation of the builder, undone afterwards). */
-function patch<T extends object, K extends keyof T>(obj: T, key: K, make: (orig: T[K]) => T[K]): void {
-  const orig = obj[key];
-  obj[key] = make(orig);
-  restore.push(() => void (obj[key] = orig));
-}
+import { patch } from './test-support/patch.ts';
 
 /** One squeezed xl create beside one small mini-builder, on a 32 MiB host. */
 function squeezed(q: Partial<SqueezeSpec>): CampaignScenario {

@@ -4,7 +4,7 @@
 // generators (their variants appear in pinned samples), the portfolio and describeScenario.
 
 import fc from 'fast-check';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Hypervisor } from '../../hv/index.ts';
 import { PageAllocator } from '../../hv/page-allocator.ts';
 import type { Domain } from '../../hv/domain.ts';
@@ -22,18 +22,7 @@ import { configuredRam } from './build-monitors.ts';
 import { Portfolio, portfolioFor } from './portfolio.ts';
 import { describeScenario, scenarioArb, FAMILIES, type CampaignScenario } from './scenario.ts';
 import './plugin.ts';
-
-const restore: Array<() => void> = [];
-afterEach(() => {
-  while (restore.length > 0) restore.pop()!();
-});
-
-/** Replaces `obj[key]` for one test (a small mutation of the hypervisor, undone afterwards). */
-function patch<T extends object, K extends keyof T>(obj: T, key: K, make: (orig: T[K]) => T[K]): void {
-  const orig = obj[key];
-  obj[key] = make(orig);
-  restore.push(() => void (obj[key] = orig));
-}
+import { patch } from './test-support/patch.ts';
 
 const BUDGET = { runs: 200, shrinkRuns: 40, shrinkTimeMs: 600_000 };
 

@@ -69,6 +69,11 @@ describe('runVariantsInParallel', () => {
     await expect(p).rejects.toMatchObject({ code: 'ENOENT' });
   }, 120_000);
 
+  it('refuses a parallel count that is not a whole number >= 1', async () => {
+    const variants = scenarioFile('check-then-act-4.22.json');
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity]) await expect(runVariantsInParallel(variants, { parallel: bad })).rejects.toThrow(/parallel must be a whole number ≥ 1/);
+  });
+
   it('refuses an observer a worker cannot attach (no ownerModule) when it would run more than one variant at once', async () => {
     const variants = scenarioFile('check-then-act-4.22.json');
     const { ownerModule: _, ...noModule } = STEP_OBSERVER;

@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnTsWorker, workerModule } from '../../workers/spawn.ts';
+import { workerResult } from '../../workers/worker-result.ts';
 import type { CompiledVariant } from './load.ts';
 import { runVariant, type Progress, type RunObserver, type RunVariantOptions, type VariantRun } from './run.ts';
 
@@ -47,8 +48,9 @@ export interface ParallelOptions<T> extends Omit<VariantJobOptions, 'trace'> {
   onDone?: (run: VariantRun<T>) => void;
 }
 
-/** Runs `variants` scheduled, up to `parallel` at once; the runs in the variants' order. */
+/** Runs `variants` scheduled, up to `parallel` at once; the runs in the variants' order. @throws RangeError on a `parallel` that is not a whole number ≥ 1 */
 export async function runVariantsInParallel<T>(variants: readonly CompiledVariant[], o: ParallelOptions<T> = {}): Promise<Array<VariantRun<T>>> {
+  if (o.parallel !== undefined && !(Number.isSafeInteger(o.parallel) && o.parallel >= 1)) throw new RangeError(`runVariantsInParallel: parallel must be a whole number ≥ 1 (got ${String(o.parallel)})`);
   const parallel = Math.max(1, Math.min(variants.length, o.parallel ?? availableParallelism()));
   if (o.observer !== undefined && o.observer.ownerModule === undefined && parallel > 1) {
     throw new Error('runVariantsInParallel: the observer has no ownerModule, so a worker cannot attach it (run with parallel: 1)');
@@ -82,33 +84,15 @@ export async function runVariantsInParallel<T>(variants: readonly CompiledVarian
 
 function inWorker<T>(v: CompiledVariant, options: VariantJobOptions, observerModule: string | undefined, onProgress: ((p: Progress) => void) | undefined, workers: Set<Worker>): Promise<VariantRun<T>> {
   const job: VariantJob = { variantJson: JSON.stringify(v), options, ...(observerModule === undefined ? {} : { observerModule }), progress: onProgress !== undefined };
-  const w = spawnTsWorker(workerModule('variant-worker', import.meta.url), { workerData: job });
-  workers.add(w);
-  return new Promise<VariantRun<T>>((resolve, reject) => {
-    let settled = false;
-    const settle = (f: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(watchdog);
-      workers.delete(w);
-      f();
-    };
-    const fail = (message: string, code?: string): void => settle(() => {
-      void w.terminate();
-      reject(Object.assign(new Error(`variant ${v.label}: ${message}`), code === undefined ? {} : { code }));
-    });
-    const watchdog = options.wallBudgetMs === undefined ? undefined
-      : setTimeout(() => fail(`no result ${VARIANT_WORKER_GRACE_MS / 1000} s past its wall-clock budget; its worker was terminated`), options.wallBudgetMs + VARIANT_WORKER_GRACE_MS);
-    w.on('message', (m: VariantWorkerMessage) => {
+  return workerResult<VariantWorkerMessage, VariantRun<T>>(spawnTsWorker(workerModule('variant-worker', import.meta.url), { workerData: job }), {
+    name: `variant ${v.label}`,
+    live: workers,
+    ...(options.wallBudgetMs === undefined ? {} : { timeoutMs: options.wallBudgetMs + VARIANT_WORKER_GRACE_MS }),
+    onMessage: (m) => {
       if (m.type === 'progress') onProgress?.(m.progress);
-      else if (m.type === 'error') fail(m.message, m.code);
-      else settle(() => {
-        void w.terminate();
-        resolve(fromData<T>(v, m.run));
-      });
-    });
-    w.on('error', (e) => fail(e.stack ?? e.message));
-    w.on('exit', (code) => fail(`its worker exited (code ${code}) before the run ended`));
+      else return m.type === 'error' ? { error: m.message, ...(m.code === undefined ? {} : { code: m.code }) } : { result: fromData<T>(v, m.run) };
+      return undefined;
+    },
   });
 }
 
