@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { build, buildSync, type BuildOptions } from 'esbuild';
 import { packageFile, PACKAGE_VERSION } from './package-files.ts';
 import type { Telemetry } from './telemetry.ts';
 
@@ -51,26 +51,45 @@ interface Assets {
 }
 
 let assets: Assets | undefined;
+/** The assets being made in the background (prepareReportAssets), until they are. */
+let pending: Promise<Assets> | undefined;
+
+const PAGE_BUILD: BuildOptions = {
+  entryPoints: [packageFile('report/page/report.js')], bundle: true, format: 'iife', minify: true, write: false,
+  platform: 'browser', target: 'es2022', legalComments: 'none', logLevel: 'silent',
+};
 
 /** The page's script: report/page/report.js and what it imports (uPlot), as one IIFE. */
 export function bundleReportPage(): string {
-  const r = buildSync({
-    entryPoints: [packageFile('report/page/report.js')], bundle: true, format: 'iife', minify: true, write: false,
-    platform: 'browser', target: 'es2022', legalComments: 'none', logLevel: 'silent',
-  });
-  return r.outputFiles[0].text;
+  return buildSync(PAGE_BUILD).outputFiles![0].text;
 }
 
-function loadAssets(): Assets {
-  if (assets !== undefined) return assets;
+function assetsWith(pageJs: string): Assets {
   const uplotDist = dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
-  assets = {
+  return {
     uplotCss: readFileSync(join(uplotDist, 'uPlot.min.css'), 'utf8'),
-    pageJs: bundleReportPage(),
+    pageJs,
     pageCss: readFileSync(packageFile('report/page/report.css'), 'utf8'),
     version: PACKAGE_VERSION,
   };
+}
+
+function loadAssets(): Assets {
+  assets ??= assetsWith(bundleReportPage());
   return assets;
+}
+
+/**
+ * Starts bundling the report's page in the background (esbuild's own process), so that a report
+ * written later does not wait for it: a command that will write a report calls this first. The
+ * bundle is the one renderReport makes itself otherwise, byte for byte. A failure shows when a
+ * report is written.
+ */
+export function prepareReportAssets(): Promise<void> {
+  pending ??= assets !== undefined ? Promise.resolve(assets) : build(PAGE_BUILD).then((r) => (assets ??= assetsWith(r.outputFiles![0].text)));
+  const done = pending.then(() => undefined);
+  done.catch(() => undefined); // told when a report is written (writeReport awaits it)
+  return done;
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -152,5 +171,6 @@ export function renderReport(runs: Telemetry | readonly ReportRun[], opts: Repor
 
 /** Renders the report and writes it to `path` (its folder must exist: no command creates the folders above its outputs). */
 export async function writeReport(runs: Telemetry | readonly ReportRun[], path: string, opts: ReportOptions = {}): Promise<void> {
+  await prepareReportAssets();
   await writeFile(path, renderReport(runs, opts));
 }

@@ -1,9 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ArrivalOrder } from '../sim/policy.ts';
 import { twoBuilders } from '../world/test-scenarios.ts';
 import { World } from '../world/world.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
-import { toTraceEvents, type TraceEventRecord } from './perfetto.ts';
+import { streamTraceEvents, toTraceEvents, writePerfetto, type TraceEventRecord } from './perfetto.ts';
 import { attachTelemetry, type Telemetry } from './telemetry.ts';
 import { validateTraceEvents } from './trace-event-validate.ts';
 
@@ -52,6 +55,29 @@ describe('Chrome trace-event export', () => {
     expect(validateTraceEvents(file)).toEqual([]);
     const procs = ofPhase(file.traceEvents, 'M').filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args.name]);
     expect(procs).toEqual([[1, 'claim_mode=0'], [2, 'claim_mode=1']]);
+  });
+});
+
+describe('the Perfetto file, streamed', () => {
+  test('is byte for byte the export as one JSON text, whatever the chunk size, across runs', async () => {
+    const runs = [{ telemetry: await telemetryOf(twoBuilders('4.21', false)), name: 'claim_mode=0' }, { telemetry: await telemetryOf(twoBuilders('4.22', true)), name: 'claim µ=1' }];
+    const whole = JSON.stringify(toTraceEvents(runs));
+    const dir = mkdtempSync(join(tmpdir(), 'memsim-perfetto-'));
+    try {
+      const n = toTraceEvents(runs.slice(0, 1)).traceEvents.length;
+      // 1: every event its own chunk; n - 1 and n: a chunk ends just before / at the first run's end; the default.
+      for (const chunk of [1, 7, n - 1, n, n + 1]) {
+        await streamTraceEvents(runs, join(dir, `c${chunk}.json`), chunk);
+        expect(readFileSync(join(dir, `c${chunk}.json`), 'utf8'), `chunk ${chunk}`).toBe(whole);
+      }
+      await writePerfetto(runs, join(dir, 'default.json'));
+      expect(readFileSync(join(dir, 'default.json'), 'utf8')).toBe(whole);
+      await writePerfetto(runs[0].telemetry, join(dir, 'one.json'));
+      expect(readFileSync(join(dir, 'one.json'), 'utf8')).toBe(JSON.stringify(toTraceEvents(runs[0].telemetry)));
+      await expect(streamTraceEvents(runs, join(dir, 'zero.json'), 0)).rejects.toThrow(/eventsPerChunk must be a whole number/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 // sections nested inside, instant events for claims, failures and balloon moves, counters for
 // memory, and the metadata naming it all. Virtual ns become the format's µs (ts/dur).
 
-import { writeFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Telemetry } from './telemetry.ts';
 
 /** The subset of trace events this module writes (validated by trace-event-validate.ts). */
@@ -30,19 +30,19 @@ export interface ExportRun {
 const RUN_TID = 0;
 const us = (ns: number): number => ns / 1000;
 
+const DISPLAY_TIME_UNIT = 'ns';
+const OTHER_DATA: Readonly<Record<string, string>> = { generator: 'xen-memsim report/perfetto.ts', timeUnit: 'virtual time: 1 µs here = 1000 ns of the emulated host' };
+
+const exportRuns = (runs: Telemetry | readonly ExportRun[]): readonly ExportRun[] => (Array.isArray(runs) ? runs : [{ telemetry: runs as Telemetry }]);
+
 /**
  * Converts runs to a trace-event file; run k becomes process k + 1.
  * @param runs one telemetry or several (the demo's claim_mode=0 and claim_mode=1, side by side)
  */
 export function toTraceEvents(runs: Telemetry | readonly ExportRun[]): TraceEventFile {
-  const list: readonly ExportRun[] = Array.isArray(runs) ? runs : [{ telemetry: runs as Telemetry }];
   const traceEvents: TraceEventRecord[] = [];
-  list.forEach((run, k) => traceEvents.push(...runEvents(run, k + 1)));
-  return {
-    traceEvents,
-    displayTimeUnit: 'ns',
-    otherData: { generator: 'xen-memsim report/perfetto.ts', timeUnit: 'virtual time: 1 µs here = 1000 ns of the emulated host' },
-  };
+  exportRuns(runs).forEach((run, k) => traceEvents.push(...runEvents(run, k + 1)));
+  return { traceEvents, displayTimeUnit: DISPLAY_TIME_UNIT, otherData: { ...OTHER_DATA } };
 }
 
 function runEvents(run: ExportRun, pid: number): TraceEventRecord[] {
@@ -127,7 +127,44 @@ function counters(t: Telemetry, pid: number): TraceEventRecord[] {
   return out;
 }
 
-/** Writes the export as JSON to `path` (its folder must exist: no command creates the folders above its outputs). */
-export async function writePerfetto(runs: Telemetry | readonly ExportRun[], path: string): Promise<void> {
-  await writeFile(path, JSON.stringify(toTraceEvents(runs)));
+/** Writes all of `text` (a write may take only part of it). */
+const utf8 = new TextEncoder();
+async function writeAll(file: FileHandle, text: string): Promise<void> {
+  const bytes = utf8.encode(text);
+  for (let at = 0; at < bytes.length;) at += (await file.write(bytes, at)).bytesWritten;
+}
+
+/** Events serialised at a time when streaming: a few MB of text. */
+const EVENTS_PER_CHUNK = 8192;
+
+/**
+ * Writes the export as JSON to `path` (its folder must exist: no command creates the folders above
+ * its outputs), byte for byte `JSON.stringify(toTraceEvents(runs))`, but streamed: one run's events
+ * are built at a time and written a chunk at a time, so neither the whole event list nor the whole
+ * text (24 MB for the demo) is ever held.
+ */
+export function writePerfetto(runs: Telemetry | readonly ExportRun[], path: string): Promise<void> {
+  return streamTraceEvents(runs, path, EVENTS_PER_CHUNK);
+}
+
+/** writePerfetto with `eventsPerChunk` events serialised at a time (a test crosses chunk boundaries with a small one). */
+export async function streamTraceEvents(runs: Telemetry | readonly ExportRun[], path: string, eventsPerChunk: number): Promise<void> {
+  if (!(Number.isSafeInteger(eventsPerChunk) && eventsPerChunk >= 1)) throw new RangeError(`eventsPerChunk must be a whole number >= 1 (got ${eventsPerChunk})`);
+  const file = await open(path, 'w');
+  try {
+    await writeAll(file, '{"traceEvents":[');
+    let first = true;
+    for (const [k, run] of exportRuns(runs).entries()) {
+      const events = runEvents(run, k + 1);
+      for (let i = 0; i < events.length; i += eventsPerChunk) {
+        // An array's text without its brackets: the events, comma-separated, as in the whole file's.
+        const text = JSON.stringify(events.slice(i, i + eventsPerChunk)).slice(1, -1);
+        await writeAll(file, first ? text : `,${text}`);
+        first = false;
+      }
+    }
+    await writeAll(file, `],"displayTimeUnit":${JSON.stringify(DISPLAY_TIME_UNIT)},"otherData":${JSON.stringify(OTHER_DATA)}}`);
+  } finally {
+    await file.close();
+  }
 }

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { XenVersion } from '../../hv/index.ts';
-import { writeReport } from '../../report/html.ts';
+import { prepareReportAssets, writeReport } from '../../report/html.ts';
 import { packageFile } from '../../report/package-files.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
 import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
@@ -346,7 +346,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     files.push(`${path}  (${what})`);
     o.onFile?.(files.at(-1)!);
   };
-  if (o.out !== undefined) ensureOutputDir(o.out);
+  if (o.out !== undefined) {
+    ensureOutputDir(o.out);
+    // The report's page is bundled in esbuild's own process while the variants run.
+    void prepareReportAssets();
+  }
   // Each variant's trace streams to its file as the run goes (~90 MB: never held in memory).
   const trace = (v: CompiledVariant): RunVariantOptions['trace'] => (o.out === undefined ? 'none' : { file: join(o.out, `demo-${v.label}.jsonl`) });
   const budget = o.wallBudgetMs === undefined ? {} : { wallBudgetMs: o.wallBudgetMs };

@@ -5,7 +5,7 @@
 // bad usage, an unreadable trace, a plugin module of the trace's not allowed (--plugin) or an
 // output refused before the replay.
 
-import { writeReport } from '../../report/html.ts';
+import { prepareReportAssets, writeReport } from '../../report/html.ts';
 import { writePerfetto } from '../../report/perfetto.ts';
 import { collectFromTrace } from '../../report/telemetry.ts';
 import { TraceFormatError } from '../../sim/trace.ts';
@@ -43,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`xen-memsim report: ${input.message}\n`);
     return 2;
   }
+  // The report's page is bundled in esbuild's own process while the trace replays.
+  void prepareReportAssets();
   const t0 = performance.now();
   let telemetry;
   try {
