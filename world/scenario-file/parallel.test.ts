@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STEP_OBSERVER, type StepLog } from '../test-plugins/step-observer.ts';
 import { loadScenario, type CompiledVariant } from './load.ts';
-import { runVariantsInParallel } from './parallel.ts';
+import { runVariantsInParallel, variantWorkerModules } from './parallel.ts';
 import { runVariant, type VariantRun } from './run.ts';
 
 // Variants side by side (one on the calling thread, the others on worker threads) give what a
@@ -68,6 +68,22 @@ describe('runVariantsInParallel', () => {
     await expect(p).rejects.toThrow(new RegExp(`^variant ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`));
     await expect(p).rejects.toMatchObject({ code: 'ENOENT' });
   }, 120_000);
+
+  it('starts a worker on the compiled sources unless the variant names a plugin module or its observer is outside them', () => {
+    const [v] = scenarioFile('check-then-act-4.22.json');
+    const telemetry = new URL('../../report/telemetry.ts', import.meta.url).href;
+    const plain = variantWorkerModules(v, undefined);
+    expect(plain.compiled).toBe(true);
+    expect(plain.file.href).toMatch(/\/node_modules\/\.cache\/xen-memsim\/workers-[0-9a-f]+\/world\/scenario-file\/variant-worker\.js$/);
+    const observed = variantWorkerModules(v, telemetry);
+    expect(observed.compiled).toBe(true);
+    expect(observed.observerModule).toMatch(/\/workers-[0-9a-f]+\/report\/telemetry\.js$/);
+    // A test plugin is not part of the build: the worker loads the sources, the module as given.
+    const outside = variantWorkerModules(v, STEP_OBSERVER.ownerModule);
+    expect(outside).toEqual({ file: new URL('./variant-worker.ts', import.meta.url), observerModule: STEP_OBSERVER.ownerModule, compiled: false });
+    const withPlugin = variantWorkerModules({ ...v, spec: { ...v.spec, plugins: [telemetry] } }, undefined);
+    expect(withPlugin.compiled).toBe(false);
+  });
 
   it('refuses a parallel count that is not a whole number >= 1', async () => {
     const variants = scenarioFile('check-then-act-4.22.json');

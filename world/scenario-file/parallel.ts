@@ -5,9 +5,16 @@
 // has its threads); results come back in the variants' order, as a sequential loop returns them.
 // A worker that fails, dies or outlives its wall-clock budget (plus VARIANT_WORKER_GRACE_MS) fails
 // the call, and the other workers are terminated.
+// Run from the sources, a worker loads the sources compiled once (workers/compiled-tree.ts: no
+// TypeScript loader to start in it) when the variant names no plugin module and its observer's
+// module is in the tree; else it loads the sources themselves, through tsx (a plugin outside the
+// package imports the sources' modules: the worker must share them, one registry).
 
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
+import { compiledTree } from '../../workers/compiled-tree.ts';
 import { spawnTsWorker, workerModule } from '../../workers/spawn.ts';
 import { workerResult } from '../../workers/worker-result.ts';
 import type { CompiledVariant } from './load.ts';
@@ -82,9 +89,24 @@ export async function runVariantsInParallel<T>(variants: readonly CompiledVarian
   return runs as Array<VariantRun<T>>;
 }
 
+/**
+ * The variant worker's module and the observer module it imports: the compiled tree's when there
+ * is one, the variant names no plugin module and the observer's module (if any) is in the tree;
+ * else the sources'.
+ */
+export function variantWorkerModules(v: CompiledVariant, observerModule: string | undefined): { file: URL; observerModule?: string; compiled: boolean } {
+  const tree = compiledTree();
+  const observer = observerModule === undefined ? undefined : tree?.map(observerModule);
+  if (tree === undefined || (v.spec.plugins ?? []).length > 0 || (observerModule !== undefined && observer === undefined)) {
+    return { file: workerModule('variant-worker', import.meta.url), ...(observerModule === undefined ? {} : { observerModule }), compiled: false };
+  }
+  return { file: pathToFileURL(join(tree.dir, 'world', 'scenario-file', 'variant-worker.js')), ...(observer === undefined ? {} : { observerModule: observer }), compiled: true };
+}
+
 function inWorker<T>(v: CompiledVariant, options: VariantJobOptions, observerModule: string | undefined, onProgress: ((p: Progress) => void) | undefined, workers: Set<Worker>): Promise<VariantRun<T>> {
-  const job: VariantJob = { variantJson: JSON.stringify(v), options, ...(observerModule === undefined ? {} : { observerModule }), progress: onProgress !== undefined };
-  return workerResult<VariantWorkerMessage, VariantRun<T>>(spawnTsWorker(workerModule('variant-worker', import.meta.url), { workerData: job }), {
+  const mod = variantWorkerModules(v, observerModule);
+  const job: VariantJob = { variantJson: JSON.stringify(v), options, ...(mod.observerModule === undefined ? {} : { observerModule: mod.observerModule }), progress: onProgress !== undefined };
+  return workerResult<VariantWorkerMessage, VariantRun<T>>(spawnTsWorker(mod.file, { workerData: job }), {
     name: `variant ${v.label}`,
     live: workers,
     ...(options.wallBudgetMs === undefined ? {} : { timeoutMs: options.wallBudgetMs + VARIANT_WORKER_GRACE_MS }),
