@@ -99,6 +99,11 @@ export interface XlCreateSpec {
   memPct: number;
   /** This xl's claim_mode (xl.conf), unless the campaign fixes one. */
   claimMode?: 0 | 1;
+  /**
+   * xl.cfg `memory` in MiB instead of memPct's share (1..XL_MEMORY_MIB_MAX): set by shrinking
+   * (shrink.ts), which takes a failing build down to the smallest that still fails; never drawn.
+   */
+  memoryMiB?: number;
 }
 
 /** A dom0 thread offlining frames (XEN_SYSCTL_page_offline_op) at some point of the race. */
@@ -141,6 +146,8 @@ export interface SqueezeSpec {
   grabs: number;
   /** When the grabs start, in µs after the build starts. */
   grabAtUs: number;
+  /** xl.cfg `memory` in MiB instead of `size`'s (1..XL_MEMORY_MIB_MAX): set by shrinking only, as XlCreateSpec.memoryMiB. */
+  memoryMiB?: number;
 }
 
 /** A self-ballooning Linux guest with tmem (built by a script, 8 MiB, bursty). */
@@ -409,6 +416,22 @@ export function freeAtBoot(s: CampaignScenario): number {
   return hostMiBOf(s) * 256 - 1 - s.dom0MiB * 256;
 }
 
+/** Frames the families' actors size themselves from: all free at boot, less the mini-builders' base host on an 8× family host. */
+function familyFree(s: CampaignScenario): number {
+  return freeAtBoot(s) - (familyHostMiB(s) === s.hostMiB ? 0 : s.hostMiB * 256 - 1 - s.dom0MiB * 256);
+}
+
+/** The most xl.cfg `memory` a memoryMiB may give (MiB; drawn family hosts are at most 104 MiB, shrinking only lowers it). */
+export const XL_MEMORY_MIB_MAX = 1024;
+
+/** A memoryMiB as a whole number of MiB in 1..XL_MEMORY_MIB_MAX. */
+const clampMiB = (m: number): number => Math.min(XL_MEMORY_MIB_MAX, Math.max(1, Math.floor(m)));
+
+/** An xl family create's xl.cfg `memory` (MiB): memoryMiB, else memPct of the family's free memory (at least 16). */
+export function xlMemoryMiB(s: CampaignScenario, x: XlCreateSpec): number {
+  return x.memoryMiB !== undefined ? clampMiB(x.memoryMiB) : Math.max(16, Math.floor((familyFree(s) / 256) * x.memPct / 100));
+}
+
 /** A build's mini-builder parameters (its plan, the busy-cpus batching, the tmem family's sizes). */
 function builderParams(s: CampaignScenario, g: GuestSpec, i: number, free: number): BuilderParams {
   // tmem family: g1 only hosts the fill (a small guest), so the fill has memory to take.
@@ -460,7 +483,7 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
     };
     actors.push({ name: `${p.action}-${i + 1}`, kind: 'poke', params: params as unknown as Record<string, unknown> });
   });
-  addFamilies(s, actors, freeAtBoot(s) - (familyHostMiB(s) === s.hostMiB ? 0 : free));
+  addFamilies(s, actors, familyFree(s));
   const host: ScenarioSpec['host'] = { memoryMiB: hostMiBOf(s), xen: s.xen, dom0MiB: s.dom0MiB, nodes: nodesOf(s), inject: [...s.inject] };
   if (s.noClaims === true && (s.xls?.length ?? 0) > 0) host.claimPages = false;
   if (s.busyCpus === true) host.costs = { preemptSliceNs: 0 }; // hypercall_preempt_check() always true
@@ -539,7 +562,7 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
   }
   for (const [i, x] of (s.xls ?? []).entries()) {
     const name = `x${i + 1}`;
-    const mib = Math.max(16, Math.floor((free / 256) * x.memPct / 100));
+    const mib = xlMemoryMiB(s, x);
     const file = `${name}.cfg`;
     const claimMode = s.claimModeFixed === true ? s.claimMode : (x.claimMode ?? s.claimMode);
     actors.push(xlCreateActor(s, `xl-create-${i + 1}`, file, claimMode, `name = "${name}"\ntype = "${x.type}"\nmemory = ${mib}\n`));
@@ -585,7 +608,7 @@ function vnumaXlActor(s: CampaignScenario, x: VnumaXlSpec, i: number, free: numb
 }
 
 /** A squeeze's xl.cfg memory (MiB). */
-export const squeezeMiB = (q: SqueezeSpec): number => (q.type === 'pv' ? 2 : 14) + (q.size % 5);
+export const squeezeMiB = (q: SqueezeSpec): number => (q.memoryMiB !== undefined ? clampMiB(q.memoryMiB) : (q.type === 'pv' ? 2 : 14) + (q.size % 5));
 
 /** A squeeze's `xl create` starts at this virtual time; its squeezer squeezes at SQUEEZE_AT_NS (the other actors' builds long done). */
 export const SQUEEZE_XL_AT_NS = 500e6;

@@ -9,8 +9,9 @@
 import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
 import { hash32 } from '../../sim/rng.ts';
 import type { Failure } from '../../world/world.ts';
+import { validateScenarioSpec } from '../../sim/scenario-validate.ts';
 import { runOnce } from './run.ts';
-import { freeAtBoot, toScenarioSpec, type BuildPlan, type CampaignScenario, type GuestSpec } from './scenario.ts';
+import { freeAtBoot, squeezeMiB, toScenarioSpec, xlMemoryMiB, type BuildPlan, type CampaignScenario, type GuestSpec, type SqueezeSpec } from './scenario.ts';
 
 export interface Case {
   scenario: CampaignScenario;
@@ -50,17 +51,30 @@ function actorKeys(s: CampaignScenario): Array<{ name: string; key: string }> {
   }));
 }
 
-/** The names of `from`'s actors as they are called in `to` (same kind and parameters), else dropped. */
+/**
+ * The names of `from`'s actors as they are called in `to`, else dropped: an actor of the same kind
+ * and parameters first; then, for an actor whose parameters a cut changed (a smaller guest, a
+ * squeeze with fewer superpages), one of the same kind and name; then of the same kind, in order.
+ */
 export function renameSchedule(from: CampaignScenario, to: CampaignScenario, picked: readonly string[]): string[] {
   const olds = actorKeys(from);
   const news = actorKeys(to);
   const used = new Set<number>();
   const map = new Map<string, string>();
-  for (const o of olds) {
-    const j = news.findIndex((n, k) => !used.has(k) && n.key === o.key);
-    if (j < 0) continue;
-    used.add(j);
-    map.set(o.name, news[j].name);
+  const kind = (key: string): string => key.slice(0, key.indexOf('|'));
+  const matches: Array<(o: { name: string; key: string }, n: { name: string; key: string }) => boolean> = [
+    (o, n) => n.key === o.key,
+    (o, n) => n.name === o.name && kind(n.key) === kind(o.key),
+    (o, n) => kind(n.key) === kind(o.key),
+  ];
+  for (const same of matches) {
+    for (const o of olds) {
+      if (map.has(o.name)) continue;
+      const j = news.findIndex((n, k) => !used.has(k) && same(o, n));
+      if (j < 0) continue;
+      used.add(j);
+      map.set(o.name, news[j].name);
+    }
   }
   return picked.flatMap((n) => (map.has(n) ? [map.get(n)!] : []));
 }
@@ -96,10 +110,20 @@ function powerOfTwoPcts(s: CampaignScenario, pct: number): number[] {
 }
 
 /** Lists a scenario may hold, each shrinkable by dropping elements. */
-const LISTS = ['kills', 'rogues', 'deviceModels', 'guestOps', 'xls', 'vnumaXls', 'offlines', 'linux', 'pokes'] as const;
+const LISTS = ['kills', 'rogues', 'deviceModels', 'guestOps', 'xls', 'vnumaXls', 'offlines', 'linux', 'pokes', 'squeezes'] as const;
 
-/** Smaller variants of `s`, structural cuts first (each differs from `s` in one place). */
+/**
+ * Smaller variants of `s`, structural cuts first (each differs from `s` in one place): only those
+ * with an actor whose spec the world accepts (a host of at least 4 MiB, sim/scenario-validate.ts).
+ */
 export function* scenarioCandidates(s: CampaignScenario): Generator<CampaignScenario> {
+  for (const c of cuts(s)) {
+    const spec = toScenarioSpec(c);
+    if (spec.actors.length > 0 && validateScenarioSpec(spec).length === 0) yield c;
+  }
+}
+
+function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
   for (const key of LISTS) {
     const xs = s[key] as unknown[] | undefined;
     if (xs === undefined || xs.length === 0) continue;
@@ -107,6 +131,7 @@ export function* scenarioCandidates(s: CampaignScenario): Generator<CampaignScen
     if (xs.length > 1) for (let i = 0; i < xs.length; i++) yield { ...s, [key]: xs.filter((_, j) => j !== i) };
   }
   if (s.guests.length > 1) for (let i = 0; i < s.guests.length; i++) yield { ...s, guests: s.guests.filter((_, j) => j !== i) };
+  if (s.guests.length === 1 && idleGuests(s)) yield { ...s, guests: [] };
   if (s.busyCpus === true) yield { ...s, busyCpus: false };
   if (s.noClaims === true) yield { ...s, noClaims: false };
   if (s.tmem === true) yield { ...s, tmem: false };
@@ -140,6 +165,7 @@ export function* scenarioCandidates(s: CampaignScenario): Generator<CampaignScen
   for (const [i, x] of (s.vnumaXls ?? []).entries()) {
     const withVnuma = (q: typeof x): CampaignScenario => ({ ...s, vnumaXls: s.vnumaXls!.map((y, j) => (j === i ? q : y)) });
     if (x.vnodes > 2) yield withVnuma({ ...x, vnodes: x.vnodes - 1 });
+    for (const m of fewer(x.memPct, 1)) yield withVnuma({ ...x, memPct: m });
   }
   if ((s.vnumaHostNodes ?? 2) > 2) yield { ...s, vnumaHostNodes: 2 };
   for (const [i, p] of s.pokes.entries()) {
@@ -157,14 +183,58 @@ export function* scenarioCandidates(s: CampaignScenario): Generator<CampaignScen
     }
   }
   for (const [i, x] of (s.xls ?? []).entries()) {
-    if (x.memPct > 20) yield { ...s, xls: s.xls!.map((y, j) => (j === i ? { ...x, memPct: 20 } : y)) };
-    if (x.type === 'hvm') yield { ...s, xls: s.xls!.map((y, j) => (j === i ? { ...x, type: 'pv' as const } : y)) };
+    const withXl = (q: typeof x): CampaignScenario => ({ ...s, xls: s.xls!.map((y, j) => (j === i ? q : y)) });
+    if (x.memPct > 20) yield withXl({ ...x, memPct: 20 });
+    if (x.type === 'hvm') yield withXl({ ...x, type: 'pv' as const });
+    // A libxl build is two sections a 4 KiB page: its memory is what makes it long.
+    for (const m of fewer(xlMemoryMiB(s, x), minBuildMiB(x.type))) yield withXl({ ...x, memoryMiB: m });
   }
-  if (s.hostMiB > 4 && freeAtBoot(s) > 0) {
-    yield { ...s, hostMiB: 4 };
-    if (s.hostMiB > 5) yield { ...s, hostMiB: Math.max(4, Math.floor(s.hostMiB / 2)) };
-    yield { ...s, hostMiB: s.hostMiB - 1 };
+  for (const [i, q] of (s.squeezes ?? []).entries()) yield* squeezeCandidates(s, i, q);
+  if (freeAtBoot(s) > 0) {
+    for (const m of fewer(s.hostMiB, 1, s.hostMiB > 4 ? [4] : [])) {
+      const c = { ...s, hostMiB: m };
+      if (freeAtBoot(c) > 0) yield c;
+    }
   }
+}
+
+/**
+ * Smaller values than `n` down to `least`, largest cuts first: `first` (others' sizes worth a try
+ * first), `least`, half, one less.
+ */
+function fewer(n: number, least: number, first: readonly number[] = []): number[] {
+  const out: number[] = [];
+  for (const m of [...first, least, Math.floor(n / 2), n - 1]) if (m >= least && m < n && !out.includes(m)) out.push(m);
+  return out;
+}
+
+/** Least xl.cfg memory a build of `type` can have (MiB): an HVM guest's 8 MiB of video RAM and one MiB of RAM. */
+const minBuildMiB = (type: 'pv' | 'hvm'): number => (type === 'hvm' ? 9 : 1);
+
+/**
+ * The mini-builders do not matter to the rest of the scenario: nothing runs in or on a guest
+ * (pokes, guest ops, rogues, device models, tmem's fill), and other actors remain.
+ */
+function idleGuests(s: CampaignScenario): boolean {
+  const none = (xs: readonly unknown[] | undefined): boolean => (xs?.length ?? 0) === 0;
+  const others = (s.xls?.length ?? 0) + (s.squeezes?.length ?? 0) + (s.vnumaXls?.length ?? 0) + (s.offlines?.length ?? 0) + (s.linux?.length ?? 0);
+  return none(s.pokes) && none(s.guestOps) && none(s.rogues) && none(s.deviceModels) && s.tmem !== true && others > 0;
+}
+
+/** A squeeze's smaller variants: a PV build, less memory, fewer whole blocks, grabs and slack, sooner grabs. */
+function* squeezeCandidates(s: CampaignScenario, i: number, q: SqueezeSpec): Generator<CampaignScenario> {
+  const withSqueeze = (r: SqueezeSpec): CampaignScenario => ({ ...s, squeezes: s.squeezes!.map((y, j) => (j === i ? r : y)) });
+  if (q.type === 'hvm') yield withSqueeze({ ...q, type: 'pv', memoryMiB: undefined });
+  for (const m of fewer(squeezeMiB(q), minBuildMiB(q.type))) {
+    // The whole 2 MiB blocks left scale with the build: no more than a build of m MiB could take
+    // (else the smaller build finds all it needs whole, and the cut never fails the same way).
+    const superpages = Math.min(q.superpages, Math.floor((m - minBuildMiB(q.type) + 1) / 2));
+    if (superpages < q.superpages) yield withSqueeze({ ...q, memoryMiB: m, superpages });
+    yield withSqueeze({ ...q, memoryMiB: m });
+  }
+  for (const k of ['superpages', 'grabs', 'grabAtUs'] as const) for (const m of fewer(q[k], 0)) yield withSqueeze({ ...q, [k]: m });
+  for (const m of fewer(Math.abs(q.slack), 0)) yield withSqueeze({ ...q, slack: Math.sign(q.slack) * m });
+  if (q.keep > 1) yield withSqueeze({ ...q, keep: 1 });
 }
 
 export interface ShrinkContext {
@@ -229,16 +299,31 @@ export async function shrinkCase(first: Case, cx: ShrinkContext): Promise<{ best
   return { best: st.best, runs: st.runs };
 }
 
-/** One structural cut that still fails (the first found), or false. */
+/**
+ * Structural cuts until none of the best case's still fails. After a cut the next round starts at
+ * the same place in the new case's candidates (the cuts before it failed a moment ago and mostly
+ * still do): on a long trace every run is dear. @returns whether any cut was kept
+ */
 async function scenarioPass(st: Shrinking): Promise<boolean> {
-  const from = st.best;
-  for (const cand of scenarioCandidates(from.scenario)) {
-    for (const policy of schedulesFor(from, cand, st.cx.seed)) {
-      if (late(st)) return false;
-      if (await offer(st, cand, policy)) return true;
+  let kept = false;
+  for (let at = 0; ; ) {
+    const from = st.best;
+    const cands = [...scenarioCandidates(from.scenario)];
+    let found = -1;
+    for (let n = 0; n < cands.length && found < 0; n++) {
+      const i = (at + n) % cands.length;
+      for (const policy of schedulesFor(from, cands[i], st.cx.seed)) {
+        if (late(st)) return kept;
+        if (await offer(st, cands[i], policy)) {
+          found = i;
+          break;
+        }
+      }
     }
+    if (found < 0) return kept;
+    kept = true;
+    at = found;
   }
-  return false;
 }
 
 /** Delta debugging on the best case's choices: zero chunks, drop chunks, lower single choices. */

@@ -1,0 +1,124 @@
+// Shrinking long builder counterexamples (shrink.ts): an `xl create` is two critical sections a
+// 4 KiB page, so a failing libxl build is thousands of sections until the scenario's sizes come
+// down with it. Fixed cases the squeeze family found on a deliberately broken builder (hand
+// mutants 44 and 45, as squeeze.test breaks it), shrunk with a fixed run budget: below a stated
+// bound, the same property, a trace that replays, and the same result twice.
+
+import { describe, expect, test } from 'vitest';
+import { Xc } from '../../toolstack/builder/xc.ts';
+import { ChoiceSequence, SeededRandom } from '../../sim/policy.ts';
+import { replayTrace } from '../../world/replay.ts';
+import { failureKey } from './campaign.ts';
+import { runOnce } from './run.ts';
+import { renameSchedule, scenarioCandidates, shrinkCase, type Case } from './shrink.ts';
+import { squeezeMiB, toScenarioSpec, type CampaignScenario } from './scenario.ts';
+import './plugin.ts';
+import { patch } from './test-support/patch.ts';
+
+/** meminit_hvm as hand mutant 44 breaks it: a short 2 MiB batch counted whole. */
+function shortBatchCountedWhole(): void {
+  patch(Xc.prototype, 'populatePhysmap', (orig) => async function (this: Xc, domid, n, order, flags, gpfns) {
+    const done = await orig.call(this, domid, n, order, flags, gpfns);
+    return order === 9 && done > 0 ? n : done;
+  });
+}
+
+/** meminit_pv as hand mutant 45 breaks it: a claim one page short. */
+function claimOneShort(): void {
+  patch(Xc.prototype, 'claimPages', (orig) => function (this: Xc, domid, pages) {
+    return orig.call(this, domid, pages > 0 ? pages - 1 : pages);
+  });
+}
+
+const base = { xen: '4.22' as const, inject: [], claimMode: 1 as const, dom0MiB: 1, nodes: 1 };
+
+/** The squeeze family's first failure on mutant 44 (check --runs 1500, default seed): an HVM build of 6 MiB beside two mini-builders. */
+const HVM_SHORT_BATCH: CampaignScenario = {
+  ...base, hostMiB: 7,
+  guests: [{ type: 'pv', memPct: 100, dieAfter: 1 }, { type: 'hvm', memPct: 99, dieAfter: 0 }], pokes: [],
+  squeezes: [{ type: 'hvm', size: 1, claimMode: 0, slack: 2, superpages: 4, keep: 1, grabs: 1, grabAtUs: 3 }],
+};
+
+/** The squeeze family's first failure on mutant 45: a PV build of 2 MiB beside two mini-builders and a destroy poke. */
+const PV_CLAIM_SHORT: CampaignScenario = {
+  ...base, hostMiB: 12,
+  guests: [{ type: 'hvm', memPct: 100, dieAfter: 0 }, { type: 'pv', memPct: 16, dieAfter: 6 }],
+  pokes: [{ action: 'destroy', target: 2, polls: 1, size: 8 }],
+  squeezes: [{ type: 'pv', size: 0, claimMode: 1, slack: 1, superpages: 1, keep: 1, grabs: 0, grabAtUs: 1999 }],
+};
+
+/** The case `s` fails as under seeded random schedule 1, shrunk with `maxRuns` runs (no deadline: the budget is the runs). */
+async function shrinkFrom(s: CampaignScenario, maxRuns: number): Promise<{ first: Case; key: string; best: Case; runs: number }> {
+  const r = await runOnce(s, new SeededRandom(1));
+  expect(r.failure, 'the starting case fails').toBeDefined();
+  const key = failureKey(r.failure!);
+  const first: Case = { scenario: s, choices: r.choices, steps: r.failure!.step, picked: r.picked };
+  const { best, runs } = await shrinkCase(first, { key, keyOf: failureKey, deadline: Infinity, maxRuns, seed: 1 });
+  return { first, key, best, runs };
+}
+
+/** The shrunk case, run as replay checks it: it fails the same way, and its trace replays. */
+async function expectReplays(best: Case, key: string): Promise<void> {
+  const final = await runOnce(best.scenario, new ChoiceSequence(best.choices), true, 'every-step');
+  expect(final.failure && failureKey(final.failure)).toBe(key);
+  expect(final.failure!.step).toBe(best.steps);
+  const rep = await replayTrace(final.trace!);
+  expect(rep.divergence).toBeUndefined();
+  expect(rep.failure?.message).toBe(final.failure!.message);
+}
+
+describe('shrinking long libxl-builder counterexamples', () => {
+  test('a squeezed HVM build of thousands of sections (mutant 44) shrinks to about a thousand: the idle mini-builders dropped, 6 MiB of RAM kept (a 2 MiB batch of 2 needs it)', async () => {
+    shortBatchCountedWhole();
+    const { first, key, best } = await shrinkFrom(HVM_SHORT_BATCH, 160);
+    expect(key).toBe('property:build-matches-config');
+    expect(first.steps).toBeGreaterThan(3000);
+    // 480 4 KiB pages below the first 2 MiB boundary are ~960 sections on their own.
+    expect(best.steps).toBeLessThanOrEqual(1100);
+    expect(toScenarioSpec(best.scenario).actors.map((a) => a.kind)).toEqual(['squeezer', 'xl-timeline']);
+    expect(squeezeMiB(best.scenario.squeezes![0])).toBe(14);
+    await expectReplays(best, key);
+  }, 600_000);
+
+  test('a squeezed PV build whose claim is a page short (mutant 45) shrinks to a 1 MiB build, the same case twice from the same seed', async () => {
+    claimOneShort();
+    const a = await shrinkFrom(PV_CLAIM_SHORT, 120);
+    expect(a.key).toBe('property:build-claim-covers');
+    expect(a.first.steps).toBeGreaterThan(2000);
+    expect(a.best.steps).toBeLessThanOrEqual(1200);
+    expect(squeezeMiB(a.best.scenario.squeezes![0])).toBe(1);
+    await expectReplays(a.best, a.key);
+    const b = await shrinkFrom(PV_CLAIM_SHORT, 120);
+    expect(b.best).toEqual(a.best);
+    expect(b.runs).toBe(a.runs);
+  }, 600_000);
+});
+
+describe('scenario cuts that bring sizes down', () => {
+  test('an xl create and a squeeze offer smaller memory (and the squeeze fewer whole blocks with it); idle mini-builders can all go', () => {
+    const s: CampaignScenario = {
+      ...base, hostMiB: 6, guests: [{ type: 'pv', memPct: 50, dieAfter: 0 }], pokes: [],
+      xls: [{ type: 'hvm', memPct: 60, claimMode: 1 }],
+      squeezes: [{ type: 'hvm', size: 4, claimMode: 1, slack: 3, superpages: 4, keep: 8, grabs: 2, grabAtUs: 40 }],
+    };
+    const cands = [...scenarioCandidates(s)];
+    expect(cands).toContainEqual({ ...s, guests: [] });
+    expect(cands.map((c) => c.xls?.[0]?.memoryMiB)).toEqual(expect.arrayContaining([9, 12, 24]));
+    const squeezes = cands.map((c) => c.squeezes?.[0]);
+    expect(squeezes).toContainEqual({ ...s.squeezes![0], memoryMiB: 9, superpages: 0 });
+    expect(squeezes).toContainEqual({ ...s.squeezes![0], memoryMiB: 9 });
+    expect(squeezes).toContainEqual({ ...s.squeezes![0], superpages: 0 });
+    expect(squeezes).toContainEqual({ ...s.squeezes![0], slack: 0 });
+    // Every cut is smaller somewhere, and none gives a host without free memory.
+    for (const c of cands) expect(c).not.toEqual(s);
+    // Guests that something runs in stay.
+    expect([...scenarioCandidates({ ...s, pokes: [{ action: 'destroy', target: 0, polls: 1, size: 0 }] })]).not.toContainEqual(expect.objectContaining({ guests: [] }));
+  });
+
+  test('a schedule follows an actor whose parameters a cut changed (matched by kind and name)', () => {
+    const s: CampaignScenario = { ...base, hostMiB: 6, guests: [{ type: 'pv', memPct: 50, dieAfter: 0 }], pokes: [], xls: [{ type: 'pv', memPct: 60, claimMode: 1 }] };
+    const smaller = { ...s, xls: [{ ...s.xls![0], memoryMiB: 2 }] };
+    expect(renameSchedule(s, smaller, ['xl-1', 'xl-create-1', 'xl-1'])).toEqual(['xl-1', 'xl-create-1', 'xl-1']);
+    expect(renameSchedule(s, { ...smaller, guests: [] }, ['xl-1', 'xl-create-1', 'xl-1'])).toEqual(['xl-create-1']);
+  });
+});
