@@ -99,6 +99,12 @@ export class Owner {
   /** Domain name → (domid, virtual time) when first seen unpaused and alive. */
   private readonly unpausedAt = new Map<string, { domid: number; t: number }>();
   readonly afterStep: Array<(info: StepInfo) => void> = [];
+  /**
+   * Right before each section of a hypercall runs (the state is the one after the previous step):
+   * for a property that must know what a call's sections found — the p2m entries it names, say —
+   * since afterStep sees a call only once its first section has run.
+   */
+  readonly beforeSection: Array<(actor: string, call: Readonly<Call>) => void> = [];
   /** The transport starts a spawned actor's program (in-process, or in an actor worker). */
   onSpawn: (spec: ActorSpec) => void = () => {
     throw new Error('owner: this transport cannot spawn actors');
@@ -418,6 +424,7 @@ export class Owner {
     if (s.item !== undefined) return this.runOwnerItem(s, s.item);
     const call = s.call;
     if (call === undefined) throw new AssertionError('owner: runnable actor without a call');
+    for (const f of this.beforeSection) f(actor, call);
     const label = this.hv.step(call);
     this.trace.step(actor, label, this.hv.now);
     if (!call.done) {

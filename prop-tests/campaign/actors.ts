@@ -300,7 +300,9 @@ export interface GuestPokeParams {
   /**
    * exchange: shape bits (see guestOp()): 1 several chunks at the top of its memory, the last
    * past its end; 2 output in address-restricted memory (`addressBits`, as Linux's
-   * xen_create_contiguous_region asks for DMA); 4 an order above a guest's max_order (10).
+   * xen_create_contiguous_region asks for DMA); 4 an order above a guest's max_order (10);
+   * 8 several chunks from gpfn 0 whose output must come from the host's lowest frames, where one
+   * chunk's output fits at most (a later chunk fails with -ENOMEM after its inputs were stolen).
    */
   variant?: number;
   /** exchange variant 2: XENMEMF_address_bits of the output (frames below 2^(bits - 12)). */
@@ -350,7 +352,11 @@ function rogueCall(op: RogueOp, v: number): [string, object] {
  *              order-k extent at gpfn 0 for 2^k pages (k = size % 4); with variant bit 1, 2–4
  *              such chunks at the top of its memory, the last one past its end (a later chunk
  *              fails: nr_exchanged counts the chunks before it); bit 2: the output restricted to
- *              `addressBits`; bit 4: k = 10, above a guest's max_order
+ *              `addressBits`; bit 4: k = 10, above a guest's max_order; bit 8 (not with 4): 2–4
+ *              chunks from gpfn 0, the output restricted to frames below 2^(k+1) — one aligned
+ *              order-k block, or 2^(k+1) - 1 pages — so the second chunk runs out of memory after
+ *              its inputs were stolen (-ENOMEM: they are given back, nr_exchanged counts one chunk;
+ *              none if something else took those frames first)
  *   decrease   one extent of order [1, 2, 3, 10][size % 4] over the guest's last page (partly
  *              mapped; 10 is above a guest's max_order)
  */
@@ -370,15 +376,17 @@ function guestOp(p: GuestPokeParams): [string, object] {
       const v = p.variant ?? 0;
       const k = v & 4 ? 10 : p.size % 4;
       const n = 2 ** k;
-      const chunks = v & 1 ? 2 + (p.size % 3) : 1;
+      const low = (v & 12) === 8;
+      const chunks = v & 1 || low ? 2 + (p.size % 3) : 1;
       // The top of memory: the last chunk starts at the last whole order-k boundary, past (or
       // across) the end of the guest's memory.
-      const base = v & 1 ? Math.max(0, Math.floor((p.pages ?? 0) / n) - (chunks - 1)) * n : 0;
+      const base = v & 1 && !low ? Math.max(0, Math.floor((p.pages ?? 0) / n) - (chunks - 1)) * n : 0;
       const spare = SPARE_GFN + 2 ** 19;
       const toLarge = Math.floor(p.size / 4) % 2 === 0;
       const pagesIn = Array.from({ length: chunks * n }, (_, i) => base + i);
       const extents = (at: number) => Array.from({ length: chunks }, (_, j) => at + j * n);
-      const memFlags = v & 2 ? (p.addressBits ?? 0) : 0;
+      // XENMEMF_address_bits(PAGE_SHIFT + k + 1): frames below 2^(k+1).
+      const memFlags = low ? 12 + k + 1 : v & 2 ? (p.addressBits ?? 0) : 0;
       const inR = toLarge ? { domid: self, nr_extents: chunks * n, extent_order: 0, extent_start: pagesIn } : { domid: self, nr_extents: chunks, extent_order: k, extent_start: extents(base) };
       const outR = toLarge
         ? { domid: self, nr_extents: chunks, extent_order: k, mem_flags: memFlags, extent_start: extents(spare) }

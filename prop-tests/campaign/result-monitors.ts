@@ -15,6 +15,7 @@ import type { Owner } from '../../sim/owner.ts';
 import { registerMonitor, type MonitorFactory } from '../../sim/registry.ts';
 import { BUILD_MONITORS } from './build-monitors.ts';
 import { CONTROL_DOMID } from './claim-monitors.ts';
+import { ExchangeWatch } from './exchange-gpfns.ts';
 import { ledgerOf, snapDiff, targetDomid, type SectionView, type Snap } from './ledger.ts';
 
 type Args = Record<string, unknown>;
@@ -129,19 +130,36 @@ const reservationAccounting: MonitorFactory = (owner) => {
 /**
  * exchange-accounting: XENMEM_exchange trades pages for pages — tot_pages, the p2m's size and
  * the free heap end where they began, whatever it answers; success exchanges every extent; a
- * guest's exchange with an extent order above its memop-max-order (9) is refused; the output
- * extents of the chunks counted in nr_exchanged are in the guest's p2m when the call returns,
- * and in the memory out.mem_flags' XENMEMF_address_bits allows (frames below 2^(bits - 12)).
+ * guest's exchange with an extent order above its memop-max-order (9) is refused; and
+ * nr_exchanged is what its sections did to the gpfns it names (exchange-gpfns.ts): the counted
+ * chunks' inputs traded away and their outputs mapped (contiguous, aligned, the domain's, within
+ * out.mem_flags' XENMEMF_address_bits), every other chunk's gpfns as the call found them.
  */
 const exchangeAccounting: MonitorFactory = (owner) => {
   const ledger = ledgerOf(owner);
   const hv = owner.hv;
   const track = deltaTracker((c) => c.op === 'XENMEM_exchange');
+  /** Per actor: its exchange in flight and that call's watch (null: not followed gpfn by gpfn). */
+  const watches = new Map<string, { call: Readonly<Call>; watch: ExchangeWatch | undefined }>();
+  owner.beforeSection.push((actor, call) => {
+    if (call.op !== 'XENMEM_exchange') return;
+    let w = watches.get(actor);
+    if (w === undefined || w.call !== call) {
+      w = { call, watch: ExchangeWatch.of(call) };
+      watches.set(actor, w);
+    }
+    w.watch?.beforeSection(hv);
+  });
   return {
     name: 'exchange-accounting',
     afterStep: (info) => {
       const v = ledger.section(info);
       if (v === undefined) return null;
+      const w = watches.get(info.actor);
+      if (w !== undefined && w.call === info.call) {
+        w.watch?.afterSection(hv);
+        if (info.finished === true) watches.delete(info.actor);
+      }
       const d = track(v);
       if (d === undefined || d.lost) return null;
       const a = argsOf(d.call);
@@ -158,29 +176,10 @@ const exchangeAccounting: MonitorFactory = (owner) => {
       if (d.call.caller !== CONTROL_DOMID && Math.max(inOrder, outOrder) > GUEST_MAX_ORDER && (typeof rc !== 'number' || rc >= 0)) {
         return `${who} → o${outOrder}: a guest's exchange above memop-max-order ${GUEST_MAX_ORDER} answered ${String(rc)}`;
       }
-      return exchangedOutputs(hv, d.call, who, done, inOrder, outOrder, outR);
+      return w?.call === d.call && w.watch !== undefined ? w.watch.judge(hv, `${who} (rc ${String(rc)})`) : null;
     },
   };
 };
-
-/**
- * The output extents of the chunks an exchange reports done: each mapped in the target's p2m,
- * each in the memory its address bits allow. Null when they are (or the domain is going away).
- */
-function exchangedOutputs(hv: Owner['hv'], call: Readonly<Call>, who: string, done: unknown, inOrder: number, outOrder: number, outR: Args): string | null {
-  const t = targetDomid(call);
-  const dom = t === undefined ? undefined : hv.domains.get(t);
-  if (dom === undefined || dom.isDying !== 0 || typeof done !== 'number' || done <= 0 || !Array.isArray(outR.extent_start)) return null;
-  const outs = Math.floor((done * 2 ** inOrder) / 2 ** outOrder);
-  const bits = num(outR.mem_flags, 0) & 0xff;
-  for (let j = 0; j < outs && j < outR.extent_start.length; j++) {
-    const g = outR.extent_start[j];
-    const mfn = typeof g === 'number' ? dom.p2m.lookup(g) : -1;
-    if (mfn < 0) return `${who} reports nr_exchanged ${done}, but output extent ${j} (gpfn ${String(g)}) is not in d${t}'s p2m`;
-    if (bits > 12 && mfn + 2 ** outOrder > 2 ** (bits - 12)) return `${who}: output extent ${j} is frame ${mfn}, above the ${bits} address bits asked for`;
-  }
-  return null;
-}
 
 /**
  * Whether the dummy XSM policy lets `caller` do `op` on `target` (XSM_PRIV: the control domain;

@@ -88,7 +88,7 @@ export interface GuestOpSpec {
    * its own ops run with a claim in force: which of them may use or consume it is judged.
    */
   bootClaim?: number;
-  /** exchange: GuestPokeParams.variant (several chunks past the end, DMA output, order 10). */
+  /** exchange: GuestPokeParams.variant (several chunks past the end, DMA output, order 10, lowest-frames output). */
   variant?: number;
 }
 
@@ -309,7 +309,7 @@ export function scenarioArb(c: ScenarioConstraints): fc.Arbitrary<CampaignScenar
       on: fc.nat({ max: 2 }),
       arg: fc.nat({ max: 7 }),
       bootClaim: fc.option(fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 17, max: 256 })), { freq: 2, nil: 0 }),
-      variant: fc.nat({ max: 7 }),
+      variant: fc.nat({ max: 15 }),
     }), { minLength: 1, maxLength: 3 });
   }
   if (fam.has('rogue')) {

@@ -10,7 +10,7 @@ import { PageAllocator } from '../../hv/page-allocator.ts';
 import type { Domain } from '../../hv/domain.ts';
 import { HypercallContext } from '../../hv/hypercall-context.ts';
 import { pinnedSeed } from '../setup.ts';
-import { EINVAL, ESRCH } from '../../hv/errno.ts';
+import { EINVAL, ENOMEM, ESRCH } from '../../hv/errno.ts';
 import { domainInfo } from '../../hv/domctl.ts';
 import { DOMID_MAX, DOMID_SELF } from '../../hv/ops.ts';
 import { memfBits } from '../../hv/flags.ts';
@@ -153,7 +153,7 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
   });
 
   test('exchange-accounting: an exchange that reports fewer extents exchanged than it did is a breach', async () => {
-    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 1 }, 'exchange-accounting', () =>
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 3 }, 'exchange-accounting', () =>
       lieAbout('XENMEM_exchange', (r) => {
         if (r.rc === 0) r.nr_exchanged = 0;
       }));
@@ -194,6 +194,53 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
         if ((r.rc as number) < 0 && (r.nr_exchanged as number) > 0) r.nr_exchanged = inR.nr_extents;
       }));
   }, 120_000);
+
+  /** Input extents of one chunk of an exchange (2^in_chunk_order). */
+  const perChunk = (a: Record<string, unknown>): number => {
+    const { in: i, out: o } = a as { in: { extent_order: number }; out: { extent_order: number } };
+    return 2 ** (Math.max(i.extent_order, o.extent_order) - i.extent_order);
+  };
+
+  test('exchange-accounting: an exchange that counts the chunk it failed (mutant 38: -ENOMEM after stealing its inputs, nr_exchanged one chunk more) is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 8 }, 'exchange-accounting', () =>
+      lieAbout('XENMEM_exchange', (r, a) => {
+        if (r.rc === -ENOMEM) r.nr_exchanged = (r.nr_exchanged as number) + perChunk(a);
+      }));
+  }, 120_000);
+
+  test('exchange-accounting: a part-way -ENOMEM that counts one chunk fewer than it traded is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 8 }, 'exchange-accounting', () =>
+      lieAbout('XENMEM_exchange', (r, a) => {
+        if (r.rc === -ENOMEM && (r.nr_exchanged as number) >= perChunk(a)) r.nr_exchanged = (r.nr_exchanged as number) - perChunk(a);
+      }));
+  }, 120_000);
+
+  test('guest-ops: an exchange whose output must come from the lowest frames (variant 8) fails part-way: one chunk traded, the next given back', async () => {
+    // arg 1: 3 chunks of 2 pages (gpfns 0-5) for order-1 extents, from frames below 4: one
+    // aligned block; arg 6: 2 order-2 extents (gpfns 0-7) for 4 pages each, from frames below 8:
+    // 7 pages, so the second chunk gets 3 and fails. Either way the first chunk's inputs are
+    // traded away and the failed chunk's (and any after it) given back.
+    for (const [arg, nr, done, mapped] of [[1, 6, 2, [2, 3, 4, 5]], [6, 2, 1, [4, 5, 6, 7]]] as const) {
+      const s: CampaignScenario = {
+        xen: '4.22', inject: [], claimMode: 1, hostMiB: 8, dom0MiB: 1, nodes: 1,
+        guests: [{ type: 'pv', memPct: 30, dieAfter: 0 }], pokes: [], guestOps: [{ action: 'exchange', on: 0, arg, bootClaim: 0, variant: 8 }],
+      };
+      let seen: { rc: unknown; done: unknown; nr: unknown; mapped: number[] } | undefined;
+      patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+        const label = orig.call(this, call);
+        if (call.done && call.op === 'XENMEM_exchange') {
+          const a = call.args as { in: { nr_extents: number; extent_order: number; extent_start: number[] } };
+          const p2m = this.domains.get(call.caller)!.p2m;
+          const pages = a.in.extent_start.flatMap((g) => Array.from({ length: 2 ** a.in.extent_order }, (_, j) => g + j));
+          seen = { rc: call.result!.rc, done: call.result!.nr_exchanged, nr: a.in.nr_extents, mapped: pages.filter((g) => p2m.lookup(g) >= 0) };
+        }
+        return label;
+      });
+      const r = await runOnce(s, new SeededRandom(1));
+      expect(r.failure).toBeUndefined();
+      expect(seen).toEqual({ rc: -ENOMEM, done, nr, mapped });
+    }
+  });
 
   test('exchange-accounting: a guest\'s exchange for an extent above its max_order, granted, is a breach', async () => {
     await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 2 }, 'exchange-accounting', () =>
@@ -274,8 +321,9 @@ describe('generators, portfolio and scenario descriptions', () => {
     expect(actions).toEqual(new Set(['node-hint', 'foreign-populate', 'increase', 'superpage', 'exchange', 'decrease']));
     const own = sample(['guest-ops']).flatMap((s) => s.guestOps ?? []);
     expect(own.some((g) => g.action === 'exchange' && (g.bootClaim ?? 0) > 0)).toBe(true);
-    // Exchange shapes: several chunks past the end of memory, DMA output, order 10 (all three together too).
-    expect(new Set(own.filter((g) => g.action === 'exchange').map((g) => g.variant))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7]));
+    // Exchange shapes: several chunks past the end of memory, DMA output, order 10, output from
+    // the lowest frames (all of them together too).
+    expect(new Set(own.filter((g) => g.action === 'exchange').map((g) => g.variant))).toEqual(new Set(Array.from({ length: 16 }, (_, v) => v)));
     expect(own.some((g) => g.action === 'decrease' && g.arg % 4 === 3)).toBe(true);
     expect(sample(['kills']).some((s) => (s.kills ?? []).some((k) => k.atStep > 60))).toBe(true);
     expect(sample(['xl']).some((s) => (s.xls ?? []).some((x) => x.claimMode === 0))).toBe(true);
