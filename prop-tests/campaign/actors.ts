@@ -299,8 +299,8 @@ export interface GuestPokeParams {
   ops?: RogueOp[];
   /**
    * exchange: shape bits (see guestOp()): 1 several chunks at the top of its memory, the last
-   * past its end; 2 output in address-restricted memory (`addressBits`, as Linux's
-   * xen_create_contiguous_region asks for DMA); 4 an order above a guest's max_order (10);
+   * past its end; 2 in place, output in address-restricted memory (`addressBits`), as Linux's
+   * xen_create_contiguous_region trades a region for DMA; 4 an order above a guest's max_order (10);
    * 8 several chunks from gpfn 0 whose output must come from the host's lowest frames, where one
    * chunk's output fits at most (a later chunk fails with -ENOMEM after its inputs were stolen).
    */
@@ -351,12 +351,13 @@ function rogueCall(op: RogueOp, v: number): [string, object] {
  *   exchange   2^k order-0 pages at gpfn 0 for one order-k extent above its memory, or one
  *              order-k extent at gpfn 0 for 2^k pages (k = size % 4); with variant bit 1, 2–4
  *              such chunks at the top of its memory, the last one past its end (a later chunk
- *              fails: nr_exchanged counts the chunks before it); bit 2: the output restricted to
- *              `addressBits`; bit 4: k = 10, above a guest's max_order; bit 8 (not with 4): 2–4
- *              chunks from gpfn 0, the output restricted to frames below 2^(k+1) — one aligned
- *              order-k block, or 2^(k+1) - 1 pages — so the second chunk runs out of memory after
- *              its inputs were stolen (-ENOMEM: they are given back, nr_exchanged counts one chunk;
- *              none if something else took those frames first)
+ *              fails: nr_exchanged counts the chunks before it); bit 2: in place (the output at
+ *              the inputs' gpfns), restricted to `addressBits`; bit 4: k = 10, above a guest's
+ *              max_order; bit 8 (not with 4): 2–4 chunks from gpfn 0, the output restricted to
+ *              frames below 2^(k+1) — one aligned order-k block, or 2^(k+1) - 1 pages — so the
+ *              second chunk runs out of memory after its inputs were stolen (-ENOMEM: they are
+ *              given back, nr_exchanged counts one chunk; none if something else took those
+ *              frames first)
  *   decrease   one extent of order [1, 2, 3, 10][size % 4] over the guest's last page (partly
  *              mapped; 10 is above a guest's max_order)
  */
@@ -381,7 +382,9 @@ function guestOp(p: GuestPokeParams): [string, object] {
       // The top of memory: the last chunk starts at the last whole order-k boundary, past (or
       // across) the end of the guest's memory.
       const base = v & 1 && !low ? Math.max(0, Math.floor((p.pages ?? 0) / n) - (chunks - 1)) * n : 0;
-      const spare = SPARE_GFN + 2 ** 19;
+      // Bit 2 trades in place, as Linux's xen_create_contiguous_region does (its output extents
+      // at the gpfns of its inputs); otherwise the output goes above the guest's memory.
+      const spare = v & 2 ? base : SPARE_GFN + 2 ** 19;
       const toLarge = Math.floor(p.size / 4) % 2 === 0;
       const pagesIn = Array.from({ length: chunks * n }, (_, i) => base + i);
       const extents = (at: number) => Array.from({ length: chunks }, (_, j) => at + j * n);

@@ -88,7 +88,7 @@ export interface GuestOpSpec {
    * its own ops run with a claim in force: which of them may use or consume it is judged.
    */
   bootClaim?: number;
-  /** exchange: GuestPokeParams.variant (several chunks past the end, DMA output, order 10, lowest-frames output). */
+  /** exchange: GuestPokeParams.variant (several chunks past the end, DMA output in place, order 10, lowest-frames output). */
   variant?: number;
 }
 

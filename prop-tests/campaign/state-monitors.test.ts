@@ -242,6 +242,35 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
     }
   });
 
+  test('guest-ops: a DMA exchange (variant 2) trades in place, as Linux\'s xen_create_contiguous_region: the same gpfns, now one aligned extent below its address bits', async () => {
+    const s: CampaignScenario = {
+      xen: '4.22', inject: [], claimMode: 1, hostMiB: 8, dom0MiB: 1, nodes: 1,
+      guests: [{ type: 'pv', memPct: 30, dieAfter: 0 }], pokes: [], guestOps: [{ action: 'exchange', on: 0, arg: 2, bootClaim: 0, variant: 2 }],
+    };
+    let seen: { rc: unknown; before: number[]; after: number[]; bits: number; ins: unknown; outs: unknown } | undefined;
+    let before: number[] = [];
+    patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+      const p2m = this.domains.get(call.caller)?.p2m;
+      const region = () => [0, 1, 2, 3].map((g) => p2m!.lookup(g));
+      if (call.op === 'XENMEM_exchange' && call.sections === 0) before = region();
+      const label = orig.call(this, call);
+      if (call.done && call.op === 'XENMEM_exchange') {
+        const a = call.args as { in: { extent_start: number[] }; out: { extent_start: number[]; mem_flags: number } };
+        seen = { rc: call.result!.rc, before, after: region(), bits: a.out.mem_flags & 0xff, ins: a.in.extent_start, outs: a.out.extent_start };
+      }
+      return label;
+    });
+    const r = await runOnce(s, new SeededRandom(1));
+    expect(r.failure).toBeUndefined();
+    // arg 2: 4 pages (gpfns 0-3) for one order-2 extent at gpfn 0.
+    expect(seen).toMatchObject({ rc: 0, ins: [0, 1, 2, 3], outs: [0] });
+    const [m] = seen!.after;
+    expect(seen!.after).toEqual([m, m + 1, m + 2, m + 3]);
+    expect(m % 4).toBe(0);
+    expect(m + 4).toBeLessThanOrEqual(2 ** (seen!.bits - 12));
+    expect(seen!.after.some((x) => seen!.before.includes(x))).toBe(false);
+  });
+
   test('exchange-accounting: a guest\'s exchange for an extent above its max_order, granted, is a breach', async () => {
     await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 2 }, 'exchange-accounting', () =>
       lieAbout('XENMEM_exchange', (r, a) => {
