@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { createTsPiscina, spawnTsWorker, tsWorkerExecArgv, TSX_WORKER_HOOKS_URL } from './spawn.ts';
+import { createTsPiscina, spawnTsWorker, tsWorkerExecArgv, TSX_WORKER_HOOKS_URL, withoutTsx } from './spawn.ts';
 
 const hello = new URL('./fixtures/hello.ts', import.meta.url);
 const smoke = fileURLToPath(new URL('./fixtures/spawn-smoke.ts', import.meta.url));
@@ -42,5 +42,12 @@ describe('TypeScript workers', () => {
     const argv = tsWorkerExecArgv(['--conditions', 'node', '--import', 'tsx', '--import=file:///x/node_modules/tsx/dist/loader.mjs', '--require', '/a/b.cjs']);
     expect(argv).toEqual(['--conditions', 'node', '--require', '/a/b.cjs', '--import', TSX_WORKER_HOOKS_URL]);
     expect(tsWorkerExecArgv(argv)).toEqual(argv);
+  });
+
+  test('a compiled worker\'s execArgv: the parent flags without any tsx registration (as `tsx script.ts` passes it)', () => {
+    const underTsx = ['--require', '/r/node_modules/tsx/dist/preflight.cjs', '--import', 'file:///r/node_modules/tsx/dist/loader.mjs', '--conditions', 'node', '--import=./mine.mjs'];
+    expect(withoutTsx(underTsx)).toEqual(['--conditions', 'node', '--import', './mine.mjs']);
+    expect(withoutTsx(tsWorkerExecArgv(underTsx))).toEqual(['--conditions', 'node', '--import', './mine.mjs']);
+    expect(withoutTsx([])).toEqual([]);
   });
 });

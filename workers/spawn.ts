@@ -22,6 +22,20 @@ const LOADER_FLAGS: ReadonlySet<string> = new Set(['--import', '--loader', '--ex
  * (registering tsx twice installs its hooks twice), plus `--import <TSX_WORKER_HOOKS_URL>`.
  */
 export function tsWorkerExecArgv(parentExecArgv: readonly string[] = process.execArgv): string[] {
+  return [...withoutTsx(parentExecArgv), '--import', TSX_WORKER_HOOKS_URL];
+}
+
+/**
+ * The parent's own flags minus any tsx loader registration: what a JavaScript worker runs with.
+ * A parent started under tsx (`tsx script.ts`, `node --import tsx`) has tsx's loader in its
+ * process.execArgv; a worker given those flags registers tsx again (a loader thread of its own,
+ * and esbuild transforming every CommonJS module the worker requires, piscina's among them):
+ * that was most of a compiled actor thread's start-up, ~2.5x the CPU of a small threaded run.
+ * Only for a worker that imports no TypeScript (the compiled tree's, its plugins compiled too):
+ * a JavaScript worker of the installed package that imports a user's .ts plugin needs the
+ * parent's loader, so spawnTsWorker and createTsPiscina keep the parent's flags by default.
+ */
+export function withoutTsx(parentExecArgv: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   for (let i = 0; i < parentExecArgv.length; i++) {
     const arg = parentExecArgv[i];
@@ -36,7 +50,6 @@ export function tsWorkerExecArgv(parentExecArgv: readonly string[] = process.exe
     }
     out.push(arg);
   }
-  out.push('--import', TSX_WORKER_HOOKS_URL);
   return out;
 }
 

@@ -13,7 +13,7 @@ import type { ActorOutcome, ActorTask } from './actor-worker.ts';
 import { Comlink, nodeEndpoint } from './comlink-node.ts';
 import { compiledTree, type CompiledTree } from './compiled-tree.ts';
 import type { HvWorkerData, OwnerControl, OwnerEvent } from './owner-host.ts';
-import { createTsPiscina, spawnTsWorker, workerModule } from './spawn.ts';
+import { createTsPiscina, spawnTsWorker, withoutTsx, workerModule } from './spawn.ts';
 import { runThreadsOn, type OwnerThread, type ThreadPlatform, type ThreadRunOptions, type ThreadRunResult } from './supervisor.ts';
 
 export {
@@ -32,26 +32,30 @@ function inTree(tree: CompiledTree | undefined, plugins: readonly string[]): tre
   return tree !== undefined && plugins.every((u) => tree.source(u) !== undefined);
 }
 
-/** A worker module: the compiled tree's when the run's threads load it, else beside this one. */
-function threadModule(name: string, tree: CompiledTree | undefined): URL {
-  return tree === undefined ? workerModule(name, import.meta.url) : pathToFileURL(join(tree.dir, 'workers', `${name}.js`));
+/**
+ * A worker module and its flags: the compiled tree's when the run's threads load it (JavaScript
+ * importing only JavaScript: no loader, even under a parent started by tsx), else the one beside
+ * this module (spawn.ts adds tsx to a TypeScript one; a compiled package's keeps the parent's flags).
+ */
+function threadModule(name: string, tree: CompiledTree | undefined): { file: URL; execArgv?: string[] } {
+  return tree === undefined ? { file: workerModule(name, import.meta.url) } : { file: pathToFileURL(join(tree.dir, 'workers', `${name}.js`)), execArgv: withoutTsx() };
 }
 
 /**
  * The owner's module and data: the compiled tree's when its plugins are and its observer module
  * can be (else the sources', its plugins mapped back).
  */
-function ownerModule(data: HvWorkerData): { file: URL; data: HvWorkerData } {
+function ownerModule(data: HvWorkerData): { module: { file: URL; execArgv?: string[] }; data: HvWorkerData } {
   const tree = compiledTree();
-  if (!inTree(tree, data.plugins)) return { file: threadModule('hv-worker', undefined), data };
+  if (!inTree(tree, data.plugins)) return { module: threadModule('hv-worker', undefined), data };
   const observer = data.observerModule === undefined ? [] : compiledUrls(tree, [data.observerModule]);
-  if (observer === undefined) return { file: threadModule('hv-worker', undefined), data: { ...data, plugins: data.plugins.map((u) => tree.source(u)!) } };
-  return { file: threadModule('hv-worker', tree), data: { ...data, ...(observer.length === 0 ? {} : { observerModule: observer[0] }) } };
+  if (observer === undefined) return { module: threadModule('hv-worker', undefined), data: { ...data, plugins: data.plugins.map((u) => tree.source(u)!) } };
+  return { module: threadModule('hv-worker', tree), data: { ...data, ...(observer.length === 0 ? {} : { observerModule: observer[0] }) } };
 }
 
 function startNodeOwner(start: HvWorkerData): OwnerThread {
-  const { file, data } = ownerModule(start);
-  const worker: Worker = spawnTsWorker(file, { workerData: data });
+  const { module, data } = ownerModule(start);
+  const worker: Worker = spawnTsWorker(module.file, { workerData: data, ...(module.execArgv === undefined ? {} : { execArgv: module.execArgv }) });
   let error: string | undefined;
   // 'error' comes before 'exit': the exit can name the error.
   worker.on('error', (e) => (error ??= `${e.name}: ${e.message}`));
@@ -78,8 +82,10 @@ export const NODE_THREADS: ThreadPlatform = {
   workerPlugins: (registered) => compiledUrls(compiledTree(), registered) ?? registered,
   startOwner: startNodeOwner,
   startActorThreads: ({ minThreads, maxThreads, plugins }) => {
+    const module = threadModule('actor-thread', inTree(compiledTree(), plugins) ? compiledTree() : undefined);
     const pool = createTsPiscina<ActorTask, ActorOutcome>({
-      filename: threadModule('actor-thread', inTree(compiledTree(), plugins) ? compiledTree() : undefined),
+      filename: module.file,
+      ...(module.execArgv === undefined ? {} : { execArgv: module.execArgv }),
       workerData: { plugins },
       atomics: 'disabled',
       idleTimeout: Infinity,
