@@ -25,12 +25,13 @@ export interface Case {
 /**
  * Follows a schedule by actor names: at each decision, the next listed actor that is runnable
  * (skipping the names before it: actors a smaller scenario no longer has, or that are blocked);
- * the arrival-order pick once the list runs out.
+ * once the list runs out (or names none runnable), the first runnable actor not in `later`
+ * (actors postponed until nothing else can run), else the arrival-order pick.
  */
 export class NamedSchedule implements SchedulePolicy {
   readonly name = 'named';
   private at = 0;
-  constructor(private readonly names: readonly string[]) {}
+  constructor(private readonly names: readonly string[], private readonly later: ReadonlySet<string> = new Set()) {}
   choose(_step: number, runnable: readonly string[]): number {
     for (let p = this.at; p < this.names.length; p++) {
       const i = runnable.indexOf(this.names[p]);
@@ -39,7 +40,7 @@ export class NamedSchedule implements SchedulePolicy {
         return i;
       }
     }
-    return 0;
+    return Math.max(0, runnable.findIndex((n) => !this.later.has(n)));
   }
 }
 
@@ -155,6 +156,8 @@ function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
     if (g.type === 'hvm') yield withGuest(i, { ...g, type: 'pv' });
     for (const p of powerOfTwoPcts(s, g.memPct)) yield withGuest(i, { ...g, memPct: p });
     if (g.memPct > 1) yield withGuest(i, { ...g, memPct: Math.floor(g.memPct / 2) });
+    // The least a mini-builder builds (2 pages, builderParams): one extent.
+    if (g.memPct > 0) yield withGuest(i, { ...g, memPct: 0 });
   }
   for (const [i, o] of (s.offlines ?? []).entries()) {
     const withOffline = (q: typeof o): CampaignScenario => ({ ...s, offlines: s.offlines!.map((x, j) => (j === i ? q : x)) });
@@ -182,6 +185,13 @@ function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
       if (r.ops.length > 1) for (const op of r.ops) yield { ...s, [key]: s[key]!.map((x, j) => (j === i ? { ...r, ops: [op] } : x)) };
     }
   }
+  for (const [i, g] of (s.guestOps ?? []).entries()) {
+    const withOp = (q: typeof g): CampaignScenario => ({ ...s, guestOps: s.guestOps!.map((x, j) => (j === i ? q : x)) });
+    // The claim a guest boots with, the op's size, its variant's flags one at a time.
+    for (const m of fewer(g.bootClaim ?? 0, 0)) yield withOp({ ...g, bootClaim: m });
+    for (const m of fewer(g.arg, 0)) yield withOp({ ...g, arg: m });
+    for (let bit = 1; bit <= (g.variant ?? 0); bit <<= 1) if (((g.variant ?? 0) & bit) !== 0) yield withOp({ ...g, variant: g.variant! & ~bit });
+  }
   for (const [i, x] of (s.xls ?? []).entries()) {
     const withXl = (q: typeof x): CampaignScenario => ({ ...s, xls: s.xls!.map((y, j) => (j === i ? q : y)) });
     if (x.memPct > 20) yield withXl({ ...x, memPct: 20 });
@@ -190,6 +200,8 @@ function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
     for (const m of fewer(xlMemoryMiB(s, x), minBuildMiB(x.type))) yield withXl({ ...x, memoryMiB: m });
   }
   for (const [i, q] of (s.squeezes ?? []).entries()) yield* squeezeCandidates(s, i, q);
+  // Builds without a plan of their own check free memory instead of claiming and cancelling: fewer sections each.
+  if (s.claimMode === 1 && s.claimModeFixed !== true) yield { ...s, claimMode: 0 };
   if (freeAtBoot(s) > 0) {
     for (const m of fewer(s.hostMiB, 1, s.hostMiB > 4 ? [4] : [])) {
       const c = { ...s, hostMiB: m };
@@ -294,6 +306,7 @@ export async function shrinkCase(first: Case, cx: ShrinkContext): Promise<{ best
   const st: Shrinking = { best: first, runs: 0, cx };
   for (let progress = true; progress && !late(st); ) {
     progress = await scenarioPass(st);
+    if (!progress && !late(st)) progress = await postponePass(st);
     if (!progress && !late(st)) progress = await choicesPass(st);
   }
   return { best: st.best, runs: st.runs };
@@ -324,6 +337,27 @@ async function scenarioPass(st: Shrinking): Promise<boolean> {
     kept = true;
     at = found;
   }
+}
+
+/**
+ * Schedules that run an actor only when nothing else can (its picks dropped from the named
+ * schedule): the sections of an actor the failure does not need come after it, or never.
+ * @returns whether a shorter case was found
+ */
+async function postponePass(st: Shrinking): Promise<boolean> {
+  const start = st.best;
+  for (let kept = true; kept && !late(st); ) {
+    kept = false;
+    const picked = st.best.picked ?? [];
+    for (const actor of [...new Set(picked)]) {
+      if (late(st)) break;
+      if (await offer(st, st.best.scenario, new NamedSchedule(picked.filter((n) => n !== actor), new Set([actor])))) {
+        kept = true;
+        break;
+      }
+    }
+  }
+  return st.best !== start;
 }
 
 /** Delta debugging on the best case's choices: zero chunks, drop chunks, lower single choices. */
