@@ -116,15 +116,22 @@ const LISTS = ['kills', 'rogues', 'deviceModels', 'guestOps', 'xls', 'vnumaXls',
 /**
  * Smaller variants of `s`, structural cuts first (each differs from `s` in one place): only those
  * with an actor whose spec the world accepts (a host of at least 4 MiB, sim/scenario-validate.ts).
+ * @param dropsOnly only the cuts that drop actors, guests and faults (what the first pass tries)
  */
-export function* scenarioCandidates(s: CampaignScenario): Generator<CampaignScenario> {
-  for (const c of cuts(s)) {
+export function* scenarioCandidates(s: CampaignScenario, dropsOnly = false): Generator<CampaignScenario> {
+  for (const c of dropsOnly ? drops(s) : cuts(s)) {
     const spec = toScenarioSpec(c);
     if (spec.actors.length > 0 && validateScenarioSpec(spec).length === 0) yield c;
   }
 }
 
 function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
+  yield* drops(s);
+  yield* reductions(s);
+}
+
+/** Cuts that drop a list's elements (actors, faults) or guests. */
+function* drops(s: CampaignScenario): Generator<CampaignScenario> {
   for (const key of LISTS) {
     const xs = s[key] as unknown[] | undefined;
     if (xs === undefined || xs.length === 0) continue;
@@ -133,6 +140,10 @@ function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
   }
   if (s.guests.length > 1) for (let i = 0; i < s.guests.length; i++) yield { ...s, guests: s.guests.filter((_, j) => j !== i) };
   if (s.guests.length === 1 && idleGuests(s)) yield { ...s, guests: [] };
+}
+
+/** Cuts that make what is left simpler and smaller: flags, plans, sizes, counts, the host. */
+function* reductions(s: CampaignScenario): Generator<CampaignScenario> {
   if (s.busyCpus === true) yield { ...s, busyCpus: false };
   if (s.noClaims === true) yield { ...s, noClaims: false };
   if (s.tmem === true) yield { ...s, tmem: false };
@@ -156,8 +167,6 @@ function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
     if (g.type === 'hvm') yield withGuest(i, { ...g, type: 'pv' });
     for (const p of powerOfTwoPcts(s, g.memPct)) yield withGuest(i, { ...g, memPct: p });
     if (g.memPct > 1) yield withGuest(i, { ...g, memPct: Math.floor(g.memPct / 2) });
-    // The least a mini-builder builds (2 pages, builderParams): one extent.
-    if (g.memPct > 0) yield withGuest(i, { ...g, memPct: 0 });
   }
   for (const [i, o] of (s.offlines ?? []).entries()) {
     const withOffline = (q: typeof o): CampaignScenario => ({ ...s, offlines: s.offlines!.map((x, j) => (j === i ? q : x)) });
@@ -201,7 +210,11 @@ function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
   }
   for (const [i, q] of (s.squeezes ?? []).entries()) yield* squeezeCandidates(s, i, q);
   // Builds without a plan of their own check free memory instead of claiming and cancelling: fewer sections each.
-  if (s.claimMode === 1 && s.claimModeFixed !== true) yield { ...s, claimMode: 0 };
+  if (s.claimMode === 1 && s.claimModeFixed !== true) yield onlyIfShorter({ ...s, claimMode: 0 });
+  // Last (a guest at its least leaves the others nothing to shrink toward): the least a
+  // mini-builder builds, 2 pages (builderParams), one extent.
+  // Kept only when it cuts sections (a smaller description alone does not pay for that).
+  for (const [i, g] of s.guests.entries()) if (g.memPct > 0) yield onlyIfShorter(withGuest(i, { ...g, memPct: 0 }));
   if (freeAtBoot(s) > 0) {
     for (const m of fewer(s.hostMiB, 1, s.hostMiB > 4 ? [4] : [])) {
       const c = { ...s, hostMiB: m };
@@ -209,6 +222,10 @@ function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
     }
   }
 }
+
+/** Cuts kept only when the failure comes in fewer sections (onlyIfShorter). */
+const SHORTER_ONLY = new WeakSet<CampaignScenario>();
+const onlyIfShorter = (s: CampaignScenario): CampaignScenario => (SHORTER_ONLY.add(s), s);
 
 /**
  * Smaller values than `n` down to `least`, largest cuts first: `first` (others' sizes worth a try
@@ -286,11 +303,11 @@ interface Shrinking {
   readonly cx: ShrinkContext;
 }
 
-/** Tries `s` under `policy`; keeps the result when it fails the same way and is smaller. */
-async function offer(st: Shrinking, s: CampaignScenario, policy: SchedulePolicy): Promise<boolean> {
+/** Tries `s` under `policy`; keeps the result when it fails the same way and is smaller (in fewer sections, if `shorter`). */
+async function offer(st: Shrinking, s: CampaignScenario, policy: SchedulePolicy, shorter = false): Promise<boolean> {
   st.runs++;
   const found = await attempt(st.cx, s, policy);
-  if (found === undefined || !smallerCase(found.c, st.best)) return false;
+  if (found === undefined || !smallerCase(found.c, st.best) || (shorter && found.c.steps >= st.best.steps)) return false;
   st.best = found.c;
   st.cx.onCase?.(st.best, found.message);
   return true;
@@ -304,6 +321,8 @@ const late = (st: Shrinking): boolean => st.runs >= (st.cx.maxRuns ?? Infinity) 
  */
 export async function shrinkCase(first: Case, cx: ShrinkContext): Promise<{ best: Case; runs: number }> {
   const st: Shrinking = { best: first, runs: 0, cx };
+  // First what can go (a scenario's sizes are judged by what is left), then everything.
+  await scenarioPass(st, true);
   for (let progress = true; progress && !late(st); ) {
     progress = await scenarioPass(st);
     if (!progress && !late(st)) progress = await postponePass(st);
@@ -317,17 +336,17 @@ export async function shrinkCase(first: Case, cx: ShrinkContext): Promise<{ best
  * the same place in the new case's candidates (the cuts before it failed a moment ago and mostly
  * still do): on a long trace every run is dear. @returns whether any cut was kept
  */
-async function scenarioPass(st: Shrinking): Promise<boolean> {
+async function scenarioPass(st: Shrinking, dropsOnly = false): Promise<boolean> {
   let kept = false;
   for (let at = 0; ; ) {
     const from = st.best;
-    const cands = [...scenarioCandidates(from.scenario)];
+    const cands = [...scenarioCandidates(from.scenario, dropsOnly)];
     let found = -1;
     for (let n = 0; n < cands.length && found < 0; n++) {
       const i = (at + n) % cands.length;
       for (const policy of schedulesFor(from, cands[i], st.cx.seed)) {
         if (late(st)) return kept;
-        if (await offer(st, cands[i], policy)) {
+        if (await offer(st, cands[i], policy, SHORTER_ONLY.has(cands[i]))) {
           found = i;
           break;
         }

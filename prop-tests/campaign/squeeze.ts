@@ -60,6 +60,26 @@ function tails(blocks: ReadonlyArray<{ base: number; a: number }>): Map<number, 
   return byOrder;
 }
 
+/**
+ * Takes `n` pages (none when n ≤ 0) of the free memory outside whole 2 MiB blocks into the filler,
+ * as few extents as its fragments allow: for each order from 2^8 pages down, as many extents as
+ * fit in what is left, in one call (a short count when no free block that large is left), single
+ * pages last. A host's hundreds of odd pages cost a few extents, not two sections a page.
+ */
+async function takeFragments(hc: Hc, domid: number, n: number): Promise<void> {
+  let left = n;
+  let gpfn = SINGLES_GFN;
+  for (let order = SP_ORDER - 1; order >= 0 && left > 0; order--) {
+    const count = left >> order;
+    if (count === 0) continue;
+    const base = gpfn;
+    const r = await hc('XENMEM_populate_physmap', { domid, nr_extents: count, extent_order: order, mem_flags: 0, extent_start: Array.from({ length: count }, (_, i) => base + (i << order)) });
+    const done = Math.max(0, Math.min(count, r.rc as number));
+    left -= done << order;
+    gpfn += count << order;
+  }
+}
+
 /** The 'squeezer' actor (a dom0 thread: every call is privileged). */
 export async function runSqueezer(port: HypercallPort, raw: Record<string, unknown>): Promise<void> {
   const p = raw as unknown as SqueezerParams;
@@ -80,16 +100,13 @@ export async function runSqueezer(port: HypercallPort, raw: Record<string, unkno
   const got = Math.max(0, Math.min(want, r.rc as number));
   const whole = Math.min(got, p.superpages);
   const held = got - whole;
+  // Less than the build's need + slack is to be left than the host has outside 2 MiB blocks:
+  // take the excess too, while every whole block is still held (so no extent below 2 MiB splits one).
+  await takeFragments(hc, domid, (await unclaimedFree(hc)) + whole * SP - (p.need + p.slack));
   if (whole > 0) {
     await hc('XENMEM_decrease_reservation', { domid, nr_extents: whole, extent_order: SP_ORDER, mem_flags: 0, extent_start: Array.from({ length: whole }, (_, i) => (held + i) * SP) });
   }
   let give = p.need + p.slack - (await unclaimedFree(hc));
-  if (give < 0) {
-    // Less than the build's need + slack is to be left than the host has outside 2 MiB blocks: take single pages too.
-    const n = -give;
-    await hc('XENMEM_populate_physmap', { domid, nr_extents: n, extent_order: 0, mem_flags: 0, extent_start: Array.from({ length: n }, (_, i) => SINGLES_GFN + i) });
-    give = 0;
-  }
   // Give back pages from the top of as few blocks as it takes, each keeping `keep` pages.
   const keep = Math.min(SP - 1, Math.max(1, p.keep));
   const blocks: Array<{ base: number; a: number }> = [];
