@@ -8,7 +8,12 @@
 // to each module — with the repository's tsconfig.json), relative `.ts` specifiers turned into
 // `.js` as the package build does (rewriteRelativeImportExtensions), the JSON files the sources
 // import copied beside them. The files are those of the package build (tsconfig.build.json
-// "include"; tests, fixtures and test support left out). The tree is cached under
+// "include"; tests, fixtures and test support left out). A module of the repository outside the
+// build (a test plugin, a fixture, a user's plugin in the clone) is compiled into the same tree on
+// demand, when a run names it (CompiledTree.map), with the relative .ts modules it imports; one
+// that imports what a loader-less thread cannot resolve (this package by name, through
+// tsconfig.json "paths"; a relative module that is not .ts or .json; a computed specifier) is
+// not, and its runs load the sources through tsx as before. The tree is cached under
 // node_modules/.cache/xen-memsim/, named by a hash of the sources, esbuild's and Node's versions:
 // an edited source gives a new tree, and a tree is never rewritten in place (made under a
 // temporary name, then renamed), so processes started at once share one safely.
@@ -85,10 +90,15 @@ export function compileSources(files: readonly string[], outdir: string, root: s
 export interface CompiledTree {
   /** The tree's folder (absolute). */
   readonly dir: string;
-  /** The compiled module's file URL for a source module's (a file URL of a built .ts file), else undefined. */
+  /**
+   * The compiled module's file URL for a source module's (a file URL of a built .ts file, or of a
+   * repository .ts module outside the build, compiled now with what it imports), else undefined.
+   */
   map(url: string): string | undefined;
   /** The source module's file URL for a compiled module's of this tree, else undefined. */
   source(url: string): string | undefined;
+  /** `text` (an error's message or stack from a thread on the tree) naming source modules instead of the tree's. */
+  sourceText(text: string): string;
 }
 
 /** Trees left by earlier sources are removed once this old (a process may still be using a newer one). */
@@ -130,22 +140,90 @@ function makeTree(): CompiledTree | undefined {
     const rootHref = pathToFileURL(ROOT).href;
     const dirHref = `${pathToFileURL(dir).href}/`;
     const built = new Set(files);
+    /** Modules outside the build compiled into the tree by this process (with their imports). */
+    const extras = new Set<string>();
+    const inTree = (rel: string): boolean => {
+      if (built.has(rel) || extras.has(rel)) return true;
+      try {
+        return compileExtra(rel, dir, built, extras);
+      } catch {
+        return false; // a module esbuild cannot compile, a JSON file it imports that is missing: tsx reports it
+      }
+    };
+    const source = (url: string): string | undefined => {
+      if (!url.startsWith(dirHref) || !url.endsWith('.js')) return undefined;
+      const rel = relative(dir, fileURLToPath(url)).replace(/\.js$/, '.ts');
+      return built.has(rel) || extras.has(rel) ? pathToFileURL(join(ROOT, rel)).href : undefined;
+    };
+    const inText = new RegExp(`${dirHref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\s'"\`)]*\\.js\\b`, 'g');
     return {
       dir,
       map: (url) => {
         if (!url.startsWith(rootHref) || !url.endsWith('.ts')) return undefined;
         const rel = relative(ROOT, fileURLToPath(url));
-        return built.has(rel) ? pathToFileURL(join(dir, rel.replace(/\.ts$/, '.js'))).href : undefined;
+        return inTree(rel) ? pathToFileURL(join(dir, rel.replace(/\.ts$/, '.js'))).href : undefined;
       },
-      source: (url) => {
-        if (!url.startsWith(dirHref) || !url.endsWith('.js')) return undefined;
-        const rel = relative(dir, fileURLToPath(url)).replace(/\.js$/, '.ts');
-        return built.has(rel) ? pathToFileURL(join(ROOT, rel)).href : undefined;
-      },
+      source,
+      sourceText: (text) => text.replace(inText, (url) => source(url) ?? url),
     };
   } catch {
     return undefined;
   }
+}
+
+/** An import of this package by name: a thread without tsx cannot resolve it from the clone (tsconfig.json "paths"). */
+const SELF_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)(["'`])xen-memsim(?:\/[^"'`\n]*)?\1/;
+/** A relative specifier an import, export or dynamic import names. */
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)(["'`])(\.{1,2}\/[^"'`\n]*)\1/g;
+
+/**
+ * Compiles the repository module `rel` (a .ts file outside the build) into the tree `dir`, beside
+ * where a built one would be, with the relative .ts modules it imports or names (new URL('./x.ts',
+ * import.meta.url)) that are not built, and copies the JSON it imports. A compiled copy whose text
+ * differs (the source was edited) is replaced, atomically, as a tree is made. `extras` gets every
+ * module compiled.
+ * @returns whether `rel` (and everything it imports) now loads from the tree without a loader
+ */
+function compileExtra(rel: string, dir: string, built: ReadonlySet<string>, extras: Set<string>, visiting = new Set<string>()): boolean {
+  if (built.has(rel) || extras.has(rel) || visiting.has(rel)) return true;
+  visiting.add(rel);
+  const src = join(ROOT, rel);
+  if (rel.startsWith('..') || rel.split(/[\\/]/).includes('node_modules') || !rel.endsWith('.ts') || rel.endsWith('.d.ts') || rel.endsWith('.test.ts') || !existsSync(src)) return false;
+  const js = buildSync({
+    entryPoints: [src],
+    write: false,
+    bundle: false,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node}`,
+    tsconfig: join(ROOT, 'tsconfig.json'),
+    logLevel: 'silent',
+  }).outputFiles[0].text;
+  if (SELF_IMPORT.test(js)) return false;
+  const here = dirname(rel);
+  const names = new Set<string>();
+  for (const [, , spec] of js.matchAll(RELATIVE_IMPORT)) names.add(spec);
+  for (const [, , spec] of js.matchAll(TS_SPECIFIER)) names.add(`${spec}.ts`);
+  for (const spec of names) {
+    const target = join(here, spec);
+    if (spec.includes('${')) return false;
+    if (spec.endsWith('.json')) {
+      mkdirSync(dirname(join(dir, target)), { recursive: true });
+      copyFileSync(join(ROOT, target), join(dir, target));
+    } else if (!spec.endsWith('.ts') || !compileExtra(target, dir, built, extras, visiting)) {
+      return false;
+    }
+  }
+  const out = join(dir, rel.replace(/\.ts$/, '.js'));
+  const text = js.replace(TS_SPECIFIER, '$1$2.js$1');
+  if (!existsSync(out) || readFileSync(out, 'utf8') !== text) {
+    mkdirSync(dirname(out), { recursive: true });
+    const tmp = `${out}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, out);
+  }
+  extras.add(rel);
+  return true;
 }
 
 function removeStaleTrees(cache: string, keep: string): void {

@@ -38,6 +38,9 @@ function compiledUrls(tree: CompiledTree | undefined, urls: readonly string[]): 
   return out?.every((u) => u !== undefined) ? (out as string[]) : undefined;
 }
 
+/** An error's text from a thread on the compiled tree, naming the source modules (what the user wrote). */
+const sourceText = (text: string): string => compiledTree()?.sourceText(text) ?? text;
+
 /** Whether `plugins` (workerPlugins' list) are the compiled tree's: that run's threads load it. */
 function inTree(tree: CompiledTree | undefined, plugins: readonly string[]): tree is CompiledTree {
   return tree !== undefined && plugins.every((u) => tree.source(u) !== undefined);
@@ -72,7 +75,7 @@ function startNodeOwner(start: HvWorkerData): OwnerThread {
   });
   let error: string | undefined;
   // 'error' comes before 'exit': the exit can name the error.
-  worker.on('error', (e) => (error ??= `${e.name}: ${e.message}`));
+  worker.on('error', (e) => (error ??= sourceText(`${e.name}: ${e.message}`)));
   const exited = new Promise<{ error?: string; code?: number }>((resolve) => worker.once('exit', (code) => resolve({ error, code })));
   const control = Comlink.wrap<OwnerControl>(nodeEndpoint(worker));
   const events = new MessageChannel();
@@ -110,7 +113,17 @@ export const NODE_THREADS: ThreadPlatform = {
       maxQueue: maxThreads,
       resourceLimits: { maxYoungGenerationSizeMb: ACTOR_YOUNG_GENERATION_MB },
     });
-    return { run: (task) => pool.run(task), destroy: () => pool.destroy() };
+    return {
+      run: (task) =>
+        pool.run(task).then(
+          (o) => (o.error === undefined ? o : { ...o, error: sourceText(o.error) }),
+          (e: unknown) => {
+            if (e instanceof Error) e.message = sourceText(e.message);
+            throw e;
+          },
+        ),
+      destroy: () => pool.destroy(),
+    };
   },
 };
 

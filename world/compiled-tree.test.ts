@@ -1,7 +1,7 @@
 // The sources compiled for worker threads (workers/compiled-tree.ts; a world-level test: it runs
-// whole scenarios): which modules map into the tree and
-// back, and that a run whose modules are not all in it still runs (on the sources, through tsx),
-// with the same trace and replay as one whose modules are.
+// whole scenarios): which modules map into the tree and back (the build's, and repository modules
+// outside it compiled on demand), and that a run whose modules cannot all be in it still runs (on
+// the sources, through tsx), with the same trace and replay as one whose modules are.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,8 @@ import { describe, expect, test } from 'vitest';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 import { replayTrace } from './replay.ts';
 import { buildScript } from './test-scenarios.ts';
-import { STEP_OBSERVER, type StepLog } from './test-plugins/step-observer.ts';
+import { COMPUTED_OBSERVER } from './test-plugins/computed-observer.ts';
+import type { StepLog } from './test-plugins/step-observer.ts';
 import { compiledTree } from '../workers/compiled-tree.ts';
 import { TEST_ACTORS_PLUGIN } from '../workers/fixtures/test-actors.ts';
 import { runThreads } from '../workers/threads.ts';
@@ -17,7 +18,7 @@ import { runThreads } from '../workers/threads.ts';
 const source = (path: string): string => new URL(`../${path}`, import.meta.url).href;
 
 describe('the sources compiled for worker threads', () => {
-  test('maps each built source to its compiled module and back; tests, fixtures and other files are not in it', () => {
+  test('maps each built source to its compiled module and back; a repository module outside the build is compiled on demand; tests, other files and modules that import what a thread without tsx cannot resolve are not in it', () => {
     const tree = compiledTree();
     expect(tree).toBeDefined();
     for (const path of ['world/actor-kinds.ts', 'workers/hv-worker.ts', 'workers/actor-thread.ts', 'report/telemetry.ts']) {
@@ -26,7 +27,15 @@ describe('the sources compiled for worker threads', () => {
       expect(existsSync(fileURLToPath(js!)), path).toBe(true);
       expect(tree!.source(js!)).toBe(source(path));
     }
-    for (const url of [TEST_ACTORS_PLUGIN, source('world/compiled-tree.test.ts'), source('world/test-plugins/step-observer.ts'), source('cli/bin.mjs'), 'file:///elsewhere/plugin.ts', 'node:fs']) {
+    // A fixture and test plugins (odd-checks imports sim/define.ts, built): compiled into the tree on demand.
+    for (const url of [TEST_ACTORS_PLUGIN, source('world/test-plugins/odd-checks.ts'), source('world/test-plugins/step-observer.ts')]) {
+      const js = tree!.map(url);
+      expect(js, url).toMatch(/\/node_modules\/\.cache\/xen-memsim\/workers-[0-9a-f]+\/.*\.js$/);
+      expect(existsSync(fileURLToPath(js!)), url).toBe(true);
+      expect(tree!.source(js!)).toBe(url);
+      expect(tree!.sourceText(`Error: boom\n    at run (${js}:12:5)`)).toBe(`Error: boom\n    at run (${url}:12:5)`);
+    }
+    for (const url of [COMPUTED_OBSERVER.ownerModule, source('world/compiled-tree.test.ts'), source('cli/bin.mjs'), source('no/such/module.ts'), 'file:///elsewhere/plugin.ts', 'node:fs']) {
       expect(tree!.map(url), url).toBeUndefined();
     }
     expect(tree!.source(source('world/actor-kinds.ts'))).toBeUndefined();
@@ -41,8 +50,8 @@ describe('the sources compiled for worker threads', () => {
       untilNs: 2e9,
       actors: [{ name: 'xl-1', kind: 'script', params: buildScript('g1', 16, false) }],
     };
-    // The observer (a test plugin) is outside the tree: the owner loads the sources; the actor the tree.
-    const observed = await runThreads(spec, { policy: 'arrival', observerModule: STEP_OBSERVER.ownerModule });
+    // The observer imports a module it names at run time, so it cannot be in the tree: the owner loads the sources; the actor the tree.
+    const observed = await runThreads(spec, { policy: 'arrival', observerModule: COMPUTED_OBSERVER.ownerModule });
     const plain = await runThreads(spec, { policy: 'arrival' });
     for (const r of [observed, plain]) {
       expect(r.ownerLost).toBeUndefined();

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COMPUTED_OBSERVER } from '../test-plugins/computed-observer.ts';
 import { STEP_OBSERVER, type StepLog } from '../test-plugins/step-observer.ts';
 import { loadScenario, type CompiledVariant } from './load.ts';
 import { runVariantsInParallel, variantWorkerModules } from './parallel.ts';
@@ -78,9 +79,9 @@ describe('runVariantsInParallel', () => {
     const observed = variantWorkerModules(v, telemetry);
     expect(observed.compiled).toBe(true);
     expect(observed.observerModule).toMatch(/\/workers-[0-9a-f]+\/report\/telemetry\.js$/);
-    // A test plugin is not part of the build: the worker loads the sources, the module as given.
-    const outside = variantWorkerModules(v, STEP_OBSERVER.ownerModule);
-    expect(outside).toEqual({ file: new URL('./variant-worker.ts', import.meta.url), observerModule: STEP_OBSERVER.ownerModule, compiled: false });
+    // A module importing a module it names at run time cannot be in the tree: the worker loads the sources, the module as given.
+    const outside = variantWorkerModules(v, COMPUTED_OBSERVER.ownerModule);
+    expect(outside).toEqual({ file: new URL('./variant-worker.ts', import.meta.url), observerModule: COMPUTED_OBSERVER.ownerModule, compiled: false });
     const withPlugin = variantWorkerModules({ ...v, spec: { ...v.spec, plugins: [telemetry] } }, undefined);
     expect(withPlugin.compiled).toBe(false);
   });
