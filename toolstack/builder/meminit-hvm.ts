@@ -115,16 +115,18 @@ function strerror(errno: number): string {
 /**
  * B6, 4.3's setup_guest: populate the first 0xA0 pages, then claim `nr_pages - 0xc0` as if it
  * were an increment (it is the absolute target: too small, or EINVAL when <= tot_pages), then the
- * loop from 0xC0; the claim is cancelled after the loop, whatever happened.
+ * loop from 0xC0; the claim is cancelled at `out:` on every path, a failed claim's too.
+ * setup_guest does not check the low populate's rc: the claim's rc replaces it, and without a
+ * claim a failed low populate only keeps the loop (`while ( (rc == 0) && … )`) from starting.
  */
 async function setupGuest43(dom: DomImage): Promise<number> {
   const { xc, domid } = dom;
   let rc = await xc.populatePhysmapExact(domid, LOW_RAM_PAGES, 0, 0, gpfnList(0, LOW_RAM_PAGES));
-  if (rc !== 0) return rc;
   if (dom.claimEnabled) {
     rc = await xc.claimPages(domid, dom.totalPages - VGA_HOLE_END);
     if (rc !== 0) {
       claimFailed(dom);
+      await xc.claimPages(domid, 0); // error_out: → out:
       return rc;
     }
   }
