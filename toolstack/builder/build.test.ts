@@ -11,7 +11,7 @@ import { parseDomainConfig } from '../domain-config.ts';
 import { DirectPort } from '../test-support/direct-port.ts';
 import { libxlDomainCreate, startTimeText, vmUuid } from './build.ts';
 import { domainInfo, isDying, listDomains, physinfo } from './domain-info.ts';
-import { claimSetFor, vnumaConfigCheck } from './vnuma.ts';
+import { claimSetFor, vnumaBuildHvm, vnumaConfigCheck, vnumaSetdefaultError } from './vnuma.ts';
 
 function config(text: string, xen: XenVersion = '4.22') {
   const r = parseDomainConfig(text, 't.cfg', [], { version: xen, host: { nrNodes: 2, nrCpus: 8 } });
@@ -210,5 +210,39 @@ describe('claimSetFor (PROPOSED per-node claim of a vNUMA build)', () => {
       .toEqual([{ node: 1, pages: 500 }, { node: 3, pages: 1000 - 0x20 + 10 }]);
     // A range at 0 that ends inside the hole loses only the part of the hole it has.
     expect(claimSetFor([{ startPfn: 0, pages: 0xb0, pnode: 0 }], 0x20)).toEqual([{ node: 0, pages: 0xa0 }]);
+  });
+});
+
+describe('more edges of the build', () => {
+  it('an errno with no strerror text is "Unknown error N" in libxl\'s report', async () => {
+    const port = new DirectPort({ memoryMiB: 1024, xen: '4.22', dom0MiB: 256 });
+    port.intercept = (op, a) => (op === 'XENMEM_claim_pages' && a.nr_extents !== 0 ? { rc: -200 } : undefined);
+    const out = await create(port, 'name="g"\nmemory=64\n');
+    expect(out.stderr[1]).toBe('libxl: error: libxl_dom.c:581:libxl__build_dom: xc_dom_boot_mem_init failed: Unknown error 200\n');
+  });
+
+  it('a PV guest with vNUMA is refused as PV even with maxmem above memory (pod_enabled needs a non-PV type)', () => {
+    const pv = { ...config('name="g"\nmemory=1024\nmaxmem=2048\n'), vnumaNodes: config('name="v"\ntype="hvm"\nmemory=2048\nvnuma=[ ["size=1024","vcpus=0"], ["size=1024","vcpus=1"] ]\n').vnumaNodes };
+    expect(vnumaSetdefaultError(pv, '4.22')).toBe('libxl: error: libxl_create.c:1219:libxl__domain_config_setdefault: PV vNUMA is not yet supported\n');
+  });
+
+  it('asking 4.3 for its vNUMA message lines is a programmer error (xl ignores the key there)', () => {
+    const cfg = config('name="v"\ntype="hvm"\nmemory=2048\nvnuma=[ ["size=1024","vcpus=0"], ["size=1024","vcpus=1"] ]\n');
+    expect(() => vnumaSetdefaultError(cfg, '4.3')).toThrow('vNUMA: Xen 4.3 has no vNUMA (xl ignores the key)');
+  });
+
+  it('a vnode 0 exactly the size of the video RAM is allowed and gets no range (`memkb < video_memkb` refuses)', () => {
+    const cfg = config('name="v"\ntype="hvm"\nvnuma=[ ["size=8","vcpus=0"], ["size=1024","vcpus=1"] ]\n');
+    const built = vnumaBuildHvm(cfg, 1, 2, 3840n << 20n, '4.22');
+    expect(built.ok).toBe(true);
+    if (built.ok) expect(built.vmemranges).toEqual([{ start: 0n, end: 1024n << 20n, nid: 1 }]);
+  });
+
+  it.each(['4.3', '4.13', '4.21.2', '4.22'] as const)('on %s the list is walked with the op the version\'s traces record', async (xen) => {
+    const port = new DirectPort({ memoryMiB: 1024, xen, dom0MiB: 256 });
+    await listDomains(port, xen);
+    const exact = xen === '4.21.2' || xen === '4.22';
+    expect(port.callsOf('XEN_SYSCTL_getdomaininfolist').length > 0).toBe(exact);
+    expect(port.callsOf('XEN_DOMCTL_getdomaininfo').length > 0).toBe(!exact);
   });
 });
