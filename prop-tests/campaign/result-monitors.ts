@@ -155,7 +155,7 @@ const exchangeAccounting: MonitorFactory = (owner) => {
     afterStep: (info) => {
       const v = ledger.section(info);
       if (v === undefined) return null;
-      const w = watches.get(info.actor);
+      const w = info.op === 'XENMEM_exchange' ? watches.get(info.actor) : undefined;
       if (w !== undefined && w.call === info.call) {
         w.watch?.afterSection(hv);
         if (info.finished === true) watches.delete(info.actor);
