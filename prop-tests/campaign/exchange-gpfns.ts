@@ -77,8 +77,11 @@ function* extentGpfns(list: readonly unknown[], order: number, from: number, to:
 export class ExchangeWatch {
   private readonly gpfns: number[];
   private readonly before: Float64Array;
-  /** gpfn → [mfn before the call's first section that changed it (-1: unmapped), mfn after its last]. */
-  private readonly net = new Map<number, [number, number]>();
+  /**
+   * gpfn → [mfn before the call's first section that changed it (-1: unmapped), mfn after its
+   * last, whether the target owned that frame then].
+   */
+  private readonly net = new Map<number, [number, number, boolean]>();
   /** The target was gone before some section (destroyed): its gpfns say nothing. */
   private lost = false;
 
@@ -135,13 +138,18 @@ export class ExchangeWatch {
       const g = this.gpfns[i];
       const now = p2m.lookup(g);
       if (now === this.before[i]) continue;
+      // Ownership as this section left it: a later call may free the frame (a decrease).
+      const owned = now >= 0 && hv.heap.ownerOf(now) === this.s.target;
       const e = this.net.get(g);
-      if (e === undefined) this.net.set(g, [this.before[i], now]);
-      else e[1] = now;
+      if (e === undefined) this.net.set(g, [this.before[i], now, owned]);
+      else {
+        e[1] = now;
+        e[2] = owned;
+      }
     }
   }
 
-  private change(g: number): [number, number] | undefined {
+  private change(g: number): [number, number, boolean] | undefined {
     const e = this.net.get(g);
     return e === undefined || e[0] === e[1] ? undefined : e;
   }
@@ -172,9 +180,10 @@ export class ExchangeWatch {
       if (base % n !== 0) return `${who}: output extent ${x} is frame ${base}, not aligned to its order ${s.outOrder}`;
       if (s.outBits > 12 && base + n > 2 ** (s.outBits - 12)) return `${who}: output extent ${x} is frame ${base}, above the ${s.outBits} address bits asked for`;
       for (let j = 0; j < n; j++) {
-        const mfn = this.change((g as number) + j)?.[1] ?? -1;
+        const c = this.change((g as number) + j);
+        const mfn = c?.[1] ?? -1;
         if (mfn !== base + j) return `${who}: output extent ${x} (gpfn ${String(g)}) is not one contiguous extent: gpfn ${(g as number) + j} maps ${mfn}, not ${base + j}`;
-        if (hv.heap.ownerOf(mfn) !== s.target) return `${who}: output extent ${x}'s frame ${mfn} is not d${s.target}'s`;
+        if (c?.[2] !== true) return `${who}: output extent ${x}'s frame ${mfn} was mapped without being d${s.target}'s`;
         counted.add((g as number) + j);
       }
     }
@@ -182,7 +191,7 @@ export class ExchangeWatch {
       if (counted.has(g)) continue;
       const c = this.change(g);
       if (c === undefined || c[0] < 0 || c[1] >= 0) {
-        const what = c === undefined ? `still maps ${dom.p2m.lookup(g) < 0 ? 'nothing' : `its frame ${dom.p2m.lookup(g)}`}` : `went ${c[0]}→${c[1]}`;
+        const what = c === undefined ? 'was left as it was' : `went ${c[0]}→${c[1]}`;
         return `${who} reports nr_exchanged ${done}, but input extent ${e}'s gpfn ${g} ${what}: it was not traded away`;
       }
       counted.add(g);
