@@ -8,7 +8,7 @@
 //   - every input gpfn of a counted extent was mapped and no longer is (unless it is also an
 //     output gpfn of a counted chunk: then it maps that output);
 //   - every output extent of a counted chunk is mapped, at its gpfns, to 2^order contiguous frames
-//     aligned to 2^order, owned by the domain (and below out.mem_flags' XENMEMF_address_bits);
+//     aligned to 2^order, the domain's when mapped (and below out.mem_flags' XENMEMF_address_bits);
 //   - every other gpfn it names — the failed chunk's, the chunks after it — is as it found it.
 // What "it did" is measured section by section: each of the call's own sections' change of those
 // gpfns (read right before the section runs, Owner.beforeSection, and right after it), never what
@@ -85,17 +85,17 @@ export class ExchangeWatch {
   /** The target was gone before some section (destroyed): its gpfns say nothing. */
   private lost = false;
 
-  /** `chunkOf`: gpfn → the chunk naming it (every gpfn named once, or by one chunk's input and output). */
-  private constructor(readonly call: Readonly<Call>, private readonly s: Shape, chunkOf: ReadonlyMap<number, number>) {
-    this.gpfns = [...chunkOf.keys()];
+  /** `gpfns`: each gpfn the call names from its first chunk still to do, once. */
+  private constructor(readonly call: Readonly<Call>, private readonly s: Shape, gpfns: Iterable<number>) {
+    this.gpfns = [...gpfns];
     this.before = new Float64Array(this.gpfns.length);
   }
 
   /**
    * A watch for `call`, or undefined when its arguments are not a well-formed exchange to follow
-   * gpfn by gpfn: a gpfn named twice, but as one chunk's input and output (Linux's
-   * xen_create_contiguous_region trades a region for a contiguous one at the same gpfns), makes
-   * the end state depend on the order of chunks, not on nr_exchanged alone.
+   * gpfn by gpfn. That includes a gpfn named twice — unless as one chunk's input and its output,
+   * the in-place trade of Linux's xen_create_contiguous_region —, which makes the end state
+   * depend on the order of the chunks, not on nr_exchanged alone.
    */
   static of(call: Readonly<Call>): ExchangeWatch | undefined {
     const s = shapeOf(call);
@@ -106,15 +106,13 @@ export class ExchangeWatch {
       if (inChunk.has(g)) return undefined;
       inChunk.set(g, Math.floor(e / s.inPerChunk));
     }
-    const chunkOf = new Map(inChunk);
     const outs = new Set<number>();
     for (const [g, x] of extentGpfns(s.outList, s.outOrder, (startIn / s.inPerChunk) * s.outPerChunk, (s.nrIn / s.inPerChunk) * s.outPerChunk)) {
       const chunk = Math.floor(x / s.outPerChunk);
       if (outs.has(g) || (inChunk.has(g) && inChunk.get(g) !== chunk)) return undefined;
       outs.add(g);
-      chunkOf.set(g, chunk);
     }
-    return new ExchangeWatch(call, s, chunkOf);
+    return new ExchangeWatch(call, s, new Set([...inChunk.keys(), ...outs]));
   }
 
   /** Right before one of the call's sections: what the gpfns map now. */
