@@ -1,10 +1,16 @@
 // Shrinking a failing case — scenario and schedule — towards a small counterexample, on long
-// traces too: greedy passes over the scenario's structure (drop an actor, a guest, a fault, a
-// family's flag; a plan back to plain; smaller hosts, guests and extent counts), each candidate
-// tried under a few schedules (the current choices, arrival order, seeded random ones), then
-// delta debugging on the choice sequence (zero or drop chunks, lower single choices). A candidate
-// is kept when it breaks the same property in no more critical sections and is no larger.
-// fast-check's own shrinker then polishes what is left of the time (campaign.ts).
+// traces too. First it drops what can go (actors, guests, faults, the mini-builders altogether
+// when nothing runs in them) until nothing more can; then it cuts sizes where a trace's length
+// enters (the failing xl or squeezed build's memory down to the least its type allows, the
+// squeeze's whole blocks with it, slack and grabs, vNUMA memory, guest ops' boot claims and sizes,
+// a family's flags, a plan back to plain, smaller hosts and extent counts); a cut actor's part of
+// the schedule follows it by kind and name, and after a kept cut the next round goes on from the
+// same place in the list. Each candidate is tried under a few schedules (the current choices,
+// arrival order, seeded random ones); then a postpone pass runs each actor only when nothing else
+// can, then delta debugging on the choice sequence (zero or drop chunks, lower single choices). A
+// candidate is kept when it breaks the same property in no more critical sections and is no
+// larger. Bounded by runs and a deadline; under a runs budget, deterministic. fast-check's own
+// shrinker then polishes what is left of the time (campaign.ts).
 
 import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
 import { hash32 } from '../../sim/rng.ts';
