@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPUTED_OBSERVER } from '../test-plugins/computed-observer.ts';
 import { STEP_OBSERVER, type StepLog } from '../test-plugins/step-observer.ts';
 import { loadScenario, type CompiledVariant } from './load.ts';
+import { TSX_WORKER_HOOKS_URL } from '../../workers/spawn.ts';
 import { runVariantsInParallel, variantWorkerModules } from './parallel.ts';
 import { runVariant, type VariantRun } from './run.ts';
 
@@ -75,6 +76,7 @@ describe('runVariantsInParallel', () => {
     const telemetry = new URL('../../report/telemetry.ts', import.meta.url).href;
     const plain = variantWorkerModules(v, undefined);
     expect(plain.compiled).toBe(true);
+    expect(plain.execArgv).not.toContain(TSX_WORKER_HOOKS_URL);
     expect(plain.file.href).toMatch(/\/node_modules\/\.cache\/xen-memsim\/workers-[0-9a-f]+\/world\/scenario-file\/variant-worker\.js$/);
     const observed = variantWorkerModules(v, telemetry);
     expect(observed.compiled).toBe(true);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { compiledTree } from '../../workers/compiled-tree.ts';
-import { spawnTsWorker, workerModule } from '../../workers/spawn.ts';
+import { spawnTsWorker, withoutTsx, workerModule } from '../../workers/spawn.ts';
 import { workerResult } from '../../workers/worker-result.ts';
 import type { CompiledVariant } from './load.ts';
 import { runVariant, type Progress, type RunObserver, type RunVariantOptions, type VariantRun } from './run.ts';
@@ -94,19 +94,20 @@ export async function runVariantsInParallel<T>(variants: readonly CompiledVarian
  * is one, the variant names no plugin module and the observer's module (if any) is in the tree;
  * else the sources'.
  */
-export function variantWorkerModules(v: CompiledVariant, observerModule: string | undefined): { file: URL; observerModule?: string; compiled: boolean } {
+export function variantWorkerModules(v: CompiledVariant, observerModule: string | undefined): { file: URL; observerModule?: string; compiled: boolean; execArgv?: string[] } {
   const tree = compiledTree();
   const observer = observerModule === undefined ? undefined : tree?.map(observerModule);
   if (tree === undefined || (v.spec.plugins ?? []).length > 0 || (observerModule !== undefined && observer === undefined)) {
     return { file: workerModule('variant-worker', import.meta.url), ...(observerModule === undefined ? {} : { observerModule }), compiled: false };
   }
-  return { file: pathToFileURL(join(tree.dir, 'world', 'scenario-file', 'variant-worker.js')), ...(observer === undefined ? {} : { observerModule: observer }), compiled: true };
+  // JavaScript importing only JavaScript: no loader, even under a parent started by tsx.
+  return { file: pathToFileURL(join(tree.dir, 'world', 'scenario-file', 'variant-worker.js')), ...(observer === undefined ? {} : { observerModule: observer }), compiled: true, execArgv: withoutTsx() };
 }
 
 function inWorker<T>(v: CompiledVariant, options: VariantJobOptions, observerModule: string | undefined, onProgress: ((p: Progress) => void) | undefined, workers: Set<Worker>): Promise<VariantRun<T>> {
   const mod = variantWorkerModules(v, observerModule);
   const job: VariantJob = { variantJson: JSON.stringify(v), options, ...(mod.observerModule === undefined ? {} : { observerModule: mod.observerModule }), progress: onProgress !== undefined };
-  return workerResult<VariantWorkerMessage, VariantRun<T>>(spawnTsWorker(mod.file, { workerData: job }), {
+  return workerResult<VariantWorkerMessage, VariantRun<T>>(spawnTsWorker(mod.file, { workerData: job, ...(mod.execArgv === undefined ? {} : { execArgv: mod.execArgv }) }), {
     name: `variant ${v.label}`,
     live: workers,
     ...(options.wallBudgetMs === undefined ? {} : { timeoutMs: options.wallBudgetMs + VARIANT_WORKER_GRACE_MS }),
