@@ -142,13 +142,19 @@ function makeTree(): CompiledTree | undefined {
     const built = new Set(files);
     /** Modules outside the build compiled into the tree by this process (with their imports). */
     const extras = new Set<string>();
+    /** Modules outside the build found not to load without a loader (each run asks again: not compiled again). */
+    const refused = new Set<string>();
     const inTree = (rel: string): boolean => {
       if (built.has(rel) || extras.has(rel)) return true;
+      if (refused.has(rel)) return false;
+      let ok = false;
       try {
-        return compileExtra(rel, dir, built, extras);
+        ok = compileExtra(rel, dir, built, extras);
       } catch {
-        return false; // a module esbuild cannot compile, a JSON file it imports that is missing: tsx reports it
+        // a module esbuild cannot compile, a JSON file it imports that is missing: tsx reports it
       }
+      if (!ok) refused.add(rel);
+      return ok;
     };
     const source = (url: string): string | undefined => {
       if (!url.startsWith(dirHref) || !url.endsWith('.js')) return undefined;
