@@ -181,3 +181,18 @@ describe('XEN_DOMCTL_getdomaininfo and XEN_SYSCTL_physinfo (§4)', () => {
     expect(call.done).toBe(true);
   });
 });
+
+describe('Call.id', () => {
+  test('numbers calls in the order their first section ran, not the order they were begun (arrival order is thread timing)', () => {
+    const hv = new Hypervisor({ memoryMiB: 16, xen: '4.22', dom0MiB: 4 });
+    const first = hv.begin(0, 'XEN_SYSCTL_physinfo', {});
+    const second = hv.begin(0, 'XEN_SYSCTL_physinfo', {});
+    expect([first.id, second.id]).toEqual([0, 0]);
+    stepChecked(hv, second);
+    stepChecked(hv, first);
+    expect(second.id).toBeGreaterThan(0);
+    expect(first.id).toBe(second.id + 1);
+    stepChecked(hv, first);
+    expect(first.id).toBe(second.id + 1); // later sections keep it
+  });
+});

@@ -34,8 +34,14 @@ export class Call {
    * @internal
    */
   gen: SectionRunner | null = null;
+  /**
+   * The call's number in the run: 0 until its first section runs, then numbered in the order calls
+   * first ran. That order is the run's (its steps); the order calls arrived in is thread timing on
+   * real threads, which a replay does not reproduce, so numbering at arrival gave a property that
+   * printed the call a different message in the run and in its replay.
+   */
+  id = 0;
   constructor(
-    readonly id: number,
     readonly caller: number,
     readonly op: string,
     readonly args: unknown,
@@ -105,8 +111,7 @@ export class Hypervisor extends HypercallContext {
    * a caller that is not a live domain answers -ESRCH (no vCPU could have issued it).
    */
   begin(caller: number, op: string, args: unknown): Call {
-    const id = this.nextCallId++;
-    return new Call(id, caller, op, args);
+    return new Call(caller, op, args);
   }
 
   /**
@@ -134,7 +139,10 @@ export class Hypervisor extends HypercallContext {
     this.current = this.domains.get(call.caller);
     let r: IteratorResult<string, HypercallResult>;
     try {
-      call.gen ??= this.sections(call.caller, call.op, call.args);
+      if (call.gen === null) {
+        call.id = this.nextCallId++;
+        call.gen = this.sections(call.caller, call.op, call.args);
+      }
       r = call.gen.next();
     } finally {
       this.current = undefined;

@@ -19,6 +19,8 @@ export interface ActorTask {
   threadCell: Int32Array;
   /** Test hook: this thread exits abruptly on its way to its (n+1)-th hypercall. */
   dieAfterRequests?: number;
+  /** Test hook: the thread waits this long (wall ms) before it starts the actor (a thread the machine has not run yet). */
+  startDelayMs?: number;
 }
 
 export interface ActorOutcome {
@@ -33,6 +35,7 @@ export default async function runActorTask(task: ActorTask): Promise<ActorOutcom
     spec = JSON.parse(task.specJson) as ActorSpec;
     await loadPluginModules(task.plugins);
     const main = actorKind(spec.kind);
+    if (task.startDelayMs !== undefined) await new Promise((r) => setTimeout(r, task.startDelayMs));
     // Published after the modules are loaded (until then the supervisor counts the actor as
     // starting and waits for it: loading can take seconds on a loaded machine) and before the
     // slot claim (whoever sees this thread die can abandon its slots; before, it has none).

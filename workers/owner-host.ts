@@ -52,8 +52,20 @@ export interface HvWorkerData {
   endWhenExited?: string[];
 }
 
-/** Longest the owner waits at the end of a run for actors computing to send their next request (awaitLagging). */
-const LAGGING_WAIT_MS = 5_000;
+/**
+ * Longest the owner waits at the end of a run for an actor computing to send its next request
+ * (awaitLagging), counted from when the wait began or, for an actor whose thread attached during
+ * it, from its attach.
+ */
+export const LAGGING_WAIT_MS = 5_000;
+/**
+ * Longest it waits there for an actor whose thread has not attached yet (not started: a loaded
+ * machine). Such a thread is not computing anything yet; it is either on its way (seconds on a
+ * loaded 2-core machine) or dead, and a dead one is reported by the supervisor (control.kill,
+ * served while the owner waits). A stop from the supervisor (the run's budget) ends the wait too.
+ * As long as the supervisor waits for such a thread at the end (OWNER_START_MS).
+ */
+export const ACTOR_START_WAIT_MS = 180_000;
 
 /** Trace chunks (each ≤ 1 MiB but for a line longer than that, sim/line-chunks.ts) posted and not yet taken, at most: ~8 MiB in flight. */
 export const TRACE_CHUNKS_IN_FLIGHT_MAX = 8;
@@ -214,12 +226,17 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
 
   /** Set by the control plane's stop(): the run ends at the next slice boundary, stopped for this reason. */
   let stopRequested: string | undefined;
+  /** How many times stop() was called (a stop during awaitLagging ends that wait). */
+  let stopCalls = 0;
+  /** Set when a step failed: the actors computing before it, for awaitLagging once the loop is over. */
+  let laggingAtFailure: readonly string[] = [];
 
   const control: OwnerControl = {
     stats,
     snapshot: () => ({ physinfo: physinfo(owner.hv), domains: [...owner.hv.domains.values()].map(domainInfo), nowNs: owner.hv.now, steps: owner.steps }),
     stop: (why) => {
       stopRequested ??= typeof why === 'string' && why.length > 0 ? why.slice(0, 1000) : 'stopped through the control plane';
+      stopCalls++;
     },
     outcome: () => outcomePromise,
     kill: (actor, why) => owner.kill(actor, why),
@@ -269,26 +286,42 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
 
   /**
    * Before the run ends at a failed step or a stop: lets `lagging` — actors computing before that
-   * point — send their next request, taken into the trace, until none of them computes (at most
-   * LAGGING_WAIT_MS). A replay's world lets every computing actor reach its next request before it
-   * takes each recorded choice, so it records those requests; a real actor's thread may not have
-   * sent its own yet (a thread the machine has not run for a while), which the trace would miss
-   * (a replay divergence "its event N: recorded null"). Other slots' events wait, for
-   * refuseRemaining: the actors a failed step itself answered reach no request in the replay.
+   * point — send their next request, taken into the trace, until none of them computes. A replay's
+   * world lets every computing actor reach its next request before it takes each recorded choice,
+   * so it records those requests; a real actor's thread may not have sent its own yet (a thread
+   * the machine has not run for a while), which the trace would miss (a replay divergence "its
+   * event N: recorded null"). An attached actor is waited for at most LAGGING_WAIT_MS (one may
+   * compute forever); one whose thread has not attached yet, until it attaches or is killed (its
+   * thread died: the supervisor's control.kill, served between waits), a stop arrives (the run's
+   * budget), or `startWaitMs`. Other slots' events wait, for refuseRemaining: the actors a failed
+   * step itself answered reach no request in the replay.
    */
-  function awaitLagging(lagging: readonly string[]): void {
+  async function awaitLagging(lagging: readonly string[], startWaitMs: number): Promise<void> {
     if (lagging.length === 0) return;
-    const deadline = performance.now() + LAGGING_WAIT_MS;
-    const waitingFor = (): boolean => lagging.some((a) => owner.isComputing(a));
-    while (waitingFor() && performance.now() < deadline) {
+    const start = performance.now();
+    const stopsBefore = stopCalls;
+    /** Wall time each lagging actor's wait is counted from: the start, or its attach during the wait. */
+    const since = new Map<string, number>();
+    const attached = (a: string): boolean => [...actorOfSlot.values()].includes(a);
+    const waitingFor = (now: number): boolean =>
+      lagging.some((a) => owner.isComputing(a) && (attached(a) ? now - (since.get(a) ?? start) < LAGGING_WAIT_MS : now - start < startWaitMs));
+    let yieldedAt = start;
+    while (stopCalls === stopsBefore && waitingFor(performance.now())) {
       server.heartbeat();
       for (const ev of server.poll()) {
         const actor = ev.kind === 'abandoned' ? actorOfSlot.get(ev.slot) : actorOfSlot.get(ev.ticket.slot);
         const attaching = ev.kind === 'request' && ev.msg.kind === 'attach' && lagging.includes(ev.msg.actor);
+        if (attaching) since.set(ev.msg.actor, performance.now());
         if (attaching || (actor !== undefined && lagging.includes(actor))) take(ev);
         else held.push(ev);
       }
-      if (waitingFor() && server.waitForWork(5, OWNER_SPIN_ITERATIONS_DEFAULT) === 'shutdown') return;
+      if (!waitingFor(performance.now())) break;
+      if (server.waitForWork(5, OWNER_SPIN_ITERATIONS_DEFAULT) === 'shutdown') return;
+      // Let the control plane in (a kill of a thread that died, the budget's stop) now and then.
+      if (performance.now() - yieldedAt >= 20) {
+        await yieldToHost();
+        yieldedAt = performance.now();
+      }
     }
   }
 
@@ -333,7 +366,7 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
       try {
         progressed = owner.step();
       } catch (e) {
-        awaitLagging(owner.computingBeforeThisStep());
+        laggingAtFailure = owner.computingBeforeThisStep();
         if (e instanceof MonitorBreach) return false;
         fail(e instanceof AssertionError ? (e.name === 'InvariantViolation' ? 'invariant' : 'hv-crash') : 'hv-crash', e);
         return false;
@@ -353,8 +386,12 @@ export async function startOwnerHost(data: HvWorkerData, yieldToHost: YieldToHos
   async function run(): Promise<void> {
     while (stopRequested === undefined && slice()) await yieldToHost(); // let comlink calls in
     const stopped = stopRequested;
+    // A failed step: the actors computing before it get to their next request in a replay.
+    await awaitLagging(laggingAtFailure, ACTOR_START_WAIT_MS);
     // Stopped between two steps: every actor computing then gets to its next request in a replay.
-    if (stopped !== undefined) awaitLagging(owner.actorNames().filter((a) => owner.isComputing(a)));
+    // The supervisor waits STOP_GRACE_MS for the outcome after a stop: a thread not started yet
+    // is waited for no longer than one computing (it may then be missing from the trace).
+    if (stopped !== undefined) await awaitLagging(owner.actorNames().filter((a) => owner.isComputing(a)), LAGGING_WAIT_MS);
     if (stopped !== undefined) owner.trace.add({ k: 'stop', why: stopped, step: owner.steps });
     for (const m of monitors) {
       if (failure !== undefined) break;

@@ -113,6 +113,11 @@ export interface ThreadRunOptions {
   timeoutMs?: number;
   /** Fault injection: the named actor's thread exits on its way to its (n+1)-th hypercall. */
   dieAfterRequests?: Record<string, number>;
+  /**
+   * Fault injection: the named actor's thread starts its actor this long (wall ms, integer in
+   * 0…OWNER_START_MS) late, as a thread an overloaded machine has not run yet.
+   */
+  startDelayMs?: Record<string, number>;
   /** Fault injection: terminate the owner worker this long (wall ms) after start. */
   killOwnerAfterMs?: number;
   /** Stats from the owner every `statsEverySteps` steps. */
@@ -179,6 +184,9 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
   const t0 = performance.now();
   const maxActors = checkRange('maxActors', opts.maxActors, ACTORS_ALIVE_MAX, ACTORS_ALIVE_DEFAULT);
   const timeoutMs = checkRange('timeoutMs', opts.timeoutMs, RUN_BUDGET_MS_MAX, RUN_BUDGET_MS_DEFAULT);
+  for (const [actor, ms] of Object.entries(opts.startDelayMs ?? {})) {
+    if (!Number.isSafeInteger(ms) || ms < 0 || ms > OWNER_START_MS) throw new RangeError(`runThreads: options.startDelayMs["${actor}"] must be an integer in 0…${OWNER_START_MS}, got ${ms}`);
+  }
   let budgetFrom = t0 + OWNER_START_MS - timeoutMs;
   const left = (): number => budgetFrom + timeoutMs - performance.now();
   const wallMs = (): number => performance.now() - t0;
@@ -261,7 +269,7 @@ export async function runThreadsOn(platform: ThreadPlatform, spec: ScenarioSpec,
     }
     live++;
     const threadCell = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    const task: ActorTask = { buffer, specJson: JSON.stringify(a), plugins, threadCell, dieAfterRequests: opts.dieAfterRequests?.[a.name] };
+    const task: ActorTask = { buffer, specJson: JSON.stringify(a), plugins, threadCell, dieAfterRequests: opts.dieAfterRequests?.[a.name], startDelayMs: opts.startDelayMs?.[a.name] };
     unsettled.add(threadCell);
     outcomes.push(
       pool

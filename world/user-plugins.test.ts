@@ -8,8 +8,10 @@ import { defineActor, defineProperty } from '../sim/define.ts';
 import { ArrivalOrder, SeededRandom } from '../sim/policy.ts';
 import { actorKindNames, defaultActorKind, loadPluginModules, monitorNames, NameConflictError, namesRegisteredBy, registerDefinition } from '../sim/registry.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
+import { LAGGING_WAIT_MS } from '../workers/owner-host.ts';
 import { runThreads } from '../workers/threads.ts';
 import { replayTrace } from './replay.ts';
+import { buildScript } from './test-scenarios.ts';
 import { runScheduled } from './world.ts';
 
 const plugin = (file: string): string => new URL(`./test-plugins/${file}`, import.meta.url).href;
@@ -136,6 +138,37 @@ describe('a user property and a user actor on real threads', () => {
     const rep = await replayTrace(r.trace!);
     expect(rep.divergence).toBeUndefined();
     expect(rep.reproduced).toBe(true);
+  });
+
+  test('a breach while an actor\'s thread has not started yet: the owner waits for its first request, and the trace replays exactly', async () => {
+    // xl-late's thread starts its actor 7 s late (past LAGGING_WAIT_MS), as a thread an
+    // overloaded machine has not run yet, while xl-a builds a guest with no sleep (virtual time
+    // never has to move): the breach comes while xl-late is still starting. A replay lets it reach
+    // its first requests before every choice, so the trace must hold them too.
+    const s: ScenarioSpec = {
+      name: 'a late thread',
+      host: { memoryMiB: 16, xen: '4.22', dom0MiB: 4 },
+      actors: [
+        { name: 'xl-a', kind: 'script', params: buildScript('a', 2, true) },
+        // Its first requests are notes, answered at arrival with no section: a replay records them.
+        { name: 'xl-late', kind: 'bare-actor', params: { name: 'late', notesFirst: 2 } },
+      ],
+      monitors: ['no-guest-memory'],
+      plugins: [BARE, FIRST_GUEST],
+    };
+    const r = await runThreads(s, { timeoutMs: 60_000, startDelayMs: { 'xl-late': LAGGING_WAIT_MS + 2_000 } });
+    expect(r.ownerLost).toBeUndefined();
+    expect(r.failure?.message).toMatch(/^no-guest-memory: d1 holds 512 pages /);
+    const arrivals = r.trace!.split('\n').filter((l) => l.includes('"k":"arrive"') && l.includes('"a":"xl-late"'));
+    expect(arrivals.map((l) => (JSON.parse(l) as { req: { kind: string } }).req.kind)).toEqual(['note', 'note', 'hypercall']);
+    const rep = await replayTrace(r.trace!);
+    expect(rep.divergence).toBeUndefined();
+    expect(rep.reproduced).toBe(true);
+  }, 240_000);
+
+  test('startDelayMs outside 0…OWNER_START_MS is refused before any thread starts', async () => {
+    await expect(runThreads(spec([], []), { startDelayMs: { 'bare-1': -1 } })).rejects.toThrow(/options\.startDelayMs\["bare-1"\] must be an integer in 0…180000, got -1/);
+    await expect(runThreads(spec([], []), { startDelayMs: { 'bare-1': 0.5 } })).rejects.toThrow(RangeError);
   });
 
   test('a plugin module the owner worker cannot load ends the run at once, saying which and why', async () => {

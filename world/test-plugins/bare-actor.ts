@@ -1,10 +1,12 @@
 // Test plugin: an actor module whose default export is a bare async function (kind "bare-actor",
 // the file's name). It creates a guest, claims, populates part of it, writes and reads xenstore
-// and sleeps: every kind of request a port carries.
+// and sleeps: every kind of request a port carries. params.notesFirst: that many notes first
+// (requests answered at arrival, with no section).
 import type { HypercallPort } from '../../sim/port.ts';
 
 export default async function (port: HypercallPort, params: Record<string, unknown>): Promise<void> {
   const pages = typeof params.pages === 'number' ? params.pages : 512;
+  for (let i = 0; i < (typeof params.notesFirst === 'number' ? params.notesFirst : 0); i++) port.note(`bare: note ${i + 1}`);
   const c = await port.hypercall('XEN_DOMCTL_createdomain', { name: String(params.name ?? 'bare'), type: 'pv' });
   const domid = c.domid as number;
   await port.hypercall('XEN_DOMCTL_max_mem', { domid, max_memkb: pages * 8 });
