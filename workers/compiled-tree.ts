@@ -2,7 +2,8 @@
 // From the sources each worker thread registers tsx (spawn.ts), which starts a module-loader
 // thread of its own and transforms every module the worker imports: 0.5-0.8 s of CPU a thread,
 // and a demo on real threads starts ~20 threads. Compiled once, a worker loads plain JavaScript
-// with no loader, as the installed package's workers do.
+// with no loader, as the installed package's workers do. cli/bin.mjs runs the commands that load
+// no user module (the demo) on the same tree in the main thread too (compiled-tree-boot.mjs).
 //
 // The compilation is esbuild's per-file transform (one file in, one file out — what tsx applies
 // to each module — with the repository's tsconfig.json), relative `.ts` specifiers turned into
@@ -101,6 +102,17 @@ export interface CompiledTree {
   sourceText(text: string): string;
 }
 
+/**
+ * The tree's package.json: its modules are ES modules (no syntax detection when a thread loads
+ * them), and the package's own name resolves from inside it (report/package-files.ts) to this
+ * file, which names the clone it was compiled from (`compiledFrom`, relative to the tree): the
+ * package's files (scenarios/, report/page/, package.json) are the clone's, not copies.
+ */
+function writeTreePackageJson(tree: string): void {
+  const pkg = { name: 'xen-memsim', private: true, type: 'module', exports: { './package.json': './package.json' }, compiledFrom: relative(tree, ROOT) || '.' };
+  writeFileSync(join(tree, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
 /** Trees left by earlier sources are removed once this old (a process may still be using a newer one). */
 const STALE_TREE_MS = 24 * 3600 * 1000;
 
@@ -130,6 +142,7 @@ function makeTree(): CompiledTree | undefined {
       const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
       try {
         compileSources(files, tmp);
+        writeTreePackageJson(tmp);
         renameSync(tmp, dir);
       } catch (e) {
         rmSync(tmp, { recursive: true, force: true });

@@ -3,7 +3,9 @@
 // outside it compiled on demand), and that a run whose modules cannot all be in it still runs (on
 // the sources, through tsx), with the same trace and replay as one whose modules are.
 
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import type { ScenarioSpec } from '../sim/scenario.ts';
@@ -41,6 +43,21 @@ describe('the sources compiled for worker threads', () => {
     expect(tree!.source(source('world/actor-kinds.ts'))).toBeUndefined();
     // Once per process: the same tree again.
     expect(compiledTree()).toBe(tree);
+  });
+
+  test('a process without a loader (cli/bin.mjs) finds the same tree (workers/compiled-tree-boot.mjs), and from the tree the package\'s files are the clone\'s', () => {
+    const tree = compiledTree()!;
+    const script = `const { compiledTreeWithoutLoader } = await import(${JSON.stringify(source('workers/compiled-tree-boot.mjs'))});
+const tree = await compiledTreeWithoutLoader();
+const files = await import(tree.map(${JSON.stringify(source('report/package-files.ts'))}));
+console.log(JSON.stringify({ dir: tree.dir, root: files.PACKAGE_ROOT, version: files.PACKAGE_VERSION, demo: files.packageFile('scenarios/demo.json') }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    const root = fileURLToPath(new URL('../', import.meta.url)).replace(/\/$/, '');
+    const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(JSON.parse(r.stdout)).toEqual({ dir: tree.dir, root, version, demo: join(root, 'scenarios', 'demo.json') });
+    // The tree's modules are ES modules by its package.json, not by syntax detection.
+    expect(JSON.parse(readFileSync(join(tree.dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'xen-memsim', type: 'module' });
   });
 
   test('a run whose observer module is not in the tree runs its owner on the sources: the same trace as on the tree', async () => {
