@@ -14,7 +14,7 @@ import { Portfolio, portfolioFor, SEARCH_STRATEGIES, slotName, type Slot, type S
 import { runOnce, type RunOutcome } from './run.ts';
 import { scenarioArb, toScenarioSpec, type CampaignScenario, type ScenarioConstraints } from './scenario.ts';
 import { checkShard, ownsUnit, SlotRanges, unitCost, type Shard } from './shard.ts';
-import { shrinkCase, smallerCase, type Case } from './shrink.ts';
+import { shrinkCase, smallerCase, stepCapFor, type Case } from './shrink.ts';
 
 export const STRATEGIES = SEARCH_STRATEGIES;
 /** How a failure was first found: a scheduled strategy, or a real-thread run (threads.ts). */
@@ -287,7 +287,7 @@ async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Prom
   const prop = fc.asyncProperty(arb, async (v) => {
     if (runs >= (o.shrinkRuns ?? Infinity)) return true; // budget spent: nothing more shrinks
     runs++;
-    const r = await runOnce(v.scenario, new ChoiceSequence(v.choices));
+    const r = await runOnce(v.scenario, new ChoiceSequence(v.choices), false, 'at-end', stepCapFor(key, best));
     if (r.failure === undefined || failureKey(r.failure) !== key) return true;
     const cand = { scenario: v.scenario, choices: r.choices, steps: r.failure.step };
     if (smallerCase(cand, best)) best = cand;

@@ -91,13 +91,16 @@ export function campaignMaxSteps(spec: Pick<ScenarioSpec, 'host' | 'actors'>): n
  * @param deep 'every-step' runs the full invariant checker (frame-table scans) after every
  *   section, as replay does; 'at-end' (the fast search mode, ~10× faster) checks the counters
  *   after every section and scans the frame table once at the end.
+ * @param stepCap stop after this many sections (a 'step-limit' failure) if the run lasts that
+ *   long: shrinking (shrink.ts) wants only failures shorter than its best, so a candidate that
+ *   does not fail by then need not run on to its end. Default (and most): campaignMaxSteps.
  */
-export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepTrace = false, deep: 'every-step' | 'at-end' = 'at-end'): Promise<RunOutcome> {
+export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepTrace = false, deep: 'every-step' | 'at-end' = 'at-end', stepCap = Infinity): Promise<RunOutcome> {
   const rec = new RecordingPolicy(policy);
   const fast = deep === 'at-end';
   const spec = toScenarioSpec(s);
   const r = await runScheduled(spec, rec, {
-    maxSteps: campaignMaxSteps(spec),
+    maxSteps: Math.min(campaignMaxSteps(spec), Math.max(1, Math.floor(stepCap))),
     invariants: !fast,
     onStep: fast ? (_i, owner) => checkInvariants(owner.hv, false) : undefined,
     driver: killingDriver(s, spec.actors.map((a) => a.name)),

@@ -8,6 +8,7 @@ import type { XenVersion } from '../../hv/index.ts';
 import { DOMID_MAX } from '../../hv/ops.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
+import type { WorkloadKind } from '../../guests/workload.ts';
 import { isToolstackBug } from '../../toolstack/bugs.ts';
 import { ROGUE_OPS, type BuilderParams, type GuestPokeParams, type PokeParams, type ProbeParams } from './actors.ts';
 import { monitorsFor } from './monitors.ts';
@@ -153,6 +154,13 @@ export interface SqueezeSpec {
 /** A self-ballooning Linux guest with tmem (built by a script, 8 MiB, bursty). */
 export interface LinuxSpec {
   seed: number;
+  /**
+   * Set by shrinking only (shrink.ts), never drawn: tmem calls a virtual second at most
+   * (LinuxGuestOptions.tmemOpsPerTickMax, 0..LINUX_OPS_PER_TICK; default LINUX_OPS_PER_TICK) —
+   * a guest's tmem traffic is most of its sections — and a calmer workload than bursty.
+   */
+  opsPerTick?: number;
+  workload?: WorkloadKind;
 }
 
 /** Fault: the owner kills an actor (its thread dies) once this many sections have run. */
@@ -217,6 +225,11 @@ export interface CampaignScenario {
   busyBatch?: number;
   busyOrder?: number;
   tmem?: boolean;
+  /**
+   * tmem family: the fill's puts (0..its default), set by shrinking only; default as many as
+   * the host has free frames (tmemFillPuts).
+   */
+  tmemFill?: number;
   linux?: LinuxSpec[];
   kills?: KillSpec[];
   offlines?: OfflineSpec[];
@@ -411,6 +424,19 @@ const asksBeyond = (g: GuestOpSpec): boolean => g.action === 'increase' || g.act
 const LINUX_MIB = 16;
 export const LINUX_UNTIL_NS = 70e9;
 
+/** A linux-family guest's tmem calls a virtual second at most (drawn: always this many). */
+export const LINUX_OPS_PER_TICK = 256;
+
+/** A Linux guest's tmem calls a second: opsPerTick (whole, 0..LINUX_OPS_PER_TICK), else LINUX_OPS_PER_TICK. */
+export const linuxOpsPerTick = (l: LinuxSpec): number =>
+  l.opsPerTick === undefined ? LINUX_OPS_PER_TICK : Math.min(LINUX_OPS_PER_TICK, Math.max(0, Math.floor(l.opsPerTick)));
+
+/** The tmem fill's puts: tmemFill (whole, 0..the default), else as many as the family's free frames. */
+export function tmemFillPuts(s: CampaignScenario): number {
+  const all = familyFree(s);
+  return s.tmemFill === undefined ? all : Math.min(all, Math.max(0, Math.floor(s.tmemFill)));
+}
+
 /** Frames free right after boot (MFN 0 is never in the heap). */
 export function freeAtBoot(s: CampaignScenario): number {
   return hostMiBOf(s) * 256 - 1 - s.dom0MiB * 256;
@@ -558,7 +584,7 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
   }
   if (s.tmem === true) {
     // The fill: as many puts as the host has free frames, so tmem ends up holding the heap.
-    guestPoke('tmem-fill', 'g1', { action: 'tmem-fill', size: free });
+    guestPoke('tmem-fill', 'g1', { action: 'tmem-fill', size: tmemFillPuts(s) });
   }
   for (const [i, x] of (s.xls ?? []).entries()) {
     const name = `x${i + 1}`;
@@ -580,8 +606,8 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     const pages = LINUX_MIB * 256;
     actors.push({ name: `xl-${name}`, kind: 'script', params: buildScript(name, LINUX_MIB, false) });
     const params: LinuxGuestOptions = {
-      seed: l.seed, workload: 'bursty', initialPages: pages, maxPfn: pages, tmem: s.xen === '4.3',
-      bugs: s.inject.filter((b) => b === 'B14'), tmemOpsPerTickMax: 256,
+      seed: l.seed, workload: l.workload ?? 'bursty', initialPages: pages, maxPfn: pages, tmem: s.xen === '4.3',
+      bugs: s.inject.filter((b) => b === 'B14'), tmemOpsPerTickMax: linuxOpsPerTick(l),
     };
     actors.push({ name: `linux-${name}`, kind: 'linux', boot: name, params: params as unknown as Record<string, unknown> });
   }

@@ -17,7 +17,9 @@ import { hash32 } from '../../sim/rng.ts';
 import type { Failure } from '../../world/world.ts';
 import { validateScenarioSpec } from '../../sim/scenario-validate.ts';
 import { runOnce } from './run.ts';
-import { freeAtBoot, squeezeMiB, toScenarioSpec, xlMemoryMiB, type BuildPlan, type CampaignScenario, type GuestSpec, type SqueezeSpec } from './scenario.ts';
+import { freeAtBoot, hostMiBOf, linuxOpsPerTick, squeezeMiB, tmemFillPuts, toScenarioSpec, xlMemoryMiB, type BuildPlan, type CampaignScenario, type GuestSpec, type LinuxSpec, type SqueezeSpec } from './scenario.ts';
+import { HV_LIMITS } from '../../hv/index.ts';
+import type { WorkloadKind } from '../../guests/workload.ts';
 
 export interface Case {
   scenario: CampaignScenario;
@@ -125,10 +127,25 @@ const LISTS = ['kills', 'rogues', 'deviceModels', 'guestOps', 'xls', 'vnumaXls',
  * @param dropsOnly only the cuts that drop actors, guests and faults (what the first pass tries)
  */
 export function* scenarioCandidates(s: CampaignScenario, dropsOnly = false): Generator<CampaignScenario> {
-  for (const c of dropsOnly ? drops(s) : cuts(s)) {
+  for (const cut of dropsOnly ? drops(s) : cuts(s)) {
+    const c = withLeastHost(cut);
     const spec = toScenarioSpec(c);
     if (spec.actors.length > 0 && validateScenarioSpec(spec).length === 0) yield c;
   }
+}
+
+/**
+ * A cut whose host fell below the world's least (dropping the guest op that gave the host its
+ * room for extents, a family's 8× host): its base raised to the least that gives a host of
+ * HV_LIMITS.memoryMiB.min again, so the cut is still tried (as it keeps SHORTER_ONLY).
+ */
+function withLeastHost(c: CampaignScenario): CampaignScenario {
+  if (hostMiBOf(c) >= HV_LIMITS.memoryMiB.min) return c;
+  let hostMiB = c.hostMiB;
+  while (hostMiB < HV_LIMITS.memoryMiB.min && hostMiBOf({ ...c, hostMiB }) < HV_LIMITS.memoryMiB.min) hostMiB++;
+  const r = { ...c, hostMiB };
+  if (SHORTER_ONLY.has(c)) SHORTER_ONLY.add(r);
+  return r;
 }
 
 function* cuts(s: CampaignScenario): Generator<CampaignScenario> {
@@ -150,6 +167,14 @@ function* drops(s: CampaignScenario): Generator<CampaignScenario> {
 
 /** Cuts that make what is left simpler and smaller: flags, plans, sizes, counts, the host. */
 function* reductions(s: CampaignScenario): Generator<CampaignScenario> {
+  // First the long-lived actors' traffic, thousands of sections where they are in a scenario:
+  // the tmem fill's puts, a Linux guest's tmem calls a second and its workload.
+  if (s.tmem === true) for (const m of fewer(tmemFillPuts(s), 0)) yield { ...s, tmemFill: m };
+  for (const [i, l] of (s.linux ?? []).entries()) {
+    const withLinux = (q: LinuxSpec): CampaignScenario => ({ ...s, linux: s.linux!.map((y, j) => (j === i ? q : y)) });
+    for (const m of fewer(linuxOpsPerTick(l), 0)) yield withLinux({ ...l, opsPerTick: m });
+    for (const w of CALMER_WORKLOADS) if ((l.workload ?? 'bursty') !== w) yield onlyIfShorter(withLinux({ ...l, workload: w }));
+  }
   if (s.busyCpus === true) yield { ...s, busyCpus: false };
   if (s.noClaims === true) yield { ...s, noClaims: false };
   if (s.tmem === true) yield { ...s, tmem: false };
@@ -188,7 +213,7 @@ function* reductions(s: CampaignScenario): Generator<CampaignScenario> {
   if ((s.vnumaHostNodes ?? 2) > 2) yield { ...s, vnumaHostNodes: 2 };
   for (const [i, p] of s.pokes.entries()) {
     const withPoke = (q: typeof p): CampaignScenario => ({ ...s, pokes: s.pokes.map((x, j) => (j === i ? q : x)) });
-    if (p.polls > 1) yield withPoke({ ...p, polls: 1 });
+    for (const m of fewer(p.polls, 1)) yield withPoke({ ...p, polls: m });
     if (p.size > 0) yield withPoke({ ...p, size: Math.floor(p.size / 2) });
   }
   for (const [i, k] of (s.kills ?? []).entries()) {
@@ -227,6 +252,23 @@ function* reductions(s: CampaignScenario): Generator<CampaignScenario> {
       if (freeAtBoot(c) > 0) yield c;
     }
   }
+  // Less free memory, where a host cannot be smaller: a failure that needs memory to run out
+  // (a build that fails after populating) comes after fewer pages. dom0 holds the rest from boot
+  // (no sections); kept only when it cuts sections.
+  for (const m of more(s.dom0MiB, hostMiBOf(s) - 1)) {
+    const c = { ...s, dom0MiB: m };
+    if (freeAtBoot(c) > 0) yield onlyIfShorter(c);
+  }
+}
+
+/** Workloads a Linux guest's may be cut to (guests/workload.ts): no demand, then a flat one. */
+const CALMER_WORKLOADS: readonly WorkloadKind[] = ['idle', 'steady'];
+
+/** Larger values than `n` up to `most`, largest steps first: `most`, halfway, one more. */
+function more(n: number, most: number): number[] {
+  const out: number[] = [];
+  for (const m of [most, n + Math.ceil((most - n) / 2), n + 1]) if (m > n && m <= most && !out.includes(m)) out.push(m);
+  return out;
 }
 
 /** Cuts kept only when the failure comes in fewer sections (onlyIfShorter). */
@@ -284,20 +326,33 @@ export interface ShrinkContext {
 }
 
 /**
- * Schedules a candidate scenario is tried under: the current run followed by actor names, its
- * choice indexes, arrival order, a few seeded ones.
+ * Schedules a candidate scenario is tried under. Tier 0: the current run followed by actor names
+ * (else its choice indexes) — what most often still fails, one run a candidate. Tier 1, tried
+ * only once no candidate fails under tier 0: its choice indexes, arrival order, a few seeded ones.
  */
-function* schedulesFor(from: Case, cand: CampaignScenario, seed: number): Generator<SchedulePolicy> {
-  if (from.picked !== undefined) yield new NamedSchedule(renameSchedule(from.scenario, cand, from.picked));
-  yield new ChoiceSequence([...from.choices]);
+function* schedulesFor(from: Case, cand: CampaignScenario, seed: number, tier: 0 | 1): Generator<SchedulePolicy> {
+  const named = from.picked !== undefined;
+  if (tier === 0) {
+    yield named ? new NamedSchedule(renameSchedule(from.scenario, cand, from.picked!)) : new ChoiceSequence([...from.choices]);
+    return;
+  }
+  if (named) yield new ChoiceSequence([...from.choices]);
   yield new ChoiceSequence([]);
   for (let k = 0; k < 2; k++) yield new SeededRandom(hash32(seed, 0x5c4, k));
   yield new Pct(hash32(seed, 0x5c5), 2, 60);
 }
 
-/** Runs `s` under `policy`; the failing case if it breaks the same property. */
-async function attempt(cx: ShrinkContext, s: CampaignScenario, policy: SchedulePolicy): Promise<{ c: Case; message: string } | undefined> {
-  const r = await runOnce(s, policy);
+/**
+ * Sections a candidate may run: one more than the best case's (a case is only kept when it fails
+ * in no more), so a candidate that does not fail is stopped there, not run on to its end — on a
+ * long trace most candidates do not fail, and those are the dear runs. Not when the failure to
+ * keep is the step limit itself.
+ */
+export const stepCapFor = (key: string, best: Case): number => (key.startsWith('step-limit:') ? Infinity : best.steps + 1);
+
+/** Runs `s` under `policy` (at most `cap` sections); the failing case if it breaks the same property. */
+async function attempt(cx: ShrinkContext, s: CampaignScenario, policy: SchedulePolicy, cap: number): Promise<{ c: Case; message: string } | undefined> {
+  const r = await runOnce(s, policy, false, 'at-end', cap);
   if (r.failure === undefined || cx.keyOf(r.failure) !== cx.key) return undefined;
   return { c: { scenario: s, choices: r.choices, steps: r.failure.step, picked: r.picked }, message: r.failure.message };
 }
@@ -312,7 +367,7 @@ interface Shrinking {
 /** Tries `s` under `policy`; keeps the result when it fails the same way and is smaller (in fewer sections, if `shorter`). */
 async function offer(st: Shrinking, s: CampaignScenario, policy: SchedulePolicy, shorter = false): Promise<boolean> {
   st.runs++;
-  const found = await attempt(st.cx, s, policy);
+  const found = await attempt(st.cx, s, policy, stepCapFor(st.cx.key, st.best));
   if (found === undefined || !smallerCase(found.c, st.best) || (shorter && found.c.steps >= st.best.steps)) return false;
   st.best = found.c;
   st.cx.onCase?.(st.best, found.message);
@@ -332,6 +387,7 @@ export async function shrinkCase(first: Case, cx: ShrinkContext): Promise<{ best
   for (let progress = true; progress && !late(st); ) {
     progress = await scenarioPass(st);
     if (!progress && !late(st)) progress = await postponePass(st);
+    if (!progress && !late(st)) progress = await namesPass(st);
     if (!progress && !late(st)) progress = await choicesPass(st);
   }
   return { best: st.best, runs: st.runs };
@@ -348,15 +404,18 @@ async function scenarioPass(st: Shrinking, dropsOnly = false): Promise<boolean> 
     const from = st.best;
     const cands = [...scenarioCandidates(from.scenario, dropsOnly)];
     let found = -1;
-    for (let n = 0; n < cands.length && found < 0; n++) {
-      const i = (at + n) % cands.length;
-      for (const policy of schedulesFor(from, cands[i], st.cx.seed)) {
-        if (late(st)) return kept;
-        if (await offer(st, cands[i], policy, SHORTER_ONLY.has(cands[i]))) {
-          found = i;
-          break;
+    for (const tier of [0, 1] as const) {
+      for (let n = 0; n < cands.length && found < 0; n++) {
+        const i = (at + n) % cands.length;
+        for (const policy of schedulesFor(from, cands[i], st.cx.seed, tier)) {
+          if (late(st)) return kept;
+          if (await offer(st, cands[i], policy, SHORTER_ONLY.has(cands[i]))) {
+            found = i;
+            break;
+          }
         }
       }
+      if (found >= 0) break;
     }
     if (found < 0) return kept;
     kept = true;
@@ -379,6 +438,28 @@ async function postponePass(st: Shrinking): Promise<boolean> {
       if (await offer(st, st.best.scenario, new NamedSchedule(picked.filter((n) => n !== actor), new Set([actor])))) {
         kept = true;
         break;
+      }
+    }
+  }
+  return st.best !== start;
+}
+
+/**
+ * Delta debugging on the best case's schedule by actor names, one actor at a time: leave chunks
+ * of that actor's picks out (halves, quarters, … single picks; postponePass left them all out)
+ * and follow the rest (NamedSchedule), so a section it ran too early — a poll before there was
+ * anything to see, a step of its own before the one that matters — moves later, past the
+ * failure. Kept only when the failure comes in fewer sections.
+ * @returns whether a shorter case was found
+ */
+async function namesPass(st: Shrinking): Promise<boolean> {
+  const start = st.best;
+  for (const actor of [...new Set(st.best.picked ?? [])]) {
+    const mine = (): number[] => (st.best.picked ?? []).flatMap((n, p) => (n === actor ? [p] : []));
+    for (let chunk = Math.max(1, Math.ceil(mine().length / 2)); chunk >= 1 && !late(st); chunk = chunk === 1 ? 0 : Math.ceil(chunk / 2)) {
+      for (let k = 0; k < mine().length && !late(st); k += chunk) {
+        const out = new Set(mine().slice(k, k + chunk));
+        if (await offer(st, st.best.scenario, new NamedSchedule(st.best.picked!.filter((_, p) => !out.has(p))), true)) k -= chunk;
       }
     }
   }
