@@ -10,11 +10,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build, buildSync, type BuildOptions } from 'esbuild';
 import { packageFile, PACKAGE_VERSION } from './package-files.ts';
+import { outcome, REPORT_FORMAT, reportDataJson, reportRunJson, scriptSafeJson, type ReportData } from './report-data.ts';
 import type { Telemetry } from './telemetry.ts';
 
 const require = createRequire(import.meta.url);
 
-export const REPORT_FORMAT = 'xen-memsim-report';
+export { REPORT_FORMAT, scriptSafeJson, type ReportData };
 
 export interface ReportOptions {
   /** The page title; default "xen-memsim report: <scenario>". */
@@ -34,12 +35,6 @@ export interface ReportRun {
   telemetry: Telemetry;
   /** Wall-clock ms the run took. */
   wallMs?: number;
-}
-
-/** What the page reads from #report-data. */
-export interface ReportData {
-  format: typeof REPORT_FORMAT;
-  runs: Array<{ label: string; outcomeText: string; outcomeClass: string; telemetry: Telemetry }>;
 }
 
 /** The files inlined into every report, read (and bundled) once. */
@@ -94,24 +89,8 @@ export function prepareReportAssets(): Promise<void> {
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-/** JSON safe inside a <script> element: no "</script>" or "<!--" can appear in it. */
-export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
 /** Inline script text: a "</script" inside would end the element early. */
 const inlineScript = (js: string): string => js.replace(/<\/script/gi, '<\\/script');
-
-/** The outcome badge: what happened, and whether a replay reproduced it. */
-function outcome(t: Telemetry): { cls: string; text: string } {
-  const m = t.meta;
-  if (m.replay !== undefined && !m.replay.reproduced) return { cls: 'diverged', text: `replay diverged: ${m.replay.divergence ?? ''}` };
-  if (m.outcome === 'failed') return { cls: 'failed', text: `failed — ${m.failure ?? ''}` };
-  const failedBuilds = t.events.filter((e) => e.kind === 'build_failed').length;
-  const builds = t.events.filter((e) => e.kind === 'build_done').length;
-  const story = failedBuilds + builds === 0 ? '' : `: ${builds} built, ${failedBuilds} failed`;
-  return { cls: failedBuilds > 0 ? 'failed' : m.outcome, text: (m.outcome === 'completed' ? 'run completed' : 'stopped (run not finished)') + story };
-}
 
 function headerFacts(runs: readonly ReportRun[], opts: ReportOptions, version: string): string {
   const m = runs[0].telemetry.meta;
@@ -139,12 +118,20 @@ function headerFacts(runs: readonly ReportRun[], opts: ReportOptions, version: s
  *   (variants of one scenario, drawn one over the other on one time axis)
  */
 export function renderReport(runs: Telemetry | readonly ReportRun[], opts: ReportOptions = {}): string {
-  const a = loadAssets();
   const list: readonly ReportRun[] = Array.isArray(runs) ? runs : [{ label: (runs as Telemetry).meta.scenario, telemetry: runs as Telemetry, ...(opts.wallMs === undefined ? {} : { wallMs: opts.wallMs }) }];
+  return renderReportFrom(list, list.map((r) => reportRunJson(r.label, r.telemetry)), opts);
+}
+
+/**
+ * renderReport with each run's entry of the report data already serialised (report-data.ts
+ * reportRunJson(run.label, run.telemetry), made where the run ran): the same document.
+ */
+export function renderReportFrom(list: readonly ReportRun[], runJson: readonly string[], opts: ReportOptions = {}): string {
   if (list.length === 0) throw new Error('renderReport: no run to show');
+  if (runJson.length !== list.length) throw new Error(`renderReport: ${list.length} runs but ${runJson.length} serialised`);
+  const a = loadAssets();
   const first = list[0].telemetry;
   const title = opts.title ?? `xen-memsim report: ${list.length === 1 ? first.meta.scenario : first.meta.scenario.replace(/\s*\S+$/, '') || first.meta.scenario}`;
-  const data: ReportData = { format: REPORT_FORMAT, runs: list.map((r) => ({ label: r.label, outcomeText: outcome(r.telemetry).text, outcomeClass: outcome(r.telemetry).cls, telemetry: r.telemetry })) };
   const badge = list.length === 1 ? `<span class="outcome ${outcome(first).cls}">${escapeHtml(outcome(first).text)}</span>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -163,7 +150,7 @@ export function renderReport(runs: Telemetry | readonly ReportRun[], opts: Repor
 <div class="toolbar"><span id="run-tabs"></span><button id="reset">whole run</button><span id="window-info"></span><input id="offset" type="range" min="0" max="0" value="0" aria-label="scroll within the window"></div>
 <div id="lanes"></div><div class="keys" id="label-keys"></div><div id="tooltip"></div></section>
 <section class="card"><h2>Events</h2><p class="hint">In the window or around the moment chosen; click a row to see the interleaving around it.</p><div class="filters" id="filters"></div><table id="events"></table></section>
-<script id="report-data" type="application/json">${scriptSafeJson(data)}</script>
+<script id="report-data" type="application/json">${reportDataJson(runJson)}</script>
 <script>${inlineScript(a.pageJs)}</script>
 </body></html>
 `;
@@ -173,4 +160,10 @@ export function renderReport(runs: Telemetry | readonly ReportRun[], opts: Repor
 export async function writeReport(runs: Telemetry | readonly ReportRun[], path: string, opts: ReportOptions = {}): Promise<void> {
   await prepareReportAssets();
   await writeFile(path, renderReport(runs, opts));
+}
+
+/** writeReport with each run's entry of the report data already serialised (renderReportFrom). */
+export async function writeReportFrom(list: readonly ReportRun[], runJson: readonly string[], path: string, opts: ReportOptions = {}): Promise<void> {
+  await prepareReportAssets();
+  await writeFile(path, renderReportFrom(list, runJson, opts));
 }

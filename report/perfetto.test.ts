@@ -6,7 +6,7 @@ import { ArrivalOrder } from '../sim/policy.ts';
 import { twoBuilders } from '../world/test-scenarios.ts';
 import { World } from '../world/world.ts';
 import type { ScenarioSpec } from '../sim/scenario.ts';
-import { streamTraceEvents, toTraceEvents, writePerfetto, type TraceEventRecord } from './perfetto.ts';
+import { perfettoRunChunks, streamTraceEvents, toTraceEvents, writePerfetto, writePerfettoFrom, type TraceEventRecord } from './perfetto.ts';
 import { attachTelemetry, type Telemetry } from './telemetry.ts';
 import { validateTraceEvents } from './trace-event-validate.ts';
 
@@ -75,6 +75,11 @@ describe('the Perfetto file, streamed', () => {
       await writePerfetto(runs[0].telemetry, join(dir, 'one.json'));
       expect(readFileSync(join(dir, 'one.json'), 'utf8')).toBe(JSON.stringify(toTraceEvents(runs[0].telemetry)));
       await expect(streamTraceEvents(runs, join(dir, 'zero.json'), 0)).rejects.toThrow(/eventsPerChunk must be a whole number/);
+      // Each run's chunks made apart (where it ran), joined into the file.
+      for (const chunk of [3, n]) {
+        await writePerfettoFrom(runs.map((r, k) => perfettoRunChunks(r, k + 1, chunk)), join(dir, `from${chunk}.json`));
+        expect(readFileSync(join(dir, `from${chunk}.json`), 'utf8'), `from, chunk ${chunk}`).toBe(whole);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -148,20 +148,42 @@ export function writePerfetto(runs: Telemetry | readonly ExportRun[], path: stri
 }
 
 /** writePerfetto with `eventsPerChunk` events serialised at a time (a test crosses chunk boundaries with a small one). */
-export async function streamTraceEvents(runs: Telemetry | readonly ExportRun[], path: string, eventsPerChunk: number): Promise<void> {
-  if (!(Number.isSafeInteger(eventsPerChunk) && eventsPerChunk >= 1)) throw new RangeError(`eventsPerChunk must be a whole number >= 1 (got ${eventsPerChunk})`);
+export function streamTraceEvents(runs: Telemetry | readonly ExportRun[], path: string, eventsPerChunk: number): Promise<void> {
+  if (!(Number.isSafeInteger(eventsPerChunk) && eventsPerChunk >= 1)) return Promise.reject(new RangeError(`eventsPerChunk must be a whole number >= 1 (got ${eventsPerChunk})`));
+  const list = exportRuns(runs);
+  // One run's events built at a time.
+  return writeEventTexts(path, (function* () {
+    for (const [k, run] of list.entries()) yield* perfettoRunChunks(run, k + 1, eventsPerChunk);
+  })());
+}
+
+/**
+ * Run `pid`'s events as the export's text has them, `eventsPerChunk` at a time (each chunk
+ * comma-separated events, no brackets): a run's share of the file, made where the run ran (the
+ * demo's variants side by side) and joined by writePerfettoFrom. Chunks, not one string: no
+ * stringifier's buffer the size of the whole run.
+ */
+export function perfettoRunChunks(run: ExportRun, pid: number, eventsPerChunk: number = EVENTS_PER_CHUNK): string[] {
+  const events = runEvents(run, pid);
+  const out: string[] = [];
+  for (let i = 0; i < events.length; i += eventsPerChunk) out.push(JSON.stringify(events.slice(i, i + eventsPerChunk)).slice(1, -1));
+  return out;
+}
+
+/** Writes the export from each run's chunks (perfettoRunChunks(run k, k + 1)): byte for byte writePerfetto's file. */
+export function writePerfettoFrom(runChunks: ReadonlyArray<readonly string[]>, path: string): Promise<void> {
+  return writeEventTexts(path, runChunks.flat());
+}
+
+/** The file: its head, the events' texts (each a non-empty run of comma-separated events), comma-separated, its tail. */
+async function writeEventTexts(path: string, texts: Iterable<string>): Promise<void> {
   const file = await open(path, 'w');
   try {
     await writeAll(file, '{"traceEvents":[');
     let first = true;
-    for (const [k, run] of exportRuns(runs).entries()) {
-      const events = runEvents(run, k + 1);
-      for (let i = 0; i < events.length; i += eventsPerChunk) {
-        // An array's text without its brackets: the events, comma-separated, as in the whole file's.
-        const text = JSON.stringify(events.slice(i, i + eventsPerChunk)).slice(1, -1);
-        await writeAll(file, first ? text : `,${text}`);
-        first = false;
-      }
+    for (const text of texts) {
+      await writeAll(file, first ? text : `,${text}`);
+      first = false;
     }
     await writeAll(file, `],"displayTimeUnit":${JSON.stringify(DISPLAY_TIME_UNIT)},"otherData":${JSON.stringify(OTHER_DATA)}}`);
   } finally {

@@ -9,9 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { XenVersion } from '../../hv/index.ts';
-import { prepareReportAssets, writeReport } from '../../report/html.ts';
+import { prepareReportAssets, writeReport, writeReportFrom } from '../../report/html.ts';
 import { packageFile } from '../../report/package-files.ts';
-import { writePerfetto } from '../../report/perfetto.ts';
+import { writePerfetto, writePerfettoFrom } from '../../report/perfetto.ts';
 import { TELEMETRY_OBSERVER, type Telemetry } from '../../report/telemetry.ts';
 import { loadScenario, type CompiledVariant } from '../../world/scenario-file/load.ts';
 import { runVariantsInParallel } from '../../world/scenario-file/parallel.ts';
@@ -21,6 +21,7 @@ import { parseCommand, usageError, withDefault } from '../args/command.ts';
 import { memoryFlag, numberFlag, outFlag, seedFlag, threadsFlag, wallBudgetFlag, xenFlag } from '../args/flags.ts';
 import { HOST_MEMORY_MIB, hostProblems } from '../args/host.ts';
 import { ensureOutputDir, fsErrorReason, outputDirProblem, writeResult } from '../args/paths.ts';
+import { DEMO_PARTS_MODULE, type DemoParts } from './demo-parts.ts';
 import { progressLine } from './progress.ts';
 
 export const DEMO = {
@@ -355,12 +356,15 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const trace = (v: CompiledVariant): RunVariantOptions['trace'] => (o.out === undefined ? 'none' : { file: join(o.out, `demo-${v.label}.jsonl`) });
   const budget = o.wallBudgetMs === undefined ? {} : { wallBudgetMs: o.wallBudgetMs };
   const onProgress = progress === undefined ? {} : { onProgress: progress.update };
+  // Each variant's share of the report and the Perfetto file, made where it ran (side by side).
+  const parts = new Map<CompiledVariant, DemoParts | undefined>();
+  const outputs = o.out === undefined ? {} : { afterModule: DEMO_PARTS_MODULE, onDone: (run: VariantRun<Telemetry>, after?: unknown) => parts.set(run.variant, after as DemoParts | undefined) };
   let all: Array<VariantRun<Telemetry>>;
   try {
     // Scheduled, the variants are independent worlds: side by side, one per core. On real threads, one after the other.
     all = o.threads === true
       ? await sequentially(variants, (v) => runVariant(v, { threads: true, observer: TELEMETRY_OBSERVER, ...onProgress, trace: trace(v), ...budget, ...(o.wallBudgetMs === undefined ? {} : { timeoutMs: o.wallBudgetMs }) }))
-      : await runVariantsInParallel(variants, { observer: TELEMETRY_OBSERVER, ...onProgress, trace, ...budget });
+      : await runVariantsInParallel(variants, { observer: TELEMETRY_OBSERVER, ...onProgress, trace, ...budget, ...outputs });
   } finally {
     progress?.done();
   }
@@ -382,10 +386,18 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   runs.push(...all);
   if (o.out !== undefined) {
     const report = join(o.out, 'demo.html');
+    const reportRuns = runs.map((r) => ({ label: r.label, telemetry: r.telemetry!, wallMs: r.wallMs }));
+    const reportOptions = { title: 'xen-memsim demo: claim_mode=0 over claim_mode=1', seed: o.seed ?? 1, facts: { xen } };
+    // Scheduled, each variant's share was made where it ran; on real threads (one variant after
+    // the other) they are made here, one run's Perfetto events at a time, as the files stream.
+    const made = runs.map((r) => parts.get(r.variant));
+    const each = made.every((p) => p !== undefined) ? made as DemoParts[] : undefined;
+    parts.clear();
     await written(report, 'HTML report, both runs on one time axis: open it in a browser', () =>
-      writeReport(runs.map((r) => ({ label: r.label, telemetry: r.telemetry!, wallMs: r.wallMs })), report, { title: 'xen-memsim demo: claim_mode=0 over claim_mode=1', seed: o.seed ?? 1, facts: { xen } }));
+      each === undefined ? writeReport(reportRuns, report, reportOptions) : writeReportFrom(reportRuns, each.map((p) => p.report), report, reportOptions));
     const perfetto = join(o.out, 'demo.perfetto.json');
-    await written(perfetto, 'both runs, one process each: open in https://ui.perfetto.dev', () => writePerfetto(runs.map((r) => ({ telemetry: r.telemetry!, name: r.label })), perfetto));
+    await written(perfetto, 'both runs, one process each: open in https://ui.perfetto.dev', () =>
+      each === undefined ? writePerfetto(runs.map((r) => ({ telemetry: r.telemetry!, name: r.label })), perfetto) : writePerfettoFrom(each.map((p) => p.perfetto), perfetto));
   }
   const first = variants[0];
   const surgeMs = Object.values(first.files).map((t) => /^memsim_surge_at_ms=(\d+)/m.exec(t)?.[1]).find((x) => x !== undefined);

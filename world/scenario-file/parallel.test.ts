@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AFTER_RUN_MODULE } from '../test-plugins/after-run.ts';
 import { COMPUTED_OBSERVER } from '../test-plugins/computed-observer.ts';
 import { STEP_OBSERVER, type StepLog } from '../test-plugins/step-observer.ts';
 import { loadScenario, type CompiledVariant } from './load.ts';
@@ -74,18 +75,30 @@ describe('runVariantsInParallel', () => {
   it('starts a worker on the compiled sources unless the variant names a plugin module or its observer is outside them', () => {
     const [v] = scenarioFile('check-then-act-4.22.json');
     const telemetry = new URL('../../report/telemetry.ts', import.meta.url).href;
-    const plain = variantWorkerModules(v, undefined);
+    const plain = variantWorkerModules(v, {});
     expect(plain.compiled).toBe(true);
     expect(plain.execArgv).not.toContain(TSX_WORKER_HOOKS_URL);
     expect(plain.file.href).toMatch(/\/node_modules\/\.cache\/xen-memsim\/workers-[0-9a-f]+\/world\/scenario-file\/variant-worker\.js$/);
-    const observed = variantWorkerModules(v, telemetry);
+    const observed = variantWorkerModules(v, { observerModule: telemetry, afterModule: undefined });
     expect(observed.compiled).toBe(true);
-    expect(observed.observerModule).toMatch(/\/workers-[0-9a-f]+\/report\/telemetry\.js$/);
-    // A module importing a module it names at run time cannot be in the tree: the worker loads the sources, the module as given.
-    const outside = variantWorkerModules(v, COMPUTED_OBSERVER.ownerModule);
-    expect(outside).toEqual({ file: new URL('./variant-worker.ts', import.meta.url), observerModule: COMPUTED_OBSERVER.ownerModule, compiled: false });
-    const withPlugin = variantWorkerModules({ ...v, spec: { ...v.spec, plugins: [telemetry] } }, undefined);
+    expect(observed.modules).toEqual({ observerModule: expect.stringMatching(/\/workers-[0-9a-f]+\/report\/telemetry\.js$/) });
+    // A test plugin outside the build is compiled into the tree on demand, an afterModule too.
+    const after = variantWorkerModules(v, { observerModule: telemetry, afterModule: AFTER_RUN_MODULE });
+    expect(after.compiled).toBe(true);
+    expect(after.modules.afterModule).toMatch(/\/workers-[0-9a-f]+\/world\/test-plugins\/after-run\.js$/);
+    // A module importing a module it names at run time cannot be in the tree: the worker loads the sources, the modules as given.
+    for (const modules of [{ observerModule: COMPUTED_OBSERVER.ownerModule }, { observerModule: COMPUTED_OBSERVER.ownerModule, afterModule: AFTER_RUN_MODULE }]) {
+      expect(variantWorkerModules(v, modules)).toEqual({ file: new URL('./variant-worker.ts', import.meta.url), modules, compiled: false });
+    }
+    const withPlugin = variantWorkerModules({ ...v, spec: { ...v.spec, plugins: [telemetry] } }, {});
     expect(withPlugin.compiled).toBe(false);
+  });
+
+  it('runs afterModule in the thread that ran each variant, its result given to onDone with the run', async () => {
+    const variants = scenarioFile('check-then-act-4.22.json');
+    const after = new Map<string, unknown>();
+    const par = await runVariantsInParallel(variants, { parallel: 2, afterModule: AFTER_RUN_MODULE, onDone: (r, a) => after.set(r.label, a) });
+    expect(par.map((r) => after.get(r.label))).toEqual(par.map((r, i) => ({ index: i, label: r.label, steps: r.steps, mainThread: i === 0 })));
   });
 
   it('refuses a parallel count that is not a whole number >= 1', async () => {

@@ -32,7 +32,16 @@ export interface VariantJob {
   options: VariantJobOptions;
   /** RunObserver.ownerModule of the run's observer. */
   observerModule?: string;
+  /** ParallelOptions.afterModule, and the variant's index. */
+  afterModule?: string;
+  index: number;
   progress: boolean;
+}
+
+/** What ParallelOptions.afterModule exports. */
+export interface AfterRunModule {
+  /** Work on a run in the thread that ran it (variant `index`); returns plain data (posted back by a worker). */
+  afterRun(run: VariantRun<unknown>, index: number): unknown;
 }
 
 type RunData = Omit<VariantRun<unknown>, 'variant' | 'traceError'> & { traceError?: { message: string; code?: string } };
@@ -40,7 +49,7 @@ type RunData = Omit<VariantRun<unknown>, 'variant' | 'traceError'> & { traceErro
 /** What a variant worker posts. */
 export type VariantWorkerMessage =
   | { type: 'progress'; progress: Progress }
-  | { type: 'done'; run: RunData }
+  | { type: 'done'; run: RunData; after?: unknown }
   | { type: 'error'; message: string; code?: string };
 
 export interface ParallelOptions<T> extends Omit<VariantJobOptions, 'trace'> {
@@ -51,8 +60,14 @@ export interface ParallelOptions<T> extends Omit<VariantJobOptions, 'trace'> {
   /** The observer must name its module (RunObserver.ownerModule) for a worker to attach it. */
   observer?: RunObserver<T>;
   onProgress?: (p: Progress) => void;
-  /** Told of each variant as it finishes (in the order they finish). */
-  onDone?: (run: VariantRun<T>) => void;
+  /**
+   * A module (URL) exporting afterRun (AfterRunModule), called in the thread that ran each variant
+   * right after its run — a worker's core is otherwise idle then — its result given to onDone:
+   * work on the runs (serialising their reports) done side by side too.
+   */
+  afterModule?: string;
+  /** Told of each variant as it finishes (in the order they finish), with afterModule's result for it. */
+  onDone?: (run: VariantRun<T>, after?: unknown) => void;
 }
 
 /** Runs `variants` scheduled, up to `parallel` at once; the runs in the variants' order. @throws RangeError on a `parallel` that is not a whole number ≥ 1 */
@@ -62,7 +77,7 @@ export async function runVariantsInParallel<T>(variants: readonly CompiledVarian
   if (o.observer !== undefined && o.observer.ownerModule === undefined && parallel > 1) {
     throw new Error('runVariantsInParallel: the observer has no ownerModule, so a worker cannot attach it (run with parallel: 1)');
   }
-  const { parallel: _, observer, onProgress, onDone, trace, ...common } = o;
+  const { parallel: _, observer, onProgress, onDone, trace, afterModule, ...common } = o;
   const runs: Array<VariantRun<T> | undefined> = variants.map(() => undefined);
   const workers = new Set<Worker>();
   let next = 0;
@@ -72,11 +87,16 @@ export async function runVariantsInParallel<T>(variants: readonly CompiledVarian
       const v = variants[i];
       const data: VariantJobOptions = { ...common, ...(trace === undefined ? {} : { trace: trace(v) }) };
       // The calling thread takes the first variant of its lane itself: no worker start-up for it.
-      const run = first && i === 0
-        ? await runVariant<T>(v, { ...data, ...(observer === undefined ? {} : { observer }), ...(onProgress === undefined ? {} : { onProgress }) })
-        : await inWorker<T>(v, data, observer?.ownerModule, onProgress, workers);
+      let run: VariantRun<T>;
+      let after: unknown;
+      if (first && i === 0) {
+        run = await runVariant<T>(v, { ...data, ...(observer === undefined ? {} : { observer }), ...(onProgress === undefined ? {} : { onProgress }) });
+        if (afterModule !== undefined) after = ((await import(afterModule)) as AfterRunModule).afterRun(run as VariantRun<unknown>, i);
+      } else {
+        ({ run, after } = await inWorker<T>(v, i, data, { observerModule: observer?.ownerModule, afterModule }, onProgress, workers));
+      }
       runs[i] = run;
-      onDone?.(run);
+      onDone?.(run, after);
     }
   };
   try {
@@ -94,26 +114,33 @@ export async function runVariantsInParallel<T>(variants: readonly CompiledVarian
  * is one, the variant names no plugin module and the observer's module (if any) is in the tree;
  * else the sources'.
  */
-export function variantWorkerModules(v: CompiledVariant, observerModule: string | undefined): { file: URL; observerModule?: string; compiled: boolean; execArgv?: string[] } {
+export function variantWorkerModules(v: CompiledVariant, modules: WorkerModules): { file: URL; modules: WorkerModules; compiled: boolean; execArgv?: string[] } {
   const tree = compiledTree();
-  const observer = observerModule === undefined ? undefined : tree?.map(observerModule);
-  if (tree === undefined || (v.spec.plugins ?? []).length > 0 || (observerModule !== undefined && observer === undefined)) {
-    return { file: workerModule('variant-worker', import.meta.url), ...(observerModule === undefined ? {} : { observerModule }), compiled: false };
+  const named = Object.entries(modules).filter((e): e is [keyof WorkerModules, string] => e[1] !== undefined);
+  const mapped = named.map(([k, url]) => [k, tree?.map(url)] as const);
+  if (tree === undefined || (v.spec.plugins ?? []).length > 0 || mapped.some(([, url]) => url === undefined)) {
+    return { file: workerModule('variant-worker', import.meta.url), modules: Object.fromEntries(named), compiled: false };
   }
   // JavaScript importing only JavaScript: no loader, even under a parent started by tsx.
-  return { file: pathToFileURL(join(tree.dir, 'world', 'scenario-file', 'variant-worker.js')), ...(observer === undefined ? {} : { observerModule: observer }), compiled: true, execArgv: withoutTsx() };
+  return { file: pathToFileURL(join(tree.dir, 'world', 'scenario-file', 'variant-worker.js')), modules: Object.fromEntries(mapped), compiled: true, execArgv: withoutTsx() };
 }
 
-function inWorker<T>(v: CompiledVariant, options: VariantJobOptions, observerModule: string | undefined, onProgress: ((p: Progress) => void) | undefined, workers: Set<Worker>): Promise<VariantRun<T>> {
-  const mod = variantWorkerModules(v, observerModule);
-  const job: VariantJob = { variantJson: JSON.stringify(v), options, ...(mod.observerModule === undefined ? {} : { observerModule: mod.observerModule }), progress: onProgress !== undefined };
-  return workerResult<VariantWorkerMessage, VariantRun<T>>(spawnTsWorker(mod.file, { workerData: job, ...(mod.execArgv === undefined ? {} : { execArgv: mod.execArgv }) }), {
+/** The modules a variant worker imports besides its own: the observer's (RunObserver.ownerModule) and ParallelOptions.afterModule. */
+export interface WorkerModules {
+  observerModule?: string;
+  afterModule?: string;
+}
+
+function inWorker<T>(v: CompiledVariant, index: number, options: VariantJobOptions, modules: WorkerModules, onProgress: ((p: Progress) => void) | undefined, workers: Set<Worker>): Promise<{ run: VariantRun<T>; after?: unknown }> {
+  const mod = variantWorkerModules(v, modules);
+  const job: VariantJob = { variantJson: JSON.stringify(v), options, ...mod.modules, index, progress: onProgress !== undefined };
+  return workerResult<VariantWorkerMessage, { run: VariantRun<T>; after?: unknown }>(spawnTsWorker(mod.file, { workerData: job, ...(mod.execArgv === undefined ? {} : { execArgv: mod.execArgv }) }), {
     name: `variant ${v.label}`,
     live: workers,
     ...(options.wallBudgetMs === undefined ? {} : { timeoutMs: options.wallBudgetMs + VARIANT_WORKER_GRACE_MS }),
     onMessage: (m) => {
       if (m.type === 'progress') onProgress?.(m.progress);
-      else return m.type === 'error' ? { error: m.message, ...(m.code === undefined ? {} : { code: m.code }) } : { result: fromData<T>(v, m.run) };
+      else return m.type === 'error' ? { error: m.message, ...(m.code === undefined ? {} : { code: m.code }) } : { result: { run: fromData<T>(v, m.run), after: m.after } };
       return undefined;
     },
   });

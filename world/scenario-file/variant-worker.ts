@@ -9,7 +9,7 @@ import type { Owner } from '../../sim/owner.ts';
 import { loadPluginModules } from '../../sim/registry.ts';
 import type { CompiledVariant } from './load.ts';
 import { runVariant, type RunObserver } from './run.ts';
-import type { VariantJob, VariantWorkerMessage } from './parallel.ts';
+import type { AfterRunModule, VariantJob, VariantWorkerMessage } from './parallel.ts';
 
 const job = workerData as VariantJob;
 const post = (m: VariantWorkerMessage): void => parentPort!.postMessage(m);
@@ -26,10 +26,14 @@ async function main(): Promise<void> {
     ...job.options, ...(observer === undefined ? {} : { observer }),
     ...(job.progress ? { onProgress: (p) => post({ type: 'progress', progress: p }) } : {}),
   });
+  const after = job.afterModule === undefined ? undefined : ((await import(job.afterModule)) as AfterRunModule).afterRun(run, job.index);
   // The parent holds the variant; the rest is data.
   const { variant: _, traceError, ...rest } = run;
   const code = (traceError as NodeJS.ErrnoException | undefined)?.code;
-  post({ type: 'done', run: { ...rest, ...(traceError === undefined ? {} : { traceError: { message: traceError.message, ...(code === undefined ? {} : { code }) } }) } });
+  post({
+    type: 'done', run: { ...rest, ...(traceError === undefined ? {} : { traceError: { message: traceError.message, ...(code === undefined ? {} : { code }) } }) },
+    ...(after === undefined ? {} : { after }),
+  });
 }
 
 main().catch((e: unknown) => {
