@@ -5,10 +5,13 @@
 import { defineConfig } from 'vitest/config';
 import base from '../../../vitest.config.ts';
 
+/** The suite's options without its projects (this config is one set of files, run isolated). */
+const { projects: _projects, ...test } = base.test ?? {};
+
 export default defineConfig({
   ...base,
   test: {
-    ...base.test,
+    ...test,
     // Not merged (mergeConfig would append to the default include list).
     include: ['hv/**/*.test.ts', 'toolstack/builder/**/*.test.ts', 'prop-tests/campaign/stryker/*.stryker.ts'],
     testTimeout: 600_000,
