@@ -76,7 +76,7 @@ export class Hypervisor extends HypercallContext {
     if (this.tmem !== null) this.heap.tmem = this.tmem;
     this.heap.domainList = () => [...this.domains.values()].sort((a, b) => a.domid - b.domid); // domain_list is sorted
     const dom0MiB = opts.dom0MiB ?? Math.min(1024, Math.floor(memoryMiB / 8));
-    this.bootDom0(dom0MiB * PAGES_PER_MIB);
+    this.bootDom0(opts.dom0Pages ?? dom0MiB * PAGES_PER_MIB);
   }
 
   get version(): XenVersion {

@@ -13,6 +13,11 @@ export interface HypervisorOptions {
   nodes?: number;
   /** dom0_mem; default min(1024, memoryMiB / 8). */
   dom0MiB?: number;
+  /**
+   * dom0_mem in 4 KiB pages (Xen's `dom0_mem=<n>K` with n a multiple of 4), instead of dom0MiB:
+   * 0 … memoryMiB × 256 − 1 (every frame but MFN 0, which is never in the heap).
+   */
+  dom0Pages?: number;
   /** Historical bugs to inject (B1 …), on top of the version's own. */
   inject?: string[];
   /** Xen's `tmem` boot option (4.3 only; off by default, as in Xen). */
@@ -74,7 +79,7 @@ const COST_LIMITS: Readonly<Record<keyof CostModel, readonly [number, number, st
   relinquishBatchPages: [HV_LIMITS.relinquishBatchPages.min, HV_LIMITS.relinquishBatchPages.max, 'pages'],
 };
 
-const OPTION_KEYS = ['memoryMiB', 'xen', 'nodes', 'dom0MiB', 'inject', 'tmem', 'costs', 'nrCpus', 'claimPages', 'debugBuild'] as const;
+const OPTION_KEYS = ['memoryMiB', 'xen', 'nodes', 'dom0MiB', 'dom0Pages', 'inject', 'tmem', 'costs', 'nrCpus', 'claimPages', 'debugBuild'] as const;
 
 /** Bug names of the reference's table (B1 … B15); the hypervisor acts on those in HV_BUGS. */
 const BUG_NAME = /^B([1-9]|1[0-5])$/;
@@ -117,6 +122,7 @@ export function validateHypervisorOptions(opts: unknown): string[] {
   if (o.nodes !== undefined) intIn(problems, 'nodes', o.nodes, HV_LIMITS.nodes.min, HV_LIMITS.nodes.max);
   if (o.dom0MiB !== undefined && memOk) intIn(problems, 'dom0MiB', o.dom0MiB, 0, (o.memoryMiB as number) - 1, 'MiB (below memoryMiB)');
   else if (o.dom0MiB !== undefined) intIn(problems, 'dom0MiB', o.dom0MiB, 0, HV_LIMITS.memoryMiB.max - 1, 'MiB');
+  if (o.dom0Pages !== undefined) intIn(problems, 'dom0Pages', o.dom0Pages, 0, (memOk ? (o.memoryMiB as number) : HV_LIMITS.memoryMiB.max) * 256 - 1, 'pages (every frame but MFN 0)');
   let inject: readonly unknown[] = [];
   if (o.inject !== undefined) {
     if (!Array.isArray(o.inject)) problems.push(`inject must be an array of bug names B1 … B15 (got ${show(o.inject)})`);

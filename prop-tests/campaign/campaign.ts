@@ -287,7 +287,7 @@ async function shrink(o: CampaignOptions, first: FirstFailure, t0: number): Prom
   const prop = fc.asyncProperty(arb, async (v) => {
     if (runs >= (o.shrinkRuns ?? Infinity)) return true; // budget spent: nothing more shrinks
     runs++;
-    const r = await runOnce(v.scenario, new ChoiceSequence(v.choices), false, 'at-end', stepCapFor(key, best));
+    const r = await runOnce(v.scenario, new ChoiceSequence(v.choices), false, 'at-end', { stepCap: stepCapFor(key, best), deadline });
     if (r.failure === undefined || failureKey(r.failure) !== key) return true;
     const cand = { scenario: v.scenario, choices: r.choices, steps: r.failure.step };
     if (smallerCase(cand, best)) best = cand;

@@ -33,6 +33,12 @@ export class RecordingPolicy implements SchedulePolicy {
   }
 }
 
+/** Bounds of one run besides the campaign's own (runOnce). */
+export interface RunLimits {
+  stepCap?: number;
+  deadline?: number;
+}
+
 export interface RunOutcome {
   failure?: Failure;
   steps: number;
@@ -91,16 +97,19 @@ export function campaignMaxSteps(spec: Pick<ScenarioSpec, 'host' | 'actors'>): n
  * @param deep 'every-step' runs the full invariant checker (frame-table scans) after every
  *   section, as replay does; 'at-end' (the fast search mode, ~10× faster) checks the counters
  *   after every section and scans the frame table once at the end.
- * @param stepCap stop after this many sections (a 'step-limit' failure) if the run lasts that
- *   long: shrinking (shrink.ts) wants only failures shorter than its best, so a candidate that
- *   does not fail by then need not run on to its end. Default (and most): campaignMaxSteps.
+ * @param limits what shrinking (shrink.ts) bounds a candidate's run by: `stepCap`, stop after
+ *   this many sections (a 'step-limit' failure; default and most campaignMaxSteps) — it wants
+ *   only failures shorter than its best, so a candidate that does not fail by then need not run
+ *   on to its end; `deadline` (performance.now() ms), stop there (no failure: the world's
+ *   wall-clock budget), so one long run does not overrun the shrink's time.
  */
-export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepTrace = false, deep: 'every-step' | 'at-end' = 'at-end', stepCap = Infinity): Promise<RunOutcome> {
+export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepTrace = false, deep: 'every-step' | 'at-end' = 'at-end', limits: RunLimits = {}): Promise<RunOutcome> {
   const rec = new RecordingPolicy(policy);
   const fast = deep === 'at-end';
   const spec = toScenarioSpec(s);
   const r = await runScheduled(spec, rec, {
-    maxSteps: Math.min(campaignMaxSteps(spec), Math.max(1, Math.floor(stepCap))),
+    maxSteps: Math.min(campaignMaxSteps(spec), Math.max(1, Math.floor(limits.stepCap ?? Infinity))),
+    ...(limits.deadline !== undefined && limits.deadline < Infinity ? { wallBudgetMs: Math.max(0, limits.deadline - performance.now()) } : {}),
     invariants: !fast,
     onStep: fast ? (_i, owner) => checkInvariants(owner.hv, false) : undefined,
     driver: killingDriver(s, spec.actors.map((a) => a.name)),

@@ -210,6 +210,11 @@ export interface CampaignScenario {
   claimModeFixed?: boolean;
   hostMiB: number;
   dom0MiB: number;
+  /**
+   * dom0's memory in pages instead of dom0MiB's (HypervisorOptions.dom0Pages): set by shrinking
+   * only, never drawn — less free memory, so a failure that needs memory to run out comes sooner.
+   */
+  dom0Pages?: number;
   nodes: number;
   guests: GuestSpec[];
   pokes: PokeSpec[];
@@ -437,14 +442,20 @@ export function tmemFillPuts(s: CampaignScenario): number {
   return s.tmemFill === undefined ? all : Math.min(all, Math.max(0, Math.floor(s.tmemFill)));
 }
 
+/** dom0's memory in pages: dom0Pages, else dom0MiB's. */
+export const dom0PagesOf = (s: CampaignScenario): number => s.dom0Pages ?? s.dom0MiB * 256;
+
+/** Frames of the base host (the mini-builders size their guests from) free after dom0's. */
+const baseFree = (s: CampaignScenario): number => s.hostMiB * 256 - 1 - dom0PagesOf(s);
+
 /** Frames free right after boot (MFN 0 is never in the heap). */
 export function freeAtBoot(s: CampaignScenario): number {
-  return hostMiBOf(s) * 256 - 1 - s.dom0MiB * 256;
+  return hostMiBOf(s) * 256 - 1 - dom0PagesOf(s);
 }
 
 /** Frames the families' actors size themselves from: all free at boot, less the mini-builders' base host on an 8× family host. */
 function familyFree(s: CampaignScenario): number {
-  return freeAtBoot(s) - (familyHostMiB(s) === s.hostMiB ? 0 : s.hostMiB * 256 - 1 - s.dom0MiB * 256);
+  return freeAtBoot(s) - (familyHostMiB(s) === s.hostMiB ? 0 : baseFree(s));
 }
 
 /** The most xl.cfg `memory` a memoryMiB may give (MiB; drawn family hosts are at most 104 MiB, shrinking only lowers it). */
@@ -498,7 +509,7 @@ function builderParams(s: CampaignScenario, g: GuestSpec, i: number, free: numbe
 export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
   // Mini-builders size their guests from the base host (the xl family's host is 8× larger and
   // its xl creates take the rest).
-  const free = s.hostMiB * 256 - 1 - s.dom0MiB * 256;
+  const free = baseFree(s);
   const actors: ActorSpec[] = s.guests.map((g, i) => ({ name: `xl-${i + 1}`, kind: 'mini-builder', params: builderParams(s, g, i, free) as unknown as Record<string, unknown> }));
   s.pokes.forEach((p, i) => {
     const params: PokeParams = {
@@ -510,7 +521,7 @@ export function toScenarioSpec(s: CampaignScenario): ScenarioSpec {
     actors.push({ name: `${p.action}-${i + 1}`, kind: 'poke', params: params as unknown as Record<string, unknown> });
   });
   addFamilies(s, actors, familyFree(s));
-  const host: ScenarioSpec['host'] = { memoryMiB: hostMiBOf(s), xen: s.xen, dom0MiB: s.dom0MiB, nodes: nodesOf(s), inject: [...s.inject] };
+  const host: ScenarioSpec['host'] = { memoryMiB: hostMiBOf(s), xen: s.xen, dom0MiB: s.dom0MiB, ...(s.dom0Pages !== undefined ? { dom0Pages: s.dom0Pages } : {}), nodes: nodesOf(s), inject: [...s.inject] };
   if (s.noClaims === true && (s.xls?.length ?? 0) > 0) host.claimPages = false;
   if (s.busyCpus === true) host.costs = { preemptSliceNs: 0 }; // hypercall_preempt_check() always true
   if (s.tmem === true && s.xen === '4.3') host.tmem = true;
@@ -676,7 +687,7 @@ function xlCreateActor(s: CampaignScenario, name: string, file: string, claimMod
 /** One line per actor: the scenario as a reader wants it ("xl-1: xl create g1 (pv, 1023 pages)"). */
 export function describeScenario(s: CampaignScenario): string[] {
   const spec = toScenarioSpec(s);
-  const head = `host ${hostMiBOf(s)} MiB (dom0 ${s.dom0MiB} MiB, ${freeAtBoot(s)} pages free), ${nodesOf(s)} node(s), Xen ${s.xen}` +
+  const head = `host ${hostMiBOf(s)} MiB (dom0 ${s.dom0Pages !== undefined ? `${s.dom0Pages} pages` : `${s.dom0MiB} MiB`}, ${freeAtBoot(s)} pages free), ${nodesOf(s)} node(s), Xen ${s.xen}` +
     `${s.inject.length > 0 ? ' + ' + s.inject.join(' ') : ''}, claim_mode=${s.claimMode}${s.claimModeFixed === true ? '' : ' unless a build says otherwise'}` +
     `${s.noClaims === true && (s.xls?.length ?? 0) > 0 ? ', no XENMEM_claim_pages' : ''}${s.busyCpus === true ? ', pCPUs always busy' : ''}${spec.host.tmem === true ? ', tmem on' : ''}`;
   const lines = spec.actors.map((a) => `${a.name}: ${describeActor(a)}`);

@@ -17,7 +17,7 @@ import { hash32 } from '../../sim/rng.ts';
 import type { Failure } from '../../world/world.ts';
 import { validateScenarioSpec } from '../../sim/scenario-validate.ts';
 import { runOnce } from './run.ts';
-import { freeAtBoot, hostMiBOf, linuxOpsPerTick, squeezeMiB, tmemFillPuts, toScenarioSpec, xlMemoryMiB, type BuildPlan, type CampaignScenario, type GuestSpec, type LinuxSpec, type SqueezeSpec } from './scenario.ts';
+import { dom0PagesOf, freeAtBoot, hostMiBOf, linuxOpsPerTick, squeezeMiB, tmemFillPuts, toScenarioSpec, xlMemoryMiB, type BuildPlan, type CampaignScenario, type GuestSpec, type LinuxSpec, type SqueezeSpec } from './scenario.ts';
 import { HV_LIMITS } from '../../hv/index.ts';
 import type { WorkloadKind } from '../../guests/workload.ts';
 
@@ -109,7 +109,7 @@ const PLAIN_PLAN: BuildPlan = { claimMode: 1, claimPct: 100, claimAfter: 0, canc
 
 /** memPct values (≤ `pct`) that make a guest's size a power of two: one extent to populate. */
 function powerOfTwoPcts(s: CampaignScenario, pct: number): number[] {
-  const free = s.hostMiB * 256 - 1 - s.dom0MiB * 256;
+  const free = s.hostMiB * 256 - 1 - dom0PagesOf(s);
   const out: number[] = [];
   for (let k = 1; 2 ** k <= free; k++) {
     const p = Math.ceil((2 ** k * 100) / free);
@@ -254,11 +254,8 @@ function* reductions(s: CampaignScenario): Generator<CampaignScenario> {
   }
   // Less free memory, where a host cannot be smaller: a failure that needs memory to run out
   // (a build that fails after populating) comes after fewer pages. dom0 holds the rest from boot
-  // (no sections); kept only when it cuts sections.
-  for (const m of more(s.dom0MiB, hostMiBOf(s) - 1)) {
-    const c = { ...s, dom0MiB: m };
-    if (freeAtBoot(c) > 0) yield onlyIfShorter(c);
-  }
+  // (no sections), down to one free page; kept only when it cuts sections.
+  for (const m of more(dom0PagesOf(s), dom0PagesOf(s) + freeAtBoot(s) - 1)) yield onlyIfShorter({ ...s, dom0Pages: m });
 }
 
 /** Workloads a Linux guest's may be cut to (guests/workload.ts): no demand, then a flat one. */
@@ -277,11 +274,12 @@ const onlyIfShorter = (s: CampaignScenario): CampaignScenario => (SHORTER_ONLY.a
 
 /**
  * Smaller values than `n` down to `least`, largest cuts first: `first` (others' sizes worth a try
- * first), `least`, half, one less.
+ * first), `least`, half, three quarters, one less — so a size whose half no longer fails still
+ * comes down by quarters, not one at a time (a tmem fill of 1262 puts).
  */
 function fewer(n: number, least: number, first: readonly number[] = []): number[] {
   const out: number[] = [];
-  for (const m of [...first, least, Math.floor(n / 2), n - 1]) if (m >= least && m < n && !out.includes(m)) out.push(m);
+  for (const m of [...first, least, Math.floor(n / 2), n - Math.ceil((n - least) / 4), n - 1]) if (m >= least && m < n && !out.includes(m)) out.push(m);
   return out;
 }
 
@@ -352,7 +350,7 @@ export const stepCapFor = (key: string, best: Case): number => (key.startsWith('
 
 /** Runs `s` under `policy` (at most `cap` sections); the failing case if it breaks the same property. */
 async function attempt(cx: ShrinkContext, s: CampaignScenario, policy: SchedulePolicy, cap: number): Promise<{ c: Case; message: string } | undefined> {
-  const r = await runOnce(s, policy, false, 'at-end', cap);
+  const r = await runOnce(s, policy, false, 'at-end', { stepCap: cap, deadline: cx.deadline });
   if (r.failure === undefined || cx.keyOf(r.failure) !== cx.key) return undefined;
   return { c: { scenario: s, choices: r.choices, steps: r.failure.step, picked: r.picked }, message: r.failure.message };
 }
@@ -382,40 +380,41 @@ const late = (st: Shrinking): boolean => st.runs >= (st.cx.maxRuns ?? Infinity) 
  */
 export async function shrinkCase(first: Case, cx: ShrinkContext): Promise<{ best: Case; runs: number }> {
   const st: Shrinking = { best: first, runs: 0, cx };
-  // First what can go (a scenario's sizes are judged by what is left), then everything.
-  await scenarioPass(st, true);
+  // First what can go (a scenario's sizes are judged by what is left), then everything; each
+  // candidate under its one likeliest schedule first, the others only when nothing else is left
+  // (on a long trace a run is dear, and most candidates fail to fail).
+  await scenarioPass(st, true, 0);
   for (let progress = true; progress && !late(st); ) {
-    progress = await scenarioPass(st);
+    progress = await scenarioPass(st, false, 0);
     if (!progress && !late(st)) progress = await postponePass(st);
     if (!progress && !late(st)) progress = await namesPass(st);
     if (!progress && !late(st)) progress = await choicesPass(st);
+    if (!progress && !late(st)) progress = await scenarioPass(st, false, 1);
   }
   return { best: st.best, runs: st.runs };
 }
 
 /**
- * Structural cuts until none of the best case's still fails. After a cut the next round starts at
+ * Structural cuts, each under `tier`'s schedules (schedulesFor), until none of the best case's
+ * still fails. After a cut the next round starts at
  * the same place in the new case's candidates (the cuts before it failed a moment ago and mostly
  * still do): on a long trace every run is dear. @returns whether any cut was kept
  */
-async function scenarioPass(st: Shrinking, dropsOnly = false): Promise<boolean> {
+async function scenarioPass(st: Shrinking, dropsOnly: boolean, tier: 0 | 1): Promise<boolean> {
   let kept = false;
   for (let at = 0; ; ) {
     const from = st.best;
     const cands = [...scenarioCandidates(from.scenario, dropsOnly)];
     let found = -1;
-    for (const tier of [0, 1] as const) {
-      for (let n = 0; n < cands.length && found < 0; n++) {
-        const i = (at + n) % cands.length;
-        for (const policy of schedulesFor(from, cands[i], st.cx.seed, tier)) {
-          if (late(st)) return kept;
-          if (await offer(st, cands[i], policy, SHORTER_ONLY.has(cands[i]))) {
-            found = i;
-            break;
-          }
+    for (let n = 0; n < cands.length && found < 0; n++) {
+      const i = (at + n) % cands.length;
+      for (const policy of schedulesFor(from, cands[i], st.cx.seed, tier)) {
+        if (late(st)) return kept;
+        if (await offer(st, cands[i], policy, SHORTER_ONLY.has(cands[i]))) {
+          found = i;
+          break;
         }
       }
-      if (found >= 0) break;
     }
     if (found < 0) return kept;
     kept = true;
