@@ -6,6 +6,8 @@
 
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../report/package-files.ts';
+import { cachedSchemaValidators } from '../world/scenario-file/schema-cache.ts';
+import { useSchemaValidators } from '../world/scenario-file/schema.ts';
 import { EXIT_USAGE } from './args/command.ts';
 
 const COMMANDS: Readonly<Record<string, { summary: string }>> = {
@@ -68,6 +70,8 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || !Object.hasOwn(COMMANDS, name)) return top(argv);
   // The campaign's actor kinds and property monitors are names scenario files and traces use.
   await import('../prop-tests/campaign/plugin.ts');
+  // Scenario files are checked by the schema's code cached on disk, not compiled at every start.
+  useSchemaValidators(cachedSchemaValidators);
   const mod = (await import(`./commands/${name}.ts`)) as { main: (argv: string[]) => Promise<number> };
   return mod.main(rest);
 }

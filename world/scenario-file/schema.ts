@@ -35,23 +35,48 @@ export interface Schema {
 
 export const SCENARIO_SCHEMA = schemaJson as unknown as Schema & { $defs: Record<string, Schema>; $id: string };
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false});
-ajv.addVocabulary(['x-expected', 'x-unit', 'x-message']);
-ajv.addSchema(SCENARIO_SCHEMA);
-
-const compiled = new Map<string, ValidateFunction>();
-function validator(ref: string): ValidateFunction {
-  let v = compiled.get(ref);
-  if (v === undefined) {
-    v = ajv.getSchema(SCENARIO_SCHEMA.$id + ref)!;
-    compiled.set(ref, v);
-  }
-  return v;
-}
+/** Ajv's options for the schema (its errors carry their schemas: `verbose`). */
+export const SCHEMA_AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false, strictRequired: false } as const;
 
 /** Which part of the schema a document is checked against. */
 export type SchemaPart = 'file' | 'scenario' | 'body';
-const PART_REF: Record<SchemaPart, string> = { file: '', scenario: '#/$defs/scenario', body: '#/$defs/body' };
+/** Each part's schema, by its id. */
+export const SCHEMA_PART_IDS: Readonly<Record<SchemaPart, string>> = { file: SCENARIO_SCHEMA.$id, scenario: `${SCENARIO_SCHEMA.$id}#/$defs/scenario`, body: `${SCENARIO_SCHEMA.$id}#/$defs/body` };
+
+/** A validator of each part. */
+export type SchemaValidators = Readonly<Record<SchemaPart, ValidateFunction>>;
+
+/**
+ * The schema compiled by Ajv (checked against its meta-schema first), and a validator of each
+ * part. `source: true` keeps each function's code (for Ajv's standalone code: schema-cache.ts).
+ */
+export function compileSchema(o: { source?: boolean } = {}): { ajv: Ajv2020; validators: SchemaValidators } {
+  const ajv = new Ajv2020({ ...SCHEMA_AJV_OPTIONS, ...(o.source === true ? { code: { source: true } } : {}) });
+  ajv.addVocabulary(['x-expected', 'x-unit', 'x-message']);
+  ajv.addSchema(SCENARIO_SCHEMA);
+  const part = (p: SchemaPart): ValidateFunction => ajv.getSchema(SCHEMA_PART_IDS[p])!;
+  return { ajv, validators: { file: part('file'), scenario: part('scenario'), body: part('body') } };
+}
+
+const compileValidators = (): SchemaValidators => compileSchema().validators;
+/** Where the validators come from (useSchemaValidators), and what it gave, once. */
+let loadValidators: () => SchemaValidators = compileValidators;
+let validators: SchemaValidators | undefined;
+
+/**
+ * Makes `load` the source of the validators (Node front ends: Ajv's standalone code cached on
+ * disk, schema-cache.ts) instead of compiling the schema at first use — which it must equal:
+ * the same validation and the same errors. Undefined restores compiling.
+ */
+export function useSchemaValidators(load: (() => SchemaValidators) | undefined): void {
+  loadValidators = load ?? compileValidators;
+  validators = undefined;
+}
+
+function validator(part: SchemaPart): ValidateFunction {
+  validators ??= loadValidators();
+  return validators[part];
+}
 
 /** A document being validated, and where each of its keys and values was written. */
 export interface DocView<At> {
@@ -202,7 +227,7 @@ function limitMessage<At>(e: ErrorObject, path: JsonPath, doc: DocView<At>): str
  * @returns every problem, worded, at the position of what is wrong (empty when valid)
  */
 export function checkSchema<At>(part: SchemaPart, doc: DocView<At>): Array<SchemaError<At>> {
-  const validate = validator(PART_REF[part]);
+  const validate = validator(part);
   if (validate(doc.value)) return [];
   const all = validate.errors ?? [];
   const combinators = all.filter((e) => (e.keyword === 'oneOf' || e.keyword === 'anyOf') && annotated(e) !== undefined);
