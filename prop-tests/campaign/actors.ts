@@ -282,7 +282,9 @@ export async function runPoke(port: HypercallPort, raw: Record<string, unknown>)
 /** Parameters of a 'guest-poke' actor: a guest kernel (booted on a domain) doing one thing. */
 export interface GuestPokeParams {
   /**
-   * node-hint: populate one page of its own with a NUMA node byte beyond the host's nodes (B15).
+   * node-hint: populate one page of its own with a NUMA node byte beyond the host's nodes (B15);
+   *   then, with `variant`, one reservation call whose arguments do_memory_op refuses before
+   *   doing anything (badArgsCall()).
    * foreign-populate: populate one page into another guest — an XSM denial (B12).
    * tmem-fill: free one page, then fill an ephemeral tmem pool with `size` puts (B11's setting).
    * increase: increase_reservation of its own (`size` selects order and count, see guestOp()).
@@ -404,12 +406,34 @@ function guestOp(p: GuestPokeParams): [string, object] {
   }
 }
 
+/**
+ * A guest's reservation call on itself that Xen refuses at decode (do_memory_op answers
+ * start_extent, 0, having done nothing), from `variant` (bits 0-1 the rule, bits 2-3 the op:
+ * populate_physmap, increase_reservation, decrease_reservation):
+ *   0  an extent list shorter than nr_extents (guest_handle_subrange_okay)
+ *   1  XENMEMF_exact_node_request from a domain that is not the control domain (propagate_node)
+ *   2  XENMEMF_address_bits of 1…PAGE_SHIFT (construct_memop_from_reservation)
+ *   3  an exact node request naming a node byte at or above MAX_NUMNODES
+ */
+function badArgsCall(variant: number, size: number): [string, object] {
+  const ops = ['XENMEM_populate_physmap', 'XENMEM_increase_reservation', 'XENMEM_decrease_reservation', 'XENMEM_populate_physmap'] as const;
+  const op = ops[(variant >> 2) & 3];
+  const list = op === 'XENMEM_decrease_reservation' ? [0] : [SPARE_GFN + 4];
+  switch (variant & 3) {
+    case 0: return [op, { domid: DOMID_SELF, nr_extents: 2, extent_order: 0, mem_flags: 0, extent_start: list }];
+    case 1: return [op, { domid: DOMID_SELF, nr_extents: 1, extent_order: 0, mem_flags: exactNode(0), extent_start: list }];
+    case 2: return [op, { domid: DOMID_SELF, nr_extents: 1, extent_order: 0, mem_flags: 1 + (size % 12), extent_start: list }];
+    default: return [op, { domid: DOMID_SELF, nr_extents: 1, extent_order: 0, mem_flags: exactNode(64 + (size % 8)), extent_start: list }];
+  }
+}
+
 /** The 'guest-poke' actor (ActorSpec.boot names its domain): its calls come from that guest. */
 export async function runGuestPoke(port: HypercallPort, raw: Record<string, unknown>): Promise<void> {
   const p = raw as unknown as GuestPokeParams;
   const hc = async (op: string, args: object) => (await port.hypercall(op as never, args as never)) as Record<string, unknown>;
   if (p.action === 'node-hint') {
     await hc('XENMEM_populate_physmap', { domid: DOMID_SELF, nr_extents: 1, extent_order: 0, mem_flags: xenmemfNode(p.size), extent_start: [SPARE_GFN] });
+    if (p.variant !== undefined) await hc(...badArgsCall(p.variant, p.size));
     return;
   }
   if (p.action === 'foreign-populate') {

@@ -8,7 +8,8 @@
 // sim/registry.ts.
 
 import type { Call } from '../../hv/index.ts';
-import { EINVAL, ENOMEM, ESRCH } from '../../hv/errno.ts';
+import { EINVAL, ENOMEM, EPERM, ESRCH } from '../../hv/errno.ts';
+import { XENMEMF } from '../../hv/flags.ts';
 import { DOMID_MAX, XEN_DOMINF } from '../../hv/ops.ts';
 import { features, type Features } from '../../hv/version.ts';
 import type { Owner } from '../../sim/owner.ts';
@@ -67,6 +68,33 @@ function deltaTracker(filter: (c: Readonly<Call>) => boolean): (v: SectionView) 
 /** memop-max-order's default for domUs (XSA-158, and 4.3's "≤ 9 without I/O capabilities"). */
 const GUEST_MAX_ORDER = 9;
 
+/** PAGE_SHIFT, and MAX_NUMNODES on x86 (xen/include/xen/numa.h). */
+const PAGE_SHIFT = 12;
+const MAX_NUMNODES = 64;
+
+/**
+ * Why do_memory_op refuses a reservation call's arguments before doing anything — it answers
+ * start_extent — or undefined (xen/common/memory.c, 4.22): the extent list shorter than
+ * nr_extents (guest_handle_subrange_okay); XENMEMF_address_bits of 1…PAGE_SHIFT
+ * (construct_memop_from_reservation); a node byte at or above MAX_NUMNODES from the control
+ * domain, or an exact node request from any other domain (propagate_node, from 2fece35303;
+ * `nodeHintChecked`); XENMEMF_vnode requests are not judged here.
+ */
+function decodeRefusal(call: Readonly<Call>, feat: Features): string | undefined {
+  const a = argsOf(call);
+  const nr = num(a.nr_extents, 0);
+  if (num(a.start_extent, 0) >= nr) return undefined;
+  if (Array.isArray(a.extent_start) && a.extent_start.length < nr) return `its extent list holds ${a.extent_start.length} of nr_extents ${nr}`;
+  const xmf = num(a.mem_flags, 0);
+  const bits = xmf & 0xff;
+  if (bits !== 0 && bits <= PAGE_SHIFT) return `XENMEMF_address_bits(${bits}) is at most PAGE_SHIFT`;
+  if (xmf & XENMEMF.vnode && feat.vnodeFlag) return undefined;
+  const node = ((xmf >>> 8) & 0xff) - 1;
+  if (node === -1 || !feat.nodeHintChecked) return undefined;
+  if (call.caller === CONTROL_DOMID) return node >= MAX_NUMNODES ? `the control domain's node ${node} is at or above MAX_NUMNODES` : undefined;
+  return xmf & XENMEMF.exact_node_request ? `an exact node request from d${call.caller}, not the control domain` : undefined;
+}
+
 /**
  * reservation-accounting: populate_physmap / increase_reservation return the extents they added
  * (tot_pages and the p2m — or, for increase, unmapped extents — grew by exactly rc × 2^order);
@@ -77,7 +105,8 @@ const GUEST_MAX_ORDER = 9;
  */
 const reservationAccounting: MonitorFactory = (owner) => {
   const ledger = ledgerOf(owner);
-  const perKindMaxOrder = features(owner.hv.version).perKindMaxOrder;
+  const feat = features(owner.hv.version);
+  const perKindMaxOrder = feat.perKindMaxOrder;
   const track = deltaTracker((c) => RESERVATION.has(c.op));
   return {
     name: 'reservation-accounting',
@@ -96,6 +125,10 @@ const reservationAccounting: MonitorFactory = (owner) => {
       const who = `${info.actor}: ${call.op.replace('XENMEM_', '')}[d${String(t)},${nr}×o${num(a.extent_order, 0)}]`;
       if (typeof rc !== 'number' || !Number.isSafeInteger(rc) || rc < 0) return null; // memop-returns-extents' case
       if (rc < start || rc > Math.max(start, nr)) return `${who} returned ${rc}, outside [start_extent ${start}, nr_extents ${nr}]`;
+      const refusal = decodeRefusal(call, feat);
+      if (refusal !== undefined && (rc !== start || d.allocated || d.tot !== 0 || d.mapped !== 0 || d.unmapped !== 0)) {
+        return `${who}: ${refusal}, so do_memory_op refuses it before doing anything, yet it returned ${rc} and moved tot_pages by ${d.tot}`;
+      }
       if (call.caller !== CONTROL_DOMID && call.op !== 'XENMEM_decrease_reservation' && num(a.extent_order, 0) > GUEST_MAX_ORDER && (rc !== start || d.allocated)) {
         return `${who}: a guest's order-${num(a.extent_order, 0)} request (above memop-max-order ${GUEST_MAX_ORDER}) ${rc !== start ? `returned ${rc}` : 'allocated memory'}`;
       }
@@ -198,6 +231,14 @@ function permitted(caller: number, op: string, target: number | undefined, s: Sn
   return false;
 }
 
+/** A guest's XENMEM_exchange with an extent order above its memop-max-order (refused with -EPERM). */
+function exchangeOrderOver(call: Readonly<Call>): boolean {
+  if (call.op !== 'XENMEM_exchange' || call.caller === CONTROL_DOMID) return false;
+  const a = argsOf(call);
+  const order = (r: unknown): number => num(typeof r === 'object' && r !== null ? (r as Args).extent_order : 0, 0);
+  return Math.max(order(a.in), order(a.out)) > GUEST_MAX_ORDER;
+}
+
 /** Ops that may legitimately fail after changing state (partial progress is their contract). */
 const PARTIAL_ON_ERROR = new Set(['XEN_DOMCTL_set_paging_mempool_size', 'XENMEM_exchange']);
 
@@ -236,6 +277,9 @@ const privilege: MonitorFactory = (owner) => {
         const refused = RESERVATION.has(call.op) ? rc === num(argsOf(call).start_extent, 0) || (typeof rc === 'number' && rc < 0) : typeof rc === 'number' && rc < 0;
         if (!refused) return `${who} is not permitted, yet it answered ${String(rc)}`;
       }
+      // The other way round: the policy lets it, so the XSM check cannot be what says no (but for
+      // a guest's exchange above its memop-max-order: multipage_allocation_permitted's -EPERM).
+      if (allowed === true && rc === -EPERM && !exchangeOrderOver(call)) return `${who} is permitted (the dummy XSM policy), yet it answered -EPERM`;
       if (typeof rc === 'number' && rc < 0 && !RESERVATION.has(call.op) && !PARTIAL_ON_ERROR.has(call.op) && !call.op.startsWith('TMEM_') && c.first !== undefined) {
         return `${who} answered ${rc} but changed state (${c.first})`;
       }

@@ -570,13 +570,17 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     // than an order-10 extent (xl's maxmem > memory, a guest booted ballooned down), so max_pages
     // does not refuse such an extent too and only the order limit stands between it and memory.
     if (asksBeyond(g)) builder.maxSlack = Math.max(builder.maxSlack ?? 256, GUEST_ROOM);
+    // A node hint and its refused call: max_mem leaves room for both pages, so only the decode
+    // rules stand between the refused call and memory.
+    if (g.action === 'node-hint' && g.variant !== undefined) builder.maxSlack = Math.max(builder.maxSlack ?? 256, 8);
     // A claim for the room it may balloon up into: max_mem leaves that room.
     const room = g.bootClaim ?? 0;
     if (room > 0) {
       builder.bootClaim = Math.max(builder.bootClaim ?? 0, room);
       builder.maxSlack = Math.max(builder.maxSlack ?? 256, builder.bootClaim);
     }
-    const shape = g.action === 'exchange' ? { pages, variant: g.variant ?? 0, addressBits: dmaBits(s) } : g.action === 'decrease' ? { pages } : {};
+    const shape = g.action === 'exchange' ? { pages, variant: g.variant ?? 0, addressBits: dmaBits(s) } : g.action === 'decrease' ? { pages }
+      : g.action === 'node-hint' && g.variant !== undefined ? { variant: g.variant } : {};
     guestPoke(`${g.action}-${i + 1}`, `g${on + 1}`, { action: g.action, size, ...shape });
   }
   for (const [i, r] of (s.rogues ?? []).entries()) {

@@ -125,6 +125,54 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
     });
   }, 120_000);
 
+  /** Runs the reservation ops of guests through `rewrite` of their arguments (the hypervisor sees the rewrite, monitors the call as issued). */
+  function decodeAs(rewrite: (args: Record<string, unknown>) => Record<string, unknown> | undefined): void {
+    type Sections = (caller: number, op: string, args: unknown) => unknown;
+    const proto = Hypervisor.prototype as unknown as { sections: Sections };
+    patch(proto, 'sections', (orig: Sections): Sections => function (this: Hypervisor, caller, op, args) {
+      const reservation = op === 'XENMEM_populate_physmap' || op === 'XENMEM_increase_reservation' || op === 'XENMEM_decrease_reservation';
+      const changed = caller !== 0 && reservation && typeof args === 'object' && args !== null ? rewrite(args as Record<string, unknown>) : undefined;
+      return orig.call(this, caller, op, changed ?? args);
+    });
+  }
+
+  /** One guest (with room and free memory) whose node-hint poke ends with badArgsCall(variant). */
+  const badArgs = (variant: number): CampaignScenario => ({
+    xen: '4.22', inject: [], claimMode: 1, hostMiB: 12, dom0MiB: 1, nodes: 1,
+    guests: [{ type: 'pv', memPct: 50, dieAfter: 0 }], pokes: [], guestOps: [{ action: 'node-hint', on: 0, arg: 0, variant }],
+  });
+
+  test('reservation-accounting: each refused argument shape (guest-ops node-hint variants) does nothing on the real tree, and is a breach when read anyway', async () => {
+    // variant bits 0-1: short list, exact node from a guest, address bits ≤ PAGE_SHIFT, exact
+    // node ≥ MAX_NUMNODES; bits 2-3: populate_physmap, increase_reservation, decrease_reservation.
+    for (let variant = 0; variant < 12; variant++) {
+      const real = await runOnce(badArgs(variant), new SeededRandom(1), true);
+      expect(real.failure, `variant ${variant}`).toBeUndefined();
+      const replies = real.trace!.split('\n').filter((l) => l.includes('"a":"node-hint-1"') && l.includes('"kind":"result"'));
+      expect(replies.map((l) => (JSON.parse(l) as { r: { result: { rc: number } } }).r.result.rc), `variant ${variant}`).toEqual([1, 0]);
+    }
+    // The hypervisor reading what do_memory_op refuses: the list's own length, or the flags
+    // without the node request.
+    decodeAs((a) => {
+      const list = a.extent_start;
+      const flags = a.mem_flags as number;
+      if (Array.isArray(list) && list.length > 0 && list.length < (a.nr_extents as number)) return { ...a, nr_extents: list.length };
+      if ((flags & (1 << 17)) !== 0 || (flags & 0xff) !== 0) return { ...a, mem_flags: 0 };
+      return undefined;
+    });
+    for (const variant of [0, 1, 3, 4, 5, 7, 9, 11]) {
+      const broken = await runOnce(badArgs(variant), new SeededRandom(1));
+      expect(broken.failure?.message, `variant ${variant}`).toMatch(/^reservation-accounting: node-hint-1: \w+\[d1,[12]×o0\]: (its extent list holds 1 of nr_extents 2|an exact node request from d1, not the control domain), so do_memory_op refuses it/);
+    }
+  });
+
+  test('privilege: a guest\'s call on its own domain answered -EPERM (the policy permits it) is a breach', async () => {
+    await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 1 }, 'privilege', () =>
+      patch(HypercallContext.prototype, 'xsmTarget', (orig) => function (this: HypercallContext, caller, d) {
+        return caller !== 0 && d.domid === caller ? false : orig.call(this, caller, d);
+      }));
+  }, 120_000);
+
   test('guest-ops: a guest\'s order-10 superpage meets neither max_pages nor a lack of memory, only the order limit', async () => {
     const s: CampaignScenario = {
       xen: '4.22', inject: [], claimMode: 1, hostMiB: 12, dom0MiB: 1, nodes: 1,
