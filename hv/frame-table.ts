@@ -13,6 +13,8 @@ const FINE_SHIFT = 9;
 /** Frames per 1 GiB chunk (2^18, MAX_ORDER's block). */
 const CHUNK = 2 ** 18;
 const CHUNK_SHIFT = 18;
+/** Uniform chunk tables kept for reuse. */
+const SPARE_TABLES_MAX = 16;
 /** Owner value meaning "look one level down"; never a domid, OWNER_FREE or OWNER_ANON. */
 export const OWNER_MIXED = 0xfffd;
 
@@ -29,6 +31,8 @@ export class FrameTable {
   private readonly top: Uint16Array;
   /** The 2 MiB entries of each MIXED chunk, else null. */
   private readonly tables: Array<ChunkTable | null>;
+  /** Chunk tables made uniform again, every `frames` entry null, for reuse. */
+  private readonly spare: ChunkTable[] = [];
 
   constructor(
     /** Frames [0, nrFrames) exist. */
@@ -64,7 +68,15 @@ export class FrameTable {
         this.top[c] = owner;
         this.tables[c] = null;
       } else if (this.top[c] !== owner) {
-        this.setInChunk(this.chunkTable(c), p, cEnd, owner);
+        const table = this.chunkTable(c);
+        this.setInChunk(table, p, cEnd, owner);
+        // A large write may have left the chunk uniform (a destroy frees a chunk 256 MiB at a
+        // time): then it is one entry again. Checked only after writes of 1/8 chunk or more.
+        if (cEnd - p >= CHUNK / 8 && isUniform(table, owner)) {
+          this.top[c] = owner;
+          this.tables[c] = null;
+          if (this.spare.length < SPARE_TABLES_MAX) this.spare.push(table);
+        }
       }
       p = cEnd;
     }
@@ -150,7 +162,8 @@ export class FrameTable {
   private chunkTable(c: number): ChunkTable {
     const t = this.top[c];
     if (t === OWNER_MIXED) return this.tables[c]!;
-    const table: ChunkTable = { owner: new Uint16Array(FINE).fill(t), frames: new Array<Uint16Array | null>(FINE).fill(null) };
+    const table = this.spare.pop() ?? { owner: new Uint16Array(FINE), frames: new Array<Uint16Array | null>(FINE).fill(null) };
+    table.owner.fill(t);
     this.top[c] = OWNER_MIXED;
     this.tables[c] = table;
     return table;
@@ -160,8 +173,8 @@ export class FrameTable {
     let p = lo;
     while (p < hi) {
       const i = (p >>> FINE_SHIFT) & (FINE - 1);
-      const eEnd = Math.min((Math.floor(p / FINE) + 1) * FINE, hi);
-      if (p % FINE === 0 && eEnd - p === FINE) {
+      const eEnd = Math.min(p - (p & (FINE - 1)) + FINE, hi);
+      if ((p & (FINE - 1)) === 0 && eEnd - p === FINE) {
         table.owner[i] = owner;
         table.frames[i] = null;
       } else if (table.owner[i] !== owner) {
@@ -181,7 +194,7 @@ export class FrameTable {
     let p = lo;
     while (p < hi) {
       const i = (p >>> FINE_SHIFT) & (FINE - 1);
-      const eEnd = Math.min((Math.floor(p / FINE) + 1) * FINE, hi);
+      const eEnd = Math.min(p - (p & (FINE - 1)) + FINE, hi);
       const o = table.owner[i];
       if (o === OWNER_MIXED) {
         const frames = table.frames[i]!;
@@ -192,4 +205,11 @@ export class FrameTable {
     }
     return true;
   }
+}
+
+/** True when every 2 MiB entry of a chunk table has `owner` (none is MIXED). */
+function isUniform(table: ChunkTable, owner: number): boolean {
+  const o = table.owner;
+  for (let i = 0; i < FINE; i++) if (o[i] !== owner) return false;
+  return true;
 }

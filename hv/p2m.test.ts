@@ -104,4 +104,27 @@ describe(`P2m (seed: ${pinnedSeed})`, () => {
     expect(p2m.drain(3, runs)).toBe(3);
     expect(expand(runs)).toEqual([1000, 1001, 3000]);
   });
+
+  test('a group drained and mapped again goes to the back of the relinquish order, across many batches', () => {
+    const p2m = new P2m();
+    const GROUP = 4096;
+    // 3000 groups of one frame each, mapped in descending group order.
+    for (let g = 2999; g >= 0; g--) p2m.map(g * GROUP, 1 + g, 1);
+    const runs = new FrameRuns();
+    const first: number[] = [];
+    for (let k = 0; k < 2500; k++) {
+      runs.clear();
+      expect(p2m.drain(1, runs)).toBe(1);
+      first.push(...expand(runs));
+    }
+    expect(first).toEqual(Array.from({ length: 2500 }, (_, k) => 3000 - k));
+    // Group 2999 (drained first) is mapped again: it comes after the 500 groups still held.
+    p2m.map(2999 * GROUP + 7, 9000, 1);
+    runs.clear();
+    expect(p2m.drain(10_000, runs)).toBe(501);
+    expect(expand(runs)).toEqual([...Array.from({ length: 500 }, (_, k) => 500 - k), 9000]);
+    expect(p2m.size).toBe(0);
+    runs.clear();
+    expect(p2m.drain(10, runs)).toBe(0);
+  });
 });

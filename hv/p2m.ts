@@ -37,13 +37,30 @@ interface L2Table {
 
 const l2Index = (gpfn: number): number => Math.floor(gpfn / L1) % L1;
 
+/** A table with nothing mapped (every base 0, every leaf null, every count 0). */
+function emptyL2Table(): L2Table {
+  return { base: new Float64Array(L1), leaf: new Array<Uint32Array | null>(L1).fill(null), count: new Uint16Array(L1), mapped: 0 };
+}
+/** Emptied 2 MiB tables kept for reuse (a destroy splits each 1 GiB entry it drains in part). */
+const SPARE_TABLES_MAX = 8;
+
 export class P2m {
   /** Where unmapOne's run goes (it reports the mfn itself); never holds runs across calls. */
   private static readonly scratch = new FrameRuns();
   /** 1 GiB region index → base mfn of a 1 GiB superpage, or its 2 MiB table. */
   private readonly top = new Map<number, number | L2Table>();
-  /** Groups (gpfn / GROUP) mapped since last drained, in first-mapping order. */
-  private readonly groups = new Set<number>();
+  /** Emptied tables (as emptyL2Table makes them), for reuse. */
+  private readonly spareTables: L2Table[] = [];
+  /**
+   * Groups (gpfn / GROUP) mapped since last drained, in first-mapping order: groupOrder from
+   * groupHead on, and the same groups as a set. drain() only ever takes groups off the front, so
+   * it resumes at groupHead instead of walking the deleted entries at the front of a Set (that
+   * walk made a 1 TiB destroy quadratic in its 65,536 groups).
+   * Invariant: groupSet holds exactly groupOrder[groupHead ..], each once.
+   */
+  private groupOrder: number[] = [];
+  private groupHead = 0;
+  private readonly groupSet = new GroupSet();
   /** The group mapped last (skips the Set look-up on consecutive order-0 maps); -1 after a drain. */
   private lastGroup = -1;
   /** Number of mapped gpfns. */
@@ -103,7 +120,7 @@ export class P2m {
         this.top.set(k, m);
       } else {
         if (e === undefined) {
-          e = { base: new Float64Array(L1), leaf: new Array<Uint32Array | null>(L1).fill(null), count: new Uint16Array(L1), mapped: 0 };
+          e = this.spareTables.pop() ?? emptyL2Table();
           this.top.set(k, e);
         }
         this.mapInL2(e, p, kEnd, m - p);
@@ -140,7 +157,10 @@ export class P2m {
       }
       const t = this.unmapInL2(e, p, kEnd, limit - taken, out);
       taken += t;
-      if (e.mapped === 0) this.top.delete(k);
+      if (e.mapped === 0) {
+        this.top.delete(k);
+        if (this.spareTables.length < SPARE_TABLES_MAX) this.spareTables.push(e);
+      }
       if (taken >= limit) break;
       p = kEnd;
     }
@@ -171,19 +191,27 @@ export class P2m {
   drain(max: number, out: FrameRuns): number {
     let taken = 0;
     this.lastGroup = -1;
-    for (const g of this.groups) {
+    while (this.groupHead < this.groupOrder.length) {
+      const g = this.groupOrder[this.groupHead];
       const lo = g * GROUP;
       taken += this.unmapFirst(lo, lo + GROUP, max - taken, out);
       if (taken >= max && this.mappedPrefixOrAny(lo, GROUP, false) > 0) break;
-      this.groups.delete(g);
+      this.groupSet.delete(g);
+      this.groupHead++;
       if (taken >= max) break;
+    }
+    // Drop the drained front once it is most of the array (amortised O(1) per group).
+    if (this.groupHead > 1024 && this.groupHead * 2 > this.groupOrder.length) {
+      this.groupOrder = this.groupOrder.slice(this.groupHead);
+      this.groupHead = 0;
     }
     return taken;
   }
 
   /** Every (gpfn, mfn) pair in relinquish order (tests and reports; allocates). */
   *entries(): IterableIterator<[number, number]> {
-    for (const g of this.groups) {
+    for (let k = this.groupHead; k < this.groupOrder.length; k++) {
+      const g = this.groupOrder[k];
       for (let gpfn = g * GROUP; gpfn < (g + 1) * GROUP; gpfn++) {
         const mfn = this.lookup(gpfn);
         if (mfn >= 0) yield [gpfn, mfn];
@@ -229,7 +257,7 @@ export class P2m {
     const first = Math.floor(gpfn / GROUP);
     const last = Math.floor((gpfn + n - 1) / GROUP);
     if (first === last && first === this.lastGroup) return;
-    for (let g = first; g <= last; g++) this.groups.add(g);
+    for (let g = first; g <= last; g++) if (this.groupSet.add(g)) this.groupOrder.push(g);
     this.lastGroup = last;
   }
 
@@ -301,7 +329,9 @@ export class P2m {
 
   /** Splits a 1 GiB superpage entry into 512 2 MiB superpage entries. */
   private split1G(k: number, base: number): L2Table {
-    const e: L2Table = { base: new Float64Array(L1), leaf: new Array<Uint32Array | null>(L1).fill(null), count: new Uint16Array(L1).fill(L1), mapped: L2 };
+    const e = this.spareTables.pop() ?? emptyL2Table();
+    e.count.fill(L1);
+    e.mapped = L2;
     for (let i = 0; i < L1; i++) e.base[i] = base + i * L1;
     this.top.set(k, e);
     return e;
@@ -356,5 +386,60 @@ export class P2m {
       }
     }
     return found;
+  }
+}
+
+/** Group indexes per bit map (2^16 groups: 1 TiB of gpfns in 8 KiB). */
+const GROUPS_PER_MAP = 2 ** 16;
+
+/**
+ * A set of relinquish groups (gpfn / GROUP: any safe integer / 4096) as one bit map per 2^16 groups: add and delete
+ * are a bit operation (a Set<number> hashed and rehashed each of a 1 TiB guest's 65,536 groups).
+ * Invariant: size is the number of set bits; a map with no bit set is dropped.
+ */
+class GroupSet {
+  private readonly maps = new Map<number, { bits: Uint32Array; size: number }>();
+  /** The map used last, and its key (-1: none): populate notes groups of one map in a row. */
+  private last: { bits: Uint32Array; size: number } | undefined = undefined;
+  private lastKey = -1;
+
+  /** Adds g. @returns false when g was in the set already. */
+  add(g: number): boolean {
+    const k = Math.floor(g / GROUPS_PER_MAP);
+    const m = this.mapOf(k, true)!;
+    const i = g - k * GROUPS_PER_MAP;
+    const bit = 1 << (i & 31);
+    if (m.bits[i >>> 5] & bit) return false;
+    m.bits[i >>> 5] |= bit;
+    m.size++;
+    return true;
+  }
+
+  /** Removes g, which must be in the set. */
+  delete(g: number): void {
+    const k = Math.floor(g / GROUPS_PER_MAP);
+    const m = this.mapOf(k, false);
+    const i = g - k * GROUPS_PER_MAP;
+    const bit = 1 << (i & 31);
+    if (m === undefined || !(m.bits[i >>> 5] & bit)) assertFail(`p2m: group ${g} not held`);
+    m.bits[i >>> 5] &= ~bit;
+    if (--m.size > 0) return;
+    this.maps.delete(k);
+    this.last = undefined;
+    this.lastKey = -1;
+  }
+
+  private mapOf(k: number, make: boolean): { bits: Uint32Array; size: number } | undefined {
+    if (k === this.lastKey) return this.last;
+    let m = this.maps.get(k);
+    if (m === undefined && make) {
+      m = { bits: new Uint32Array(GROUPS_PER_MAP / 32), size: 0 };
+      this.maps.set(k, m);
+    }
+    if (m !== undefined) {
+      this.last = m;
+      this.lastKey = k;
+    }
+    return m;
   }
 }

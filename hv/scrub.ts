@@ -28,6 +28,8 @@ const COUNT = 0;
 const MARK = 1;
 const CLEAR = 2;
 type WalkOp = typeof COUNT | typeof MARK | typeof CLEAR;
+/** Spare region maps and chunk tables kept for reuse, of each kind. */
+const SPARE_MAX = 64;
 
 /** The 2 MiB regions of a chunk that is neither all clean nor all dirty. */
 interface ChunkTable {
@@ -43,6 +45,12 @@ export class DirtyFrames {
   /** Dirty frames per chunk; chunks at or beyond its length are clean. */
   private chunkDirty = new Uint32Array(0);
   private tables: Array<ChunkTable | null> = [];
+  /**
+   * Dropped region maps and chunk tables, for reuse (a populate scrubbing 256 pages at a time
+   * makes and drops one map per 2 MiB it scrubs); at most SPARE_MAX of each.
+   */
+  private readonly spareBits: Uint32Array[] = [];
+  private readonly spareTables: ChunkTable[] = [];
 
   /** Marks [start, start + len) dirty (free_heap_pages with need_scrub). */
   mark(start: number, len: number): void {
@@ -137,7 +145,8 @@ export class DirtyFrames {
           p = cEnd;
           continue;
         }
-        table = { count: new Uint16Array(REGION).fill(allDirty ? REGION : 0), bits: new Array<Uint32Array | null>(REGION).fill(null) };
+        table = this.spareTables.pop() ?? { count: new Uint16Array(REGION), bits: new Array<Uint32Array | null>(REGION).fill(null) };
+        table.count.fill(allDirty ? REGION : 0);
         this.tables[c] = table;
         found -= here;
       }
@@ -146,7 +155,11 @@ export class DirtyFrames {
       if (op !== COUNT) {
         const now = op === MARK ? dirty + (cEnd - p) - n : dirty - n;
         this.chunkDirty[c] = now;
-        if (now === 0 || now === CHUNK) this.tables[c] = null;
+        if (now === 0 || now === CHUNK) {
+          // Every region is now all clean or all dirty: the table holds no map.
+          if (this.spareTables.length < SPARE_MAX) this.spareTables.push(table);
+          this.tables[c] = null;
+        }
       }
       p = cEnd;
     }
@@ -175,7 +188,8 @@ export class DirtyFrames {
           p = rEnd;
           continue;
         }
-        bits = new Uint32Array(WORDS).fill(allDirty ? 0xffffffff : 0);
+        bits = this.spareBits.pop() ?? new Uint32Array(WORDS);
+        bits.fill(allDirty ? 0xffffffff : 0);
         table.bits[i] = bits;
       }
       const n = bitsWalk(bits, p & (REGION - 1), ((rEnd - 1) & (REGION - 1)) + 1, op);
@@ -183,7 +197,10 @@ export class DirtyFrames {
       if (op !== COUNT) {
         const now = op === MARK ? rc + (rEnd - p) - n : rc - n;
         table.count[i] = now;
-        if (now === 0 || now === REGION) table.bits[i] = null;
+        if (now === 0 || now === REGION) {
+          if (this.spareBits.length < SPARE_MAX) this.spareBits.push(bits);
+          table.bits[i] = null;
+        }
       }
       p = rEnd;
     }
