@@ -6,6 +6,7 @@
 // Invariant: a chunk or entry whose owner is MIXED has the finer table below it; no other has.
 
 import { assert } from './assert.ts';
+import { TypedSlab } from './typed-slab.ts';
 
 /** Frames per 2 MiB entry and entries per 1 GiB chunk. */
 const FINE = 512;
@@ -33,6 +34,8 @@ export class FrameTable {
   private readonly tables: Array<ChunkTable | null>;
   /** Chunk tables made uniform again, every `frames` entry null, for reuse. */
   private readonly spare: ChunkTable[] = [];
+  /** Where the per-frame tables of MIXED 2 MiB entries come from and go back to. */
+  private readonly fine = new TypedSlab(Uint16Array, FINE);
 
   constructor(
     /** Frames [0, nrFrames) exist. */
@@ -65,8 +68,10 @@ export class FrameTable {
       const c = p >>> CHUNK_SHIFT;
       const cEnd = Math.min((c + 1) * CHUNK, hi);
       if (p % CHUNK === 0 && cEnd - p === CHUNK) {
+        const old = this.tables[c];
         this.top[c] = owner;
         this.tables[c] = null;
+        if (old !== null) this.releaseTable(old);
       } else if (this.top[c] !== owner) {
         const table = this.chunkTable(c);
         this.setInChunk(table, p, cEnd, owner);
@@ -75,7 +80,7 @@ export class FrameTable {
         if (cEnd - p >= CHUNK / 8 && isUniform(table, owner)) {
           this.top[c] = owner;
           this.tables[c] = null;
-          if (this.spare.length < SPARE_TABLES_MAX) this.spare.push(table);
+          this.releaseTable(table);
         }
       }
       p = cEnd;
@@ -158,6 +163,17 @@ export class FrameTable {
     return true;
   }
 
+  /** Gives a chunk table no longer used, and its per-frame tables, back for reuse. */
+  private releaseTable(table: ChunkTable): void {
+    for (let i = 0; i < FINE; i++) {
+      const f = table.frames[i];
+      if (f === null) continue;
+      this.fine.give(f);
+      table.frames[i] = null;
+    }
+    if (this.spare.length < SPARE_TABLES_MAX) this.spare.push(table);
+  }
+
   /** The 2 MiB table of chunk c, created from its uniform owner if needed. */
   private chunkTable(c: number): ChunkTable {
     const t = this.top[c];
@@ -176,11 +192,13 @@ export class FrameTable {
       const eEnd = Math.min(p - (p & (FINE - 1)) + FINE, hi);
       if ((p & (FINE - 1)) === 0 && eEnd - p === FINE) {
         table.owner[i] = owner;
+        const dropped = table.frames[i];
+        if (dropped !== null) this.fine.give(dropped);
         table.frames[i] = null;
       } else if (table.owner[i] !== owner) {
         let frames = table.frames[i];
         if (frames === null) {
-          frames = new Uint16Array(FINE).fill(table.owner[i]);
+          frames = this.fine.take().fill(table.owner[i]);
           table.owner[i] = OWNER_MIXED;
           table.frames[i] = frames;
         }

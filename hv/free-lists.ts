@@ -11,6 +11,7 @@
 // head count of every table equals the heads it holds (checkStructure proves both).
 
 import { assert, assertFail } from './assert.ts';
+import { TypedSlab } from './typed-slab.ts';
 
 /** Frames per 2 MiB region and regions per 1 GiB chunk. */
 const REGION = 512;
@@ -25,7 +26,7 @@ const ORDER1 = 2;
 const STRIDE = 3;
 /** Where a region table keeps its number of heads (after its REGION slots). */
 const HEADS = REGION * STRIDE;
-/** Emptied tables of each kind kept for reuse (bounds both the churn and the memory they hold). */
+/** Emptied chunk arrays kept for reuse (bounds both the churn and the memory they hold). */
 const SPARE_TABLES_MAX = 64;
 
 export class FreeLists {
@@ -40,8 +41,12 @@ export class FreeLists {
   private readonly regions: Array<Array<Uint32Array | null> | null>;
   /** Per chunk, how many of its region tables exist. */
   private readonly regionTables: Uint16Array;
-  /** Emptied region and 2 MiB-head tables (every order field 0) and chunk arrays (every entry null), for reuse. */
-  private readonly spare: Uint32Array[] = [];
+  /**
+   * Region and 2 MiB-head tables: fresh ones are all 0, and only emptied ones (every order field
+   * and the head count 0) go back, so a table taken needs no clearing.
+   */
+  private readonly slab = new TypedSlab(Uint32Array, HEADS + 1);
+  /** Emptied chunk arrays (every entry null), for reuse. */
   private readonly spareChunks: Array<Array<Uint32Array | null>> = [];
 
   constructor(
@@ -171,7 +176,7 @@ export class FreeLists {
     if ((mfn & (REGION - 1)) === 0) {
       let mid = this.mids[c];
       if (mid === null) {
-        mid = this.spare.pop() ?? new Uint32Array(HEADS + 1);
+        mid = this.slab.take();
         this.mids[c] = mid;
       }
       return mid;
@@ -184,7 +189,7 @@ export class FreeLists {
     const r = (mfn >>> REGION_SHIFT) & (REGION - 1);
     let t = rs[r];
     if (t === null) {
-      t = this.spare.pop() ?? new Uint32Array(HEADS + 1);
+      t = this.slab.take();
       rs[r] = t;
       this.regionTables[c]++;
     }
@@ -195,13 +200,13 @@ export class FreeLists {
   private dropTable(mfn: number): void {
     const c = mfn >>> CHUNK_SHIFT;
     if ((mfn & (REGION - 1)) === 0) {
-      if (this.spare.length < SPARE_TABLES_MAX) this.spare.push(this.mids[c]!);
+      this.slab.give(this.mids[c]!);
       this.mids[c] = null;
       return;
     }
     const rs = this.regions[c]!;
     const r = (mfn >>> REGION_SHIFT) & (REGION - 1);
-    if (this.spare.length < SPARE_TABLES_MAX) this.spare.push(rs[r]!);
+    this.slab.give(rs[r]!);
     rs[r] = null;
     if (--this.regionTables[c] > 0) return;
     if (this.spareChunks.length < SPARE_TABLES_MAX) this.spareChunks.push(rs);

@@ -9,6 +9,7 @@
 
 import { assert, assertFail } from './assert.ts';
 import { FrameRuns } from './frame-runs.ts';
+import { TypedSlab } from './typed-slab.ts';
 
 /** Frames per 2 MiB entry, and 2 MiB entries per 1 GiB entry. */
 const L1 = 512;
@@ -51,6 +52,8 @@ export class P2m {
   private readonly top = new Map<number, number | L2Table>();
   /** Emptied tables (as emptyL2Table makes them), for reuse. */
   private readonly spareTables: L2Table[] = [];
+  /** Where the 4 KiB tables (leaves) come from and go back to. */
+  private readonly leaves = new TypedSlab(Uint32Array, L1);
   /**
    * Groups (gpfn / GROUP) mapped since last drained, in first-mapping order: groupOrder from
    * groupHead on, and the same groups as a set. drain() only ever takes groups off the front, so
@@ -270,11 +273,13 @@ export class P2m {
       const m = p + delta;
       if (p % L1 === 0 && sEnd - p === L1 && m % L1 === 0 && e.count[i] === 0) {
         e.base[i] = m;
+        const empty = e.leaf[i];
+        if (empty !== null) this.leaves.give(empty);
         e.leaf[i] = null;
       } else {
         let leaf = e.leaf[i];
         if (leaf === null) {
-          leaf = new Uint32Array(L1);
+          leaf = this.leaves.take().fill(0);
           e.leaf[i] = leaf;
         }
         for (let q = p; q < sEnd; q++) {
@@ -322,7 +327,10 @@ export class P2m {
         e.mapped--;
         taken++;
       }
-      if (e.count[i] === 0) e.leaf[i] = null;
+      if (e.count[i] === 0) {
+        this.leaves.give(leaf);
+        e.leaf[i] = null;
+      }
     }
     return taken;
   }
@@ -339,7 +347,7 @@ export class P2m {
 
   /** Splits a 2 MiB superpage entry into 512 4 KiB entries. */
   private split2M(e: L2Table, i: number): void {
-    const leaf = new Uint32Array(L1);
+    const leaf = this.leaves.take();
     for (let j = 0; j < L1; j++) leaf[j] = e.base[i] + j;
     e.leaf[i] = leaf;
     e.base[i] = 0;
