@@ -1,8 +1,12 @@
-// Every example in examples/ runs, from the sources, as a user runs it: the scripts with node (tsx
-// registered the way cli/bin.mjs does, so `xen-memsim` is the sources), the property module
+// Every example in examples/ runs as a user runs it: the scripts with node from the sources (tsx
+// registered the way cli/bin.mjs does, so `xen-memsim` is the sources), the property modules
 // through `xen-memsim check --property`, the scenario file through `xen-memsim run` and its trace
-// through `replay`. examples/emulator.prop.test.ts is a vitest file of its own. The installed
-// package runs a few of them again from the tarball (package.test.ts).
+// through `replay`. The command line runs from the sources (cli/bin.mjs through tsx) where the
+// loader matters — a .ts property module, which only a loader can import; for the .mjs examples
+// it is the command line compiled once for the test run (cli/test-support/compiled-cli.ts, the
+// default of runCli), which loads them as the installed package does, without tsx's start-up
+// (~1.3 s of CPU) in front of each of seven runs (a refused replay of a .ts module's trace imports nothing). examples/emulator.prop.test.ts is a vitest file of
+// its own. The installed package runs a few of them again from the tarball (package.test.ts).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +18,13 @@ const HOOKS = join(ROOT, 'workers', 'tsx-worker-hooks.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'xen-memsim-examples-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The command line from the sources (cli/bin.mjs through tsx), not the test run's compiled one. */
+/** The command line from the sources (cli/bin.mjs through tsx), not the test run's compiled one: for a .ts module. */
 const FROM_SOURCES = { sources: true } as const;
 
 /** `node examples/FILE`, from the repository's root. */
 const example = (file: string) => runCli([], { command: { file: process.execPath, args: ['--import', HOOKS, join('examples', file)] } });
 
-describe('examples/ (from the sources)', () => {
+describe('examples/', () => {
   test('hypercall.mjs: a plain script boots a host and issues hypercalls', async () => {
     const r = await example('hypercall.mjs');
     expect(r.stderr).toBe('');
@@ -49,7 +53,7 @@ describe('examples/ (from the sources)', () => {
   });
 
   test('running-domains-hold-no-claim.mjs under `check --property`: holds for the campaign\'s builders (exit 0)', async () => {
-    const r = await runCli(['check', '--property', 'examples/running-domains-hold-no-claim.mjs', '--family', 'xl', '--runs', '60'], FROM_SOURCES);
+    const r = await runCli(['check', '--property', 'examples/running-domains-hold-no-claim.mjs', '--family', 'xl', '--runs', '60']);
     expect(r.stdout).toMatch(/^check: no failure in 60 runs /);
     expect(r.status).toBe(0);
   });
@@ -62,7 +66,7 @@ describe('examples/ (from the sources)', () => {
     expect(r.status).toBe(1);
     // The replay file names the module; replay imports it only when allowed, as the line printed says.
     expect(r.stdout).toContain(`(xen-memsim replay ${out} --plugin world/test-plugins/first-guest.ts)`);
-    const refused = await runCli(['replay', out], FROM_SOURCES);
+    const refused = await runCli(['replay', out]);
     expect(refused.stderr).toMatch(/the trace names a plugin module this replay may not import: \S*\/world\/test-plugins\/first-guest\.ts\. .*--plugin \S*\/world\/test-plugins\/first-guest\.ts /);
     expect(refused.stderr).not.toMatch(STACK_FRAME);
     expect(refused.status).toBe(2);
@@ -73,28 +77,28 @@ describe('examples/ (from the sources)', () => {
   });
 
   test('`check --property` with a module that cannot be loaded, or defines no property: exit 2, saying which', async () => {
-    const missing = await runCli(['check', '--property', 'examples/no-such.mjs', '--runs', '1'], FROM_SOURCES);
+    const missing = await runCli(['check', '--property', 'examples/no-such.mjs', '--runs', '1']);
     expect(missing.stderr).toMatch(/^xen-memsim check: --property: cannot load plugin module file:.*examples\/no-such\.mjs: /m);
     expect(missing.stderr).not.toMatch(STACK_FRAME);
     expect(missing.status).toBe(2);
-    const none = await runCli(['check', '--property', 'examples/greedy-toolstack.mjs', '--runs', '1'], FROM_SOURCES);
+    const none = await runCli(['check', '--property', 'examples/greedy-toolstack.mjs', '--runs', '1']);
     expect(none.stderr).toMatch(/--property: file:.*greedy-toolstack\.mjs defines no property \(export what defineProperty returns\)/);
     expect(none.status).toBe(2);
   });
 
   test('greedy-toolstack.json under `run`: the actor and the property from the file, exit 1 named; the trace replays', async () => {
     const trace = join(dir, 'greedy.jsonl');
-    const r = await runCli(['run', 'examples/greedy-toolstack.json', '--trace', trace], FROM_SOURCES);
+    const r = await runCli(['run', 'examples/greedy-toolstack.json', '--trace', trace]);
     expect(r.stdout).toMatch(/xl-1\$ xl create web\.cfg {3}\(exit 0\)/);
     expect(r.stdout).toMatch(/-- greedy-toolstack: FAILED \(property\): running-domains-hold-no-claim: d2 runs with 4096 pages still claimed;/);
     expect(r.status).toBe(1);
     const plugins = ['--plugin', 'examples/running-domains-hold-no-claim.mjs', '--plugin', 'examples/greedy-toolstack.mjs'];
     expect(r.stdout).toContain(`trace written to ${trace} (xen-memsim replay ${trace} ${plugins.join(' ')})`);
-    const rep = await runCli(['replay', trace, ...plugins], FROM_SOURCES);
+    const rep = await runCli(['replay', trace, ...plugins]);
     expect(rep.stdout).toMatch(/^replay reproduced the run exactly/);
     expect(rep.status).toBe(0);
     // Allowing one of the two is not enough: the other is named.
-    const half = await runCli(['report', trace, '--out', join(dir, 'greedy.html'), ...plugins.slice(0, 2)], FROM_SOURCES);
+    const half = await runCli(['report', trace, '--out', join(dir, 'greedy.html'), ...plugins.slice(0, 2)]);
     expect(half.stderr).toMatch(/may not import: \S*\/examples\/greedy-toolstack\.mjs\. /);
     expect(half.status).toBe(2);
   });
