@@ -11,7 +11,7 @@ import { replayTrace } from '../../world/replay.ts';
 import { failureKey } from './campaign.ts';
 import { runOnce } from './run.ts';
 import { renameSchedule, scenarioCandidates, shrinkCase, type Case } from './shrink.ts';
-import { squeezeMiB, toScenarioSpec, type CampaignScenario } from './scenario.ts';
+import { freeAtBoot, hostMiBOf, squeezeMiB, toScenarioSpec, type CampaignScenario } from './scenario.ts';
 import './plugin.ts';
 import { patch } from './test-support/patch.ts';
 
@@ -121,5 +121,63 @@ describe('scenario cuts that bring sizes down', () => {
     const smaller = { ...s, xls: [{ ...s.xls![0], memoryMiB: 2 }] };
     expect(renameSchedule(s, smaller, ['xl-1', 'xl-create-1', 'xl-1'])).toEqual(['xl-1', 'xl-create-1', 'xl-1']);
     expect(renameSchedule(s, { ...smaller, guests: [] }, ['xl-1', 'xl-create-1', 'xl-1'])).toEqual(['xl-create-1']);
+  });
+});
+
+describe('shrinking long traces: exhausted hosts, early polls, long-lived actors', () => {
+  test('an xl create that B7 lets fail after populating (1553 sections: 769 pages before an 8 MiB host runs out) shrinks to a 1 MiB build on a host dom0 leaves a page or so of: tens of sections', async () => {
+    const s: CampaignScenario = { ...base, inject: ['B7'], claimModeFixed: true, hostMiB: 1, guests: [], pokes: [], xls: [{ type: 'pv', memPct: 20, claimMode: 0 }], noClaims: true };
+    const { first, key, best } = await shrinkFrom(s, 60);
+    expect(key).toBe('property:creation-atomic');
+    expect(first.steps).toBeGreaterThan(1500);
+    expect(best.steps).toBeLessThanOrEqual(20);
+    // The free memory came down page by page (dom0 holds the rest from boot), not in MiB.
+    expect(best.scenario.dom0Pages).toBeDefined();
+    expect(freeAtBoot(best.scenario)).toBeLessThan(256);
+    await expectReplays(best, key);
+  }, 600_000);
+
+  test('a balloon that polled before the build had pages (B2, 19 sections) shrinks by moving those polls past the failure: 12 sections at most, the scenario as it was', async () => {
+    const s: CampaignScenario = { ...base, inject: ['B2'], claimModeFixed: true, hostMiB: 4, guests: [{ type: 'pv', memPct: 6, dieAfter: 0 }], pokes: [{ action: 'balloon', target: 1, polls: 6, size: 5 }] };
+    const { first, key, best } = await shrinkFrom(s, 100);
+    expect(key).toBe('property:claim-accounting');
+    expect(first.steps).toBeGreaterThanOrEqual(19);
+    expect(best.steps).toBeLessThanOrEqual(12);
+    await expectReplays(best, key);
+  }, 600_000);
+
+  test("a self-ballooning Linux guest's frontswap shrunk again too soon (B14, 6417 sections of tmem calls) shrinks with its tmem calls a second: below 2000 sections in 30 runs", async () => {
+    const s: CampaignScenario = { ...base, xen: '4.3', inject: ['B14'], claimModeFixed: true, hostMiB: 9, guests: [], pokes: [], linux: [{ seed: 15 }] };
+    const { first, key, best } = await shrinkFrom(s, 30);
+    expect(key).toBe('property:frontswap-inertia');
+    expect(first.steps).toBeGreaterThan(6000);
+    expect(best.steps).toBeLessThan(2000);
+    expect(best.scenario.linux![0].opsPerTick).toBeLessThan(256);
+    await expectReplays(best, key);
+  }, 600_000);
+
+  test('a candidate runs at most one section past the best case: a longer run stops there (step-limit), a failure before it is what it was', async () => {
+    const s: CampaignScenario = { ...base, inject: ['B7'], claimModeFixed: true, hostMiB: 1, guests: [], pokes: [], xls: [{ type: 'pv', memPct: 20, claimMode: 0 }], noClaims: true };
+    const full = await runOnce(s, new SeededRandom(1));
+    expect(full.failure?.kind).toBe('property');
+    const capped = await runOnce(s, new SeededRandom(1), false, 'at-end', { stepCap: 100 });
+    expect(capped.failure).toMatchObject({ kind: 'step-limit', step: 100 });
+    const atCap = await runOnce(s, new SeededRandom(1), false, 'at-end', { stepCap: full.failure!.step + 1 });
+    expect(atCap.failure).toEqual(full.failure);
+  }, 600_000);
+
+  test("cuts offer the tmem fill's puts, a Linux guest's tmem calls a second, less free memory; a cut that leaves too small a host gets the least valid one", () => {
+    const tmem: CampaignScenario = { ...base, xen: '4.3', hostMiB: 6, guests: [{ type: 'pv', memPct: 20, dieAfter: 0 }, { type: 'pv', memPct: 70, dieAfter: 0 }], pokes: [], tmem: true };
+    const fills = [...scenarioCandidates(tmem)].map((c) => c.tmemFill).filter((m) => m !== undefined);
+    expect(fills).toEqual(expect.arrayContaining([0, Math.floor(freeAtBoot(tmem) / 2)]));
+    const free = [...scenarioCandidates(tmem)].filter((c) => c.dom0Pages !== undefined).map((c) => freeAtBoot(c));
+    expect(Math.min(...free)).toBe(1);
+    const linux: CampaignScenario = { ...base, xen: '4.3', hostMiB: 9, guests: [], pokes: [], linux: [{ seed: 1 }] };
+    expect([...scenarioCandidates(linux)].map((c) => c.linux?.[0].opsPerTick)).toEqual(expect.arrayContaining([0, 128]));
+    expect([...scenarioCandidates(linux)].map((c) => c.linux?.[0].workload)).toEqual(expect.arrayContaining(['idle', 'steady']));
+    // A guest op that asks beyond its memory gives a 1 MiB base host its room (8 MiB); dropping it leaves a host of 4 MiB, the least.
+    const room: CampaignScenario = { ...base, hostMiB: 1, guests: [{ type: 'pv', memPct: 0, dieAfter: 0 }], pokes: [], guestOps: [{ action: 'superpage', on: 0, arg: 0 }, { action: 'foreign-populate', on: 0, arg: 0 }] };
+    const dropped = [...scenarioCandidates(room, true)].find((c) => c.guestOps?.length === 1 && c.guestOps[0].action === 'foreign-populate');
+    expect(dropped && hostMiBOf(dropped)).toBe(4);
   });
 });
