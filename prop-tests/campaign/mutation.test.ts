@@ -12,7 +12,7 @@ import { TOOLSTACK_BUGS } from '../../toolstack/bugs.ts';
 import { pinnedSeed } from '../setup.ts';
 import { monitorNames } from '../../sim/registry.ts';
 import './plugin.ts';
-import { failureKey, runCampaign, type CampaignOptions } from './campaign.ts';
+import { failureKey, runCampaign, type CampaignOptions, type CampaignResult } from './campaign.ts';
 import { runOnce } from './run.ts';
 import type { CampaignScenario, Family } from './scenario.ts';
 
@@ -62,6 +62,19 @@ function options(h: Hunt, over: Partial<CampaignOptions> = {}): CampaignOptions 
   };
 }
 
+/**
+ * A control campaign by its options, run once: a campaign is a function of them (pinned seed, run
+ * budget; time only bounds a shrink, and a control that finds nothing shrinks nothing), and B1-B4
+ * share one (4.22 without a bug, the default families, seed 1, 400 runs).
+ */
+const controls = new Map<string, Promise<CampaignResult>>();
+function control(o: CampaignOptions): Promise<CampaignResult> {
+  const key = JSON.stringify(o);
+  let c = controls.get(key);
+  if (c === undefined) controls.set(key, (c = runCampaign(o)));
+  return c;
+}
+
 describe(`mutation score over every injectable bug (fast-check seed ${pinnedSeed}; campaign seeds pinned per bug)`, () => {
   test('the table covers every bug the hypervisor, toolstack, tmem and guest layers define', () => {
     const all = [...Object.keys(HV_BUGS), ...Object.keys(TOOLSTACK_BUGS), ...OTHER_BUGS].sort();
@@ -81,7 +94,7 @@ describe(`mutation score over every injectable bug (fast-check seed ${pinnedSeed
     console.log(`${bug}: ${failureKey(f.failure)} after ${f.runsToFind} runs (${(f.msToFind / 1000).toFixed(2)} s, ${f.strategy}), ${f.stepsBefore} → ${f.stepsAfter} sections`);
 
     // The control: the same families, seed and budget on a version/config without the bug.
-    const c = await runCampaign(options(h, { ...h.control, shrinkRuns: 20 }));
+    const c = await control(options(h, { ...h.control, shrinkRuns: 20 }));
     const key = c.found === undefined ? undefined : failureKey(c.found.failure);
     expect(key === undefined || !new RegExp(`^property:(${h.property})$`).test(key), `control reported ${key}: ${c.found?.failure.message}`).toBe(true);
     if (h.control.xen === '4.22') expect(c.found).toBeUndefined();
