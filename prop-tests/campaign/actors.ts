@@ -480,12 +480,17 @@ export async function runDomidProbe(port: HypercallPort, raw: Record<string, unk
     for (let id = 0; id <= p.highest; id++) await port.hypercall('XEN_DOMCTL_getdomaininfo', { domid: id });
     await port.hypercall('XEN_DOMCTL_getdomaininfo', { domid: DOMID_MAX + 1 });
   }
+  // Then arguments Xen refuses with -EINVAL even from the control domain (domctl-results):
+  // pausing its own domain, a paging pool that is not whole pages, a domain with no vCPU.
+  await port.hypercall('XEN_DOMCTL_pausedomain', { domid: 0 });
+  await port.hypercall('XEN_DOMCTL_set_paging_mempool_size', { domid: 1, size: 4096 + 512 });
+  await port.hypercall('XEN_DOMCTL_createdomain', { name: 'probe', type: 'pv', max_vcpus: 0 });
 }
 
 /** The race campaign's small libxl-like builder and its "other toolstack thread". */
 registerActorKind('mini-builder', runMiniBuilder, import.meta.url);
 registerActorKind('poke', runPoke, import.meta.url);
-/** A dom0 tool reading every domid, present or not. */
+/** A dom0 tool reading every domid, present or not, then sending control ops arguments Xen refuses. */
 registerActorKind('domid-probe', runDomidProbe, import.meta.url);
 /** A guest kernel making one call of its own (boots on its domain). */
 registerActorKind('guest-poke', runGuestPoke, import.meta.url);

@@ -303,6 +303,28 @@ export function getdomaininfoAnswer(lookup: Features['getdomaininfo'], ids: read
 }
 
 /**
+ * Why Xen refuses a control domain's domctl with -EINVAL for its arguments alone, or undefined:
+ * XEN_DOMCTL_pausedomain of its own domain (domctl.c: no domain_pause() on current->domain), a
+ * paging pool size that is not whole pages (arch_set_paging_mempool_size: size & ~PAGE_MASK),
+ * XEN_DOMCTL_createdomain with max_vcpus 0 (sanitise_domain_config: "No vCPUS").
+ */
+function domctlArgRefusal(call: Readonly<Call>, s: Snap): string | undefined {
+  if (call.caller !== CONTROL_DOMID) return undefined;
+  const a = argsOf(call);
+  switch (call.op) {
+    case 'XEN_DOMCTL_pausedomain':
+      return a.domid === call.caller && s.doms.has(call.caller) ? 'it pauses its own domain' : undefined;
+    case 'XEN_DOMCTL_set_paging_mempool_size':
+      return typeof a.domid === 'number' && s.doms.has(a.domid) && typeof a.size === 'number' && Number.isSafeInteger(a.size) && a.size >= 0 && a.size % 4096 !== 0
+        ? `a paging pool of ${a.size} bytes is not whole pages` : undefined;
+    case 'XEN_DOMCTL_createdomain':
+      return a.max_vcpus === 0 ? 'a domain with max_vcpus 0' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
  * domctl-results: the control operations' answers match the state they read, and their effects
  * are what they answered: getdomaininfo (the first domain at or after the id asked for, its
  * counters and flags), physinfo (free and claimed pages), max_mem (max_pages = max_memkb / 4),
@@ -339,6 +361,8 @@ const domctlResults: MonitorFactory = (owner) => {
       const after = v.afterFirst;
       const rc = r.rc;
       const who = `${info.actor}: ${call.op}`;
+      const refusal = domctlArgRefusal(call, s);
+      if (refusal !== undefined && rc !== -EINVAL) return `${who}: ${refusal}, which Xen refuses with -EINVAL, yet it answered ${String(rc)}`;
       switch (call.op) {
         case 'XEN_DOMCTL_getdomaininfo': {
           if (call.caller !== CONTROL_DOMID || !Number.isInteger(a.domid) || (a.domid as number) < 0 || (a.domid as number) > 0xffff) return null;

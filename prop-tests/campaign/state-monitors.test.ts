@@ -166,6 +166,22 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
     }
   });
 
+  const refusedDomctls: Array<[string, string, (a: Record<string, unknown>) => boolean, number, RegExp]> = [
+    ['pausing its own domain', 'XEN_DOMCTL_pausedomain', (a) => a.domid === 0, 0, /it pauses its own domain, which Xen refuses with -EINVAL, yet it answered 0/],
+    ['a paging pool not in whole pages', 'XEN_DOMCTL_set_paging_mempool_size', (a) => (a.size as number) % 4096 !== 0, 0, /a paging pool of 4608 bytes is not whole pages, which Xen refuses with -EINVAL, yet it answered 0/],
+    ['a domain with no vCPU', 'XEN_DOMCTL_createdomain', (a) => a.max_vcpus === 0, -12, /a domain with max_vcpus 0, which Xen refuses with -EINVAL, yet it answered -12/],
+  ];
+  test.each(refusedDomctls)('domctl-results: the control domain\'s %s (the rogue family\'s domid-probe sends it) answered other than -EINVAL is a breach', async (_what, op, hit, lie, message) => {
+    const o = { ...BUDGET, xen: '4.22' as const, inject: [], families: ['rogue' as const], seed: 1 };
+    expect((await runCampaign(o)).found?.failure.message).toBeUndefined();
+    patch(Hypervisor.prototype, 'step', (orig: Step): Step => function (this: Hypervisor, call) {
+      const label = orig.call(this, call);
+      if (call.done && call.op === op && call.caller === 0 && hit(call.args as Record<string, unknown>)) (call.result as { rc: number }).rc = lie;
+      return label;
+    });
+    expect((await runCampaign(o)).found?.failure.message ?? 'nothing found').toMatch(message);
+  }, 240_000);
+
   test('privilege: a guest\'s call on its own domain answered -EPERM (the policy permits it) is a breach', async () => {
     await firesOnlyWhenBroken({ xen: '4.22', inject: [], families: ['guest-ops'], seed: 1 }, 'privilege', () =>
       patch(HypercallContext.prototype, 'xsmTarget', (orig) => function (this: HypercallContext, caller, d) {
