@@ -1,5 +1,5 @@
 // The whole `npm run demo` (issue 15): the scheduled demo and `demo --threads`, each the command
-// line itself in a child process (tsx, as `npm run demo` runs it), measured alternately in the
+// line itself in a child process (`node cli/bin.mjs demo`, as `npm run demo` runs it), measured alternately in the
 // same run — wall time, the child's CPU time and its peak RSS (every thread of it: one process) —
 // and the threaded demo's ratio to the scheduled one (on a shared machine the CPU time is the
 // steadier figure: wall time there is mostly waiting for a core). Each writes its traces and reports to a temporary
