@@ -755,7 +755,11 @@ function describeActor(a: ActorSpec): string {
     case 'script':
       return `script of ${((raw.steps as unknown[] | undefined) ?? []).length} steps`;
     case 'linux':
-      return `Linux guest kernel in ${a.boot ?? '?'} (self-ballooning)`;
+    {
+      const p = raw as unknown as LinuxGuestOptions;
+      const ops = p.tmemOpsPerTickMax !== undefined && p.tmemOpsPerTickMax !== LINUX_OPS_PER_TICK ? `, ≤ ${p.tmemOpsPerTickMax} tmem calls a second` : '';
+      return `Linux guest kernel in ${a.boot ?? '?'} (self-ballooning${p.workload !== 'bursty' ? `, ${p.workload} workload` : ''}${ops})`;
+    }
     default:
       return a.kind;
   }

@@ -1,15 +1,24 @@
 // Shrinking a failing case — scenario and schedule — towards a small counterexample, on long
 // traces too. First it drops what can go (actors, guests, faults, the mini-builders altogether
 // when nothing runs in them) until nothing more can; then it cuts sizes where a trace's length
-// enters (the failing xl or squeezed build's memory down to the least its type allows, the
-// squeeze's whole blocks with it, slack and grabs, vNUMA memory, guest ops' boot claims and sizes,
-// a family's flags, a plan back to plain, smaller hosts and extent counts); a cut actor's part of
-// the schedule follows it by kind and name, and after a kept cut the next round goes on from the
-// same place in the list. Each candidate is tried under a few schedules (the current choices,
-// arrival order, seeded random ones); then a postpone pass runs each actor only when nothing else
-// can, then delta debugging on the choice sequence (zero or drop chunks, lower single choices). A
+// enters: first the long-lived actors' traffic (the tmem fill's puts, a Linux guest's tmem calls
+// a second and its workload), then the failing xl or squeezed build's memory down to the least
+// its type allows, the squeeze's whole blocks with it, slack and grabs, vNUMA memory, guest ops'
+// boot claims and sizes, a family's flags, a plan back to plain, smaller hosts and extent counts,
+// and last less free memory (dom0 holds the rest from boot, page by page: a build that fails
+// after populating fails after one page). A cut whose host fell below the world's least gets the
+// least valid one. A cut actor's part of the schedule follows it by kind and name, and after a
+// kept cut the next round goes on from the same place in the list. Each candidate is tried under
+// its likeliest schedule (the current run by actor names); then a postpone pass runs each actor
+// only when nothing else can; a names pass leaves chunks of one actor's picks out (a poll or a
+// step it took too early moves past the failure); delta debugging on the choice sequence (zero
+// or drop chunks, lower single choices); and only then each candidate under the other schedules
+// (choice indexes, arrival order, seeded random ones). With time left at a local minimum, once
+// more from the first case with every schedule a candidate at once (the smaller result wins). A
 // candidate is kept when it breaks the same property in no more critical sections and is no
-// larger. Bounded by runs and a deadline; under a runs budget, deterministic. fast-check's own
+// larger; its run stops one section past
+// the best case's (runOnce's stepCap: one that does not fail by then cannot be kept) and at the
+// deadline. Bounded by runs and a deadline; under a runs budget, deterministic. fast-check's own
 // shrinker then polishes what is left of the time (campaign.ts).
 
 import { ChoiceSequence, Pct, SeededRandom, type SchedulePolicy } from '../../sim/policy.ts';
@@ -383,24 +392,35 @@ export async function shrinkCase(first: Case, cx: ShrinkContext): Promise<{ best
   // First what can go (a scenario's sizes are judged by what is left), then everything; each
   // candidate under its one likeliest schedule first, the others only when nothing else is left
   // (on a long trace a run is dear, and most candidates fail to fail).
-  await scenarioPass(st, true, 0);
+  await greedy(st, 0);
+  if (late(st)) return { best: st.best, runs: st.runs };
+  // Time left at a local minimum: once more from the first case, every schedule a candidate
+  // before the next candidate (another path down, which on short traces often ends lower).
+  // (Its progress is reported only where it gets below the first path's best.)
+  const again: Shrinking = { best: first, runs: st.runs, cx: { ...cx, onCase: (c, m) => (smallerCase(c, st.best) ? cx.onCase?.(c, m) : undefined) } };
+  await greedy(again, 'all');
+  return { best: smallerCase(again.best, st.best) ? again.best : st.best, runs: again.runs };
+}
+
+/** The passes until none makes progress; `tier` 'all': each candidate under every schedule at once. */
+async function greedy(st: Shrinking, tier: 0 | 'all'): Promise<void> {
+  await scenarioPass(st, true, tier);
   for (let progress = true; progress && !late(st); ) {
-    progress = await scenarioPass(st, false, 0);
+    progress = await scenarioPass(st, false, tier);
     if (!progress && !late(st)) progress = await postponePass(st);
     if (!progress && !late(st)) progress = await namesPass(st);
     if (!progress && !late(st)) progress = await choicesPass(st);
-    if (!progress && !late(st)) progress = await scenarioPass(st, false, 1);
+    if (!progress && !late(st) && tier === 0) progress = await scenarioPass(st, false, 1);
   }
-  return { best: st.best, runs: st.runs };
 }
 
 /**
- * Structural cuts, each under `tier`'s schedules (schedulesFor), until none of the best case's
+ * Structural cuts, each under `tier`'s schedules (schedulesFor; 'all': both tiers'), until none of the best case's
  * still fails. After a cut the next round starts at
  * the same place in the new case's candidates (the cuts before it failed a moment ago and mostly
  * still do): on a long trace every run is dear. @returns whether any cut was kept
  */
-async function scenarioPass(st: Shrinking, dropsOnly: boolean, tier: 0 | 1): Promise<boolean> {
+async function scenarioPass(st: Shrinking, dropsOnly: boolean, tier: 0 | 1 | 'all'): Promise<boolean> {
   let kept = false;
   for (let at = 0; ; ) {
     const from = st.best;
@@ -408,7 +428,7 @@ async function scenarioPass(st: Shrinking, dropsOnly: boolean, tier: 0 | 1): Pro
     let found = -1;
     for (let n = 0; n < cands.length && found < 0; n++) {
       const i = (at + n) % cands.length;
-      for (const policy of schedulesFor(from, cands[i], st.cx.seed, tier)) {
+      for (const policy of tier === 'all' ? [...schedulesFor(from, cands[i], st.cx.seed, 0), ...schedulesFor(from, cands[i], st.cx.seed, 1)] : schedulesFor(from, cands[i], st.cx.seed, tier)) {
         if (late(st)) return kept;
         if (await offer(st, cands[i], policy, SHORTER_ONLY.has(cands[i]))) {
           found = i;
