@@ -33,6 +33,9 @@ export class RecordingPolicy implements SchedulePolicy {
   }
 }
 
+/** The world's most wallBudgetMs (a week; it must be in (0, this]): a deadline already past gives it 1 ms. */
+const WORLD_WALL_BUDGET_MAX_MS = 604_800_000;
+
 /** Bounds of one run besides the campaign's own (runOnce). */
 export interface RunLimits {
   stepCap?: number;
@@ -109,7 +112,7 @@ export async function runOnce(s: CampaignScenario, policy: SchedulePolicy, keepT
   const spec = toScenarioSpec(s);
   const r = await runScheduled(spec, rec, {
     maxSteps: Math.min(campaignMaxSteps(spec), Math.max(1, Math.floor(limits.stepCap ?? Infinity))),
-    ...(limits.deadline !== undefined && limits.deadline < Infinity ? { wallBudgetMs: Math.max(0, limits.deadline - performance.now()) } : {}),
+    ...(limits.deadline !== undefined && limits.deadline < Infinity ? { wallBudgetMs: Math.min(WORLD_WALL_BUDGET_MAX_MS, Math.max(1, Math.ceil(limits.deadline - performance.now()))) } : {}),
     invariants: !fast,
     onStep: fast ? (_i, owner) => checkInvariants(owner.hv, false) : undefined,
     driver: killingDriver(s, spec.actors.map((a) => a.name)),
