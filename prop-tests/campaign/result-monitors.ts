@@ -9,7 +9,9 @@
 
 import type { Call } from '../../hv/index.ts';
 import { EINVAL, ENOMEM, EPERM, ESRCH } from '../../hv/errno.ts';
+import { MAX_NUMNODES } from '../../hv/claim-sets.ts';
 import { XENMEMF } from '../../hv/flags.ts';
+import { PAGE_SHIFT } from '../../hv/page-allocator.ts';
 import { DOMID_MAX, XEN_DOMINF } from '../../hv/ops.ts';
 import { features, type Features } from '../../hv/version.ts';
 import type { Owner } from '../../sim/owner.ts';
@@ -67,10 +69,6 @@ function deltaTracker(filter: (c: Readonly<Call>) => boolean): (v: SectionView) 
 
 /** memop-max-order's default for domUs (XSA-158, and 4.3's "≤ 9 without I/O capabilities"). */
 const GUEST_MAX_ORDER = 9;
-
-/** PAGE_SHIFT, and MAX_NUMNODES on x86 (xen/include/xen/numa.h). */
-const PAGE_SHIFT = 12;
-const MAX_NUMNODES = 64;
 
 /**
  * Why do_memory_op refuses a reservation call's arguments before doing anything — it answers

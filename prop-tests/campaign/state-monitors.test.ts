@@ -13,7 +13,7 @@ import { pinnedSeed } from '../setup.ts';
 import { EINVAL, ENOMEM, ESRCH } from '../../hv/errno.ts';
 import { domainInfo } from '../../hv/domctl.ts';
 import { DOMID_MAX, DOMID_SELF } from '../../hv/ops.ts';
-import { memfBits } from '../../hv/flags.ts';
+import { memfBits, XENMEMF } from '../../hv/flags.ts';
 import { SeededRandom } from '../../sim/policy.ts';
 import { getdomaininfoAnswer } from './result-monitors.ts';
 import { runOnce } from './run.ts';
@@ -157,7 +157,7 @@ describe(`results checked against state (fast-check seed ${pinnedSeed}; campaign
       const list = a.extent_start;
       const flags = a.mem_flags as number;
       if (Array.isArray(list) && list.length > 0 && list.length < (a.nr_extents as number)) return { ...a, nr_extents: list.length };
-      if ((flags & (1 << 17)) !== 0 || (flags & 0xff) !== 0) return { ...a, mem_flags: 0 };
+      if ((flags & XENMEMF.exact_node_request) !== 0 || (flags & 0xff) !== 0) return { ...a, mem_flags: 0 };
       return undefined;
     });
     for (const variant of [0, 1, 3, 4, 5, 7, 9, 11]) {
