@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, test } from 'vitest';
 import type { ScenarioSpec } from '../sim/scenario.ts';
 import { replayTrace } from './replay.ts';
@@ -58,6 +59,26 @@ console.log(JSON.stringify({ dir: tree.dir, root: files.PACKAGE_ROOT, version: f
     expect(JSON.parse(r.stdout)).toEqual({ dir: tree.dir, root, version, demo: join(root, 'scenarios', 'demo.json') });
     // The tree's modules are ES modules by its package.json, not by syntax detection.
     expect(JSON.parse(readFileSync(join(tree.dir, 'package.json'), 'utf8'))).toMatchObject({ name: 'xen-memsim', type: 'module' });
+  });
+
+  test("an actor thread's module loads by piscina's require() in one synchronous step (no top-level await in its graph), the run's plugins inside the promise it exports", async () => {
+    const tree = compiledTree()!;
+    const file = fileURLToPath(tree.map(source('workers/actor-thread.ts'))!);
+    // As piscina's worker.js getHandler does: require(filename), then await its default export.
+    // A graph with top-level await throws ERR_REQUIRE_ASYNC_MODULE here; piscina then import()s
+    // it again, and a require racing that import is a V8 fatal that kills the process.
+    const load = (plugins: string[]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const code = `const { parentPort, workerData } = require('node:worker_threads');
+let ns;
+try { ns = require(workerData.file); } catch (e) { parentPort.postMessage('require: ' + (e.code ?? e.message)); return; }
+Promise.resolve(ns.default).then((f) => parentPort.postMessage((ns.__esModule === true ? 'esm ' : 'cjs ') + typeof f), (e) => parentPort.postMessage('rejected: ' + e.message));`;
+        const w = new Worker(`(() => { ${code} })()`, { eval: true, workerData: { file, plugins } });
+        w.once('message', (m: string) => void w.terminate().then(() => resolve(m)));
+        w.once('error', reject);
+      });
+    expect(await load([tree.map(TEST_ACTORS_PLUGIN)!])).toBe('esm function');
+    expect(await load([pathToFileURL(join(tree.dir, 'no-such-plugin.js')).href])).toMatch(/^rejected: cannot load plugin module file:.*no-such-plugin\.js/);
   });
 
   test('a run whose observer module is not in the tree runs its owner on the sources: the same trace as on the tree', async () => {
