@@ -6,6 +6,7 @@
 
 import type { Cleancache, FileKey } from './cleancache.ts';
 import type { Frontswap } from './frontswap.ts';
+import { PfnFifo } from './pfn-lists.ts';
 import type { PfnSpace } from './pfn-space.ts';
 import type { WorkloadSample } from './workload.ts';
 
@@ -35,8 +36,8 @@ function cacheKey(k: FileKey): string {
  * once; `swapped` and the free slot list are disjoint; frontswap only holds offsets in `swapped`.
  */
 export class GuestMm {
-  /** Resident anonymous pages, oldest first (Set keeps insertion order = LRU order). */
-  private readonly anonResident = new Set<number>();
+  /** Resident anonymous pages, oldest first (LRU order: pages only leave from the oldest end). */
+  private readonly anonResident = new PfnFifo();
   /** Swapped-out anonymous pages by swap offset, oldest first. */
   private readonly swapped = new Set<number>();
   /** Page cache: key → {pfn, key}, least recently used first. */
@@ -114,10 +115,8 @@ export class GuestMm {
 
   /** Swaps the oldest resident anon page out: frontswap first, else the swap disk. */
   private async swapOutOne(): Promise<boolean> {
-    const first = this.anonResident.values().next();
-    if (first.done) return false;
-    const pfn = first.value;
-    this.anonResident.delete(pfn);
+    const pfn = this.anonResident.shift();
+    if (pfn === undefined) return false;
     const offset = this.freeSlots.pop() ?? this.nextSlot++;
     const inTmem = this.frontswap?.enabled && this.spendTmem() ? await this.frontswap.store(offset, pfn) : false;
     if (!inTmem) this.stats.diskSwapOuts++;
@@ -145,7 +144,7 @@ export class GuestMm {
       // The free list first, synchronously: an async call per page was most of a guest's work.
       const pfn = this.pfns.allocPage() ?? (await this.allocPage());
       if (pfn === undefined) return;
-      this.anonResident.add(pfn);
+      this.anonResident.push(pfn);
       total++;
     }
     if (total > targetAnon) {
@@ -153,8 +152,9 @@ export class GuestMm {
       const drop = total - targetAnon;
       const dropSwapped = Math.floor((drop * this.swapped.size) / total);
       for (const offset of firstOf(this.swapped, dropSwapped)) await this.freeSwapSlot(offset);
-      for (const pfn of firstOf(this.anonResident, drop - dropSwapped)) {
-        this.anonResident.delete(pfn);
+      for (let k = drop - dropSwapped; k > 0; k--) {
+        const pfn = this.anonResident.shift();
+        if (pfn === undefined) break;
         this.pfns.freePage(pfn);
       }
     }
@@ -177,7 +177,7 @@ export class GuestMm {
       // A frontswap load that misses (or is skipped) reads the slot from disk instead.
       if (this.frontswap?.has(offset) && this.spendTmem()) await this.frontswap.load(offset, pfn);
       await this.freeSwapSlot(offset);
-      this.anonResident.add(pfn);
+      this.anonResident.push(pfn);
       this.stats.swapIns++;
       done++;
     }

@@ -10,7 +10,8 @@ import { WORKLOAD_KINDS } from './workload.ts';
  * The model's limits:
  * - maxPfn ≤ 2^22 (16 GiB), and Committed_AS at a surge's top (level × initialPages) ≤ 2^22
  *   pages: the kernel models every page it holds or swaps — a state byte and a list entry per
- *   pfn, a Set entry per anonymous page resident or swapped (V8's Sets stop at 2^24 entries) —
+ *   pfn, a list entry per anonymous page resident and a Set entry per page swapped (V8's Sets
+ *   stop at 2^24 entries) —
  *   and moves each page it swaps one by one (~70 µs a page measured on a busy 2-core machine:
  *   2^22 pages is minutes, not hours);
  * - initialPages ≥ 2048 (8 MiB, the smallest guest the campaigns run): the boot reservation (kernel image, mem_map) needs room;

@@ -4,6 +4,7 @@
 // ballooned stack, and both are asserted here.
 
 import { assert } from '../hv/assert.ts';
+import { PfnStack } from './pfn-lists.ts';
 
 /** Per-pfn state. */
 export const PfnState = {
@@ -26,9 +27,9 @@ export class PfnSpace {
   /** State of each pfn; written only through the methods below. */
   private readonly state: Uint8Array;
   /** Kernel free list as a stack: the allocator hands out the most recently freed pfn first. */
-  private readonly free: number[] = [];
+  private readonly free: PfnStack;
   /** Linux's ballooned_pages list; index length-1 is the list head (list_add / list_first_entry). */
-  private readonly ballooned: number[] = [];
+  private readonly ballooned: PfnStack;
   /** Number of pfns in state used. */
   private usedCount = 0;
 
@@ -45,6 +46,8 @@ export class PfnSpace {
     this.state = new Uint8Array(maxPfn);
     this.state.fill(PfnState.used, 0, reservedPages);
     this.usedCount = reservedPages;
+    this.free = new PfnStack(initialPages);
+    this.ballooned = new PfnStack(maxPfn - initialPages);
     for (let pfn = initialPages - 1; pfn >= reservedPages; pfn--) {
       this.state[pfn] = PfnState.free;
       this.free.push(pfn);
@@ -98,7 +101,7 @@ export class PfnSpace {
   /** The first n pfns of the balloon list from its head (increase_reservation's frame_list). */
   peekBallooned(n: number): number[] {
     const out: number[] = [];
-    for (let i = this.ballooned.length - 1; i >= 0 && out.length < n; i--) out.push(this.ballooned[i]);
+    for (let i = 0; i < this.ballooned.length && out.length < n; i++) out.push(this.ballooned.fromTop(i));
     return out;
   }
 
