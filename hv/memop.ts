@@ -381,6 +381,10 @@ class PopulateSections implements SectionRunner {
         case P_SCRUB: {
           // The scrub loop (4.22): one section per SCRUB_BATCH dirty pages; after each batch but the
           // last a pending preemption stashes the extent for the continuation to resume.
+          if (hv.dirty.frames === 0) { // nothing dirty anywhere: the loop finds nothing to scrub
+            this.#state = P_ASSIGN;
+            break;
+          }
           const end = this.#mfn + pow2(this.#a!.r.extentOrder);
           const at = this.#scrubAt;
           const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);

@@ -50,6 +50,9 @@ export class P2m {
   private static readonly scratch = new FrameRuns();
   /** 1 GiB region index → base mfn of a 1 GiB superpage, or its 2 MiB table. */
   private readonly top = new Map<number, number | L2Table>();
+  /** The top entry looked up last and its index (-1: none): an order-0 populate asks twice per extent. */
+  private lastTopKey = -1;
+  private lastTop: number | L2Table | undefined = undefined;
   /** Emptied tables (as emptyL2Table makes them), for reuse. */
   private readonly spareTables: L2Table[] = [];
   /** Where the 4 KiB tables (leaves) come from and go back to. */
@@ -80,7 +83,7 @@ export class P2m {
 
   /** The mfn mapped at gpfn, or -1. */
   lookup(gpfn: number): number {
-    const e = this.top.get(Math.floor(gpfn / L2));
+    const e = this.topEntry(Math.floor(gpfn / L2));
     if (e === undefined) return -1;
     if (typeof e === 'number') return e + (gpfn % L2);
     const i = l2Index(gpfn);
@@ -117,14 +120,14 @@ export class P2m {
       const k = Math.floor(p / L2);
       const kEnd = Math.min((k + 1) * L2, hi);
       const m = mfn + (p - gpfn);
-      let e = this.top.get(k);
+      let e = this.topEntry(k);
       if (typeof e === 'number') assertFail(`p2m: gpfn ${p} already mapped`);
       if (p % L2 === 0 && kEnd - p === L2 && m % L2 === 0 && (e === undefined || e.mapped === 0)) {
-        this.top.set(k, m);
+        this.setTop(k, m);
       } else {
         if (e === undefined) {
           e = this.spareTables.pop() ?? emptyL2Table();
-          this.top.set(k, e);
+          this.setTop(k, e);
         }
         this.mapInL2(e, p, kEnd, m - p);
       }
@@ -143,14 +146,14 @@ export class P2m {
     while (p < hi && taken < limit) {
       const k = Math.floor(p / L2);
       const kEnd = Math.min((k + 1) * L2, hi);
-      let e = this.top.get(k);
+      let e = this.topEntry(k);
       if (e === undefined) {
         p = kEnd;
         continue;
       }
       if (typeof e === 'number') {
         if (p % L2 === 0 && kEnd - p === L2 && limit - taken >= L2) {
-          this.top.delete(k);
+          this.deleteTop(k);
           out.push(e, L2);
           taken += L2;
           p = kEnd;
@@ -161,7 +164,7 @@ export class P2m {
       const t = this.unmapInL2(e, p, kEnd, limit - taken, out);
       taken += t;
       if (e.mapped === 0) {
-        this.top.delete(k);
+        this.deleteTop(k);
         if (this.spareTables.length < SPARE_TABLES_MAX) this.spareTables.push(e);
       }
       if (taken >= limit) break;
@@ -239,9 +242,28 @@ export class P2m {
     }
   }
 
+  /** top.get(k), remembering the last answer (every write to top goes through setTop/deleteTop). */
+  private topEntry(k: number): number | L2Table | undefined {
+    if (k === this.lastTopKey) return this.lastTop;
+    const e = this.top.get(k);
+    this.lastTopKey = k;
+    this.lastTop = e;
+    return e;
+  }
+
+  private setTop(k: number, e: number | L2Table): void {
+    this.top.set(k, e);
+    this.lastTopKey = -1;
+  }
+
+  private deleteTop(k: number): void {
+    this.top.delete(k);
+    this.lastTopKey = -1;
+  }
+
   /** The order-0 fast path: maps one gpfn where its 4 KiB table exists. */
   private mapOneInPlace(gpfn: number, mfn: number): boolean {
-    const e = this.top.get(Math.floor(gpfn / L2));
+    const e = this.topEntry(Math.floor(gpfn / L2));
     if (e === undefined) return false;
     if (typeof e === 'number') assertFail(`p2m: gpfn ${gpfn} already mapped`);
     const i = l2Index(gpfn);
@@ -341,7 +363,7 @@ export class P2m {
     e.count.fill(L1);
     e.mapped = L2;
     for (let i = 0; i < L1; i++) e.base[i] = base + i * L1;
-    this.top.set(k, e);
+    this.setTop(k, e);
     return e;
   }
 
@@ -361,7 +383,7 @@ export class P2m {
     while (p < hi) {
       const k = Math.floor(p / L2);
       const kEnd = Math.min((k + 1) * L2, hi);
-      const e = this.top.get(k);
+      const e = this.topEntry(k);
       if (e === undefined) {
         if (prefix) return found;
         p = kEnd;
