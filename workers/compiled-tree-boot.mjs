@@ -1,7 +1,7 @@
 // workers/compiled-tree.ts for a process that has no TypeScript loader yet: cli/bin.mjs, which
 // runs a command on the compiled sources (no tsx in the main thread) when it can. The module is
 // esbuild's transform of compiled-tree.ts, written once beside the trees (named by a hash of its
-// text and esbuild's version, made under a temporary name and renamed, as a tree is), with
+// text, its location and esbuild's version, made under a temporary name and renamed, as a tree is), with
 // `import.meta.url` kept the source's: it finds the same repository root and the same tree as
 // the source module does, and its packages (esbuild, jsonc-parser) resolve from node_modules.
 import { createHash } from 'node:crypto';
@@ -21,7 +21,7 @@ const CACHE = fileURLToPath(new URL('../node_modules/.cache/xen-memsim/', import
 export async function compiledTreeWithoutLoader() {
   try {
     const text = readFileSync(SOURCE, 'utf8');
-    const hash = createHash('sha256').update(`${version}\0${text}`).digest('hex').slice(0, 16);
+    const hash = createHash('sha256').update(`${version}\0${SOURCE.href}\0${text}`).digest('hex').slice(0, 16);
     const file = join(CACHE, `compiled-tree-${hash}.mjs`);
     if (!existsSync(file)) {
       const { code } = transformSync(text, { loader: 'ts', format: 'esm', target: `node${process.versions.node}`, define: { 'import.meta.url': JSON.stringify(SOURCE.href) } });
