@@ -5,7 +5,8 @@
 //
 // A caller claims a slot (CAS free -> threadId+1), writes a request into the slot payload, stores
 // reqSeq+1, rings the doorbell; then spins on respSeq and, failing that, Atomics.waits on it in
-// bounded slices while watching the owner's heartbeat. The owner polls every slot's reqSeq, hands
+// bounded slices while watching the owner's heartbeat. Both ends spin only briefly and never
+// while the machine is oversubscribed (mailbox-spin.ts): there a futex beats a spin. The owner polls every slot's reqSeq, hands
 // new requests out as tickets, and later (in any order) writes a reply and stores respSeq = reqSeq.
 // A dead caller's slot is marked abandoned by its supervisor; the owner frees it once it holds no
 // request of that slot. A dead owner is marked by its supervisor, or noticed by its silent heartbeat.

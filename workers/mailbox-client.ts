@@ -6,6 +6,7 @@
 import { threadId } from 'node:worker_threads';
 import { assert } from '../hv/assert.ts';
 import { OwnerGoneError } from '../sim/port.ts';
+import { SpinOutcome, spinWhileEqual } from './mailbox-spin.ts';
 import {
   decodeOwnerToCaller,
   encodeCallerToOwner,
@@ -38,12 +39,12 @@ import {
 
 export interface MailboxClientOptions {
   /**
-   * Upper bound on Atomics.load polls of the response before sleeping (0 = pure wait). The actual
-   * budget adapts: it doubles after a reply caught while spinning and halves after one that needed
-   * a sleep, so a caller stops burning a shared core when the owner is not answering that fast.
-   * Default 50,000 (~50-150 µs of polls): the owner's turnaround on a hot message is ~3-5 µs and a
-   * futex wake-up ~40 µs on a 2-core VM, so a budget of 2000 polls (~3 µs) gave up just before
-   * most replies and every call paid a wake-up (bench/channel.bench.ts, quiet: median 42 µs → 6 µs).
+   * Upper bound on Atomics.load polls of the response before sleeping (0 = pure wait). The spin
+   * is also bounded in time (an adaptive budget in SPIN_MS_FLOOR…SPIN_MS_MAX) and ends at once
+   * when this thread finds it lost its core mid-spin (two clock reads far apart): on a machine
+   * with more runnable threads than cores a spinning caller only takes the core the owner needs
+   * (bench/channel.bench.ts under load ~9 on 2 cores: spinning callers 4x slower than comlink),
+   * while a futex round trip is still far below postMessage + structured clone. Default 50,000.
    */
   spinIterations?: number;
   /** Length of one Atomics.wait slice, after which liveness is re-checked. Default 50 ms. */
@@ -71,10 +72,17 @@ export class MailboxPayloadTooLargeError extends RangeError {
   override name = 'MailboxPayloadTooLargeError';
 }
 
-/** The adaptive spin budget never drops below this (so a fast owner can win it back). */
-const SPIN_BUDGET_FLOOR = 32;
-/** A reply that arrives within this after the spin gave up counts as "a longer spin would have caught it". */
-const SPIN_WORTH_WAIT_MS = 0.1;
+/**
+ * The spin's time budget adapts in SPIN_MS_FLOOR…SPIN_MS_MAX, on what spinning actually won: it
+ * doubles after a reply caught while spinning, halves after a spin that ran out, and drops to
+ * the floor after one that lost its core. (Growing it after a reply that came "soon" after
+ * parking was wrong under load: a futex wake-up is soon, and the owner would not have had a core
+ * to answer a longer spin.) The floor is above the owner's turnaround on a hot message when both
+ * threads hold a core (~1-3 µs), so a fast owner always wins the budget back; the cap is about a
+ * futex round trip on a 2-core VM, the most a spin can save.
+ */
+export const SPIN_MS_FLOOR = 0.004;
+export const SPIN_MS_MAX = 0.05;
 
 const DEFAULTS: Required<MailboxClientOptions> = {
   spinIterations: 50_000,
@@ -122,8 +130,8 @@ export class MailboxClient {
   private readonly stateIdx: number;
   private readonly payload: Uint8Array;
   private seq: number;
-  /** Current spin budget, in SPIN_BUDGET_FLOOR…options.spinIterations (or 0 when that is 0). */
-  private spinBudget: number;
+  /** Current spin time budget, in SPIN_MS_FLOOR…SPIN_MS_MAX (the polls are capped by options.spinIterations). */
+  private spinMs = SPIN_MS_MAX;
   private outstanding = false;
   private closed = false;
 
@@ -137,7 +145,6 @@ export class MailboxClient {
     this.waitingIdx = slotWord(layout, slot, kSlotCallerWaitingField);
     this.stateIdx = slotWord(layout, slot, kSlotStateField);
     this.payload = slotPayload(layout, slot);
-    this.spinBudget = options.spinIterations;
     // Loads after the claim CAS: the owner restored respSeq === reqSeq before freeing the slot.
     this.seq = Atomics.load(layout.words, this.reqIdx);
     assert(Atomics.load(layout.words, this.respIdx) === this.seq, `slot ${slot} claimed while a request is in flight`);
@@ -203,18 +210,12 @@ export class MailboxClient {
   /** Spin, then wait in bounded slices until respSeq === seq; throws OwnerGoneError on the bounds. */
   private awaitResponse(prev: number, seq: number): void {
     const { words } = this.layout;
-    const { spinIterations, waitSliceMs, ownerSilenceLimitMs, callTimeoutMs } = this.options;
-    for (let i = 0; i < this.spinBudget; i++) {
-      // Payload reads happen after this load returns seq: the owner stored respSeq after the payload.
-      if (Atomics.load(words, this.respIdx) === seq) {
-        this.spinBudget = Math.min(spinIterations, this.spinBudget * 2);
-        return;
-      }
-    }
+    const { waitSliceMs, ownerSilenceLimitMs, callTimeoutMs } = this.options;
+    // Only the owner moves respSeq, and only to seq: a change is our reply.
+    if (this.spin(prev)) return;
     const slicesMax = Math.ceil(callTimeoutMs / waitSliceMs);
     let beat = Atomics.load(words, kOwnerHeartbeatField);
-    const waitStart = performance.now();
-    let beatSeenAt = waitStart;
+    let beatSeenAt = performance.now();
     for (let slice = 0; slice < slicesMax; slice++) {
       // Raise the flag before waiting (Dekker with the owner's store-respSeq-then-load-flag).
       Atomics.store(words, this.waitingIdx, 1);
@@ -222,17 +223,7 @@ export class MailboxClient {
       Atomics.wait(words, this.respIdx, prev, waitSliceMs);
       Atomics.store(words, this.waitingIdx, 0);
       // Same acquire argument as in the spin loop.
-      if (Atomics.load(words, this.respIdx) === seq) {
-        // A reply that came soon after we gave up spinning would have been caught by spinning a
-        // little longer: grow the budget. One that took long means the owner was busy: spinning
-        // would only have burnt the core it needed, so shrink. (Shrinking on every miss instead
-        // collapses the budget to the floor, where no reply is ever caught and it never regrows.)
-        const waitedMs = performance.now() - waitStart;
-        this.spinBudget = waitedMs < SPIN_WORTH_WAIT_MS
-          ? Math.min(spinIterations, this.spinBudget * 2)
-          : Math.max(SPIN_BUDGET_FLOOR, this.spinBudget >> 1);
-        return;
-      }
+      if (Atomics.load(words, this.respIdx) === seq) return;
       this.throwIfOwnerEnded();
       const now = performance.now();
       const beatNow = Atomics.load(words, kOwnerHeartbeatField);
@@ -244,6 +235,21 @@ export class MailboxClient {
       }
     }
     throw new OwnerGoneError(`slot ${this.slot}: no reply within ${callTimeoutMs} ms (${slicesMax} waits)`);
+  }
+
+  /**
+   * Polls respSeq for a reply, bounded by options.spinIterations polls and the adaptive time
+   * budget. Gives up at once (budget to the floor) when a clock read shows this thread was
+   * descheduled mid-spin. @returns true when the reply arrived.
+   */
+  private spin(prev: number): boolean {
+    const polls = this.options.spinIterations;
+    if (polls === 0) return false;
+    const outcome = spinWhileEqual(this.layout.words, this.respIdx, prev, polls, this.spinMs);
+    if (outcome === SpinOutcome.Changed) this.spinMs = Math.min(SPIN_MS_MAX, this.spinMs * 2);
+    else if (outcome === SpinOutcome.Exhausted) this.spinMs = Math.max(SPIN_MS_FLOOR, this.spinMs / 2);
+    else this.spinMs = SPIN_MS_FLOOR;
+    return outcome === SpinOutcome.Changed;
   }
 
   private throwIfOwnerEnded(): void {

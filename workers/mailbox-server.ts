@@ -37,6 +37,7 @@ import {
   slotWord,
   type MailboxLayout,
 } from './mailbox-layout.ts';
+import { SpinOutcome, spinWhileEqual } from './mailbox-spin.ts';
 
 /** Identifies one request: the slot it came from and its request sequence. */
 export interface RequestTicket {
@@ -67,6 +68,13 @@ export const OWNER_WAIT_MS_MAX = 250;
  * Both this and the callers' budget are bounded and give up to a wait (callers adapt theirs).
  */
 export const OWNER_SPIN_ITERATIONS_DEFAULT = 20_000;
+/**
+ * The owner's doorbell spin is also bounded in time, adaptively in OWNER_SPIN_MS_FLOOR…MAX:
+ * doubled after a spin that caught a ring, halved after one that did not, dropped to the floor
+ * when the spin lost its core (see spinForDoorbell).
+ */
+export const OWNER_SPIN_MS_MAX = 0.06;
+export const OWNER_SPIN_MS_FLOOR = 0.004;
 
 /**
  * The hypervisor owner's end of a mailbox. Exactly one per mailbox, used from one thread.
@@ -85,6 +93,8 @@ export class MailboxServer {
   private readonly inFlight: Uint8Array;
   private readonly abandonReported: Uint8Array;
   private doorbellSeen: number;
+  /** Current doorbell spin time budget, in OWNER_SPIN_MS_FLOOR…OWNER_SPIN_MS_MAX. */
+  private spinMs = OWNER_SPIN_MS_MAX;
   private stopped = false;
 
   /** Attaches as the mailbox's one owner. Asserts magic, version and that no owner ran before. */
@@ -214,10 +224,7 @@ export class MailboxServer {
     const { words } = this.layout;
     this.heartbeat();
     if (this.shutdownRequested()) return 'shutdown';
-    for (let i = 0; i < spinIterations; i++) {
-      // Any change means a request published after our poll's doorbell read.
-      if (Atomics.load(words, kDoorbellField) !== this.doorbellSeen) return 'work';
-    }
+    if (spinIterations > 0 && this.spinForDoorbell(spinIterations)) return 'work';
     // Flag before waiting (Dekker with the caller's add-doorbell-then-load-flag).
     Atomics.store(words, kOwnerSleepingField, 1);
     // wait re-checks doorbell === doorbellSeen atomically: a ring since poll returns at once.
@@ -227,6 +234,22 @@ export class MailboxServer {
     this.heartbeat();
     if (this.shutdownRequested()) return 'shutdown';
     return r === 'timed-out' ? 'timeout' : 'work';
+  }
+
+  /**
+   * Polls the doorbell for a ring after our poll's read, bounded by `polls`, by the adaptive time
+   * budget and by the core: a clock read showing this thread was descheduled mid-spin (more
+   * runnable threads than cores) ends the spin at once, so the owner parks and leaves the core to
+   * the callers it waits for. @returns true when the doorbell rang.
+   */
+  private spinForDoorbell(polls: number): boolean {
+    const outcome = spinWhileEqual(this.layout.words, kDoorbellField, this.doorbellSeen, polls, this.spinMs);
+    // A ring caught: spin as long next time. None: the callers are busy elsewhere or descheduled,
+    // spin less. Lost the core: park at once and spin little until rings are caught again.
+    if (outcome === SpinOutcome.Changed) this.spinMs = Math.min(OWNER_SPIN_MS_MAX, this.spinMs * 2);
+    else if (outcome === SpinOutcome.Exhausted) this.spinMs = Math.max(OWNER_SPIN_MS_FLOOR, this.spinMs / 2);
+    else this.spinMs = OWNER_SPIN_MS_FLOOR;
+    return outcome === SpinOutcome.Changed;
   }
 
   shutdownRequested(): boolean {
