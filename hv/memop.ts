@@ -381,19 +381,12 @@ class PopulateSections implements SectionRunner {
         case P_SCRUB: {
           // The scrub loop (4.22): one section per SCRUB_BATCH dirty pages; after each batch but the
           // last a pending preemption stashes the extent for the continuation to resume.
-          if (hv.dirty.frames === 0) { // nothing dirty anywhere: the loop finds nothing to scrub
-            this.#state = P_ASSIGN;
-            break;
-          }
           const end = this.#mfn + pow2(this.#a!.r.extentOrder);
-          const at = this.#scrubAt;
-          const stop = hv.dirty.afterKth(at, end, SCRUB_BATCH);
-          const last = stop < 0 || stop === end;
-          const upTo = last ? end : stop;
-          const scrubbed = hv.dirty.clear(at, upTo - at);
+          const upTo = hv.dirty.scrubBatch(this.#scrubAt, end, SCRUB_BATCH);
+          const scrubbed = hv.dirty.batchCleared;
           hv.charge(scrubbed * hv.costs.pageScrubNs);
           this.#scrubAt = upTo;
-          this.#state = last ? P_ASSIGN : P_SCRUB_CHECK;
+          this.#state = upTo === end ? P_ASSIGN : P_SCRUB_CHECK;
           if (scrubbed > 0) return 'scrub_pages';
           break;
         }

@@ -11,6 +11,8 @@ const edge = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: -2, max: 2 })).map(([c, d]) => c * 2 ** 18 + d),
   fc.tuple(fc.integer({ min: 0, max: 2048 }), fc.integer({ min: -2, max: 2 })).map(([r, d]) => r * 512 + d),
   fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: -1, max: 1 })).map(([w, d]) => 2 ** 18 + w * 32 + d),
+  // Within the first two 2 MiB regions, so that ranges and single frames meet partly dirty maps.
+  fc.integer({ min: 0, max: 1100 }),
 ).map((x) => Math.min(SPAN, Math.max(0, x)));
 const range = fc.tuple(edge, edge).map(([a, b]): readonly [number, number] => (a <= b ? [a, b] : [b, a]));
 const command = fc.oneof(
@@ -18,10 +20,16 @@ const command = fc.oneof(
   fc.record({ op: fc.constant('clear' as const), range }),
   fc.record({ op: fc.constant('count' as const), range }),
   fc.record({ op: fc.constant('afterKth' as const), range, k: fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: SPAN })) }),
+  fc.record({
+    op: fc.constant('scrubBatch' as const),
+    // One frame (an order-0 extent's scrub) as often as a longer range.
+    range: fc.oneof(range, edge.map((x): readonly [number, number] => [Math.min(x, SPAN - 1), Math.min(x, SPAN - 1) + 1])),
+    k: fc.oneof(fc.constant(256), fc.integer({ min: 1, max: 600 })),
+  }),
 );
 
 describe('DirtyFrames', () => {
-  test('agrees with a frame-by-frame model on every mark, clear, count and afterKth', () => {
+  test('agrees with a frame-by-frame model on every mark, clear, count, afterKth and scrub batch', () => {
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 40 }), (cmds) => {
         const model = new Uint8Array(SPAN);
@@ -41,6 +49,21 @@ describe('DirtyFrames', () => {
             frames -= before;
           } else if (c.op === 'count') {
             expect(dirty.count(lo, hi - lo)).toBe(before);
+          } else if (c.op === 'scrubBatch') {
+            // The scrub loop's batch: the first k dirty frames from lo are cleared.
+            let stop = hi;
+            let cleared = 0;
+            for (let f = lo; f < hi; f++) {
+              if (model[f] === 0) continue;
+              model[f] = 0;
+              if (++cleared === c.k) {
+                stop = f + 1;
+                break;
+              }
+            }
+            expect(dirty.scrubBatch(lo, hi, c.k)).toBe(stop);
+            expect(dirty.batchCleared).toBe(cleared);
+            frames -= cleared;
           } else {
             let want = -1;
             let seen = 0;

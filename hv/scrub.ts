@@ -114,6 +114,59 @@ export class DirtyFrames {
     return -1;
   }
 
+  /** Dirty frames the last scrubBatch cleared. */
+  batchCleared = 0;
+
+  /**
+   * One batch of a scrub loop (Xen's `if ( !(++dirty_cnt & 0xff) )` over test_and_clear_bit of
+   * PGC_need_scrub): clears the first k dirty frames of [start, end), or all of them when fewer,
+   * and sets batchCleared to how many it cleared.
+   * @returns where the next batch begins: just after the k-th dirty frame, or end when the range
+   * held at most k (the last batch).
+   */
+  scrubBatch(start: number, end: number, k: number): number {
+    if (this.frames === 0) {
+      this.batchCleared = 0;
+      return end;
+    }
+    if (end - start === 1 && k >= 1) {
+      this.batchCleared = this.clearOne(start);
+      return end;
+    }
+    const stop = this.afterKth(start, end, k);
+    const upTo = stop < 0 ? end : stop;
+    this.batchCleared = this.clear(start, upTo - start);
+    return upTo;
+  }
+
+  /** clear(mfn, 1) without a walk where the frame's region keeps a bit map (or is all clean). */
+  private clearOne(mfn: number): number {
+    const c = Math.floor(mfn / CHUNK);
+    if (c >= this.chunkDirty.length) return 0;
+    const dirty = this.chunkDirty[c];
+    if (dirty === 0) return 0;
+    const table = this.tables[c];
+    if (table === null) return this.clear(mfn, 1); // the chunk is all dirty: it gets a table
+    const i = (mfn >>> REGION_SHIFT) & (REGION - 1);
+    const bits = table.bits[i];
+    if (bits === null) return table.count[i] === 0 ? 0 : this.clear(mfn, 1); // all dirty: it gets a map
+    const w = (mfn & (REGION - 1)) >>> 5;
+    const bit = 1 << (mfn & 31);
+    if ((bits[w] & bit) === 0) return 0;
+    bits[w] &= ~bit;
+    this.frames--;
+    this.chunkDirty[c] = dirty - 1;
+    if (--table.count[i] === 0) {
+      if (this.spareBits.length < SPARE_MAX) this.spareBits.push(bits);
+      table.bits[i] = null;
+    }
+    if (dirty - 1 === 0) {
+      if (this.spareTables.length < SPARE_MAX) this.spareTables.push(table);
+      this.tables[c] = null;
+    }
+    return 1;
+  }
+
   /** Makes room for chunks [0, n). */
   private reserve(n: number): void {
     if (n <= this.chunkDirty.length) return;
