@@ -3,7 +3,7 @@
 // A typed array longer than 64 bytes gets its own off-heap backing store, whose allocation (and
 // the external-memory accounting that schedules GCs) cost ~10 µs each: an order-0 populate made
 // three per 2 MiB. Here one backing store of up to 64 KiB serves several.
-// Invariant: an array is either handed out or on `spare`, never both; contents of a taken array
+// Invariant: an array is either handed out or on `spare` (or dropped), never both; contents of a taken array
 // are unspecified (callers fill it).
 
 import { assert } from './assert.ts';
@@ -32,6 +32,8 @@ export class TypedSlab<C extends Uint16ArrayConstructor | Uint32ArrayConstructor
     private readonly ctor: C,
     /** Elements per array. */
     readonly length: number,
+    /** Arrays kept on `spare` at most (one given back beyond it is left to the GC). */
+    private readonly spareMax = Infinity,
   ) {
     assert(Number.isSafeInteger(length) && length > 0, 'TypedSlab: length');
     this.slabMax = Math.max(SLAB_MIN, Math.floor(SLAB_BYTES_MAX / (length * ctor.BYTES_PER_ELEMENT)));
@@ -53,6 +55,6 @@ export class TypedSlab<C extends Uint16ArrayConstructor | Uint32ArrayConstructor
 
   /** Gives an array taken from this slab back. */
   give(a: TypedArrayOf<C>): void {
-    this.spare.push(a);
+    if (this.spare.length < this.spareMax) this.spare.push(a);
   }
 }
