@@ -291,6 +291,7 @@ function kthInBits(bits: Uint32Array, a: number, b: number, k: number): number {
       left -= n;
       continue;
     }
+    if (n === left) return w * 32 + 31 - Math.clz32(v); // the word's highest set bit (a batch ending a region)
     for (;;) {
       const low = v & -v;
       if (--left === 0) return w * 32 + 31 - Math.clz32(low);
