@@ -195,8 +195,11 @@ export class MailboxClient {
     Atomics.add(words, kDoorbellField, 1);
     // Load the sleeping flag after the add (Dekker with the owner's store-flag-then-wait): either
     // the owner's wait sees the new doorbell value, or we see its flag and wake it.
-    if (Atomics.load(words, kOwnerSleepingField) === 1) Atomics.notify(words, kDoorbellField, 1);
-    this.awaitResponse(prev, seq);
+    const ownerParked = Atomics.load(words, kOwnerSleepingField) === 1;
+    if (ownerParked) Atomics.notify(words, kDoorbellField, 1);
+    // A parked owner first needs a futex wake-up (tens of µs on a loaded 2-core VM) before it even
+    // reads the request: a spin would only keep the core from it. Park at once.
+    this.awaitResponse(prev, seq, !ownerParked);
     this.outstanding = false;
     const reply = decodeOwnerToCaller(
       words[slotWord(this.layout, this.slot, kSlotOpcodeField)],
@@ -208,11 +211,11 @@ export class MailboxClient {
   }
 
   /** Spin, then wait in bounded slices until respSeq === seq; throws OwnerGoneError on the bounds. */
-  private awaitResponse(prev: number, seq: number): void {
+  private awaitResponse(prev: number, seq: number, spin: boolean): void {
     const { words } = this.layout;
     const { waitSliceMs, ownerSilenceLimitMs, callTimeoutMs } = this.options;
     // Only the owner moves respSeq, and only to seq: a change is our reply.
-    if (this.spin(prev)) return;
+    if (spin && this.spin(prev)) return;
     const slicesMax = Math.ceil(callTimeoutMs / waitSliceMs);
     let beat = Atomics.load(words, kOwnerHeartbeatField);
     let beatSeenAt = performance.now();

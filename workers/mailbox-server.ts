@@ -75,6 +75,8 @@ export const OWNER_SPIN_ITERATIONS_DEFAULT = 20_000;
  */
 export const OWNER_SPIN_MS_MAX = 0.06;
 export const OWNER_SPIN_MS_FLOOR = 0.004;
+/** How often an owner whose callers park spins anyway, to find out whether spinning pays again. */
+export const OWNER_SPIN_PROBE_MS = 10;
 
 /**
  * The hypervisor owner's end of a mailbox. Exactly one per mailbox, used from one thread.
@@ -95,6 +97,10 @@ export class MailboxServer {
   private doorbellSeen: number;
   /** Current doorbell spin time budget, in OWNER_SPIN_MS_FLOOR…OWNER_SPIN_MS_MAX. */
   private spinMs = OWNER_SPIN_MS_MAX;
+  /** A reply since the last waitForWork had to wake a parked caller. */
+  private notifiedSinceWait = false;
+  /** performance.now() before which a wait after such a wake-up does not spin (see spinWorthwhile). */
+  private probeAt = 0;
   private stopped = false;
 
   /** Attaches as the mailbox's one owner. Asserts magic, version and that no owner ran before. */
@@ -211,7 +217,10 @@ export class MailboxServer {
     Atomics.store(words, respIdx, seq);
     // Load the flag after the store (Dekker with the caller's store-flag-then-wait): a caller that
     // raised it later will find respSeq already changed and not sleep.
-    if (Atomics.load(words, slotWord(this.layout, slot, kSlotCallerWaitingField)) === 1) Atomics.notify(words, respIdx, 1);
+    if (Atomics.load(words, slotWord(this.layout, slot, kSlotCallerWaitingField)) === 1) {
+      Atomics.notify(words, respIdx, 1);
+      this.notifiedSinceWait = true;
+    }
     return 'delivered';
   }
 
@@ -224,7 +233,9 @@ export class MailboxServer {
     const { words } = this.layout;
     this.heartbeat();
     if (this.shutdownRequested()) return 'shutdown';
-    if (spinIterations > 0 && this.spinForDoorbell(spinIterations)) return 'work';
+    const spin = spinIterations > 0 && this.spinWorthwhile();
+    this.notifiedSinceWait = false;
+    if (spin && this.spinForDoorbell(spinIterations)) return 'work';
     // Flag before waiting (Dekker with the caller's add-doorbell-then-load-flag).
     Atomics.store(words, kOwnerSleepingField, 1);
     // wait re-checks doorbell === doorbellSeen atomically: a ring since poll returns at once.
@@ -234,6 +245,23 @@ export class MailboxServer {
     this.heartbeat();
     if (this.shutdownRequested()) return 'shutdown';
     return r === 'timed-out' ? 'timeout' : 'work';
+  }
+
+  /**
+   * Whether to spin before this wait. Not when a reply since the last wait had to wake a parked
+   * caller: that caller's next request is at least a futex wake-up away, and spinning for it
+   * only keeps a core from it (and from the owner itself: a preempted spinner waits its turn in
+   * the run queue, a parked thread woken by a futex is scheduled ahead). Both ends then park
+   * (callers skip their spin when they find the owner parked), so every OWNER_SPIN_PROBE_MS the
+   * owner spins anyway: on a machine with cores to spare that catches the next ring, the caller
+   * finds the owner awake and spins, its reply needs no wake-up, and both stay spinning.
+   */
+  private spinWorthwhile(): boolean {
+    if (!this.notifiedSinceWait) return true;
+    const now = performance.now();
+    if (now < this.probeAt) return false;
+    this.probeAt = now + OWNER_SPIN_PROBE_MS;
+    return true;
   }
 
   /**
