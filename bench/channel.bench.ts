@@ -26,7 +26,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { OwnerReply } from '../sim/requests.ts';
 import { createMailbox, isNoFreeSlot, MailboxClient, MailboxServer, OWNER_SPIN_ITERATIONS_DEFAULT, requestShutdown } from '../workers/channel.ts';
 import type { CallerToOwner, EncodingChoice, OwnerToCaller } from '../workers/codec.ts';
-import { spawnTsWorker } from '../workers/spawn.ts';
+import { spawnTsWorker, withoutTsx } from '../workers/spawn.ts';
 import { Comlink, nodeEndpoint } from '../workers/comlink-node.ts';
 
 type Variant = 'mailbox' | 'mailbox-json' | 'mailbox-wait' | 'comlink' | 'postMessage';
@@ -253,8 +253,20 @@ function nextMessage<T>(w: Worker): Promise<T> {
   });
 }
 
-function spawnRole(role: Role, transferList: MessagePort[] = []): Worker {
-  return spawnTsWorker(new URL(import.meta.url), { workerData: role, transferList });
+/**
+ * This module's worker threads run on the compiled tree (workers/compiled-tree.ts: plain
+ * JavaScript, no loader), as a run's owner and actor threads do; through tsx every imported
+ * binding is a getter call (esbuild's CommonJS interop), which tripled the codec's cost here.
+ * Main thread only (the tree module loads esbuild); undefined without a tree (tsx then).
+ */
+async function workerModule(): Promise<string | undefined> {
+  const { compiledTree } = await import('../workers/compiled-tree.ts');
+  return compiledTree()?.map(import.meta.url);
+}
+
+function spawnRole(module: string | undefined, role: Role, transferList: MessagePort[] = []): Worker {
+  if (module === undefined) return spawnTsWorker(new URL(import.meta.url), { workerData: role, transferList });
+  return spawnTsWorker(module, { workerData: role, transferList, execArgv: withoutTsx() });
 }
 
 function quantile(sorted: Float64Array, q: number): number {
@@ -292,17 +304,18 @@ async function main(): Promise<void> {
   const control = new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
   const ctl = new Int32Array(control);
   const cell = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-  const owner = spawnRole({ role: 'mailbox-owner', buffer, control });
-  const comlinkServer = spawnRole({ role: 'comlink-server' });
-  const pmServer = spawnRole({ role: 'pm-server' });
-  const floorPeer = spawnRole({ role: 'floor-peer', cell });
+  const module = await workerModule();
+  const owner = spawnRole(module, { role: 'mailbox-owner', buffer, control });
+  const comlinkServer = spawnRole(module, { role: 'comlink-server' });
+  const pmServer = spawnRole(module, { role: 'pm-server' });
+  const floorPeer = spawnRole(module, { role: 'floor-peer', cell });
   const callers: Worker[] = [];
   for (let who = 0; who < Math.max(...CALLER_COUNTS); who++) {
     const c = new MessageChannel();
     const p = new MessageChannel();
     comlinkServer.postMessage({ port: c.port2 }, [c.port2]);
     pmServer.postMessage({ port: p.port2 }, [p.port2]);
-    callers.push(spawnRole({ role: 'caller', who, buffer, cell, comlinkPort: c.port1, pmPort: p.port1 }, [c.port1, p.port1]));
+    callers.push(spawnRole(module, { role: 'caller', who, buffer, cell, comlinkPort: c.port1, pmPort: p.port1 }, [c.port1, p.port1]));
   }
   await Promise.all([owner, comlinkServer, pmServer, floorPeer, ...callers].map((w) => nextMessage<string>(w)));
   const spawnMs = performance.now() - t0;
