@@ -8,7 +8,8 @@
 // anywhere. The real libxl builder runs as the 'xl' actor (the xl family).
 
 import { tmemNewPoolFlags } from '../../guests/tmem-client.ts';
-import { xenmemfNode } from '../../hv/flags.ts';
+import { MAX_NUMNODES } from '../../hv/claim-sets.ts';
+import { XENMEMF, xenmemfNode } from '../../hv/flags.ts';
 import { DOMID_MAX, DOMID_SELF, XEN_DOMCTL_CLAIM_MEMORY_HOST } from '../../hv/ops.ts';
 import type { HypercallPort } from '../../sim/port.ts';
 import { registerActorKind } from '../../sim/registry.ts';
@@ -465,6 +466,12 @@ export interface ProbeParams {
   rounds: number;
   /** Highest id asked in a walk (a campaign's domids are small). */
   highest: number;
+  /**
+   * The version bounds the control domain's node byte (propagate_node, 4.10+): the probe then
+   * also asks for a page on node MAX_NUMNODES. Before that bound the byte indexes per-node
+   * arrays unchecked (XSA-231, 4.3's native B15), so there it is not sent.
+   */
+  nodeBound?: boolean;
 }
 
 /**
@@ -485,6 +492,23 @@ export async function runDomidProbe(port: HypercallPort, raw: Record<string, unk
   await port.hypercall('XEN_DOMCTL_pausedomain', { domid: 0 });
   await port.hypercall('XEN_DOMCTL_set_paging_mempool_size', { domid: 1, size: 4096 + 512 });
   await port.hypercall('XEN_DOMCTL_createdomain', { name: 'probe', type: 'pv', max_vcpus: 0 });
+  // The control domain's node byte at MAX_NUMNODES (64), hint and exact: -EINVAL at decode,
+  // start_extent back and nothing allocated (reservation-accounting's decodeRefusal).
+  if (p.nodeBound === true) {
+    for (const exact of [0, XENMEMF.exact_node_request]) {
+      await port.hypercall('XENMEM_populate_physmap', { domid: 0, nr_extents: 1, extent_order: 0, mem_flags: xenmemfNode(MAX_NUMNODES) | exact, extent_start: [SPARE_GFN + 6] });
+    }
+  }
+  // A domain of its own, paused twice by the controller (4.5+ counts: createdomain's pause
+  // plus one), so that the first unpause must leave it paused and the second run it
+  // (domctl-results' pause counts); then destroyed. Nobody else builds or unpauses it.
+  const own = await port.hypercall('XEN_DOMCTL_createdomain', { name: 'probe-paused', type: 'pv' });
+  if (own.rc !== 0 || typeof own.domid !== 'number') return;
+  await port.hypercall('XEN_DOMCTL_pausedomain', { domid: own.domid });
+  await port.hypercall('XEN_DOMCTL_unpausedomain', { domid: own.domid });
+  await port.hypercall('XEN_DOMCTL_getdomaininfo', { domid: own.domid });
+  await port.hypercall('XEN_DOMCTL_unpausedomain', { domid: own.domid });
+  await port.hypercall('XEN_DOMCTL_destroydomain', { domid: own.domid });
 }
 
 /** The race campaign's small libxl-like builder and its "other toolstack thread". */

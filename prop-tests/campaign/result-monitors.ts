@@ -19,6 +19,7 @@ import { registerMonitor, type MonitorFactory } from '../../sim/registry.ts';
 import { BUILD_MONITORS } from './build-monitors.ts';
 import { CONTROL_DOMID } from './claim-monitors.ts';
 import { ExchangeWatch } from './exchange-gpfns.ts';
+import { ReservationReach } from './reservation-reach.ts';
 import { ledgerOf, snapDiff, targetDomid, type SectionView, type Snap } from './ledger.ts';
 
 type Args = Record<string, unknown>;
@@ -99,10 +100,14 @@ function decodeRefusal(call: Readonly<Call>, feat: Features): string | undefined
  * decrease_reservation returns the extents it removed whole (a partly mapped extent is removed
  * up to its first hole and ends the call uncounted). rc lies in [start_extent, nr_extents]. A
  * guest asking to allocate extents above its memop-max-order (9) is refused before anything is
- * allocated.
+ * allocated. And a permitted call with nothing in its way (a live target with room, a free
+ * first gpfn — a mapped one for decrease —, plain flags; `ReservationReach`) does or tries its
+ * first extent: 4.22 answers an XSM denial with start_extent, so this is what tells a wrong
+ * denial from a lack of memory.
  */
 const reservationAccounting: MonitorFactory = (owner) => {
   const ledger = ledgerOf(owner);
+  const reach = new ReservationReach(owner, RESERVATION);
   const feat = features(owner.hv.version);
   const perKindMaxOrder = feat.perKindMaxOrder;
   const track = deltaTracker((c) => RESERVATION.has(c.op));
@@ -121,6 +126,7 @@ const reservationAccounting: MonitorFactory = (owner) => {
       const n = 2 ** num(a.extent_order, 0);
       const t = targetDomid(call);
       const who = `${info.actor}: ${call.op.replace('XENMEM_', '')}[d${String(t)},${nr}×o${num(a.extent_order, 0)}]`;
+      const must = reach.finished(info.actor, call);
       if (typeof rc !== 'number' || !Number.isSafeInteger(rc) || rc < 0) return null; // memop-returns-extents' case
       if (rc < start || rc > Math.max(start, nr)) return `${who} returned ${rc}, outside [start_extent ${start}, nr_extents ${nr}]`;
       const refusal = decodeRefusal(call, feat);
@@ -134,6 +140,12 @@ const reservationAccounting: MonitorFactory = (owner) => {
       // (4.3: only extent_order > MAX_ORDER): a guest's order-10 decrease removes nothing.
       if (perKindMaxOrder && call.caller !== CONTROL_DOMID && call.op === 'XENMEM_decrease_reservation' && num(a.extent_order, 0) > GUEST_MAX_ORDER && (rc !== start || d.tot !== 0)) {
         return `${who}: a guest's order-${num(a.extent_order, 0)} decrease (above memop-max-order ${GUEST_MAX_ORDER}) returned ${rc} and moved tot_pages by ${d.tot}`;
+      }
+      if (must !== undefined && refusal === undefined && rc === start && permitted(call.caller, call.op, t, v.atCallStart) === true) {
+        const decrease = call.op === 'XENMEM_decrease_reservation';
+        if (decrease ? d.tot === 0 : !d.allocated && !must.tried) {
+          return `${who}: d${call.caller} may make it and ${must.must}, yet it returned start_extent ${start} in its first section without ${decrease ? 'removing a page' : 'trying to allocate'}`;
+        }
       }
       if (d.lost) return null;
       const pages = (rc - start) * n;

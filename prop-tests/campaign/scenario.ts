@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { XenVersion } from '../../hv/index.ts';
 import { DOMID_MAX } from '../../hv/ops.ts';
+import { features } from '../../hv/version.ts';
 import type { ActorSpec, ScenarioSpec } from '../../sim/scenario.ts';
 import type { LinuxGuestOptions } from '../../guests/linux-guest.ts';
 import type { WorkloadKind } from '../../guests/workload.ts';
@@ -587,7 +588,7 @@ function addFamilies(s: CampaignScenario, actors: ActorSpec[], free: number): vo
     guestPoke(`rogue-${i + 1}`, `g${(r.on % n) + 1}`, { action: 'rogue', size: r.victim, ops: r.ops.map((k) => ROGUE_OPS[k % ROGUE_OPS.length]) });
   }
   // With the rogue family, a dom0 tool also reads every domid, present or not (runDomidProbe).
-  if ((s.rogues?.length ?? 0) > 0) actors.push({ name: 'domid-probe', kind: 'domid-probe', params: { rounds: 3, highest: n + 2 } });
+  if ((s.rogues?.length ?? 0) > 0) actors.push({ name: 'domid-probe', kind: 'domid-probe', params: { rounds: 3, highest: n + 2, nodeBound: features(s.xen).nodeHintChecked } });
   for (const [i, d] of (s.deviceModels ?? []).entries()) {
     const name = `dm${i + 1}`;
     const target = (d.of % n) + 1;
@@ -746,7 +747,7 @@ function describeActor(a: ActorSpec): string {
     }
     case 'domid-probe': {
       const p = raw as unknown as ProbeParams;
-      return `dom0 reads d0..d${p.highest} and d${DOMID_MAX + 1} by getdomaininfo, ${p.rounds}×`;
+      return `dom0 reads d0..d${p.highest} and d${DOMID_MAX + 1} by getdomaininfo, ${p.rounds}×, sends arguments Xen refuses${p.nodeBound === true ? ' (node 64 too)' : ''}, pauses a domain of its own twice`;
     }
     case 'offliner': {
       const p = raw as unknown as OfflinerParams;
